@@ -1,0 +1,137 @@
+"""Domain events as versioned pydantic models, a registry of their types, and upcasters from old versions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import date
+from typing import Any, ClassVar, TypeVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+JsonDict = dict[str, Any]
+Upcaster = Callable[[JsonDict], JsonDict]
+E = TypeVar("E", bound="DomainEvent")
+
+
+class DomainEvent(BaseModel):
+    """A fact that happened, named in the past tense.
+
+    `occurred_on` is the business date of the fact (what reports "as of D" count by); the envelope's
+    `time` is when it was recorded.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    event_type: ClassVar[str]
+    event_version: ClassVar[int] = 1
+
+    occurred_on: date
+
+    @classmethod
+    def type_name(cls) -> str:
+        return versioned_type_name(cls.event_type, cls.event_version)
+
+
+def versioned_type_name(event_type: str, version: int) -> str:
+    return f"{event_type}.v{version}"
+
+
+def split_type_name(type_name: str) -> tuple[str, int]:
+    base, _, suffix = type_name.rpartition(".v")
+    if not base or not suffix.isdigit():
+        raise UnknownEventTypeError(f"'{type_name}' is not a versioned event type name")
+    return base, int(suffix)
+
+
+class EventParseError(Exception):
+    """An event that cannot be read: unknown type, no upcaster path, or data that does not fit its model."""
+
+
+class UnknownEventTypeError(EventParseError):
+    pass
+
+
+class EventRegistry:
+    """Knows every event type a service writes or reads, and how to bring old versions up to date."""
+
+    def __init__(self) -> None:
+        self._current: dict[str, type[DomainEvent]] = {}
+        self._upcasters: dict[tuple[str, int], Upcaster] = {}
+
+    def register(self, cls: type[E]) -> type[E]:
+        existing = self._current.get(cls.event_type)
+        if existing is not None and existing is not cls:
+            raise ValueError(f"event type {cls.event_type} is registered twice")
+        self._current[cls.event_type] = cls
+        return cls
+
+    def register_all(self, classes: Iterable[type[DomainEvent]]) -> EventRegistry:
+        for cls in classes:
+            self.register(cls)
+        return self
+
+    def upcaster(self, event_type: str, from_version: int) -> Callable[[Upcaster], Upcaster]:
+        """Declare how data of `from_version` becomes data of `from_version + 1`."""
+
+        def decorate(fn: Upcaster) -> Upcaster:
+            self._upcasters[(event_type, from_version)] = fn
+            return fn
+
+        return decorate
+
+    def knows(self, type_name: str) -> bool:
+        base, _ = split_type_name(type_name)
+        return base in self._current
+
+    def model_for(self, type_name: str) -> type[DomainEvent]:
+        base, _ = split_type_name(type_name)
+        try:
+            return self._current[base]
+        except KeyError:
+            raise UnknownEventTypeError(f"unknown event type '{type_name}'") from None
+
+    def load(self, type_name: str, data: JsonDict) -> DomainEvent:
+        base, version = split_type_name(type_name)
+        cls = self.model_for(type_name)
+        data = self._upcast(base, version, cls.event_version, data)
+        try:
+            return cls.model_validate(data)
+        except ValidationError as error:
+            raise EventParseError(f"'{type_name}' data does not fit its model: {error}") from error
+
+    def _upcast(self, base: str, version: int, target: int, data: JsonDict) -> JsonDict:
+        if version > target:
+            raise EventParseError(f"'{base}' version {version} is newer than this reader knows ({target})")
+        while version < target:
+            step = self._upcasters.get((base, version))
+            if step is None:
+                raise EventParseError(f"no upcaster for '{base}' from version {version}")
+            data = step(dict(data))
+            version += 1
+        return data
+
+    def json_schemas(self) -> dict[str, JsonDict]:
+        """The JSON Schema of every current event type, keyed by its versioned type name."""
+        return {cls.type_name(): event_json_schema(cls) for cls in self._current.values()}
+
+    def __iter__(self) -> Any:
+        return iter(self._current.values())
+
+
+def event_json_schema(cls: type[DomainEvent]) -> JsonDict:
+    schema = cls.model_json_schema()
+    schema["$id"] = schema_uri(cls.event_type, cls.event_version)
+    schema["title"] = cls.type_name()
+    if cls.__doc__:
+        schema["description"] = " ".join(cls.__doc__.split())
+    return schema
+
+
+def schema_uri(event_type: str, version: int) -> str:
+    return f"urn:metrology:schema:{event_type}:{version}"
+
+
+class ConsumedEvent(DomainEvent):
+    """A consumer's view of another service's event: only the fields it needs, the rest ignored."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")

@@ -1,0 +1,84 @@
+"""Rebuild: replay topics from their earliest offset up to the end they had when the replay began."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from metrology.eventkit.kafka import KafkaConnection
+from metrology.eventkit.projector import ProjectorRunner
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayProgress:
+    done: int
+    total: int
+    elapsed: float
+
+    @property
+    def rate(self) -> float:
+        return self.done / self.elapsed if self.elapsed > 0 else 0.0
+
+    @property
+    def eta(self) -> float:
+        return (self.total - self.done) / self.rate if self.rate > 0 else 0.0
+
+
+ProgressCallback = Callable[[ReplayProgress], None]
+
+
+async def rebuild(
+    connection: KafkaConnection,
+    runner: ProjectorRunner,
+    topics: Sequence[str],
+    *,
+    batch_size: int = 2000,
+    on_progress: ProgressCallback | None = None,
+) -> ReplayProgress:
+    """Reset the projection, then apply every record up to today's end of each partition."""
+    await runner.reset()
+    consumer = AIOKafkaConsumer(**connection.aiokafka_options(), enable_auto_commit=False, group_id=None)
+    await consumer.start()
+    try:
+        partitions = [
+            TopicPartition(topic, p) for topic in topics for p in sorted(consumer.partitions_for_topic(topic) or ())
+        ]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        starts = await consumer.beginning_offsets(partitions)
+        ends = await consumer.end_offsets(partitions)
+        total = sum(ends[tp] - starts[tp] for tp in partitions)
+        return await _drain(consumer, runner, ends, total, batch_size, on_progress)
+    finally:
+        await consumer.stop()
+
+
+async def _drain(
+    consumer: AIOKafkaConsumer,
+    runner: ProjectorRunner,
+    ends: dict[TopicPartition, int],
+    total: int,
+    batch_size: int,
+    on_progress: ProgressCallback | None,
+) -> ReplayProgress:
+    started = time.monotonic()
+    done = 0
+    remaining = {tp for tp, end in ends.items() if end > 0}
+    for tp in list(remaining):
+        if await consumer.position(tp) >= ends[tp]:
+            remaining.discard(tp)
+    while remaining:
+        fetched = await consumer.getmany(*remaining, timeout_ms=1000, max_records=batch_size)
+        for tp, records in fetched.items():
+            wanted = [r for r in records if r.offset < ends[tp]]
+            if wanted:
+                await runner.handle(wanted)
+                done += len(wanted)
+            if records and records[-1].offset + 1 >= ends[tp]:
+                remaining.discard(tp)
+        if on_progress:
+            on_progress(ReplayProgress(done, total, time.monotonic() - started))
+    return ReplayProgress(done, total, time.monotonic() - started)

@@ -1,0 +1,202 @@
+"""An append-only event store on SQLAlchemy 2 (async), for PostgreSQL and SQLite.
+
+Every event gets a global position. On PostgreSQL, sequence values are not handed out in commit order, so a
+reader that follows `position > last` would skip a transaction that commits late. Writers here run free and
+readers wait instead: each row carries the id of the transaction that wrote it (`txid`, xid8), and a reader
+takes only rows of transactions older than every transaction still in flight
+(`txid < pg_snapshot_xmin(pg_current_snapshot())`), in `(txid, position)` order. Appends keep the event insert
+as the first write of their transaction, so a later append to a stream always has a higher txid.
+On SQLite writers are serialised by the database lock, so position order is commit order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from metrology.eventkit.envelope import CONTENT_TYPE, Envelope, EventContext
+from metrology.eventkit.events import DomainEvent
+
+NOTIFY_CHANNEL = "metrology_events"
+
+metadata = sa.MetaData()
+
+
+class XID8(sa.types.UserDefinedType[int]):
+    """PostgreSQL's 64-bit transaction id; read and compared as text in the queries below."""
+
+    cache_ok = True
+
+    def get_col_spec(self, **_: object) -> str:
+        return "xid8"
+
+
+events_table = sa.Table(
+    "events",
+    metadata,
+    sa.Column("position", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("txid", sa.BigInteger().with_variant(XID8(), "postgresql"), nullable=True),
+    sa.Column("event_id", sa.String(36), nullable=False, unique=True),
+    sa.Column("stream_id", sa.String(200), nullable=False),
+    sa.Column("stream_version", sa.Integer, nullable=False),
+    sa.Column("type", sa.String(200), nullable=False),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("traceparent", sa.String(55), nullable=True),
+    sa.Column("payload", sa.LargeBinary, nullable=False),
+    sa.UniqueConstraint("stream_id", "stream_version", name="uq_events_stream_version"),
+    sqlite_autoincrement=True,
+)
+sa.Index("ix_events_txid_position", events_table.c.txid, events_table.c.position)
+
+sa.event.listen(
+    events_table,
+    "after_create",
+    sa.DDL(
+        "ALTER TABLE events ALTER COLUMN txid SET DEFAULT pg_current_xact_id(), ALTER COLUMN txid SET NOT NULL"
+    ).execute_if(dialect="postgresql"),
+)
+
+
+class ConcurrencyError(Exception):
+    """The stream moved on since it was read: another writer appended first."""
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Position:
+    """Where a reader of all events stands: (transaction id, position); txid is 0 on SQLite."""
+
+    txid: int = 0
+    position: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedEvent:
+    """A committed event as the relay reads it: where it stands and its stored CloudEvents bytes."""
+
+    position: Position
+    stream_id: str
+    type: str
+    traceparent: str | None
+    payload: bytes
+
+    def envelope(self) -> Envelope:
+        return Envelope.from_json(self.payload)
+
+    def kafka_headers(self) -> list[tuple[str, bytes]]:
+        headers = [("content-type", CONTENT_TYPE.encode()), ("ce_type", self.type.encode())]
+        if self.traceparent:
+            headers.append(("traceparent", self.traceparent.encode()))
+        return headers
+
+
+@dataclass(frozen=True, slots=True)
+class StreamEvent:
+    envelope: Envelope
+    event: DomainEvent
+
+
+class EventStore:
+    """Appends to and reads from the `events` table within the caller's session (its unit of work)."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    async def append(
+        self,
+        session: AsyncSession,
+        stream_id: str,
+        expected_version: int | None,
+        events: Sequence[DomainEvent],
+        context: EventContext,
+    ) -> list[Envelope]:
+        """Append `events` after `expected_version` (None: whatever the stream holds; 0: a new stream)."""
+        current = await self.stream_version(session, stream_id)
+        if expected_version is not None and current != expected_version:
+            raise ConcurrencyError(f"stream {stream_id} is at version {current}, not the expected {expected_version}")
+        envelopes = [
+            Envelope.wrap(event, source=self.source, stream_id=stream_id, stream_version=current + i, context=context)
+            for i, event in enumerate(events, start=1)
+        ]
+        await self.insert(session, envelopes)
+        return envelopes
+
+    async def insert(self, session: AsyncSession, envelopes: Sequence[Envelope]) -> None:
+        """Write already-wrapped envelopes; a taken (stream, version) is a ConcurrencyError."""
+        if not envelopes:
+            return
+        rows = [
+            {
+                "event_id": e.id,
+                "stream_id": e.stream_id,
+                "stream_version": e.stream_version,
+                "type": e.type,
+                "recorded_at": e.time,
+                "traceparent": e.traceparent,
+                "payload": e.to_json(),
+            }
+            for e in envelopes
+        ]
+        try:
+            await session.execute(sa.insert(events_table), rows)
+        except IntegrityError as error:
+            raise ConcurrencyError(f"stream {envelopes[0].stream_id} was appended to concurrently") from error
+        if session.get_bind().dialect.name == "postgresql":
+            await session.execute(sa.select(sa.func.pg_notify(NOTIFY_CHANNEL, "")))
+
+    async def stream_version(self, session: AsyncSession, stream_id: str) -> int:
+        query = sa.select(sa.func.coalesce(sa.func.max(events_table.c.stream_version), 0)).where(
+            events_table.c.stream_id == stream_id
+        )
+        return int((await session.execute(query)).scalar_one())
+
+    async def read_stream(self, session: AsyncSession, stream_id: str) -> list[Envelope]:
+        query = (
+            sa.select(events_table.c.payload)
+            .where(events_table.c.stream_id == stream_id)
+            .order_by(events_table.c.stream_version)
+        )
+        return [Envelope.from_json(payload) for payload in (await session.execute(query)).scalars()]
+
+    async def read_all(self, connection: AsyncConnection, after: Position, limit: int) -> list[RecordedEvent]:
+        """Committed events after `after`, in an order no later commit can fall behind."""
+        if connection.dialect.name == "postgresql":
+            rows = await connection.execute(
+                _PG_READ_ALL, {"txid": str(after.txid), "position": after.position, "limit": limit}
+            )
+            return [_recorded(r, int(r.txid)) for r in rows]
+        query = (
+            sa.select(*_RECORDED_COLUMNS)
+            .where(events_table.c.position > after.position)
+            .order_by(events_table.c.position)
+            .limit(limit)
+        )
+        rows = await connection.execute(query)
+        return [_recorded(r, 0) for r in rows]
+
+
+_RECORDED_COLUMNS = [
+    events_table.c.position,
+    events_table.c.stream_id,
+    events_table.c.type,
+    events_table.c.traceparent,
+    events_table.c.payload,
+]
+
+
+def _recorded(row: sa.Row, txid: int) -> RecordedEvent:
+    return RecordedEvent(Position(txid, row.position), row.stream_id, row.type, row.traceparent, bytes(row.payload))
+
+
+_PG_READ_ALL = sa.text(
+    """
+    SELECT txid::text AS txid, position, stream_id, type, traceparent, payload FROM events
+    WHERE (txid, position) > (CAST(:txid AS text)::xid8, :position)
+      AND txid < pg_snapshot_xmin(pg_current_snapshot())
+    ORDER BY txid, position
+    LIMIT :limit
+    """
+)

@@ -1,0 +1,72 @@
+"""A unit of work: one transaction in which a command reads streams, appends events and updates its views."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from metrology.eventkit.database import SessionFactory
+from metrology.eventkit.envelope import Envelope, EventContext
+from metrology.eventkit.events import DomainEvent, EventRegistry
+from metrology.eventkit.relay import CommitSignal
+from metrology.eventkit.store import EventStore
+
+
+class UnitOfWork:
+    """Commits state, outgoing events and tracking together; wakes the relay after commit.
+
+    Keep the first write of the transaction an event append (read first, then `append`, then other writes):
+    the store's gap-safe reading on PostgreSQL relies on it.
+    """
+
+    def __init__(
+        self,
+        sessions: SessionFactory,
+        store: EventStore,
+        registry: EventRegistry,
+        context: EventContext,
+        signal: CommitSignal | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self.store = store
+        self.registry = registry
+        self.context = context
+        self._signal = signal
+        self._session: AsyncSession | None = None
+        self.appended: list[Envelope] = []
+
+    @property
+    def session(self) -> AsyncSession:
+        if self._session is None:
+            raise RuntimeError("the unit of work is not open")
+        return self._session
+
+    async def __aenter__(self) -> Self:
+        self._session = self._sessions()
+        await self._session.begin()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        session, self._session = self.session, None
+        try:
+            if exc_type is None:
+                await session.commit()
+                if self.appended and self._signal:
+                    self._signal.notify()
+            else:
+                await session.rollback()
+        finally:
+            await session.close()
+
+    async def history(self, stream_id: str) -> list[DomainEvent]:
+        """The stream's events, upcast to their current versions."""
+        envelopes = await self.store.read_stream(self.session, stream_id)
+        return [envelope.event(self.registry) for envelope in envelopes]
+
+    async def append(self, stream_id: str, expected_version: int | None, events: Sequence[DomainEvent]) -> None:
+        self.appended += await self.store.append(self.session, stream_id, expected_version, events, self.context)

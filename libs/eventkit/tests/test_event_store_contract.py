@@ -1,0 +1,94 @@
+"""One contract for the event store, run on SQLite and on PostgreSQL (the `database_url` fixture)."""
+
+import asyncio
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from metrology.eventkit import ConcurrencyError, EventContext, EventStore, Position
+from metrology.eventkit.database import session_factory
+from metrology.eventkit.store import events_table
+from metrology.testkit.sample_events import ThingCounted
+
+CTX = EventContext(tenant="83")
+
+
+def counted(thing: str, amount: int = 1) -> ThingCounted:
+    return ThingCounted(occurred_on=date(2025, 3, 1), thing=thing, amount=amount)
+
+
+async def append(engine: AsyncEngine, stream: str, expected: int | None, *events: ThingCounted) -> None:
+    async with session_factory(engine).begin() as session:
+        await EventStore("/test").append(session, stream, expected, list(events), CTX)
+
+
+async def read_everything(engine: AsyncEngine) -> list:
+    store, after, out = EventStore("/test"), Position(), []
+    while True:
+        async with engine.connect() as connection:
+            batch = await store.read_all(connection, after, 100)
+        if not batch:
+            return out
+        out.extend(batch)
+        after = batch[-1].position
+
+
+async def test_appended_events_read_back_in_stream_order(store_engine):
+    await append(store_engine, "s-1", 0, counted("a"), counted("b"))
+    await append(store_engine, "s-1", 2, counted("c"))
+    async with session_factory(store_engine)() as session:
+        envelopes = await EventStore("/test").read_stream(session, "s-1")
+    assert [e.stream_version for e in envelopes] == [1, 2, 3]
+    assert [e.data["thing"] for e in envelopes] == ["a", "b", "c"]
+    assert all(e.tenant == "83" and e.source == "/test" for e in envelopes)
+
+
+async def test_append_with_a_stale_expected_version_is_a_conflict_and_writes_nothing(store_engine):
+    await append(store_engine, "s-1", 0, counted("a"))
+    with pytest.raises(ConcurrencyError):
+        await append(store_engine, "s-1", 0, counted("b"), counted("c"))
+    assert len(await read_everything(store_engine)) == 1
+
+
+async def test_concurrent_appends_to_one_stream_let_exactly_one_win(store_engine):
+    await append(store_engine, "s-1", 0, counted("first"))
+    outcomes = await asyncio.gather(
+        *(append(store_engine, "s-1", 1, counted(f"w{i}"), counted(f"x{i}")) for i in range(6)),
+        return_exceptions=True,
+    )
+    winners = [o for o in outcomes if o is None]
+    losers = [o for o in outcomes if isinstance(o, ConcurrencyError)]
+    assert len(winners) == 1 and len(losers) == 5
+    async with session_factory(store_engine)() as session:
+        stream = await EventStore("/test").read_stream(session, "s-1")
+    assert [e.stream_version for e in stream] == [1, 2, 3]
+
+
+async def test_read_all_returns_every_event_once_across_streams(store_engine):
+    for i in range(25):
+        await append(store_engine, f"s-{i % 5}", None, counted(str(i)))
+    everything = await read_everything(store_engine)
+    assert sorted(int(r.envelope().data["thing"]) for r in everything) == list(range(25))
+    assert len({r.envelope().id for r in everything}) == 25
+
+
+async def test_recorded_events_carry_stream_id_type_and_cloudevents_payload(store_engine):
+    ctx = EventContext(tenant="83", traceparent="00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
+    async with session_factory(store_engine).begin() as session:
+        await EventStore("/test").append(session, "s-9", 0, [counted("a")], ctx)
+    [recorded] = await read_everything(store_engine)
+    assert recorded.stream_id == "s-9"
+    assert recorded.type == "vn.metrology.test.thing-counted.v2"
+    assert ("traceparent", ctx.traceparent.encode()) in recorded.kafka_headers()
+    assert recorded.envelope().traceparent == ctx.traceparent
+
+
+async def test_a_failed_transaction_leaves_no_events_behind(store_engine):
+    with pytest.raises(RuntimeError):
+        async with session_factory(store_engine).begin() as session:
+            await EventStore("/test").append(session, "s-1", 0, [counted("a")], CTX)
+            raise RuntimeError("handler failed after appending")
+    async with store_engine.connect() as connection:
+        assert (await connection.execute(sa.select(sa.func.count()).select_from(events_table))).scalar_one() == 0

@@ -1,0 +1,64 @@
+"""The FastAPI app factory every service uses: problems, auth, health, OpenAPI, optional in-process workers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+
+from metrology.servicekit import health
+from metrology.servicekit.auth import TokenVerifier
+from metrology.servicekit.observability import instrument
+from metrology.servicekit.problems import install_problem_handlers
+from metrology.servicekit.runtime import ServiceRuntime
+from metrology.servicekit.workers import Workers
+
+log = logging.getLogger(__name__)
+
+
+def create_app(runtime: ServiceRuntime, *, with_workers: bool = False) -> FastAPI:
+    """The service's HTTP API; with `with_workers`, its relay and consumers run in the same process."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await runtime.migrate()
+        workers = Workers(runtime, relay=runtime.settings.run_relay, consumers=runtime.settings.run_consumers)
+        stop = asyncio.Event()
+        task = asyncio.create_task(workers.run(stop)) if with_workers else None
+        if task:
+            task.add_done_callback(_report_worker_failure)
+        app.state.workers = workers
+        try:
+            yield
+        finally:
+            stop.set()
+            if task:
+                await task
+            await runtime.engine.dispose()
+
+    app = FastAPI(
+        title=runtime.title or f"metrology {runtime.name}",
+        description=runtime.description,
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    app.state.token_verifier = TokenVerifier(
+        secret=runtime.settings.auth_jwt_secret,
+        public_key=runtime.settings.auth_jwt_public_key,
+        issuer=runtime.settings.auth_issuer,
+    )
+    install_problem_handlers(app)
+    app.include_router(health.router)
+    for router in runtime.routers:
+        app.include_router(router)
+    instrument(app, runtime.engine)
+    return app
+
+
+def _report_worker_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("background workers stopped", exc_info=task.exception())

@@ -1,0 +1,136 @@
+"""The command line every service shares: serve, relay, consume, run, migrate, provision-topics, token, schemas."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
+
+import typer
+import uvicorn
+
+from metrology.eventkit.topics import ensure_topics
+from metrology.servicekit.app import create_app
+from metrology.servicekit.auth import Role, issue_dev_token
+from metrology.servicekit.observability import configure_logging, configure_tracing
+from metrology.servicekit.runtime import ServiceRuntime
+from metrology.servicekit.settings import ServiceSettings
+from metrology.servicekit.workers import Workers
+
+Bootstrap = Callable[[ServiceSettings], ServiceRuntime]
+
+
+def service_cli(name: str, bootstrap: Bootstrap, settings_type: type[ServiceSettings] = ServiceSettings) -> typer.Typer:
+    cli = typer.Typer(name=f"metrology-{name}", no_args_is_help=True, add_completion=False)
+
+    def runtime() -> ServiceRuntime:
+        settings = settings_type.from_env(name)
+        configure_logging(settings)
+        configure_tracing(settings)
+        return bootstrap(settings)
+
+    def serve_app(host: str | None, port: int | None, with_workers: bool) -> None:
+        rt = runtime()
+        app = create_app(rt, with_workers=with_workers)
+        uvicorn.run(
+            app,
+            host=host or rt.settings.http_host,
+            port=port or rt.settings.http_port,
+            log_config=None,
+            access_log=False,
+            timeout_graceful_shutdown=10,
+        )
+
+    @cli.command()
+    def serve(
+        host: Annotated[str | None, typer.Option()] = None, port: Annotated[int | None, typer.Option()] = None
+    ) -> None:
+        """Serve the HTTP API only (relay and consumers run as their own processes)."""
+        serve_app(host, port, with_workers=False)
+
+    @cli.command()
+    def run(
+        host: Annotated[str | None, typer.Option()] = None, port: Annotated[int | None, typer.Option()] = None
+    ) -> None:
+        """Serve the HTTP API with the relay and consumers in the same process (local runs)."""
+        serve_app(host, port, with_workers=True)
+
+    @cli.command()
+    def relay() -> None:
+        """Publish committed events to Kafka (the outbox relay)."""
+        rt = runtime()
+        _run_until_signalled(lambda stop: _with_schema(rt, Workers(rt, relay=True, consumers=False).run(stop)))
+
+    @cli.command()
+    def consume() -> None:
+        """Run the service's Kafka consumers (local replicas, sagas, projectors)."""
+        rt = runtime()
+        _run_until_signalled(lambda stop: _with_schema(rt, Workers(rt, relay=False, consumers=True).run(stop)))
+
+    @cli.command()
+    def migrate() -> None:
+        """Create or bring up to date the service's database schema."""
+        rt = runtime()
+        asyncio.run(_with_schema(rt, _noop()))
+        typer.echo(f"{name}: schema ready")
+
+    @cli.command("provision-topics")
+    def provision_topics() -> None:
+        """Create the service's Kafka topics (infinite retention) where missing."""
+        rt = runtime()
+        created = ensure_topics(rt.settings.kafka(), rt.topic_specs())
+        typer.echo(f"{name}: created {', '.join(created) or 'nothing (all present)'}")
+
+    @cli.command()
+    def token(
+        role: Annotated[list[Role], typer.Option("--role", help="may be repeated")],
+        subject: Annotated[str, typer.Option()] = "dev-user",
+        tenant: Annotated[str | None, typer.Option()] = None,
+        provider_id: Annotated[str | None, typer.Option()] = None,
+        enterprise_id: Annotated[str | None, typer.Option()] = None,
+    ) -> None:
+        """Print a development bearer token (HS256, signed with AUTH_JWT_SECRET)."""
+        settings = settings_type.from_env(name)
+        typer.echo(
+            issue_dev_token(
+                settings.auth_jwt_secret,
+                subject,
+                [r.value for r in role],
+                tenant or settings.tenant,
+                issuer=settings.auth_issuer,
+                provider_id=provider_id,
+                enterprise_id=enterprise_id,
+            )
+        )
+
+    @cli.command()
+    def schemas() -> None:
+        """Print the JSON Schema of every event type the service knows."""
+        typer.echo(json.dumps(bootstrap(settings_type.from_env(name)).registry.json_schemas(), indent=2))
+
+    return cli
+
+
+async def _noop() -> None:
+    return None
+
+
+async def _with_schema(rt: ServiceRuntime, work: Coroutine[Any, Any, None]) -> None:
+    try:
+        await rt.migrate()
+        await work
+    finally:
+        await rt.engine.dispose()
+
+
+def _run_until_signalled(main: Callable[[asyncio.Event], Coroutine[Any, Any, None]]) -> None:
+    async def runner() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await main(stop)
+
+    asyncio.run(runner())

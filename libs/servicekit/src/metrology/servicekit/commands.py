@@ -1,0 +1,130 @@
+"""Running a command from HTTP: its event context, its unit of work, and `Idempotency-Key` replays."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from fastapi import Depends, Header, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
+
+from metrology.eventkit.envelope import EventContext
+from metrology.eventkit.errors import RuleViolationError
+from metrology.eventkit.store import metadata
+from metrology.eventkit.tracing import current_traceparent
+from metrology.eventkit.unit_of_work import UnitOfWork
+from metrology.servicekit.auth import Authenticated, Principal
+from metrology.servicekit.runtime import ServiceRuntime
+
+idempotency_keys = sa.Table(
+    "idempotency_keys",
+    metadata,
+    sa.Column("scope", sa.String(200), primary_key=True),
+    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("request_hash", sa.String(64), nullable=False),
+    sa.Column("status_code", sa.Integer, nullable=False),
+    sa.Column("response", sa.JSON, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+Handler = Callable[[UnitOfWork], Awaitable[Any]]
+
+
+class _KeyTakenError(Exception):
+    pass
+
+
+class CommandRunner:
+    """Given to every command endpoint: who asks, in which trace, and with which idempotency key."""
+
+    def __init__(self, runtime: ServiceRuntime, principal: Principal, request: Request, key: str | None) -> None:
+        self.runtime = runtime
+        self.principal = principal
+        self.request = request
+        self.key = key
+
+    @property
+    def context(self) -> EventContext:
+        correlation = self.request.headers.get("x-correlation-id")
+        context = EventContext(
+            tenant=self.principal.tenant or self.runtime.settings.tenant,
+            traceparent=current_traceparent(),
+            actor=self.principal.subject,
+        )
+        if correlation:
+            context = EventContext(context.tenant, correlation, None, context.traceparent, context.actor)
+        return context
+
+    async def run(self, handle: Handler, status_code: int = 201) -> JSONResponse:
+        """Run `handle` in one transaction; with an Idempotency-Key, a repeat returns the first answer."""
+        if self.key is None:
+            async with self.runtime.unit_of_work(self.context) as uow:
+                body = jsonable_encoder(await handle(uow))
+            return JSONResponse(body, status_code=status_code)
+        request_hash = hashlib.sha256(await self._fingerprint()).hexdigest()
+        stored = await self._stored()
+        if stored is not None:
+            return self._replay(stored, request_hash)
+        try:
+            async with self.runtime.unit_of_work(self.context) as uow:
+                body = jsonable_encoder(await handle(uow))
+                await self._remember(uow, request_hash, status_code, body)
+        except _KeyTakenError:
+            return self._replay(await self._stored(), request_hash)
+        return JSONResponse(body, status_code=status_code)
+
+    async def _fingerprint(self) -> bytes:
+        return self.request.method.encode() + self.request.url.path.encode() + await self.request.body()
+
+    @property
+    def _scope(self) -> str:
+        return f"{self.principal.tenant}:{self.principal.subject}"
+
+    async def _stored(self) -> sa.Row | None:
+        async with self.runtime.engine.connect() as connection:
+            query = sa.select(idempotency_keys).where(
+                idempotency_keys.c.scope == self._scope, idempotency_keys.c.key == self.key
+            )
+            return (await connection.execute(query)).first()
+
+    async def _remember(self, uow: UnitOfWork, request_hash: str, status_code: int, body: Any) -> None:
+        row = {
+            "scope": self._scope,
+            "key": self.key,
+            "request_hash": request_hash,
+            "status_code": status_code,
+            "response": body,
+            "created_at": datetime.now(UTC),
+        }
+        try:
+            async with uow.session.begin_nested():
+                await uow.session.execute(sa.insert(idempotency_keys).values(**row))
+        except IntegrityError as error:
+            raise _KeyTakenError from error
+
+    def _replay(self, stored: sa.Row | None, request_hash: str) -> JSONResponse:
+        if stored is None:
+            raise RuntimeError("idempotency record vanished")
+        if stored.request_hash != request_hash:
+            raise RuleViolationError(
+                "this Idempotency-Key was used for a different request",
+                field="header.Idempotency-Key",
+                rule="idempotency-key-reused",
+            )
+        return JSONResponse(stored.response, status_code=stored.status_code, headers={"Idempotent-Replayed": "true"})
+
+
+def _command_runner(
+    request: Request,
+    principal: Authenticated,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
+) -> CommandRunner:
+    return CommandRunner(request.app.state.runtime, principal, request, idempotency_key)
+
+
+Commands = Annotated[CommandRunner, Depends(_command_runner)]

@@ -1,0 +1,64 @@
+"""Structured JSON logs carrying trace ids, and OpenTelemetry tracing from HTTP through the store to Kafka."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from fastapi import FastAPI
+from opentelemetry import trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
+from pythonjsonlogger.json import JsonFormatter
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from metrology.servicekit.settings import ServiceSettings
+
+
+class _TraceIds(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        context = trace.get_current_span().get_span_context()
+        record.trace_id = format(context.trace_id, "032x") if context.is_valid else None
+        record.span_id = format(context.span_id, "016x") if context.is_valid else None
+        return True
+
+
+def configure_logging(settings: ServiceSettings) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    if settings.log_json:
+        handler.setFormatter(
+            JsonFormatter(
+                "%(asctime)s %(levelname)s %(name)s %(message)s %(trace_id)s %(span_id)s",
+                rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+                static_fields={"service": settings.service_name},
+            )
+        )
+    handler.addFilter(_TraceIds())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(settings.log_level.upper())
+    for noisy in ("aiokafka", "kafka"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+
+
+def configure_tracing(settings: ServiceSettings, exporter: SpanExporter | None = None) -> TracerProvider | None:
+    """Install a tracer provider when spans have somewhere to go (an OTLP endpoint or a given exporter)."""
+    if exporter is None and settings.otel_exporter_otlp_endpoint:
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        exporter = OTLPSpanExporter(endpoint=settings.otel_exporter_otlp_endpoint.rstrip("/") + "/v1/traces")
+    if exporter is None:
+        return None
+    provider = TracerProvider(resource=Resource.create({"service.name": f"metrology-{settings.service_name}"}))
+    provider.add_span_processor(BatchSpanProcessor(exporter))
+    trace.set_tracer_provider(provider)
+    return provider
+
+
+def instrument(app: FastAPI, engine: AsyncEngine) -> None:
+    from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+    from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="/health,/ready,/metrics")
+    SQLAlchemyInstrumentor().instrument(engine=engine.sync_engine)

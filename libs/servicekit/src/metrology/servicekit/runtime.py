@@ -1,0 +1,90 @@
+"""What a service is made of, built once by its bootstrap: database, store, event types, topics, projections."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fastapi import APIRouter
+from sqlalchemy import MetaData
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from metrology.eventkit import store as event_store
+from metrology.eventkit.database import SessionFactory, create_engine, create_schema, session_factory
+from metrology.eventkit.envelope import EventContext
+from metrology.eventkit.events import EventRegistry
+from metrology.eventkit.projector import Projection
+from metrology.eventkit.relay import CommitSignal
+from metrology.eventkit.store import EventStore
+from metrology.eventkit.topics import TopicSpec, dead_letter_topic, event_topic
+from metrology.eventkit.unit_of_work import UnitOfWork
+from metrology.servicekit.settings import ServiceSettings
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """A projection (read model, local replica or saga) fed by `topics` as consumer group `group_id`."""
+
+    projection: Projection
+    topics: Sequence[str]
+    group_id: str
+
+
+@dataclass
+class ServiceRuntime:
+    settings: ServiceSettings
+    engine: AsyncEngine
+    sessions: SessionFactory
+    registry: EventRegistry
+    store: EventStore
+    schema: list[MetaData]
+    signal: CommitSignal = field(default_factory=CommitSignal)
+    publishes: bool = True
+    subscriptions: list[Subscription] = field(default_factory=list)
+    routers: list[APIRouter] = field(default_factory=list)
+    title: str = ""
+    description: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.settings.service_name
+
+    @property
+    def topic(self) -> str:
+        return event_topic(self.name)
+
+    @property
+    def dead_letter_topic(self) -> str:
+        return dead_letter_topic(self.name)
+
+    def unit_of_work(self, context: EventContext) -> UnitOfWork:
+        return UnitOfWork(self.sessions, self.store, self.registry, context, self.signal)
+
+    async def migrate(self) -> None:
+        if self.engine.dialect.name == "sqlite" and self.engine.url.database:
+            Path(self.engine.url.database).parent.mkdir(parents=True, exist_ok=True)
+        await create_schema(self.engine, event_store.metadata, *self.schema)
+
+    def topic_specs(self) -> list[TopicSpec]:
+        """The topics this service writes, and those it reads (so a consumer can start before the producer)."""
+        names = [self.topic] if self.publishes else []
+        if self.subscriptions:
+            names.append(self.dead_letter_topic)
+            names += sorted({topic for s in self.subscriptions for topic in s.topics} - set(names))
+        return [
+            TopicSpec(name, self.settings.kafka_partitions, self.settings.kafka_replication_factor) for name in names
+        ]
+
+
+def new_runtime(settings: ServiceSettings, registry: EventRegistry, schema: Sequence[MetaData]) -> ServiceRuntime:
+    """The common parts every service's bootstrap starts from."""
+    engine = create_engine(settings.database_url)
+    return ServiceRuntime(
+        settings=settings,
+        engine=engine,
+        sessions=session_factory(engine),
+        registry=registry,
+        store=EventStore(source=f"/metrology/{settings.service_name}"),
+        schema=list(schema),
+    )

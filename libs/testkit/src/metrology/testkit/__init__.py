@@ -1,0 +1,1 @@
+"""Fixtures and helpers for tests that need the real broker and database."""

@@ -1,0 +1,60 @@
+"""pytest fixtures: the real broker and database, and fresh databases per test."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from metrology.eventkit.database import create_engine, create_schema
+from metrology.eventkit.kafka import KafkaConnection
+from metrology.eventkit.store import metadata
+from metrology.testkit import infra
+
+
+@pytest.fixture(scope="session")
+def kafka() -> KafkaConnection:
+    return KafkaConnection(bootstrap_servers=infra.kafka_bootstrap())
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url() -> str:
+    return infra.postgres_url()
+
+
+@pytest.fixture
+async def postgres_url(postgres_admin_url: str) -> AsyncIterator[str]:
+    url = await infra.create_database(postgres_admin_url)
+    yield url
+    await infra.drop_database(postgres_admin_url, url)
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: object) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path}/test.db"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database_url(request: pytest.FixtureRequest, tmp_path: object) -> AsyncIterator[str]:
+    """Each test that takes this runs once on SQLite and once on PostgreSQL (the contract suite)."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path}/test.db"
+        return
+    admin = request.getfixturevalue("postgres_admin_url")
+    url = await infra.create_database(admin)
+    yield url
+    await infra.drop_database(admin, url)
+
+
+@pytest.fixture
+async def store_engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database_url)
+    await create_schema(engine, metadata)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def topic() -> str:
+    return infra.unique_topic()
