@@ -52,11 +52,21 @@ class ServiceRuntime:
 
     @property
     def topic(self) -> str:
-        return event_topic(self.name)
+        return self.topic_of(self.name)
 
     @property
     def dead_letter_topic(self) -> str:
-        return dead_letter_topic(self.name)
+        return self.settings.kafka_topic_prefix + dead_letter_topic(self.name)
+
+    def topic_of(self, service: str) -> str:
+        """The event topic of `service` (this one or another), with this deployment's prefix."""
+        return self.settings.kafka_topic_prefix + event_topic(service)
+
+    def subscribe(self, projection: Projection, services: Sequence[str], group: str) -> None:
+        """Feed `projection` from the event topics of `services` as consumer group `<service>.<group>`."""
+        topics = [self.topic_of(service) for service in services]
+        group_id = f"{self.settings.kafka_topic_prefix}{self.name}.{group}"
+        self.subscriptions.append(Subscription(projection, topics, group_id))
 
     def unit_of_work(self, context: EventContext) -> UnitOfWork:
         return UnitOfWork(self.sessions, self.store, self.registry, context, self.signal)

@@ -22,6 +22,7 @@ class ServiceSettings(BaseSettings):
     kafka_sasl_username: str | None = None
     kafka_sasl_password: str | None = None
     kafka_ssl_cafile: str | None = None
+    kafka_topic_prefix: str = Field("", description="Prepended to every topic and consumer group (isolates test runs)")
     kafka_partitions: int = 3
     kafka_replication_factor: int = 1
     tenant: str = Field("83", description="Province code of the default tenant (83: Bến Tre)")

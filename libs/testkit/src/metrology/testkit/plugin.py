@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -11,6 +12,7 @@ from metrology.eventkit.database import create_engine, create_schema
 from metrology.eventkit.kafka import KafkaConnection
 from metrology.eventkit.store import metadata
 from metrology.testkit import infra
+from metrology.testkit.services import Platform, running_platform
 
 
 @pytest.fixture(scope="session")
@@ -58,3 +60,19 @@ async def store_engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 @pytest.fixture
 def topic() -> str:
     return infra.unique_topic()
+
+
+SERVICES = ("registry", "verification", "outreach", "training", "reporting")
+
+
+@pytest.fixture
+async def platform(kafka: KafkaConnection, postgres_admin_url: str, tmp_path: Path) -> AsyncIterator[Platform]:
+    """Services started as separate processes on real Kafka and a fresh PostgreSQL database each.
+
+    Start the ones a test needs with `platform.start("training")`; all are stopped afterwards.
+    """
+    urls = {name: await infra.create_database(postgres_admin_url, prefix=name) for name in SERVICES}
+    with running_platform(kafka.bootstrap_servers, tmp_path, urls) as running:
+        yield running
+    for url in urls.values():
+        await infra.drop_database(postgres_admin_url, url)

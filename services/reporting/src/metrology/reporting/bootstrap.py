@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from metrology.eventkit.topics import event_topic
 from metrology.reporting.adapters.readmodel import metadata
 from metrology.reporting.application.projection import KpiProjection
 from metrology.reporting.domain.consumed import registry
 from metrology.reporting.entrypoints import http
-from metrology.servicekit.runtime import ServiceRuntime, Subscription, new_runtime
+from metrology.servicekit.runtime import ServiceRuntime, new_runtime
 from metrology.servicekit.settings import ServiceSettings
 
 FOLDED_SERVICES = ("training",)
@@ -16,8 +15,7 @@ FOLDED_SERVICES = ("training",)
 def bootstrap(settings: ServiceSettings) -> ServiceRuntime:
     runtime = new_runtime(settings, registry(), [metadata])
     projection = KpiProjection(runtime.registry)
-    topics = [event_topic(service) for service in FOLDED_SERVICES]
-    runtime.subscriptions.append(Subscription(projection, topics, group_id="reporting.projector"))
+    runtime.subscribe(projection, FOLDED_SERVICES, group="projector")
     runtime.routers.append(http.router)
     runtime.publishes = False
     runtime.title = "metrology reporting"
