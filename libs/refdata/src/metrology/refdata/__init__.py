@@ -1,0 +1,1 @@
+"""Legal reference data kept as dated rows, never as constants in code."""
