@@ -99,6 +99,9 @@ class ProjectorRunner:
             if fresh:
                 rows = [{"consumer": self.projection.name, "event_id": item.envelope.id} for item in fresh]
                 await session.execute(sa.insert(processed_events), rows)
+                after_batch = getattr(self.projection, "after_batch", None)
+                if after_batch is not None:  # optional: a step after each batch, in the same transaction
+                    await after_batch(session)
             result.applied = len(fresh)
         if result.dead_letters:
             await self.dead_letters.send(result.dead_letters)
