@@ -1,0 +1,141 @@
+"""The verification database beside its events: the registry replica and the service's own query tables.
+
+Replica tables (`replica_*`) are written only by the registry replica projection; the others only by the
+command handlers, in the same transaction as the events they reflect (and `instrument_due` by both).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+# --- the local replica of registry events -------------------------------------------------------------------
+
+replica_providers = sa.Table(
+    "replica_providers",
+    metadata,
+    sa.Column("provider_id", sa.String(64), primary_key=True),
+    sa.Column("tenant", sa.String(16), nullable=False),
+    sa.Column("name", sa.String(300), nullable=False),
+    sa.Column("ownership", sa.String(20), nullable=False),
+    sa.Column("province_code", sa.String(8), nullable=False),
+    sa.Column("commune_code", sa.String(8), nullable=False),
+)
+
+replica_designations = sa.Table(
+    "replica_designations",
+    metadata,
+    sa.Column("designation_id", sa.String(64), primary_key=True),
+    sa.Column("provider_id", sa.String(64), nullable=False, index=True),
+    sa.Column("decision_number", sa.String(100), nullable=False),
+    sa.Column("instrument_types", sa.JSON, nullable=False),
+    sa.Column("fields", sa.JSON, nullable=False),
+    sa.Column("valid_from", sa.Date, nullable=False),
+    sa.Column("valid_until", sa.Date, nullable=False),
+    sa.Column("renewals", sa.JSON, nullable=False),
+    sa.Column("revoked_on", sa.Date, nullable=True),
+)
+
+replica_verifiers = sa.Table(
+    "replica_verifiers",
+    metadata,
+    sa.Column("verifier_id", sa.String(64), primary_key=True),
+    sa.Column("provider_id", sa.String(64), nullable=False, index=True),
+    sa.Column("card_number", sa.String(100), nullable=False),
+    sa.Column("fields", sa.JSON, nullable=False),
+    sa.Column("certified_on", sa.Date, nullable=False),
+    sa.Column("suspensions", sa.JSON, nullable=False),
+)
+
+replica_standards = sa.Table(
+    "replica_standards",
+    metadata,
+    sa.Column("standard_id", sa.String(64), primary_key=True),
+    sa.Column("owner_id", sa.String(64), nullable=False),
+    sa.Column("level", sa.String(20), nullable=False),
+    sa.Column("quantity", sa.String(100), nullable=False),
+    sa.Column("calibrated_on", sa.Date, nullable=False),
+    sa.Column("due_on", sa.Date, nullable=False),
+)
+
+replica_instruments = sa.Table(
+    "replica_instruments",
+    metadata,
+    sa.Column("instrument_id", sa.String(64), primary_key=True),
+    sa.Column("tenant", sa.String(16), nullable=False),
+    sa.Column("type_code", sa.String(16), nullable=False),
+    sa.Column("serial", sa.String(100), nullable=False),
+    sa.Column("manufacturer", sa.String(200), nullable=False),
+    sa.Column("owner_enterprise_id", sa.String(64), nullable=False, index=True),
+    sa.Column("province_code", sa.String(8), nullable=False),
+    sa.Column("commune_code", sa.String(8), nullable=False),
+    sa.Column("registered_on", sa.Date, nullable=False),
+    sa.Column("status_changes", sa.JSON, nullable=False),
+)
+
+# --- the service's own query tables --------------------------------------------------------------------------
+
+jobs = sa.Table(
+    "jobs",
+    metadata,
+    sa.Column("job_id", sa.String(64), primary_key=True),
+    sa.Column("tenant", sa.String(16), nullable=False),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("mode", sa.String(20), nullable=False),
+    sa.Column("subject", sa.String(20), nullable=False),
+    sa.Column("subject_id", sa.String(64), nullable=False, index=True),
+    sa.Column("type_code", sa.String(16), nullable=True),
+    sa.Column("owner_enterprise_id", sa.String(64), nullable=True, index=True),
+    sa.Column("provider_id", sa.String(64), nullable=False, index=True),
+    sa.Column("provider_local", sa.Boolean, nullable=False),
+    sa.Column("verifier_id", sa.String(64), nullable=False),
+    sa.Column("procedure", sa.String(100), nullable=False),
+    sa.Column("working_standard_id", sa.String(64), nullable=True),
+    sa.Column("performed_on", sa.Date, nullable=False, index=True),
+    sa.Column("result", sa.String(8), nullable=False),
+    sa.Column("certificate_number", sa.String(64), nullable=True),
+    sa.Column("record_number", sa.String(64), nullable=True),
+)
+
+certificates = sa.Table(
+    "certificates",
+    metadata,
+    sa.Column("number", sa.String(64), primary_key=True),
+    sa.Column("tenant", sa.String(16), nullable=False),
+    sa.Column("job_id", sa.String(64), nullable=False, unique=True),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("subject", sa.String(20), nullable=False),
+    sa.Column("subject_id", sa.String(64), nullable=False, index=True),
+    sa.Column("type_code", sa.String(16), nullable=True),
+    sa.Column("serial", sa.String(100), nullable=True),
+    sa.Column("owner_enterprise_id", sa.String(64), nullable=True, index=True),
+    sa.Column("provider_id", sa.String(64), nullable=False, index=True),
+    sa.Column("provider_name", sa.String(300), nullable=False),
+    sa.Column("procedure", sa.String(100), nullable=False),
+    sa.Column("performed_on", sa.Date, nullable=False),
+    sa.Column("valid_until", sa.Date, nullable=True),
+    sa.Column("sticker_serial", sa.String(100), nullable=False),
+    sa.Column("qr_payload", sa.String(200), nullable=False),
+    sa.Column("measurements", sa.JSON, nullable=False),
+    sa.Column("revoked_on", sa.Date, nullable=True),
+    sa.Column("revocation_reason", sa.String(500), nullable=True),
+)
+
+instrument_due = sa.Table(
+    "instrument_due",
+    metadata,
+    sa.Column("instrument_id", sa.String(64), primary_key=True),
+    sa.Column("tenant", sa.String(16), nullable=False, index=True),
+    sa.Column("type_code", sa.String(16), nullable=False),
+    sa.Column("serial", sa.String(100), nullable=False),
+    sa.Column("owner_enterprise_id", sa.String(64), nullable=False, index=True),
+    sa.Column("commune_code", sa.String(8), nullable=False, index=True),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("registered_on", sa.Date, nullable=False),
+    sa.Column("last_job_id", sa.String(64), nullable=True),
+    sa.Column("last_verified_on", sa.Date, nullable=True),
+    sa.Column("last_result", sa.String(8), nullable=True),
+    sa.Column("unfit", sa.Boolean, nullable=False, default=False),
+    sa.Column("due_on", sa.Date, nullable=True, index=True),
+)

@@ -1,0 +1,133 @@
+"""Command handlers: read the replica, let the Job decide, append its events, then update the query tables."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+
+from metrology.eventkit.errors import ForbiddenError, NotFoundError
+from metrology.eventkit.unit_of_work import UnitOfWork
+from metrology.refdata.group2 import group2
+from metrology.verification.adapters.tables import certificates, jobs
+from metrology.verification.application import due_dates
+from metrology.verification.application.facts import facts_for
+from metrology.verification.domain.certificates import QrSigner
+from metrology.verification.domain.events import (
+    CertificateIssued,
+    InstrumentMarkedUnfit,
+    WorkRecorded,
+)
+from metrology.verification.domain.facts import Facts
+from metrology.verification.domain.job import Context, Job
+from metrology.verification.domain.work import Work
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who records: a province admin (any provider) or a provider (its own id only)."""
+
+    is_admin: bool
+    provider_id: str | None = None
+
+    def may_act_for(self, provider_id: str) -> bool:
+        return self.is_admin or self.provider_id == provider_id
+
+
+def job_stream(job_id: str) -> str:
+    return f"job-{job_id}"
+
+
+async def record_work(uow: UnitOfWork, job_id: str, work: Work, actor: Actor, signer: QrSigner, today: date) -> Job:
+    if not actor.may_act_for(work.provider_id):
+        raise ForbiddenError(
+            f"a provider records work only for itself ({actor.provider_id})", field="provider_id", rule="other-provider"
+        )
+    job = Job.replay(await uow.history(job_stream(job_id)))
+    facts = await facts_for(uow.session, work)
+    job.record_work(job_id, work, facts, Context(today, uow.context.tenant, group2(), signer))
+    await uow.append(job_stream(job_id), job.version, job.pending)
+    await _write_views(uow, job, facts)
+    return job
+
+
+async def revoke_certificate(uow: UnitOfWork, number: str, reason: str, on: date, actor: Actor) -> Job:
+    row = await certificate_row(uow, number)
+    if not actor.may_act_for(row.provider_id):
+        raise ForbiddenError("a provider revokes only its own certificates", rule="other-provider")
+    job = Job.replay(await uow.history(job_stream(row.job_id)))
+    job.revoke(reason, on)
+    await uow.append(job_stream(row.job_id), job.version, job.pending)
+    await uow.session.execute(
+        sa.update(certificates).where(certificates.c.number == number).values(revoked_on=on, revocation_reason=reason)
+    )
+    if row.subject == "instrument":
+        await due_dates.refresh(uow.session, row.subject_id)
+    return job
+
+
+async def certificate_row(uow: UnitOfWork, number: str) -> Any:
+    query = sa.select(certificates).where(certificates.c.number == number, certificates.c.tenant == uow.context.tenant)
+    row = (await uow.session.execute(query)).first()
+    if row is None:
+        raise NotFoundError(f"no certificate {number}", field="number", rule="certificate-unknown")
+    return row
+
+
+async def _write_views(uow: UnitOfWork, job: Job, facts: Facts) -> None:
+    work = next(e for e in job.pending if isinstance(e, WorkRecorded))
+    job_row: dict[str, Any] = {
+        "job_id": work.job_id,
+        "tenant": uow.context.tenant,
+        "kind": work.kind,
+        "mode": work.mode,
+        "subject": work.subject,
+        "subject_id": work.subject_id,
+        "type_code": work.type_code,
+        "owner_enterprise_id": work.owner_enterprise_id,
+        "provider_id": work.provider_id,
+        "provider_local": work.provider_local,
+        "verifier_id": work.verifier_id,
+        "procedure": work.procedure,
+        "working_standard_id": work.working_standard_id,
+        "performed_on": work.occurred_on,
+        "result": work.result,
+    }
+    for event in job.pending:
+        if isinstance(event, CertificateIssued):
+            job_row["certificate_number"] = event.certificate_number
+        if isinstance(event, InstrumentMarkedUnfit):
+            job_row["record_number"] = event.record_number
+    await uow.session.execute(sa.insert(jobs).values(**job_row))
+    issued = next((e for e in job.pending if isinstance(e, CertificateIssued)), None)
+    if issued is not None:
+        await uow.session.execute(sa.insert(certificates).values(**_certificate_row(uow, work, issued, facts)))
+    if work.subject == "instrument" and work.kind == "verification":
+        await due_dates.refresh(uow.session, work.subject_id)
+
+
+def _certificate_row(uow: UnitOfWork, work: WorkRecorded, issued: CertificateIssued, facts: Facts) -> dict[str, Any]:
+    assert facts.provider is not None
+    return {
+        "number": issued.certificate_number,
+        "tenant": uow.context.tenant,
+        "job_id": work.job_id,
+        "kind": work.kind,
+        "subject": work.subject,
+        "subject_id": work.subject_id,
+        "type_code": work.type_code,
+        "serial": work.serial,
+        "owner_enterprise_id": work.owner_enterprise_id,
+        "provider_id": work.provider_id,
+        "provider_name": facts.provider.name,
+        "procedure": work.procedure,
+        "performed_on": work.occurred_on,
+        "valid_until": issued.valid_until,
+        "sticker_serial": issued.sticker_serial,
+        "qr_payload": issued.qr_payload,
+        "measurements": [m.model_dump(mode="json") for m in work.measurements],
+        "revoked_on": None,
+        "revocation_reason": None,
+    }

@@ -1,0 +1,22 @@
+"""The one place that wires the verification service."""
+
+from __future__ import annotations
+
+from metrology.servicekit.runtime import ServiceRuntime, new_runtime
+from metrology.servicekit.settings import ServiceSettings
+from metrology.verification.adapters.tables import metadata
+from metrology.verification.application.replica import RegistryReplica
+from metrology.verification.domain.events import registry
+from metrology.verification.entrypoints import http
+
+
+def bootstrap(settings: ServiceSettings) -> ServiceRuntime:
+    runtime = new_runtime(settings, registry(), [metadata])
+    runtime.subscribe(RegistryReplica(), ["registry"], group="registry-replica")
+    runtime.routers += [http.router, http.public]
+    runtime.title = "metrology verification"
+    runtime.description = (
+        "Verification, calibration and testing jobs (kiểm định, hiệu chuẩn, thử nghiệm), certificates, "
+        "due dates and the public certificate check. Every job is checked against a local replica of the registry."
+    )
+    return runtime

@@ -1,0 +1,108 @@
+"""The registry events the verification replica folds, as verification reads them: only the fields it needs."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from metrology.eventkit.events import ConsumedEvent, EventRegistry
+
+_REGISTRY = "vn.metrology.registry."
+
+
+class ProviderRegistered(ConsumedEvent):
+    event_type = _REGISTRY + "provider-registered"
+    provider_id: str
+    name: str
+    ownership: str
+    province_code: str
+    commune_code: str
+
+
+class ProviderDesignated(ConsumedEvent):
+    event_type = _REGISTRY + "provider-designated"
+    provider_id: str
+    designation_id: str
+    decision_number: str
+    instrument_types: list[str]
+    fields: list[str]
+    valid_from: date
+    valid_until: date
+
+
+class DesignationRenewed(ConsumedEvent):
+    event_type = _REGISTRY + "designation-renewed"
+    provider_id: str
+    designation_id: str
+    valid_until: date
+
+
+class DesignationRevoked(ConsumedEvent):
+    event_type = _REGISTRY + "designation-revoked"
+    provider_id: str
+    designation_id: str
+
+
+class VerifierCertified(ConsumedEvent):
+    event_type = _REGISTRY + "verifier-certified"
+    provider_id: str
+    verifier_id: str
+    card_number: str
+    fields: list[str]
+
+
+class VerifierSuspended(ConsumedEvent):
+    event_type = _REGISTRY + "verifier-suspended"
+    provider_id: str
+    verifier_id: str
+
+
+class VerifierReinstated(ConsumedEvent):
+    event_type = _REGISTRY + "verifier-reinstated"
+    provider_id: str
+    verifier_id: str
+
+
+class StandardRegistered(ConsumedEvent):
+    event_type = _REGISTRY + "standard-registered"
+    standard_id: str
+    owner_id: str
+    quantity: str
+    level: str
+    calibrated_on: date
+    due_on: date
+
+
+class InstrumentRegistered(ConsumedEvent):
+    event_type = _REGISTRY + "instrument-registered"
+    instrument_id: str
+    type_code: str
+    serial: str
+    manufacturer: str = ""
+    owner_enterprise_id: str
+    province_code: str
+    commune_code: str
+    status: str = "in-use"
+
+
+class InstrumentStatusChanged(ConsumedEvent):
+    event_type = _REGISTRY + "instrument-status-changed"
+    instrument_id: str
+    status: str
+
+
+CONSUMED: list[type[ConsumedEvent]] = [
+    ProviderRegistered,
+    ProviderDesignated,
+    DesignationRenewed,
+    DesignationRevoked,
+    VerifierCertified,
+    VerifierSuspended,
+    VerifierReinstated,
+    StandardRegistered,
+    InstrumentRegistered,
+    InstrumentStatusChanged,
+]
+
+
+def registry() -> EventRegistry:
+    return EventRegistry().register_all(CONSUMED)

@@ -1,0 +1,36 @@
+"""`metrology-verification`: the service's command line (the kit's commands plus `demo-data`)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from metrology.servicekit.cli import service_cli
+from metrology.verification.bootstrap import bootstrap
+from metrology.verification.settings import VerificationSettings
+
+
+def app() -> typer.Typer:
+    cli = service_cli("verification", bootstrap, VerificationSettings)
+
+    @cli.command("demo-data")
+    def demo_data(
+        url: Annotated[str, typer.Option(help="base URL of the verification service")] = "http://127.0.0.1:8002",
+        token: Annotated[str, typer.Option(help="a province-admin bearer token")] = "",
+        registry_url: Annotated[
+            str, typer.Option(help="base URL of the registry service (to read its demo instruments)")
+        ] = "http://127.0.0.1:8001",
+        seed: Annotated[int, typer.Option()] = 996,
+    ) -> None:
+        """Record a realistic 2024-2026 history of verifications for the registry's demo data (idempotent)."""
+        from metrology.verification.demo import load_demo_history
+
+        summary = load_demo_history(url, token, registry_url=registry_url, seed=seed)
+        typer.echo(" ".join(f"{key}={value}" for key, value in summary.items()))
+
+    return cli
+
+
+def main() -> None:
+    app()()
