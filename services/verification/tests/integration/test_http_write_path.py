@@ -1,0 +1,192 @@
+"""The write path over HTTP on PostgreSQL: checks against the replica, certificates, due dates, public check."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+
+from metrology.eventkit.store import events_table
+from metrology.registry.domain import events as r
+from metrology.verification.adapters.tables import jobs
+
+from .conftest import Service, feed
+from .world import CENTRE, METER, OTHER_OWNER, OUTSIDE, OUTSIDE_VERIFIER, OWNER, SCALE, STANDARD, VERIFIER
+
+pytestmark = [pytest.mark.integration]
+
+JOB = {
+    "kind": "verification",
+    "mode": "periodic",
+    "subject": "instrument",
+    "subject_id": SCALE,
+    "provider_id": CENTRE,
+    "verifier_id": VERIFIER,
+    "procedure": "ĐLVN 14:2009",
+    "working_standard_id": STANDARD,
+    "performed_on": "2025-05-14",
+    "result": "pass",
+}
+
+
+async def stored_counts(service: Service) -> tuple[int, int]:
+    async with service.runtime.engine.connect() as connection:
+        events = (await connection.execute(sa.select(sa.func.count()).select_from(events_table))).scalar_one()
+        job_rows = (await connection.execute(sa.select(sa.func.count()).select_from(jobs))).scalar_one()
+    return events, job_rows
+
+
+async def record(service: Service, body: dict, **claims: str):
+    headers = service.token("province-admin") if not claims else service.token("provider", **claims)
+    return await service.http.post("/jobs", json=body, headers=headers)
+
+
+async def test_a_passed_verification_issues_a_certificate_valid_for_the_dated_interval(service: Service):
+    response = await record(service, JOB)
+    assert response.status_code == 201, response.text
+    types = [e["type"] for e in response.json()["events"]]
+    assert types == ["vn.metrology.verification.work-recorded.v1", "vn.metrology.verification.certificate-issued.v1"]
+    issued = response.json()["events"][1]
+    assert issued["valid_until"] == "2026-05-14"
+    admin = service.token("province-admin")
+    certificate = (await service.http.get(f"/certificates/{issued['certificate_number']}", headers=admin)).json()
+    assert certificate["status"] == ("valid" if date.today() <= date(2026, 5, 14) else "expired")
+    assert certificate["serial"] == "CB-0001" and certificate["provider_name"].startswith("Trung tâm")
+
+
+async def test_the_due_date_follows_the_verification_and_the_public_check_follows_revocation(service: Service):
+    issued = (await record(service, JOB)).json()["events"][1]
+    admin = service.token("province-admin")
+    due = await service.http.get("/due-dates", params={"from": "2026-05-01", "to": "2026-05-31"}, headers=admin)
+    assert [i["instrument_id"] for i in due.json()["items"]] == [SCALE]
+    public = await service.http.get(f"/public/certificates/{issued['certificate_number']}")
+    assert public.status_code == 200
+    assert "owner_enterprise_id" not in public.json() and public.json()["serial"] == "CB-0001"
+    by_qr = await service.http.get("/public/certificates/check", params={"qr": issued["qr_payload"]})
+    assert by_qr.json()["number"] == issued["certificate_number"]
+
+    revoke = {"reason": "sticker found on another scale", "revoked_on": "2025-06-01"}
+    response = await service.http.post(
+        f"/certificates/{issued['certificate_number']}/revocations", json=revoke, headers=admin
+    )
+    assert response.status_code == 201, response.text
+    assert (await service.http.get(f"/public/certificates/{issued['certificate_number']}")).json()[
+        "status"
+    ] == "revoked"
+    overdue = await service.http.get("/due-dates/overdue", params={"as_of": "2025-06-02"}, headers=admin)
+    assert [(i["instrument_id"], i["due_on"]) for i in overdue.json()["items"] if i["instrument_id"] == SCALE] == [
+        (SCALE, "2025-06-01")
+    ]
+
+
+async def test_a_forged_qr_payload_is_refused(service: Service):
+    issued = (await record(service, JOB)).json()["events"][1]
+    forged = issued["qr_payload"].replace("2026-05-14", "2029-05-14")
+    response = await service.http.get("/public/certificates/check", params={"qr": forged})
+    assert response.status_code == 422
+    assert response.json()["rule"] == "qr-invalid"
+
+
+async def test_a_violated_rule_is_a_problem_naming_it_and_nothing_is_stored(service: Service):
+    before = await stored_counts(service)
+    response = await record(service, JOB | {"performed_on": "2025-12-02"})  # the standard was due on 2025-12-01
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["rule"] == "standard-calibration-expired"
+    assert response.json()["errors"][0]["field"] == "working_standard_id"
+    assert await stored_counts(service) == before
+
+
+async def test_a_suspension_reaching_the_replica_stops_the_verifier(service: Service):
+    suspended = r.VerifierSuspended(occurred_on=date(2025, 5, 1), provider_id=CENTRE, verifier_id=VERIFIER)
+    await feed(service.runtime, [(f"provider-{CENTRE}", suspended)])
+    response = await record(service, JOB)
+    assert response.json()["rule"] == "verifier-suspended"
+    assert (await record(service, JOB | {"performed_on": "2025-04-30"})).status_code == 201
+
+
+async def test_a_revoked_designation_refuses_work_from_its_date(service: Service):
+    revoked = r.DesignationRevoked(
+        occurred_on=date(2025, 5, 14), provider_id=CENTRE, designation_id="des-1", reason="audit"
+    )
+    await feed(service.runtime, [(f"provider-{CENTRE}", revoked)])
+    assert (await record(service, JOB)).json()["rule"] == "provider-not-designated"
+
+
+async def test_an_instrument_out_of_use_cannot_be_verified(service: Service):
+    change = r.InstrumentStatusChanged(occurred_on=date(2025, 1, 1), instrument_id=SCALE, status="out-of-use")
+    await feed(service.runtime, [(f"instrument-{SCALE}", change)])
+    assert (await record(service, JOB)).json()["rule"] == "instrument-not-in-use"
+
+
+async def test_a_provider_records_only_for_itself(service: Service):
+    response = await record(service, JOB, provider_id=OUTSIDE)
+    assert response.status_code == 403
+    own = JOB | {
+        "provider_id": OUTSIDE,
+        "verifier_id": OUTSIDE_VERIFIER,
+        "working_standard_id": None,
+        "mode": "cross-check",
+    }
+    response = await record(service, own | {"working_standard_id": STANDARD}, provider_id=OUTSIDE)
+    assert response.status_code == 201, response.text
+
+
+async def test_a_failed_verification_marks_the_instrument_unfit_and_overdue(service: Service):
+    response = await record(service, JOB | {"result": "fail", "findings": "error beyond MPE"})
+    assert [e["type"].split(".")[3] for e in response.json()["events"]] == ["work-recorded", "instrument-marked-unfit"]
+    admin = service.token("province-admin")
+    overdue = (await service.http.get("/due-dates/overdue", params={"as_of": "2025-05-15"}, headers=admin)).json()
+    scale = next(i for i in overdue["items"] if i["instrument_id"] == SCALE)
+    assert scale["unfit"] and not scale["fit_for_use"]
+    certificates = await service.http.get("/certificates", headers=admin)
+    assert certificates.json()["total"] == 0
+
+
+async def test_an_enterprise_sees_only_its_own_instruments(service: Service):
+    await record(service, JOB)
+    await record(service, JOB | {"subject_id": METER})
+    mine = service.token("enterprise", enterprise_id=OWNER)
+    listed = (await service.http.get("/certificates", headers=mine)).json()
+    assert [c["subject_id"] for c in listed["items"]] == [SCALE]
+    due = (await service.http.get("/due-dates", params={"from": "2024-01-01", "to": "2030-01-01"}, headers=mine)).json()
+    assert {i["owner_enterprise_id"] for i in due["items"]} == {OWNER}
+    theirs = service.token("enterprise", enterprise_id=OTHER_OWNER)
+    assert (await service.http.get("/certificates", headers=theirs)).json()["total"] == 1
+
+
+async def test_demand_splits_verified_instruments_by_local_and_outside_providers(service: Service):
+    await record(service, JOB | {"performed_on": "2024-03-01"})
+    outside = JOB | {"subject_id": METER, "provider_id": OUTSIDE, "verifier_id": OUTSIDE_VERIFIER}
+    assert (await record(service, outside | {"performed_on": "2024-02-20"})).status_code == 201
+    admin = service.token("province-admin")
+    figures = (
+        await service.http.get("/demand", params={"from": "2024-01-01", "to": "2024-12-31"}, headers=admin)
+    ).json()
+    assert (figures["due"], figures["verified_by_local"], figures["verified_by_outside"]) == (2, 1, 1)
+    assert figures["local_coverage"] == 0.5
+    page = (
+        await service.http.get("/demand", params={"from": "2024-01-01", "to": "2024-12-31", "limit": 1}, headers=admin)
+    ).json()
+    assert len(page["items"]) == 1 and page["total"] == 2
+
+
+async def test_a_repeated_idempotency_key_records_once(service: Service):
+    headers = service.token("province-admin") | {"Idempotency-Key": "job-scale-2025"}
+    first = await service.http.post("/jobs", json=JOB, headers=headers)
+    again = await service.http.post("/jobs", json=JOB, headers=headers)
+    assert first.json() == again.json() and again.headers["Idempotent-Replayed"] == "true"
+    assert (await stored_counts(service))[1] == 1
+
+
+async def test_bad_input_names_the_field(service: Service):
+    response = await record(service, JOB | {"performed_on": "2025-02-30", "kind": "repair"})
+    assert response.status_code == 422
+    assert sorted(e["field"] for e in response.json()["errors"]) == ["body.kind", "body.performed_on"]
+
+
+async def test_the_event_schemas_are_published(service: Service):
+    schemas = (await service.http.get("/events/schemas", headers=service.token("viewer"))).json()
+    assert "vn.metrology.verification.certificate-issued.v1" in schemas
+    assert "provider_province_code" in schemas["vn.metrology.verification.work-recorded.v1"]["properties"]
