@@ -101,6 +101,7 @@ class OutboxRelay:
         self.batch_size = batch_size
         self.poll_interval = poll_interval
         self.signal = signal or CommitSignal()
+        self._one_pass_at_a_time = asyncio.Lock()
 
     async def checkpoint(self) -> Position:
         async with self.engine.connect() as connection:
@@ -115,6 +116,10 @@ class OutboxRelay:
 
     async def publish_pending(self) -> int:
         """Publish every committed event not yet published; returns how many were sent."""
+        async with self._one_pass_at_a_time:
+            return await self._publish_pending()
+
+    async def _publish_pending(self) -> int:
         sent = 0
         after = await self.checkpoint()
         while True:

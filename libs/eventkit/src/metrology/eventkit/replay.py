@@ -43,6 +43,7 @@ async def rebuild(
     consumer = AIOKafkaConsumer(**connection.aiokafka_options(), enable_auto_commit=False, group_id=None)
     await consumer.start()
     try:
+        await _load_metadata(consumer, topics)
         partitions = [
             TopicPartition(topic, p) for topic in topics for p in sorted(consumer.partitions_for_topic(topic) or ())
         ]
@@ -82,3 +83,11 @@ async def _drain(
         if on_progress:
             on_progress(ReplayProgress(done, total, time.monotonic() - started))
     return ReplayProgress(done, total, time.monotonic() - started)
+
+
+async def _load_metadata(consumer: AIOKafkaConsumer, topics: Sequence[str]) -> None:
+    """A consumer with no subscription knows no partitions until its client's metadata covers the topics."""
+    client = consumer._client  # aiokafka offers no public way to refresh metadata for an unsubscribed consumer
+    for topic in topics:
+        client.add_topic(topic)
+    await client.force_metadata_update()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from kafka.admin import KafkaAdminClient, NewTopic
+from kafka.admin import ConfigResource, KafkaAdminClient, NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
 from metrology.eventkit.kafka import KafkaConnection
@@ -51,16 +51,10 @@ def ensure_topics(connection: KafkaConnection, specs: Iterable[TopicSpec]) -> li
 
 def describe_retention(connection: KafkaConnection, topic: str) -> str | None:
     """The topic's `retention.ms`, as the broker reports it."""
-    from kafka.admin import ConfigResource, ConfigResourceType
-
     admin = KafkaAdminClient(client_id="metrology-provisioner", **connection.kafka_python_options())
     try:
-        result = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)])
-        for response in result:
-            for resource in response.resources:
-                for entry in resource[4]:
-                    if entry[0] == "retention.ms":
-                        return str(entry[1])
-        return None
+        configs = admin.describe_configs([ConfigResource("TOPIC", topic)], config_filter="all")
+        entry = configs.get("topic", {}).get(topic, {}).get("retention.ms")
+        return None if entry is None else str(entry["value"])
     finally:
         admin.close()

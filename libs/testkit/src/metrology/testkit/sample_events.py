@@ -1,5 +1,9 @@
 """Event types for tests of the kit itself."""
 
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from metrology.eventkit.envelope import Envelope
 from metrology.eventkit.events import DomainEvent, EventRegistry
 
 
@@ -20,3 +24,42 @@ def registry() -> EventRegistry:
         return data | {"amount": 1}
 
     return reg
+
+
+totals_metadata = sa.MetaData()
+
+thing_totals = sa.Table(
+    "thing_totals",
+    totals_metadata,
+    sa.Column("thing", sa.String(100), primary_key=True),
+    sa.Column("amount", sa.Integer, nullable=False),
+    sa.Column("times", sa.Integer, nullable=False),
+)
+
+
+class ThingTotals:
+    """A projection summing ThingCounted amounts per thing: double counting shows at once."""
+
+    name = "test.thing-totals"
+
+    def __init__(self) -> None:
+        self.registry = registry()
+
+    async def apply(self, session: AsyncSession, envelope: Envelope, event: DomainEvent) -> None:
+        assert isinstance(event, ThingCounted)
+        updated = await session.execute(
+            sa.update(thing_totals)
+            .where(thing_totals.c.thing == event.thing)
+            .values(amount=thing_totals.c.amount + event.amount, times=thing_totals.c.times + 1)
+        )
+        if updated.rowcount == 0:
+            await session.execute(sa.insert(thing_totals).values(thing=event.thing, amount=event.amount, times=1))
+
+    async def reset(self, session: AsyncSession) -> None:
+        await session.execute(sa.delete(thing_totals))
+
+
+async def read_totals(engine: AsyncEngine) -> dict[str, tuple[int, int]]:
+    async with engine.connect() as connection:
+        rows = await connection.execute(sa.select(thing_totals))
+        return {row.thing: (row.amount, row.times) for row in rows}

@@ -1,0 +1,239 @@
+"""The kit's guarantees on the real broker: every accepted event is published, and counted exactly once."""
+
+import asyncio
+import contextlib
+import time
+from datetime import date
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from metrology.eventkit import EventContext, EventStore
+from metrology.eventkit.consumers import BrokerDeadLetterSink, new_broker, subscribe_projection
+from metrology.eventkit.database import create_schema, session_factory
+from metrology.eventkit.kafka import KafkaConnection
+from metrology.eventkit.projector import ProjectorRunner
+from metrology.eventkit.relay import KafkaEventPublisher, OutboxRelay
+from metrology.eventkit.replay import rebuild
+from metrology.eventkit.topics import TopicSpec, describe_retention, ensure_topics
+from metrology.testkit.sample_events import ThingCounted, ThingTotals, read_totals, totals_metadata
+
+pytestmark = pytest.mark.integration
+
+CTX = EventContext(tenant="83")
+
+
+@pytest.fixture
+async def engine(store_engine: AsyncEngine) -> AsyncEngine:
+    await create_schema(store_engine, totals_metadata)
+    return store_engine
+
+
+@pytest.fixture
+def topics(kafka: KafkaConnection, topic: str) -> tuple[str, str]:
+    dead_letters = f"{topic}.dlq"
+    ensure_topics(kafka, [TopicSpec(topic), TopicSpec(dead_letters)])
+    return topic, dead_letters
+
+
+async def count(engine: AsyncEngine, thing: str, amount: int, times: int = 1) -> None:
+    """Append `times` events of `amount` to the stream of `thing`."""
+    async with session_factory(engine).begin() as session:
+        events = [ThingCounted(occurred_on=date(2025, 5, 1), thing=thing, amount=amount) for _ in range(times)]
+        await EventStore("/test").append(session, f"thing-{thing}", None, events, CTX)
+
+
+async def relay_all(engine: AsyncEngine, kafka: KafkaConnection, topic: str) -> int:
+    publisher = KafkaEventPublisher(kafka)
+    await publisher.start()
+    try:
+        return await OutboxRelay(engine, EventStore("/test"), publisher, topic).publish_pending()
+    finally:
+        await publisher.stop()
+
+
+@contextlib.asynccontextmanager
+async def projector(engine: AsyncEngine, kafka: KafkaConnection, topic: str, dead_letters: str, group: str):
+    broker = new_broker(kafka)
+    runner = ProjectorRunner(session_factory(engine), ThingTotals(), BrokerDeadLetterSink(broker, dead_letters))
+    subscribe_projection(broker, runner, [topic], group_id=group, max_records=100)
+    await broker.start()
+    try:
+        yield runner
+    finally:
+        await broker.stop()
+
+
+async def eventually(check, within: float = 30.0) -> None:
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            await check()
+            return
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.2)
+
+
+async def read_topic(kafka: KafkaConnection, topic: str, expected: int) -> list:
+    consumer = AIOKafkaConsumer(topic, **kafka.aiokafka_options(), auto_offset_reset="earliest", group_id=None)
+    await consumer.start()
+    records: list = []
+    try:
+        deadline = time.monotonic() + 20
+        while len(records) < expected and time.monotonic() < deadline:
+            for batch in (await consumer.getmany(timeout_ms=500)).values():
+                records.extend(batch)
+        return records
+    finally:
+        await consumer.stop()
+
+
+class PublishesThenCrashes:
+    """A relay publisher that sends the batch and then dies before the relay can record its progress."""
+
+    def __init__(self, inner: KafkaEventPublisher) -> None:
+        self.inner = inner
+
+    async def publish(self, topic, events) -> None:
+        await self.inner.publish(topic, events)
+        raise ConnectionAbortedError("process killed after publishing")
+
+
+async def test_topics_are_provisioned_with_infinite_retention(kafka, topic):
+    ensure_topics(kafka, [TopicSpec(topic, partitions=3)])
+    assert describe_retention(kafka, topic) == "-1"
+    assert ensure_topics(kafka, [TopicSpec(topic, partitions=3)]) == []
+
+
+async def test_the_relay_publishes_every_committed_event_keyed_by_stream_in_order(engine, kafka, topics):
+    topic, _ = topics
+    await count(engine, "scales", 1, times=5)
+    await count(engine, "meters", 2, times=3)
+    assert await relay_all(engine, kafka, topic) == 8
+    assert await relay_all(engine, kafka, topic) == 0, "a second pass has nothing left to send"
+    records = await read_topic(kafka, topic, 8)
+    by_stream: dict[bytes, list[int]] = {}
+    for record in sorted(records, key=lambda r: (r.partition, r.offset)):
+        by_stream.setdefault(record.key, []).append(
+            ThingCounted and __import__("json").loads(record.value)["streamversion"]
+        )
+    assert by_stream == {b"thing-scales": [1, 2, 3, 4, 5], b"thing-meters": [1, 2, 3]}
+    assert dict(records[0].headers)["content-type"] == b"application/cloudevents+json"
+
+
+async def test_a_relay_killed_between_publishing_and_recording_progress_still_gets_each_event_counted_once(
+    engine, kafka, topics
+):
+    topic, dead_letters = topics
+    await count(engine, "scales", 1, times=4)
+    publisher = KafkaEventPublisher(kafka)
+    await publisher.start()
+    try:
+        crashing = OutboxRelay(engine, EventStore("/test"), PublishesThenCrashes(publisher), topic)
+        with pytest.raises(ConnectionAbortedError):
+            await crashing.publish_pending()
+    finally:
+        await publisher.stop()
+    assert await relay_all(engine, kafka, topic) == 4, "the restarted relay sends the batch again"
+    assert len(await read_topic(kafka, topic, 8)) == 8, "so the topic holds every event twice"
+
+    async with projector(engine, kafka, topic, dead_letters, group=f"{topic}.g"):
+
+        async def counted_once():
+            assert await read_totals(engine) == {"scales": (4, 4)}
+
+        await eventually(counted_once)
+
+
+async def test_the_same_record_delivered_twice_is_counted_once(engine, kafka, topics):
+    topic, dead_letters = topics
+    await count(engine, "meters", 5)
+    await relay_all(engine, kafka, topic)
+    [record] = await read_topic(kafka, topic, 1)
+    producer = AIOKafkaProducer(**kafka.aiokafka_options())
+    await producer.start()
+    await producer.send_and_wait(topic, record.value, key=record.key, headers=list(record.headers))
+    await producer.stop()
+
+    async with projector(engine, kafka, topic, dead_letters, group=f"{topic}.g"):
+
+        async def counted_once():
+            assert await read_totals(engine) == {"meters": (5, 1)}
+
+        await eventually(counted_once)
+        await asyncio.sleep(1)
+        assert await read_totals(engine) == {"meters": (5, 1)}
+
+
+async def test_a_restarted_projector_resumes_without_loss_or_double_count(engine, kafka, topics):
+    topic, dead_letters = topics
+    group = f"{topic}.g"
+    await count(engine, "scales", 1, times=10)
+    await relay_all(engine, kafka, topic)
+    async with projector(engine, kafka, topic, dead_letters, group):
+
+        async def first_ten():
+            assert await read_totals(engine) == {"scales": (10, 10)}
+
+        await eventually(first_ten)
+
+    await count(engine, "scales", 1, times=7)
+    await count(engine, "meters", 3, times=2)
+    await relay_all(engine, kafka, topic)
+    async with projector(engine, kafka, topic, dead_letters, group):
+
+        async def all_of_them():
+            assert await read_totals(engine) == {"scales": (17, 17), "meters": (6, 2)}
+
+        await eventually(all_of_them)
+
+
+async def test_rebuild_replays_the_topic_into_the_same_read_model(engine, kafka, topics):
+    topic, dead_letters = topics
+    await count(engine, "scales", 2, times=6)
+    await count(engine, "meters", 1, times=9)
+    await relay_all(engine, kafka, topic)
+    async with projector(engine, kafka, topic, dead_letters, group=f"{topic}.g") as runner:
+
+        async def folded():
+            assert await read_totals(engine) == {"scales": (12, 6), "meters": (9, 9)}
+
+        await eventually(folded)
+    before = await read_totals(engine)
+    progress = []
+    result = await rebuild(kafka, runner, [topic], batch_size=4, on_progress=progress.append)
+    assert await read_totals(engine) == before
+    assert result.done == result.total == 15
+    assert progress and progress[-1].done == 15
+
+
+async def test_a_poison_record_goes_to_the_dead_letter_topic_and_the_projector_goes_on(engine, kafka, topics):
+    topic, dead_letters = topics
+    producer = AIOKafkaProducer(**kafka.aiokafka_options())
+    await producer.start()
+    await producer.send_and_wait(topic, b"{not json", key=b"thing-broken")
+    unknown_version = (
+        b'{"id": "3f1c2a9e-0000-4000-8000-000000000001", "source": "/test", "specversion": "1.0",'
+        b' "type": "vn.metrology.test.thing-counted.v9", "time": "2025-05-01T00:00:00Z", "streamid": "thing-x",'
+        b' "streamversion": 1, "tenant": "83", "correlationid": "c", "data": {"occurred_on": "2025-05-01"}}'
+    )
+    await producer.send_and_wait(topic, unknown_version, key=b"thing-x")
+    await producer.stop()
+    await count(engine, "scales", 3)
+    await relay_all(engine, kafka, topic)
+
+    async with projector(engine, kafka, topic, dead_letters, group=f"{topic}.g"):
+
+        async def good_one_counted():
+            assert await read_totals(engine) == {"scales": (3, 1)}
+
+        await eventually(good_one_counted)
+    letters = await read_topic(kafka, dead_letters, 2)
+    reasons = sorted(dict(r.headers)["dlq-reason"].decode() for r in letters)
+    assert len(letters) == 2
+    assert any("newer than this reader knows" in reason for reason in reasons)
+    assert {r.value for r in letters} == {b"{not json", unknown_version}
+    assert all(dict(r.headers)["dlq-source-topic"] == topic.encode() for r in letters)
