@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# `make test`: install everything, start Kafka and PostgreSQL (unless given or already running), run lint, type
+# checks, deployment validation and every test, then stop what this script started.
+set -euo pipefail
+source "$(dirname "$0")/lib/common.sh"
+cd "$REPO"
+
+started_at=$(date +%s)
+trap 'status=$?; stop_started_infra; say "test run took $(( $(date +%s) - started_at ))s"; exit $status' EXIT
+
+ensure_java_and_maven
+apt_install chromium
+sync_python
+
+if [ -z "${KAFKA_BOOTSTRAP_SERVERS:-}" ]; then start_infra kafka; fi
+if [ -z "${METROLOGY_TEST_PG_URL:-}" ]; then start_infra postgres; fi
+
+say "ruff (lint and format)"
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+
+say "mypy"
+.venv/bin/mypy libs/*/src services/*/src
+
+say "deployment manifests"
+bash scripts/validate-deploy.sh
+
+say "pytest (unit, contract, integration on Kafka and PostgreSQL, e2e, browser)"
+.venv/bin/pytest -p no:cacheprovider "$@"

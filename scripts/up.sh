@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# `make up`: install what is missing, start Kafka and the five services (SQLite, the embedded default), load the
+# demo data, print the URLs, and keep running until Ctrl-C (or `make down` from another terminal).
+set -euo pipefail
+source "$(dirname "$0")/lib/common.sh"
+cd "$REPO"
+
+SERVICES=(registry verification outreach training reporting)
+declare -A PORTS=([registry]=8001 [verification]=8002 [outreach]=8003 [training]=8004 [reporting]=8005)
+PID_DIR="$RUN_DIR/pids"
+LOG_DIR="$RUN_DIR/logs"
+mkdir -p "$PID_DIR" "$LOG_DIR" "$RUN_DIR/data"
+
+export AUTH_JWT_SECRET="${AUTH_JWT_SECRET:-local-demo-secret-$(hostname)-0123456789}"
+export TENANT="${TENANT:-83}"
+
+stop_all() {
+  trap - INT TERM EXIT
+  bash "$REPO/scripts/down.sh"
+}
+
+ensure_java_and_maven
+sync_python
+bash "$REPO/scripts/infra/kafka.sh" start
+echo kafka >"$PID_DIR/.started-kafka"
+trap stop_all INT TERM EXIT
+
+for service in "${SERVICES[@]}"; do
+  port=${PORTS[$service]}
+  say "starting $service on :$port"
+  env "${service^^}_DATA_DIR=$RUN_DIR/data" \
+    .venv/bin/metrology-"$service" run --host 127.0.0.1 --port "$port" >>"$LOG_DIR/$service.log" 2>&1 &
+  echo $! >"$PID_DIR/$service.pid"
+done
+
+wait_ready() {
+  local service=$1 port=$2
+  for _ in $(seq 1 120); do
+    if curl -fs "http://127.0.0.1:$port/ready" >/dev/null 2>&1; then return 0; fi
+    kill -0 "$(cat "$PID_DIR/$service.pid")" 2>/dev/null || die "$service exited; see $LOG_DIR/$service.log"
+    sleep 0.5
+  done
+  die "$service not ready after 60 s; see $LOG_DIR/$service.log"
+}
+for service in "${SERVICES[@]}"; do wait_ready "$service" "${PORTS[$service]}"; done
+
+TOKEN=$(.venv/bin/metrology-registry token --role province-admin --subject demo-loader)
+if [ ! -f "$RUN_DIR/data/.demo-loaded" ]; then
+  for service in registry verification outreach training; do
+    say "loading demo data into $service"
+    .venv/bin/metrology-"$service" demo-data --url "http://127.0.0.1:${PORTS[$service]}" --token "$TOKEN"
+  done
+  touch "$RUN_DIR/data/.demo-loaded"
+fi
+
+VIEWER=$(.venv/bin/metrology-registry token --role viewer --subject demo-viewer)
+cat <<EOT
+
+metrology-platform is running (Ctrl-C or \`make down\` stops it):
+  dashboard     http://127.0.0.1:8005/            (Bến Tre plan, Vietnamese / English)
+  registry      http://127.0.0.1:8001/docs
+  verification  http://127.0.0.1:8002/docs        public check: /public/certificates/{number}
+  outreach      http://127.0.0.1:8003/docs
+  training      http://127.0.0.1:8004/docs
+  reporting     http://127.0.0.1:8005/docs        KPI: /kpis/person-times-trained
+  Kafka         127.0.0.1:9092                    logs: $LOG_DIR
+  a viewer token for the APIs (12 h):
+    $VIEWER
+EOT
+
+wait
