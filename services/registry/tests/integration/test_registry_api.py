@@ -246,3 +246,25 @@ def test_a_repeated_idempotency_key_returns_the_first_answer_and_writes_nothing(
     assert second.json()["id"] == first.json()["id"]
     assert second.headers["Idempotent-Replayed"] == "true"
     assert api.client.get("/enterprises", headers=api.admin).json()["total"] == 1
+
+
+def test_the_demo_data_loads_over_http_and_a_second_run_adds_nothing(api):
+    from metrology.registry.demo import DemoLoader, demo_dataset
+
+    data = demo_dataset()
+    data.instruments = data.instruments[:60]  # the whole set loads the same way; this keeps the test quick
+    data.retirements = []
+    api.client.headers.update(api.admin)
+    first = DemoLoader(api.client).load(data)
+    second = DemoLoader(api.client).load(data)
+
+    assert first["enterprises"] == len(data.enterprises)
+    assert first["instruments"] == len(data.instruments)
+    assert second == {}
+    assert api.client.get("/instruments", params={"limit": 1}).json()["total"] == len(data.instruments)
+    labs = api.client.get("/laboratories").json()["items"]
+    assessed_in_city = [lab for lab in labs if lab["accreditations"] and any(a["passed"] for a in lab["assessments"])]
+    assert len(assessed_in_city) == 2
+    centre = api.client.get("/providers", params={"ownership": "state", "as_of": "2027-01-01"}).json()["items"][0]
+    assert centre["designations"][0]["valid_until"] == "2031-05-09"
+    assert centre["designations"][0]["status"] == "valid"
