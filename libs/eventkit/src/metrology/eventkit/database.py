@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import MetaData, event
+from sqlalchemy import MetaData, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -41,8 +41,14 @@ def session_factory(engine: AsyncEngine) -> SessionFactory:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
+SCHEMA_LOCK = 7_406_001  # pg advisory lock key: one schema change at a time per database
+
+
 async def create_schema(engine: AsyncEngine, *metadatas: MetaData) -> None:
+    """Create missing tables; safe when several processes start at once (a lock serialises them on PostgreSQL)."""
     async with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
         for metadata in metadatas:
             await connection.run_sync(metadata.create_all)
 
