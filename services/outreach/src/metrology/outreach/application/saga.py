@@ -1,0 +1,86 @@
+"""The access saga: verification work for an enrolled enterprise's instrument or standard records an access.
+
+It runs as a projection on the verification topic. The kit's tracking table drops a redelivered event (same id)
+in the same transaction; the access itself is keyed by job id, so a corrected job or an event re-sent under a
+new id still counts once. The access event is appended to outreach's own store inside the projector's
+transaction, and the relay is woken after commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import cast
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from metrology.eventkit.envelope import Envelope, EventContext
+from metrology.eventkit.events import DomainEvent, EventRegistry
+from metrology.eventkit.relay import CommitSignal
+from metrology.eventkit.store import EventStore
+from metrology.outreach.application import handlers
+from metrology.outreach.application.replica import owner_of
+from metrology.outreach.domain.consumed import WorkRecorded, verification_events
+from metrology.outreach.domain.events import CHANNELS, Channel
+
+SAGA_ACTOR = "outreach.access-saga"
+
+
+class ProjectorUnit:
+    """A handler's transaction made of the projector's session: reads and appends go to outreach's own store."""
+
+    def __init__(
+        self, session: AsyncSession, store: EventStore, registry: EventRegistry, context: EventContext
+    ) -> None:
+        self._session = session
+        self.store = store
+        self.registry = registry
+        self.context = context
+        self.appended: list[Envelope] = []
+
+    @property
+    def session(self) -> AsyncSession:
+        return self._session
+
+    async def history(self, stream_id: str) -> list[DomainEvent]:
+        return [e.event(self.registry) for e in await self.store.read_stream(self._session, stream_id)]
+
+    async def append(self, stream_id: str, expected_version: int | None, events: Sequence[DomainEvent]) -> None:
+        self.appended += await self.store.append(self._session, stream_id, expected_version, events, self.context)
+
+
+class AccessSaga:
+    name = "outreach.access-saga"
+
+    def __init__(self, store: EventStore, own_events: EventRegistry, signal: CommitSignal) -> None:
+        self.registry = verification_events()
+        self.store = store
+        self.own_events = own_events
+        self.signal = signal
+
+    async def apply(self, session: AsyncSession, envelope: Envelope, event: DomainEvent) -> None:
+        if not isinstance(event, WorkRecorded) or event.kind not in CHANNELS:
+            return
+        enterprise_id = event.owner_enterprise_id or await owner_of(session, envelope.tenant, event.subject_id)
+        if enterprise_id is None:
+            return
+        context = EventContext(tenant=envelope.tenant, actor=SAGA_ACTOR).caused_by(envelope)
+        unit = ProjectorUnit(session, self.store, self.own_events, context)
+        job = handlers.JobPerformed(
+            tenant=envelope.tenant,
+            job_id=event.job_id,
+            kind=cast(Channel, event.kind),
+            performed_on=event.occurred_on,
+            enterprise_id=enterprise_id,
+        )
+        if await handlers.record_access_for_job(unit, job) is not None:
+            self._wake_relay_after_commit(session)
+
+    async def reset(self, session: AsyncSession) -> None:
+        """Accesses are outreach's own facts: a replay re-reads jobs, and the job key keeps them counted once."""
+
+    def _wake_relay_after_commit(self, session: AsyncSession) -> None:
+        sa.event.listen(session.sync_session, "after_commit", self._notify, once=True)
+
+    def _notify(self, _session: object) -> None:
+        self.signal.notify()
