@@ -167,6 +167,7 @@ class OutboxRelay:
                 async with self.engine.connect() as connection:
                     raw = await connection.get_raw_connection()
                     driver = raw.driver_connection
+                    assert driver is not None
                     await driver.add_listener(NOTIFY_CHANNEL, lambda *_: self.signal.notify())
                     await stop.wait()
             except Exception:

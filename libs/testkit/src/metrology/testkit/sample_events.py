@@ -52,7 +52,7 @@ class ThingTotals:
             .where(thing_totals.c.thing == event.thing)
             .values(amount=thing_totals.c.amount + event.amount, times=thing_totals.c.times + 1)
         )
-        if updated.rowcount == 0:
+        if updated.rowcount == 0:  # type: ignore[attr-defined]
             await session.execute(sa.insert(thing_totals).values(thing=event.thing, amount=event.amount, times=1))
 
     async def reset(self, session: AsyncSession) -> None:

@@ -10,6 +10,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Iterator, Mapping
+from typing import Any
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -119,7 +120,7 @@ class Platform:
     def url(self, name: str) -> str:
         return self.services[name].url
 
-    def token(self, *roles: str, subject: str = "e2e", **claims: str) -> str:
+    def token(self, *roles: str, subject: str = "e2e", **claims: Any) -> str:
         from metrology.servicekit.auth import issue_dev_token
 
         return issue_dev_token(self.secret, subject, roles, self.tenant, **claims)
