@@ -2,22 +2,47 @@
 
 from __future__ import annotations
 
+from metrology.reporting.adapters.plan_files import load_plans
 from metrology.reporting.adapters.readmodel import metadata
+from metrology.reporting.application.evaluation import StatusEvaluation
 from metrology.reporting.application.projection import KpiProjection
-from metrology.reporting.domain.consumed import registry
-from metrology.reporting.entrypoints import http
+from metrology.reporting.domain.consumed import FOLDED_SERVICES, registry
+from metrology.reporting.domain.events import register_published
+from metrology.reporting.domain.plan import Plan
+from metrology.reporting.entrypoints import dashboard, http, metrics
+from metrology.reporting.settings import ReportingSettings
 from metrology.servicekit.runtime import ServiceRuntime, new_runtime
 from metrology.servicekit.settings import ServiceSettings
 
-FOLDED_SERVICES = ("training",)
 
-
-def bootstrap(settings: ServiceSettings) -> ServiceRuntime:
-    runtime = new_runtime(settings, registry(), [metadata])
-    projection = KpiProjection(runtime.registry)
-    runtime.subscribe(projection, FOLDED_SERVICES, group="projector")
-    runtime.routers.append(http.router)
-    runtime.publishes = False
+def bootstrap(settings: ServiceSettings, *, evaluate: bool = True) -> ServiceRuntime:
+    """Build the runtime; a bad plan file stops here with a PlanFileError naming the file and line."""
+    reporting = settings if isinstance(settings, ReportingSettings) else ReportingSettings(**settings.model_dump())
+    plans = load_plans(reporting.plan_paths())
+    runtime = new_runtime(reporting, register_published(registry()), [metadata])
+    evaluation = (
+        StatusEvaluation(
+            plans, runtime.store, reporting.today, interval=reporting.evaluation_interval, signal=runtime.signal
+        )
+        if evaluate
+        else None
+    )
+    runtime.subscribe(KpiProjection(runtime.registry, evaluation), FOLDED_SERVICES, group="projector")
+    runtime.routers += [http.router, metrics.router, dashboard.router]
+    runtime.publishes = True
     runtime.title = "metrology reporting"
-    runtime.description = "KPIs of the provincial metrology plan, as of any date."
+    runtime.description = DESCRIPTION
+    set_plans(runtime, plans)
     return runtime
+
+
+def set_plans(runtime: ServiceRuntime, plans: list[Plan]) -> None:
+    runtime.plans = plans  # type: ignore[attr-defined]
+
+
+DESCRIPTION = """KPIs of the provincial metrology plan, as of any business date.
+
+Reads (KPIs, plan progress, exports, `/metrics`, the dashboard at `/`) are open to anonymous users when
+`REPORTING_PUBLIC_DASHBOARD=true` (the default: the plan's progress is public information); otherwise any
+authenticated role may read. A bearer token, when sent, must be valid, and its tenant is the one read.
+"""

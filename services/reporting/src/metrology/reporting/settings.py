@@ -1,7 +1,26 @@
 """Settings of the reporting service (REPORTING_* in the environment, then the shared names)."""
 
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from pydantic import Field
+
 from metrology.servicekit.settings import ServiceSettings
 
 
 class ReportingSettings(ServiceSettings):
     http_port: int = 8005
+    plan_files: str = Field(
+        "", description="Plan YAML files, separated by ',' (one plan per tenant); empty: the shipped Bến Tre plan"
+    )
+    public_dashboard: bool = Field(True, description="KPI reads, dashboard and exports open to anonymous users")
+    evaluation_date: date | None = Field(None, description="Evaluate target statuses as of this date (default today)")
+    evaluation_interval: float = Field(0.0, description="Seconds between status evaluations (0: after each batch)")
+
+    def plan_paths(self) -> list[Path]:
+        return [Path(p.strip()) for p in self.plan_files.split(",") if p.strip()]
+
+    def today(self) -> date:
+        return self.evaluation_date or date.today()

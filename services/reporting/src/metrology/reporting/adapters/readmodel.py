@@ -1,4 +1,8 @@
-"""The reporting read model: one table of facts per KPI family, keyed so a fact is stored once."""
+"""The reporting read model: the facts the KPIs count, one table per kind, keyed so a fact is stored once.
+
+Facts that arrive on different topics (a retirement and the registration it refers to, say) may come in any
+order, so each kind of fact has a table of its own and the KPIs join them when asked.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +10,181 @@ import sqlalchemy as sa
 
 metadata = sa.MetaData()
 
+
+def _tenant() -> sa.Column[str]:
+    return sa.Column("tenant", sa.String(16), primary_key=True)
+
+
+def _id(name: str) -> sa.Column[str]:
+    return sa.Column(name, sa.String(100), primary_key=True)
+
+
 completions = sa.Table(
     "kpi_training_completions",
     metadata,
-    sa.Column("tenant", sa.String(16), primary_key=True),
-    sa.Column("course_id", sa.String(64), primary_key=True),
-    sa.Column("trainee_id", sa.String(64), primary_key=True),
-    sa.Column("completed_on", sa.Date, nullable=False, index=True),
+    _tenant(),
+    _id("course_id"),
+    _id("trainee_id"),
+    sa.Column("completed_on", sa.Date, nullable=False),
     sa.Column("passed", sa.Boolean, nullable=False),
 )
+sa.Index("ix_kpi_completions_day", completions.c.tenant, completions.c.completed_on)
+
+enterprises = sa.Table(
+    "kpi_enterprises",
+    metadata,
+    _tenant(),
+    _id("enterprise_id"),
+    sa.Column("sector", sa.String(100), nullable=True),
+    sa.Column("commune_code", sa.String(16), nullable=True),
+)
+
+enrolments = sa.Table(
+    "kpi_enrolments",
+    metadata,
+    _tenant(),
+    _id("participation_id"),
+    sa.Column("enterprise_id", sa.String(100), nullable=False),
+    sa.Column("enrolled_on", sa.Date, nullable=False),
+)
+sa.Index("ix_kpi_enrolments_enterprise", enrolments.c.tenant, enrolments.c.enterprise_id)
+
+withdrawals = sa.Table(
+    "kpi_withdrawals",
+    metadata,
+    _tenant(),
+    _id("participation_id"),
+    sa.Column("withdrawn_on", sa.Date, nullable=False),
+)
+
+enterprise_jobs = sa.Table(
+    "kpi_enterprise_jobs",
+    metadata,
+    _tenant(),
+    _id("job_key"),
+    sa.Column("enterprise_id", sa.String(100), nullable=False),
+    sa.Column("channel", sa.String(32), nullable=False),
+    sa.Column("occurred_on", sa.Date, nullable=False),
+)
+sa.Index("ix_kpi_jobs_day", enterprise_jobs.c.tenant, enterprise_jobs.c.occurred_on)
+
+providers = sa.Table(
+    "kpi_providers",
+    metadata,
+    _tenant(),
+    _id("provider_id"),
+    sa.Column("name", sa.String(300), nullable=False),
+    sa.Column("ownership", sa.String(16), nullable=False),
+    sa.Column("province_code", sa.String(8), nullable=False),
+)
+
+designations = sa.Table(
+    "kpi_designations",
+    metadata,
+    _tenant(),
+    _id("designation_id"),
+    sa.Column("provider_id", sa.String(100), nullable=False),
+    sa.Column("instrument_types", sa.JSON, nullable=False),
+    sa.Column("valid_from", sa.Date, nullable=False),
+    sa.Column("valid_until", sa.Date, nullable=False),
+)
+
+renewals = sa.Table(
+    "kpi_designation_renewals",
+    metadata,
+    _tenant(),
+    _id("designation_id"),
+    sa.Column("renewed_on", sa.Date, primary_key=True),
+    sa.Column("valid_until", sa.Date, primary_key=True),
+)
+
+revocations = sa.Table(
+    "kpi_designation_revocations",
+    metadata,
+    _tenant(),
+    _id("designation_id"),
+    sa.Column("revoked_on", sa.Date, nullable=False),
+)
+
+laboratories = sa.Table(
+    "kpi_laboratories",
+    metadata,
+    _tenant(),
+    _id("laboratory_id"),
+    sa.Column("name", sa.String(300), nullable=False),
+    sa.Column("commune_code", sa.String(16), nullable=True),
+)
+
+accreditations = sa.Table(
+    "kpi_accreditations",
+    metadata,
+    _tenant(),
+    _id("laboratory_id"),
+    _id("accreditation_number"),
+    sa.Column("recorded_on", sa.Date, nullable=False),
+    sa.Column("valid_from", sa.Date, nullable=False),
+    sa.Column("valid_until", sa.Date, nullable=False),
+)
+
+assessments = sa.Table(
+    "kpi_assessments",
+    metadata,
+    _tenant(),
+    _id("event_id"),
+    sa.Column("laboratory_id", sa.String(100), nullable=False),
+    sa.Column("criteria", sa.String(100), nullable=False),
+    sa.Column("passed", sa.Boolean, nullable=False),
+    sa.Column("assessed_on", sa.Date, nullable=False),
+)
+
+instruments = sa.Table(
+    "kpi_instruments",
+    metadata,
+    _tenant(),
+    _id("instrument_id"),
+    sa.Column("type_code", sa.String(32), nullable=False),
+    sa.Column("commune_code", sa.String(16), nullable=True),
+    sa.Column("registered_on", sa.Date, nullable=False),
+)
+
+retirements = sa.Table(
+    "kpi_retirements",
+    metadata,
+    _tenant(),
+    _id("instrument_id"),
+    sa.Column("retired_on", sa.Date, nullable=False),
+)
+
+due_dates = sa.Table(
+    "kpi_due_dates",
+    metadata,
+    _tenant(),
+    _id("instrument_id"),
+    _id("source"),  # "registration" (initial verification) or the job id of a passed verification
+    sa.Column("due_on", sa.Date, nullable=False),
+)
+sa.Index("ix_kpi_due_day", due_dates.c.tenant, due_dates.c.due_on)
+
+verifications = sa.Table(
+    "kpi_verifications",
+    metadata,
+    _tenant(),
+    _id("job_id"),
+    sa.Column("instrument_id", sa.String(100), nullable=False),
+    sa.Column("provider_id", sa.String(100), nullable=False),
+    sa.Column("provider_province_code", sa.String(8), nullable=True),
+    sa.Column("verified_on", sa.Date, nullable=False),
+)
+sa.Index("ix_kpi_verifications_instrument", verifications.c.tenant, verifications.c.instrument_id)
+
+target_statuses = sa.Table(
+    "reporting_target_statuses",
+    metadata,
+    sa.Column("plan_id", sa.String(100), primary_key=True),
+    sa.Column("target_id", sa.String(100), primary_key=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("value", sa.Float, nullable=False),
+    sa.Column("as_of", sa.Date, nullable=False),
+)
+
+FACT_TABLES = [t for t in metadata.sorted_tables if t is not target_statuses]

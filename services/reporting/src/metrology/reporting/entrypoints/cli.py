@@ -1,9 +1,92 @@
-"""`metrology-reporting`: the service's command line."""
+"""`metrology-reporting`: the service's command line, plus `rebuild` (replay the log from its start)."""
 
+from __future__ import annotations
+
+import asyncio
+import sys
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from metrology.eventkit.projector import ProjectorRunner
+from metrology.eventkit.replay import ReplayProgress, rebuild
+from metrology.reporting.adapters.plan_files import PlanFileError
+from metrology.reporting.application.evaluation import StatusEvaluation
+from metrology.reporting.application.projection import KpiProjection
 from metrology.reporting.bootstrap import bootstrap
 from metrology.reporting.settings import ReportingSettings
 from metrology.servicekit.cli import service_cli
+from metrology.servicekit.runtime import ServiceRuntime
+
+
+class _NoDeadLetters:
+    async def send(self, letters: object) -> None:
+        return None
+
+
+def cli() -> typer.Typer:
+    app = service_cli("reporting", bootstrap, ReportingSettings)
+
+    @app.command("rebuild")
+    def rebuild_command(
+        batch_size: int = typer.Option(2000, help="Records applied per transaction"),
+    ) -> None:
+        """Empty the KPI read model and replay every folded topic from its start, showing progress."""
+        settings = ReportingSettings.from_env("reporting")
+        runtime = bootstrap(settings, evaluate=False)
+        final = asyncio.run(_rebuild(runtime, batch_size))
+        typer.echo(f"rebuilt {final.done} events in {final.elapsed:.1f}s ({final.rate:,.0f} events/s)")
+        asyncio.run(_evaluate(runtime, settings))
+
+    return app
+
+
+async def _rebuild(runtime: ServiceRuntime, batch_size: int) -> ReplayProgress:
+    subscription = runtime.subscriptions[0]
+    runner = ProjectorRunner(runtime.sessions, subscription.projection, _NoDeadLetters())
+    console = Console(stderr=True)
+    columns = (
+        TextColumn("rebuild"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]:>10,.0f} events/s"),
+        TextColumn("ETA {task.fields[eta]:>6.0f}s"),
+        TimeElapsedColumn(),
+    )
+    try:
+        await runtime.migrate()
+        with Progress(*columns, console=console) as bar:
+            task = bar.add_task("rebuild", total=None, rate=0.0, eta=0.0)
+
+            def show(progress: ReplayProgress) -> None:
+                bar.update(task, completed=progress.done, total=progress.total, rate=progress.rate, eta=progress.eta)
+
+            return await rebuild(
+                runtime.settings.kafka(), runner, subscription.topics, batch_size=batch_size, on_progress=show
+            )
+    finally:
+        await runtime.engine.dispose()
+
+
+async def _evaluate(runtime: ServiceRuntime, settings: ReportingSettings) -> None:
+    """Bring the published statuses in line with the rebuilt numbers (publishes only what changed)."""
+    fresh = bootstrap(settings)
+    projection = fresh.subscriptions[0].projection
+    assert isinstance(projection, KpiProjection)
+    evaluation = projection.evaluation
+    try:
+        if isinstance(evaluation, StatusEvaluation):
+            async with fresh.sessions.begin() as session:
+                changed = await evaluation.evaluate(session)
+            typer.echo(f"target statuses changed: {changed}")
+    finally:
+        await fresh.engine.dispose()
 
 
 def main() -> None:
-    service_cli("reporting", bootstrap, ReportingSettings)()
+    try:
+        cli()()
+    except PlanFileError as error:
+        print(f"metrology-reporting: the plan cannot be used: {error}", file=sys.stderr)
+        sys.exit(2)

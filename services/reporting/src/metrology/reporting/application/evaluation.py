@@ -1,0 +1,93 @@
+"""After each projected batch: publish `target-status-changed` for every target whose status moved.
+
+Runs in the projector's transaction, so the new facts, the stored statuses and the outgoing events commit
+together. Targets are evaluated as of the evaluation date (today unless the settings fix one), at most once
+every `interval` seconds (0: after every batch); a rebuild does not evaluate at all.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from metrology.eventkit.envelope import EventContext
+from metrology.eventkit.relay import CommitSignal
+from metrology.eventkit.store import EventStore
+from metrology.reporting.adapters import readmodel as rm
+from metrology.reporting.adapters.sql import upsert
+from metrology.reporting.application.progress import TargetProgress, target_progress
+from metrology.reporting.domain.events import TargetStatusChanged
+from metrology.reporting.domain.plan import Plan
+
+
+class StatusEvaluation:
+    def __init__(
+        self,
+        plans: Sequence[Plan],
+        store: EventStore,
+        today: Callable[[], date],
+        *,
+        interval: float = 0.0,
+        signal: CommitSignal | None = None,
+    ) -> None:
+        self.plans = plans
+        self.store = store
+        self.today = today
+        self.interval = interval
+        self.signal = signal
+        self._last = float("-inf")
+
+    async def __call__(self, session: AsyncSession) -> None:
+        now = time.monotonic()
+        if now - self._last < self.interval:
+            return
+        self._last = now
+        await self.evaluate(session)
+
+    async def evaluate(self, session: AsyncSession) -> int:
+        """Compare every target with its last published status; returns how many changed."""
+        connection = await session.connection()
+        as_of = self.today()
+        changed = 0
+        for plan in self.plans:
+            for target in plan.targets:
+                result = await target_progress(connection, plan, target, as_of, breakdowns=False, months=12)
+                changed += await self._publish_if_changed(session, result, as_of)
+        if changed and self.signal:
+            self.signal.notify()
+        return changed
+
+    async def _publish_if_changed(self, session: AsyncSession, result: TargetProgress, as_of: date) -> int:
+        s = rm.target_statuses
+        query = sa.select(s.c.status).where(s.c.plan_id == result.plan.id, s.c.target_id == result.target.id)
+        previous = (await session.execute(query)).scalar_one_or_none()
+        if previous == result.status.value:
+            return 0
+        event = TargetStatusChanged(
+            occurred_on=as_of,
+            plan_id=result.plan.id,
+            target_id=result.target.id,
+            tenant=result.plan.tenant,
+            previous_status=previous,
+            status=result.status.value,
+            value=result.reading.value,
+            forecast=result.forecast.value if result.forecast else None,
+            as_of=as_of,
+        )
+        stream = f"target-{result.plan.id}-{result.target.id}"
+        await self.store.append(session, stream, None, [event], EventContext(tenant=result.plan.tenant))
+        await upsert(
+            session,
+            s,
+            ["status", "value", "as_of"],
+            plan_id=result.plan.id,
+            target_id=result.target.id,
+            status=result.status.value,
+            value=result.reading.value,
+            as_of=as_of,
+        )
+        return 1

@@ -1,0 +1,322 @@
+"""KPI readings over the read model: every answer is "as of" a business date D, within a target's scope."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from metrology.reporting.adapters import readmodel as rm
+from metrology.reporting.domain import folds
+from metrology.reporting.domain.calendar import rolling_year_start
+from metrology.reporting.domain.plan import Metric, Plan, Target
+
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Which facts a reading counts: the tenant, the counting window and the region."""
+
+    tenant: str
+    start: date | None = None
+    end: date | None = None
+    provinces: tuple[str, ...] = ()
+    communes: tuple[str, ...] = ()
+    criteria: str | None = None
+
+    @classmethod
+    def of_target(cls, plan: Plan, target: Target) -> Scope:
+        region = plan.region_of(target)
+        provinces = region.provinces or plan.region.provinces
+        return cls(plan.tenant, target.window.start, target.window.end, provinces, region.communes, target.criteria)
+
+    def day(self, as_of: date) -> date:
+        """The date the facts are counted up to: `as_of`, but not past the window's end."""
+        return min(as_of, self.end) if self.end else as_of
+
+
+@dataclass(slots=True)
+class Reading:
+    metric: Metric
+    as_of: date
+    value: float
+    details: dict[str, Any] = field(default_factory=dict)
+    breakdowns: dict[str, list[Row]] = field(default_factory=dict)
+
+
+async def read(
+    connection: AsyncConnection, metric: Metric, scope: Scope, as_of: date, *, breakdowns: bool = True
+) -> Reading:
+    reader = READERS[metric]
+    return await reader(connection, scope, as_of, breakdowns)
+
+
+# T3 ---------------------------------------------------------------------------------------------------------
+
+
+async def person_times_trained(connection: AsyncConnection, scope: Scope, as_of: date, breakdowns: bool) -> Reading:
+    """Distinct (person, course) passed completions dated within the window, on or before D."""
+    day = scope.day(as_of)
+    c = rm.completions
+    where = [c.c.tenant == scope.tenant, c.c.passed.is_(True), c.c.completed_on <= day]
+    if scope.start:
+        where.append(c.c.completed_on >= scope.start)
+    counts = sa.select(sa.func.count(), sa.func.count(sa.distinct(c.c.trainee_id))).where(*where)
+    times, people = (await connection.execute(counts)).one()
+    reading = Reading(Metric.PERSON_TIMES_TRAINED, day, float(times), {"unique_people": int(people)})
+    if breakdowns:
+        reading.breakdowns["course"] = await _grouped(connection, c.c.course_id, where)
+    return reading
+
+
+# T4 ---------------------------------------------------------------------------------------------------------
+
+
+def _enrolled_on_job_date() -> sa.Exists:
+    j, e, w = rm.enterprise_jobs, rm.enrolments, rm.withdrawals
+    withdrawn = (
+        sa.select(w.c.participation_id)
+        .where(w.c.tenant == e.c.tenant, w.c.participation_id == e.c.participation_id)
+        .where(w.c.withdrawn_on <= j.c.occurred_on)
+        .correlate_except(w)
+    )
+    return (
+        sa.select(e.c.participation_id)
+        .where(e.c.tenant == j.c.tenant, e.c.enterprise_id == j.c.enterprise_id, e.c.enrolled_on <= j.c.occurred_on)
+        .where(~withdrawn.exists())
+        .exists()
+    )
+
+
+async def enterprise_times(connection: AsyncConnection, scope: Scope, as_of: date, breakdowns: bool) -> Reading:
+    """Distinct jobs for enterprises enrolled in the programme on the job's date; unique enterprises beside."""
+    day = scope.day(as_of)
+    j = rm.enterprise_jobs
+    where: list[Any] = [j.c.tenant == scope.tenant, j.c.occurred_on <= day, _enrolled_on_job_date()]
+    if scope.start:
+        where.append(j.c.occurred_on >= scope.start)
+    counts = sa.select(sa.func.count(), sa.func.count(sa.distinct(j.c.enterprise_id))).where(*where)
+    times, unique = (await connection.execute(counts)).one()
+    reading = Reading(Metric.ENTERPRISE_TIMES, day, float(times), {"unique_enterprises": int(unique)})
+    if breakdowns:
+        reading.breakdowns["channel"] = await _grouped(connection, j.c.channel, where)
+        joined = j.outerjoin(
+            rm.enterprises,
+            sa.and_(rm.enterprises.c.tenant == j.c.tenant, rm.enterprises.c.enterprise_id == j.c.enterprise_id),
+        )
+        reading.breakdowns["sector"] = await _grouped(connection, rm.enterprises.c.sector, where, joined)
+        reading.breakdowns["commune"] = await _grouped(connection, rm.enterprises.c.commune_code, where, joined)
+    reading.details["channels"] = {row["key"]: row["value"] for row in reading.breakdowns.get("channel", [])}
+    return reading
+
+
+# T2 ---------------------------------------------------------------------------------------------------------
+
+
+async def load_providers(connection: AsyncConnection, tenant: str) -> list[folds.Provider]:
+    p = rm.providers
+    rows = await connection.execute(sa.select(p).where(p.c.tenant == tenant))
+    return [folds.Provider(r.provider_id, r.name, r.ownership, r.province_code) for r in rows]
+
+
+async def load_designations(connection: AsyncConnection, tenant: str) -> list[folds.Designation]:
+    d, n, v = rm.designations, rm.renewals, rm.revocations
+    renewed: dict[str, list[tuple[date, date]]] = {}
+    for r in await connection.execute(sa.select(n).where(n.c.tenant == tenant)):
+        renewed.setdefault(r.designation_id, []).append((r.renewed_on, r.valid_until))
+    revoked = {
+        r.designation_id: r.revoked_on for r in await connection.execute(sa.select(v).where(v.c.tenant == tenant))
+    }
+    rows = await connection.execute(sa.select(d).where(d.c.tenant == tenant))
+    return [
+        folds.Designation(
+            r.designation_id,
+            r.provider_id,
+            tuple(r.instrument_types),
+            r.valid_from,
+            r.valid_until,
+            tuple(renewed.get(r.designation_id, ())),
+            revoked.get(r.designation_id),
+        )
+        for r in rows
+    ]
+
+
+async def socialised_providers(connection: AsyncConnection, scope: Scope, as_of: date, breakdowns: bool) -> Reading:
+    """Non-state providers holding a designation valid on D, not revoked on or before D."""
+    day = scope.day(as_of)
+    providers = await load_providers(connection, scope.tenant)
+    designations = await load_designations(connection, scope.tenant)
+    counted = folds.socialised_providers(providers, designations, day, scope.provinces)
+    reading = Reading(Metric.SOCIALISED_PROVIDERS, day, float(len(counted)))
+    if breakdowns:
+        reading.breakdowns["provider"] = [{"key": p.provider_id, "label": p.name, "value": 1} for p in counted]
+    return reading
+
+
+# T5 ---------------------------------------------------------------------------------------------------------
+
+
+async def load_laboratories(connection: AsyncConnection, tenant: str) -> list[folds.Laboratory]:
+    a, s, lab = rm.accreditations, rm.assessments, rm.laboratories
+    windows: dict[str, list[tuple[date, date, date]]] = {}
+    for r in await connection.execute(sa.select(a).where(a.c.tenant == tenant)):
+        windows.setdefault(r.laboratory_id, []).append((r.recorded_on, r.valid_from, r.valid_until))
+    assessed: dict[str, list[tuple[date, str, bool]]] = {}
+    for r in await connection.execute(sa.select(s).where(s.c.tenant == tenant)):
+        assessed.setdefault(r.laboratory_id, []).append((r.assessed_on, r.criteria, r.passed))
+    rows = await connection.execute(sa.select(lab).where(lab.c.tenant == tenant))
+    return [
+        folds.Laboratory(
+            r.laboratory_id,
+            r.name,
+            r.commune_code,
+            tuple(windows.get(r.laboratory_id, ())),
+            tuple(assessed.get(r.laboratory_id, ())),
+        )
+        for r in rows
+    ]
+
+
+async def accredited_labs(connection: AsyncConnection, scope: Scope, as_of: date, breakdowns: bool) -> Reading:
+    """Laboratories in the region's communes with a passed assessment inside an accreditation window."""
+    day = scope.day(as_of)
+    labs = await load_laboratories(connection, scope.tenant)
+    counted = folds.accredited_labs(labs, day, scope.communes, scope.criteria)
+    reading = Reading(Metric.ACCREDITED_LABS, day, float(len(counted)))
+    if breakdowns:
+        reading.breakdowns["laboratory"] = [
+            {"key": lab.laboratory_id, "label": lab.name, "commune": lab.commune_code, "value": 1} for lab in counted
+        ]
+    return reading
+
+
+# T1 ---------------------------------------------------------------------------------------------------------
+
+
+def coverage_period(scope: Scope, as_of: date) -> tuple[date, date]:
+    """The twelve months ending on D (not before the window starts, not after it ends)."""
+    end = scope.day(as_of)
+    start = rolling_year_start(end)
+    return (max(start, scope.start) if scope.start else start), end
+
+
+def _due_in(scope: Scope, start: date, end: date) -> sa.Select[Any]:
+    """(instrument, type, commune, due date) of each due date in the period, not retired before it."""
+    d, i, r = rm.due_dates, rm.instruments, rm.retirements
+    return (
+        sa.select(d.c.instrument_id, i.c.type_code, i.c.commune_code, d.c.due_on)
+        .join(i, sa.and_(i.c.tenant == d.c.tenant, i.c.instrument_id == d.c.instrument_id))
+        .outerjoin(r, sa.and_(r.c.tenant == d.c.tenant, r.c.instrument_id == d.c.instrument_id))
+        .where(d.c.tenant == scope.tenant, d.c.due_on >= start, d.c.due_on <= end)
+        .where(sa.or_(r.c.retired_on.is_(None), r.c.retired_on >= d.c.due_on))
+    )
+
+
+def _verified_locally(scope: Scope, start: date, end: date, instrument: Any) -> sa.Select[Any]:
+    v = rm.verifications
+    query = sa.select(v.c.job_id, v.c.provider_id).where(
+        v.c.tenant == scope.tenant, v.c.instrument_id == instrument, v.c.verified_on >= start, v.c.verified_on <= end
+    )
+    if scope.provinces:
+        query = query.where(v.c.provider_province_code.in_(scope.provinces))
+    return query
+
+
+async def demand_coverage(connection: AsyncConnection, scope: Scope, as_of: date, breakdowns: bool) -> Reading:
+    """Met / demand: instruments due in the period that a provider located in the province verified in it."""
+    start, end = coverage_period(scope, as_of)
+    if scope.start and end < scope.start:
+        return Reading(Metric.DEMAND_COVERAGE, end, 0.0, {"demand": 0, "met": 0, "period": [None, None]})
+    due = _due_in(scope, start, end).subquery()
+    demand = sa.select(due.c.instrument_id, due.c.type_code, due.c.commune_code).distinct().subquery()
+    met_flag = sa.case((_verified_locally(scope, start, end, demand.c.instrument_id).exists(), 1), else_=0)
+    per_instrument = sa.select(demand.c.type_code, demand.c.commune_code, met_flag.label("met")).subquery()
+    total, met = (
+        await connection.execute(sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(per_instrument.c.met), 0)))
+    ).one()
+    value = met / total if total else 0.0
+    details: dict[str, Any] = {
+        "demand": int(total),
+        "met": int(met),
+        "period": [start.isoformat(), end.isoformat()],
+        "designated_share": await _designated_share(connection, scope, due, int(total)),
+    }
+    reading = Reading(Metric.DEMAND_COVERAGE, end, value, details)
+    if breakdowns:
+        for name, column in (
+            ("commune", per_instrument.c.commune_code),
+            ("instrument_type", per_instrument.c.type_code),
+        ):
+            query = (
+                sa.select(
+                    column.label("key"), sa.func.count().label("demand"), sa.func.sum(per_instrument.c.met).label("met")
+                )
+                .group_by(column)
+                .order_by(column)
+            )
+            reading.breakdowns[name] = [
+                {"key": r.key, "demand": int(r.demand), "met": int(r.met), "value": r.met / r.demand}
+                for r in await connection.execute(query)
+            ]
+        reading.breakdowns["provider"] = await _coverage_by_provider(connection, scope, start, end, demand)
+    return reading
+
+
+async def _designated_share(connection: AsyncConnection, scope: Scope, due: Any, total: int) -> float:
+    """Of the due instruments, the share whose type a local provider was designated for on the due date."""
+    if not total:
+        return 0.0
+    by_type = folds.designated_types(
+        await load_designations(connection, scope.tenant),
+        await load_providers(connection, scope.tenant),
+        scope.provinces,
+    )
+    covered = set()
+    rows = await connection.execute(sa.select(due.c.instrument_id, due.c.type_code, due.c.due_on))
+    for instrument_id, type_code, due_on in rows:
+        if instrument_id not in covered and folds.type_designated_on(by_type, type_code, due_on):
+            covered.add(instrument_id)
+    return len(covered) / total
+
+
+async def _coverage_by_provider(
+    connection: AsyncConnection, scope: Scope, start: date, end: date, demand: Any
+) -> list[Row]:
+    v, p = rm.verifications, rm.providers
+    local = (
+        _verified_locally(scope, start, end, v.c.instrument_id)
+        .where(v.c.instrument_id.in_(sa.select(demand.c.instrument_id)))
+        .subquery()
+    )
+    query = (
+        sa.select(local.c.provider_id.label("key"), p.c.name, sa.func.count().label("value"))
+        .outerjoin(p, sa.and_(p.c.tenant == scope.tenant, p.c.provider_id == local.c.provider_id))
+        .group_by(local.c.provider_id, p.c.name)
+        .order_by(local.c.provider_id)
+    )
+    return [{"key": r.key, "label": r.name, "value": int(r.value)} for r in await connection.execute(query)]
+
+
+# shared -----------------------------------------------------------------------------------------------------
+
+
+async def _grouped(connection: AsyncConnection, column: Any, where: list[Any], source: Any = None) -> list[Row]:
+    query = sa.select(column.label("key"), sa.func.count().label("value")).where(*where).group_by(column)
+    if source is not None:
+        query = query.select_from(source)
+    rows = await connection.execute(query.order_by(column))
+    return [{"key": r.key, "value": int(r.value)} for r in rows]
+
+
+READERS = {
+    Metric.DEMAND_COVERAGE: demand_coverage,
+    Metric.SOCIALISED_PROVIDERS: socialised_providers,
+    Metric.PERSON_TIMES_TRAINED: person_times_trained,
+    Metric.ENTERPRISE_TIMES: enterprise_times,
+    Metric.ACCREDITED_LABS: accredited_labs,
+}

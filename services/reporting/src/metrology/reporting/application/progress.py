@@ -1,0 +1,70 @@
+"""Progress of a plan's targets as of a date: value, monthly series, forecast at the deadline, status."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from metrology.reporting.application import kpis
+from metrology.reporting.domain.calendar import add_months, month_ends
+from metrology.reporting.domain.forecast import Forecast, forecast
+from metrology.reporting.domain.plan import Plan, Status, Target
+from metrology.reporting.domain.status import CUMULATIVE, progress, target_status
+
+
+@dataclass(slots=True)
+class TargetProgress:
+    plan: Plan
+    target: Target
+    reading: kpis.Reading
+    series: list[tuple[date, float]]
+    forecast: Forecast | None
+    status: Status
+
+    @property
+    def progress(self) -> float:
+        return progress(self.target, self.reading.value)
+
+
+async def series(
+    connection: AsyncConnection, plan: Plan, target: Target, as_of: date, *, months: int | None = None
+) -> list[tuple[date, float]]:
+    """The target's value at the end of every month of its window (or of its last `months`), up to D."""
+    scope = kpis.Scope.of_target(plan, target)
+    end = scope.day(as_of)
+    if end < target.window.start:
+        return []
+    start = target.window.start if months is None else max(target.window.start, add_months(end, -months))
+    points = []
+    for day in month_ends(start, end):
+        reading = await kpis.read(connection, target.metric, scope, day, breakdowns=False)
+        points.append((day, reading.value))
+    return points
+
+
+async def target_progress(
+    connection: AsyncConnection,
+    plan: Plan,
+    target: Target,
+    as_of: date,
+    *,
+    breakdowns: bool = True,
+    months: int | None = None,
+) -> TargetProgress:
+    """`months` limits the series to the last months (the forecast reads the last twelve)."""
+    scope = kpis.Scope.of_target(plan, target)
+    reading = await kpis.read(connection, target.metric, scope, as_of, breakdowns=breakdowns)
+    points = await series(connection, plan, target, as_of, months=months)
+    floor = reading.value if target.metric in CUMULATIVE else 0.0
+    ceiling = 1.0 if target.metric.is_share else None
+    projected = forecast(points, target.deadline, floor=floor, ceiling=ceiling)
+    status = target_status(target, reading.value, projected, as_of)
+    return TargetProgress(plan, target, reading, points, projected, status)
+
+
+async def plan_progress(
+    connection: AsyncConnection, plan: Plan, as_of: date, *, breakdowns: bool = True
+) -> list[TargetProgress]:
+    return [await target_progress(connection, plan, t, as_of, breakdowns=breakdowns) for t in plan.targets]

@@ -1,0 +1,49 @@
+"""Who may read: anonymous readers when the dashboard is public, any authenticated role otherwise."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from metrology.eventkit.errors import NotFoundError
+from metrology.reporting.domain.plan import Plan
+from metrology.servicekit.auth import authenticate
+
+_bearer = HTTPBearer(auto_error=False, description="Optional when REPORTING_PUBLIC_DASHBOARD=true")
+
+
+def plans_of(request: Request) -> list[Plan]:
+    plans: list[Plan] = request.app.state.runtime.plans
+    return plans
+
+
+def reader_tenant(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    tenant: Annotated[
+        str | None,
+        Query(pattern=r"^\d{2}$", description="Province code read by anonymous readers (default: the first plan's)"),
+    ] = None,
+) -> str:
+    """The tenant a request reads: the token's, or for anonymous readers of a public dashboard the one asked."""
+    if credentials is not None:
+        return authenticate(request, credentials).tenant
+    if not request.app.state.runtime.settings.public_dashboard:
+        raise HTTPException(401, "a bearer token is required", headers={"WWW-Authenticate": "Bearer"})
+    return tenant or plans_of(request)[0].tenant
+
+
+ReaderTenant = Annotated[str, Depends(reader_tenant)]
+
+
+def plan_named(request: Request, plan_id: str, tenant: str) -> Plan:
+    for plan in plans_of(request):
+        if plan.id == plan_id and plan.tenant == tenant:
+            return plan
+    raise NotFoundError(f"no plan '{plan_id}' for tenant {tenant}", field="plan_id")
+
+
+def plan_of_tenant(request: Request, tenant: str) -> Plan | None:
+    return next((plan for plan in plans_of(request) if plan.tenant == tenant), None)

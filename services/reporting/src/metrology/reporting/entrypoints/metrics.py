@@ -1,0 +1,58 @@
+"""`/metrics`: every target's KPI as Prometheus gauges, labelled by plan, target and tenant."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
+
+from metrology.reporting.application.progress import plan_progress
+from metrology.reporting.domain.plan import Status
+from metrology.reporting.entrypoints.access import plans_of
+
+router = APIRouter(tags=["operations"])
+LABELS = ["plan", "target", "tenant", "metric"]
+
+
+@router.get(
+    "/metrics",
+    summary="KPIs of every plan target as Prometheus gauges (value, threshold, progress, forecast, status)",
+    response_class=Response,
+    responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}},
+)
+async def metrics(request: Request) -> Response:
+    registry = CollectorRegistry()
+    gauges = {
+        "value": Gauge("metrology_kpi_value", "KPI value as of today", LABELS, registry=registry),
+        "threshold": Gauge("metrology_kpi_threshold", "The target's threshold", LABELS, registry=registry),
+        "progress": Gauge("metrology_kpi_progress_ratio", "value / threshold", LABELS, registry=registry),
+        "forecast": Gauge("metrology_kpi_forecast", "Forecast value at the deadline", LABELS, registry=registry),
+        "deadline": Gauge(
+            "metrology_kpi_deadline_timestamp_seconds", "Deadline (Unix time)", LABELS, registry=registry
+        ),
+    }
+    status = Gauge("metrology_kpi_status", "1 for the target's current status", [*LABELS, "status"], registry=registry)
+    settings = request.app.state.runtime.settings
+    today = settings.today() if hasattr(settings, "today") else date.today()
+    async with request.app.state.runtime.engine.connect() as connection:
+        for plan in plans_of(request):
+            for result in await plan_progress(connection, plan, today, breakdowns=False):
+                t = result.target
+                labels = [plan.id, t.id, plan.tenant, t.metric.value]
+                gauges["value"].labels(*labels).set(result.reading.value)
+                gauges["threshold"].labels(*labels).set(t.threshold)
+                gauges["progress"].labels(*labels).set(result.progress)
+                gauges["deadline"].labels(*labels).set(_timestamp(t.deadline))
+                if result.forecast:
+                    gauges["forecast"].labels(*labels).set(result.forecast.value)
+                for name in Status:
+                    status.labels(*labels, name.value).set(1 if result.status is name else 0)
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def _timestamp(day: date) -> float:
+    from datetime import UTC, datetime
+
+    return datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()

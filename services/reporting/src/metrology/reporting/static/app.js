@@ -1,0 +1,150 @@
+// The reporting dashboard: reads /plans and /plans/{id}/progress, draws progress, charts and breakdowns.
+(function () {
+  "use strict";
+  const TEXT = {
+    vi: {
+      asOf: "Tính đến ngày", csv: "Tải CSV", xlsx: "Tải XLSX", method: "Dự báo", other: "English",
+      threshold: "Chỉ tiêu", deadline: "Hạn", forecast: "Dự báo đến hạn", breakdowns: "Chi tiết",
+      status: { "on-track": "Đúng tiến độ", "at-risk": "Có nguy cơ", met: "Đã đạt" },
+      series: "Thực tế", trend: "Xu hướng", demand: "Nhu cầu", met: "Đáp ứng", unique_enterprises: "Doanh nghiệp (không trùng)",
+      unique_people: "Người (không trùng)", designated_share: "Thuộc lĩnh vực được chỉ định", noData: "Chưa có số liệu",
+      by: { channel: "Theo hình thức", sector: "Theo ngành", commune: "Theo xã/phường", instrument_type: "Theo loại PTĐ",
+            provider: "Theo tổ chức", course: "Theo khóa học", laboratory: "Phòng thử nghiệm" },
+    },
+    en: {
+      asOf: "As of", csv: "Download CSV", xlsx: "Download XLSX", method: "Forecast", other: "Tiếng Việt",
+      threshold: "Target", deadline: "Deadline", forecast: "Forecast at deadline", breakdowns: "Breakdowns",
+      status: { "on-track": "On track", "at-risk": "At risk", met: "Met" },
+      series: "Actual", trend: "Trend", demand: "Demand", met: "Met", unique_enterprises: "Unique enterprises",
+      unique_people: "Unique people", designated_share: "Within a local designation", noData: "No data yet",
+      by: { channel: "By channel", sector: "By sector", commune: "By commune", instrument_type: "By instrument type",
+            provider: "By provider", course: "By course", laboratory: "Laboratories" },
+    },
+  };
+  const params = new URLSearchParams(location.search);
+  let lang = params.get("lang") === "en" ? "en" : "vi";
+  const asOfInput = document.getElementById("as-of");
+  asOfInput.value = params.get("as_of") || new Date().toISOString().slice(0, 10);
+  let plan = null;
+
+  function fmt(metric, value) {
+    if (metric === "demand-coverage") return (value * 100).toFixed(1) + " %";
+    return Number.isInteger(value) ? String(value) : value.toFixed(1);
+  }
+  function el(tag, attrs, children) {
+    const node = document.createElement(tag);
+    Object.entries(attrs || {}).forEach(([k, v]) => (k === "text" ? (node.textContent = v) : node.setAttribute(k, v)));
+    (children || []).forEach((c) => node.appendChild(c));
+    return node;
+  }
+  function tenantQuery() { return params.get("tenant") ? "&tenant=" + encodeURIComponent(params.get("tenant")) : ""; }
+
+  async function getJson(url) {
+    const response = await fetch(url, { headers: { Accept: "application/json" } });
+    if (!response.ok) throw new Error(url + ": " + response.status + " " + (await response.text()));
+    return response.json();
+  }
+
+  function applyText() {
+    const t = TEXT[lang];
+    document.documentElement.lang = lang;
+    document.querySelectorAll("[data-i18n]").forEach((n) => (n.textContent = t[n.dataset.i18n]));
+    document.getElementById("lang").textContent = t.other;
+    if (plan) document.getElementById("plan-title").textContent = plan.title[lang];
+  }
+
+  function chart(target, width) {
+    const t = TEXT[lang];
+    const xs = target.series.map((p) => Date.parse(p.date) / 1000);
+    const actual = target.series.map((p) => p.value);
+    const trend = actual.map(() => null);
+    if (target.forecast && xs.length) {
+      trend[trend.length - 1] = actual[actual.length - 1];
+      xs.push(Date.parse(target.deadline) / 1000);
+      actual.push(null);
+      trend.push(target.forecast.value);
+    }
+    const host = el("div", { class: "chart" });
+    if (!xs.length || typeof uPlot === "undefined") return host;
+    const scale = target.metric === "demand-coverage" ? (v) => v.map((x) => (x * 100).toFixed(0) + "%") : undefined;
+    new uPlot({
+      width: width, height: 160, legend: { show: true },
+      series: [{}, { label: t.series, stroke: "#0b57d0", width: 2 },
+               { label: t.trend, stroke: "#b3261e", dash: [6, 4], spanGaps: true }],
+      axes: [{}, { values: scale ? (u, v) => scale(v) : undefined, size: 48 }],
+    }, [xs, actual, trend], host);
+    return host;
+  }
+
+  function breakdownTables(target) {
+    const t = TEXT[lang];
+    const wrap = el("details", {}, [el("summary", { text: t.breakdowns })]);
+    Object.entries(target.breakdowns).forEach(([name, rows]) => {
+      if (!rows.length) return;
+      const table = el("table", { "data-breakdown": name }, [
+        el("caption", { text: t.by[name] || name }),
+      ]);
+      rows.forEach((row) => {
+        const shown = row.demand !== undefined ? row.met + " / " + row.demand : String(row.value);
+        table.appendChild(el("tr", {}, [el("td", { text: row.label || row.key || "—" }), el("td", { class: "n", text: shown })]));
+      });
+      wrap.appendChild(table);
+    });
+    return wrap;
+  }
+
+  function card(target) {
+    const t = TEXT[lang];
+    const details = Object.entries(target.details)
+      .filter(([k, v]) => typeof v === "number" && t[k])
+      .map(([k, v]) => t[k] + ": " + (k === "designated_share" ? (v * 100).toFixed(1) + " %" : v));
+    const f = target.forecast;
+    const node = el("section", { class: "card " + target.status, "data-target": target.id }, [
+      el("h2", { text: target.title[lang] }),
+      el("div", { class: "figures" }, [
+        el("span", { class: "value", text: fmt(target.metric, target.value) }),
+        el("span", { class: "status " + target.status, text: t.status[target.status] }),
+      ]),
+      el("div", { class: "bar", role: "progressbar", "aria-valuenow": String(Math.round(target.progress * 100)),
+                  "aria-valuemin": "0", "aria-valuemax": "100" },
+         [el("div", { style: "width:" + Math.min(100, target.progress * 100).toFixed(1) + "%" })]),
+      el("div", { class: "threshold", text: t.threshold + ": " + target.comparison + " " + fmt(target.metric, target.threshold) +
+                  " · " + t.deadline + ": " + target.deadline }),
+      el("div", { class: "forecast", text: f ? t.forecast + ": " + fmt(target.metric, f.value) + " [" +
+                  fmt(target.metric, f.low) + " – " + fmt(target.metric, f.high) + "]" : t.noData }),
+      el("div", { class: "details", text: details.join(" · ") }),
+    ]);
+    node.appendChild(chart(target, Math.min(520, Math.max(260, window.innerWidth - 60))));
+    node.appendChild(breakdownTables(target));
+    return node;
+  }
+
+  async function render() {
+    const error = document.getElementById("error");
+    try {
+      if (!plan) {
+        const plans = await getJson("/plans?x=1" + tenantQuery());
+        plan = plans[0];
+      }
+      const asOf = asOfInput.value;
+      const progress = await getJson("/plans/" + plan.id + "/progress?as_of=" + asOf + tenantQuery());
+      const main = document.getElementById("targets");
+      main.replaceChildren(...progress.targets.map(card));
+      const method = progress.targets.find((x) => x.forecast);
+      document.getElementById("method").textContent = method ? method.forecast.method : "";
+      document.getElementById("csv").href = "/plans/" + plan.id + "/report.csv?as_of=" + asOf + tenantQuery();
+      document.getElementById("xlsx").href = "/plans/" + plan.id + "/report.xlsx?as_of=" + asOf + tenantQuery();
+      applyText();
+      error.hidden = true;
+      document.body.dataset.ready = "true";
+    } catch (e) {
+      error.textContent = String(e);
+      error.hidden = false;
+    }
+  }
+
+  document.getElementById("lang").addEventListener("click", () => { lang = lang === "vi" ? "en" : "vi"; render(); });
+  asOfInput.addEventListener("change", render);
+  applyText();
+  render();
+})();
