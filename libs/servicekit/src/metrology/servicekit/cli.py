@@ -20,6 +20,9 @@ from metrology.servicekit.settings import ServiceSettings
 from metrology.servicekit.workers import Workers
 
 Bootstrap = Callable[[ServiceSettings], ServiceRuntime]
+HealthPort = Annotated[
+    int | None, typer.Option(help="serve /health and /ready on this port (for probes); none by default")
+]
 
 
 def service_cli(name: str, bootstrap: Bootstrap, settings_type: type[ServiceSettings] = ServiceSettings) -> typer.Typer:
@@ -58,16 +61,18 @@ def service_cli(name: str, bootstrap: Bootstrap, settings_type: type[ServiceSett
         serve_app(host, port, with_workers=True)
 
     @cli.command()
-    def relay() -> None:
+    def relay(health_port: HealthPort = None) -> None:
         """Publish committed events to Kafka (the outbox relay)."""
         rt = runtime()
-        _run_until_signalled(lambda stop: _with_schema(rt, Workers(rt, relay=True, consumers=False).run(stop)))
+        workers = Workers(rt, relay=True, consumers=False)
+        _run_until_signalled(lambda stop: _with_schema(rt, _with_probes(rt, health_port, workers.run(stop), stop)))
 
     @cli.command()
-    def consume() -> None:
+    def consume(health_port: HealthPort = None) -> None:
         """Run the service's Kafka consumers (local replicas, sagas, projectors)."""
         rt = runtime()
-        _run_until_signalled(lambda stop: _with_schema(rt, Workers(rt, relay=False, consumers=True).run(stop)))
+        workers = Workers(rt, relay=False, consumers=True)
+        _run_until_signalled(lambda stop: _with_schema(rt, _with_probes(rt, health_port, workers.run(stop), stop)))
 
     @cli.command()
     def migrate() -> None:
@@ -123,6 +128,30 @@ async def _with_schema(rt: ServiceRuntime, work: Coroutine[Any, Any, None]) -> N
         await work
     finally:
         await rt.engine.dispose()
+
+
+async def _with_probes(
+    rt: ServiceRuntime, port: int | None, work: Coroutine[Any, Any, None], stop: asyncio.Event
+) -> None:
+    """Run `work`, and beside it a bare HTTP server answering the health probes when a port is given."""
+    if port is None:
+        await work
+        return
+    from fastapi import FastAPI
+
+    from metrology.servicekit import health
+
+    probes = FastAPI(openapi_url=None)
+    probes.state.runtime = rt
+    probes.include_router(health.router)
+    server = uvicorn.Server(uvicorn.Config(probes, host="0.0.0.0", port=port, log_config=None, access_log=False))
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign,attr-defined]
+    serving = asyncio.create_task(server.serve())
+    try:
+        await work
+    finally:
+        server.should_exit = True
+        await serving
 
 
 def _run_until_signalled(main: Callable[[asyncio.Event], Coroutine[Any, Any, None]]) -> None:

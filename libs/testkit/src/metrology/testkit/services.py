@@ -10,10 +10,10 @@ import subprocess
 import time
 import uuid
 from collections.abc import Iterator, Mapping
-from typing import Any
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
