@@ -10,7 +10,16 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from metrology.refdata.group2 import group2
-from metrology.verification.adapters.tables import certificates, instrument_due, jobs, replica_instruments
+from metrology.verification.adapters.tables import (
+    certificates,
+    instrument_due,
+    jobs,
+    replica_designations,
+    replica_instruments,
+    replica_providers,
+    replica_standards,
+    replica_verifiers,
+)
 from metrology.verification.application.due_dates import outcome, verification_outcomes
 from metrology.verification.application.facts import instrument_from_row
 from metrology.verification.domain import certificates as certs
@@ -180,3 +189,17 @@ async def public_certificate(connection: AsyncConnection, number: str, today: da
         return None
     full = with_status(dict(row._mapping), today)
     return {key: full[key] for key in (*PUBLIC_FIELDS, "status")} | {"revoked_on": full["revoked_on"]}
+
+
+async def replica_counts(connection: AsyncConnection) -> dict[str, int]:
+    tables = {
+        "providers": replica_providers,
+        "designations": replica_designations,
+        "verifiers": replica_verifiers,
+        "standards": replica_standards,
+        "instruments": replica_instruments,
+    }
+    counts = {}
+    for name, table in tables.items():
+        counts[name] = (await connection.execute(sa.select(sa.func.count()).select_from(table))).scalar_one()
+    return counts

@@ -255,6 +255,14 @@ async def demand(
         )
 
 
+@router.get("/replica", summary="How much of the registry the local replica holds (rows per table)")
+async def replica_status(
+    request: Request, _: Annotated[Principal, Depends(require(Role.PROVINCE_ADMIN, Role.VIEWER))]
+) -> dict[str, int]:
+    async with _runtime(request).engine.connect() as connection:
+        return await queries.replica_counts(connection)
+
+
 @router.get("/events/schemas", summary="JSON Schema of every event type this service publishes")
 async def event_schemas(request: Request, _: Authenticated) -> dict[str, Any]:
     return _runtime(request).registry.json_schemas()
