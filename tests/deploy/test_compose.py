@@ -10,6 +10,8 @@ import pytest
 import yaml
 
 COMPOSE = deploycheck.ROOT / "compose.yaml"
+# relay and consume serve /health and /ready on this port (--health-port).
+WORKER_HEALTH_PORT = 8080
 
 
 @pytest.fixture(scope="module")
@@ -56,13 +58,13 @@ def test_every_service_runs_its_api_relay_and_init_and_consumers_where_it_reads_
         api = services[service]
         assert api["command"] == ["serve", "--host", "0.0.0.0", "--port", str(port)]
         assert f"127.0.0.1:{port}:{port}" in api["ports"]
-        assert services[f"{service}-relay"]["command"] == ["relay"]
+        assert services[f"{service}-relay"]["command"] == ["relay", "--health-port", str(WORKER_HEALTH_PORT)]
         init = services[f"{service}-init"]
         assert init["command"] == [f"metrology-{service} migrate && metrology-{service} provision-topics"]
         consumer = services.get(f"{service}-consumer")
         assert (consumer is not None) == bool(deploycheck.READS[service])
         if consumer:
-            assert consumer["command"] == ["consume"]
+            assert consumer["command"] == ["consume", "--health-port", str(WORKER_HEALTH_PORT)]
             waits_for = {d.removesuffix("-init") for d in consumer["depends_on"]}
             assert waits_for == {service, *deploycheck.READS[service]}
 
@@ -80,7 +82,12 @@ def test_services_wait_for_healthy_infrastructure_and_a_successful_init(compose:
                 conditions = {d["condition"] for d in services[worker]["depends_on"].values()}
                 assert conditions == {"service_completed_successfully"}
         assert services[service]["healthcheck"]["test"][:2] == ["CMD", "python"]
-        assert services[f"{service}-relay"]["healthcheck"] == {"disable": True}
+        assert services[f"{service}-init"]["healthcheck"] == {"disable": True}
+        for worker in (f"{service}-relay", f"{service}-consumer"):
+            if worker in services:
+                test = services[worker]["healthcheck"]["test"]
+                assert test[:3] == ["CMD", "python", "-c"], worker
+                assert f"urlopen('http://127.0.0.1:{WORKER_HEALTH_PORT}/health'" in test[3], worker
     assert "healthcheck" in services["kafka"] and "healthcheck" in services["postgres"]
 
 

@@ -12,6 +12,10 @@ import yaml
 
 Objects = list[dict[str, Any]]
 
+# relay and consume serve /health and /ready on this port (--health-port).
+WORKER_HEALTH_PORT = 8080
+OVERLAYS = sorted(d.name for d in (deploycheck.K8S_DIR / "overlays").iterdir() if d.is_dir())
+
 
 def by_kind(objects: Objects, kind: str) -> dict[str, dict[str, Any]]:
     return {o["metadata"]["name"]: o for o in objects if o["kind"] == kind}
@@ -19,6 +23,25 @@ def by_kind(objects: Objects, kind: str) -> dict[str, dict[str, Any]]:
 
 def env_of(container: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {e["name"]: e for e in container.get("env") or []}
+
+
+def deployment_probe_problems(objects: Objects) -> list[str]:
+    """Every container of every Deployment, workers included, has liveness on GET /health
+    and readiness on GET /ready, against a port the container declares."""
+    problems = []
+    for deployment in objects:
+        if deployment["kind"] != "Deployment":
+            continue
+        for c in deployment["spec"]["template"]["spec"]["containers"]:
+            name = f"{deploycheck.ident(deployment)} container {c['name']}"
+            ports = {p.get("name") for p in c.get("ports") or []} | {p["containerPort"] for p in c.get("ports") or []}
+            for probe, path in (("livenessProbe", "/health"), ("readinessProbe", "/ready")):
+                get = (c.get(probe) or {}).get("httpGet") or {}
+                if get.get("path") != path:
+                    problems.append(f"{name}: {probe} must GET {path} (has {get.get('path')!r})")
+                elif get.get("port") not in ports:
+                    problems.append(f"{name}: {probe} port {get.get('port')!r} is not a container port")
+    return problems
 
 
 # ------------------------------------------------------------------ rendering and schemas
@@ -74,7 +97,10 @@ def test_every_service_has_api_and_relay_deployments_and_consumers_where_it_read
     assert set(deployments) == expected
     for name, deployment in deployments.items():
         args = deployment["spec"]["template"]["spec"]["containers"][0]["args"]
-        assert args[0] == {"api": "serve", "relay": "relay", "consumer": "consume"}[name.rsplit("-", 1)[1]]
+        role = name.rsplit("-", 1)[1]
+        assert args[0] == {"api": "serve", "relay": "relay", "consumer": "consume"}[role]
+        if role != "api":
+            assert args == [args[0], "--health-port", str(WORKER_HEALTH_PORT)]
         init = deployment["spec"]["template"]["spec"]["initContainers"][0]
         assert init["args"] == ["migrate"]
     assert deployments["registry-relay"]["spec"]["strategy"]["type"] == "Recreate"
@@ -97,6 +123,39 @@ def test_every_http_api_is_probed_on_health_for_liveness_and_ready_for_readiness
         service = api["metadata"]["labels"]["app.kubernetes.io/name"]
         assert container["ports"][0]["containerPort"] == deploycheck.SERVICES[service]
         assert container["args"] == ["serve", "--host", "0.0.0.0", "--port", str(deploycheck.SERVICES[service])]
+
+
+def test_every_overlay_is_rendered_and_checked() -> None:
+    assert OVERLAYS and set(OVERLAYS) <= set(deploycheck.RENDER_TARGETS) & set(deploycheck.DEPLOYED_TARGETS)
+
+
+@pytest.mark.parametrize("target", OVERLAYS)
+def test_every_container_of_every_deployment_has_liveness_and_readiness_probes(
+    rendered: dict[str, Objects], target: str
+) -> None:
+    deployments = by_kind(rendered[target], "Deployment")
+    assert deployments
+    assert deployment_probe_problems(rendered[target]) == []
+    workers = [d for n, d in deployments.items() if not n.endswith("-api")]
+    assert workers
+    for worker in workers:
+        (container,) = worker["spec"]["template"]["spec"]["containers"]
+        assert container["ports"] == [{"name": "probes", "containerPort": WORKER_HEALTH_PORT, "protocol": "TCP"}]
+        assert container["livenessProbe"]["httpGet"] == {"path": "/health", "port": "probes"}
+        assert container["readinessProbe"]["httpGet"] == {"path": "/ready", "port": "probes"}
+
+
+def test_a_worker_without_probes_or_ports_fails_the_deployment_probe_rule(prod: Objects) -> None:
+    # deploycheck.probe_problems skips containers without ports; this rule must not.
+    consumer = yaml.safe_load(yaml.safe_dump(by_kind(prod, "Deployment")["reporting-consumer"]))
+    container = consumer["spec"]["template"]["spec"]["containers"][0]
+    for key in ("ports", "livenessProbe", "readinessProbe"):
+        del container[key]
+    assert deploycheck.probe_problems([consumer]) == []
+    assert deployment_probe_problems([consumer]) == [
+        "Deployment/reporting-consumer container consumer: livenessProbe must GET /health (has None)",
+        "Deployment/reporting-consumer container consumer: readinessProbe must GET /ready (has None)",
+    ]
 
 
 def test_the_namespace_enforces_the_restricted_pod_security_standard(prod: Objects) -> None:
@@ -237,6 +296,10 @@ def _broken_copy(tmp_path: Path) -> Path:
     text = registry.read_text()
     text = text.replace("  revisionHistoryLimit: 5\n", "  revisionHistoryLimit: 5\n  replicaz: 2\n", 1)
     text = text.replace("readOnlyRootFilesystem: true", "readOnlyRootFilesystem: false", 1)
+    # The relay's liveness probe on /ready (only the relay's probes use port "probes").
+    liveness = "          livenessProbe:\n            httpGet:\n              path: {}\n              port: probes\n"
+    assert text.count(liveness.format("/health")) == 1
+    text = text.replace(liveness.format("/health"), liveness.format("/ready"))
     registry.write_text(text)
     return copy / "overlays" / "prod"
 
@@ -257,6 +320,10 @@ def test_a_deliberately_broken_manifest_fails_validation_for_the_right_reasons(
 
     security = deploycheck.security_problems(objects)
     assert security == ["Deployment/registry-api container migrate: readOnlyRootFilesystem must be true"]
+
+    wrong_liveness = "Deployment/registry-relay container relay: livenessProbe must GET /health (has '/ready')"
+    assert deploycheck.probe_problems(objects) == [wrong_liveness]
+    assert deployment_probe_problems(objects) == [wrong_liveness]
 
 
 def test_a_kafka_topic_without_infinite_retention_fails_the_prod_rules(prod: Objects) -> None:
