@@ -202,4 +202,6 @@ async def replica_counts(connection: AsyncConnection) -> dict[str, int]:
     counts = {}
     for name, table in tables.items():
         counts[name] = (await connection.execute(sa.select(sa.func.count()).select_from(table))).scalar_one()
+    suspensions = (await connection.execute(sa.select(replica_verifiers.c.suspensions))).scalars()
+    counts["verifier_status_changes"] = sum(len(changes) for changes in suspensions)
     return counts
