@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -92,9 +93,8 @@ async def test_kpis_from_the_topics_match_the_script_and_survive_a_rebuild(platf
 
     platform.services["reporting"].stop()
     env = platform.env_for("reporting", EVALUATED)
-    done = subprocess.run(
-        [console_script("reporting"), "rebuild"], env=env, capture_output=True, text=True, timeout=120
-    )
+    command = [console_script("reporting"), "rebuild"]
+    done = await asyncio.to_thread(subprocess.run, command, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "rebuilt" in done.stdout and "events/s" in done.stdout
     platform.start("reporting", EVALUATED)
