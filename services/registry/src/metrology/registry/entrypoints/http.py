@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NoReturn
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
@@ -15,7 +15,7 @@ from metrology.eventkit.aggregate import Aggregate
 from metrology.eventkit.errors import ForbiddenError, NotFoundError
 from metrology.eventkit.unit_of_work import UnitOfWork
 from metrology.registry.adapters.spreadsheets import read_rows
-from metrology.registry.adapters.views import enterprises, instruments, laboratories, providers, standards
+from metrology.registry.adapters.views import designations, enterprises, instruments, laboratories, providers, standards
 from metrology.registry.application import handlers, imports, queries
 from metrology.registry.domain import events as ev
 from metrology.registry.domain.provider import default_valid_until
@@ -128,7 +128,7 @@ def own_enterprise(principal: Principal) -> str | None:
     return None
 
 
-def raise_forbidden(detail: str) -> None:
+def raise_forbidden(detail: str) -> NoReturn:
     raise ForbiddenError(detail, rule="enterprise-scope")
 
 
@@ -256,7 +256,7 @@ async def renew_designation(
     valid_until = body.valid_until
     if valid_until is None:
         async with connect(request) as connection:
-            row = await queries.one(connection, queries.designations, {"designation_id": designation_id}, "designation")
+            row = await queries.one(connection, designations, {"designation_id": designation_id}, "designation")
         valid_until = default_valid_until(row["valid_until"] + timedelta(days=1))
     event = ev.DesignationRenewed(
         occurred_on=body.renewed_on,
