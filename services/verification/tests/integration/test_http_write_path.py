@@ -190,3 +190,23 @@ async def test_the_event_schemas_are_published(service: Service):
     schemas = (await service.http.get("/events/schemas", headers=service.token("viewer"))).json()
     assert "vn.metrology.verification.certificate-issued.v1" in schemas
     assert "provider_province_code" in schemas["vn.metrology.verification.work-recorded.v1"]["properties"]
+
+
+POINT = {"quantity": "mass", "nominal": 20, "measured": 20.0004, "unit": "kg", "expanded_uncertainty": 0.0008}
+
+
+async def test_a_calibration_certificate_issued_here_keeps_the_working_standard_usable(service: Service):
+    late = JOB | {"performed_on": "2025-12-20"}
+    assert (await record(service, late)).json()["rule"] == "standard-calibration-expired"
+    calibration = JOB | {
+        "kind": "calibration", "subject": "standard", "subject_id": STANDARD, "provider_id": OUTSIDE,
+        "verifier_id": OUTSIDE_VERIFIER, "working_standard_id": None, "procedure": "ĐLVN 287:2016",
+        "performed_on": "2025-11-25", "valid_until": "2026-11-25",
+        "measurements": [POINT],
+    }  # fmt: skip
+    calibrated = await record(service, calibration)
+    assert calibrated.status_code == 201, calibrated.text
+    number = calibrated.json()["events"][1]["certificate_number"]
+    certificate = (await service.http.get(f"/certificates/{number}", headers=service.token("viewer"))).json()
+    assert certificate["measurements"][0]["coverage_factor"] == 2.0
+    assert (await record(service, late)).status_code == 201

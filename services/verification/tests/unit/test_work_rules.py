@@ -138,3 +138,10 @@ def test_calibration_needs_no_designation():
     standard = replace(STANDARD, due_on=date(2024, 1, 1))
     result = violated_rule(replace(calibration, measurements=(point,)), facts(working_standard=standard))
     assert result is None
+
+
+def test_a_recalibration_recorded_here_extends_the_standards_due_date_from_its_own_date():
+    recalibrated = replace(STANDARD, due_on=date(2025, 3, 1), recalibrations=((date(2025, 2, 20), date(2026, 2, 20)),))
+    assert violated_rule(work(), facts(working_standard=recalibrated)) is None
+    recalibrated_late = replace(recalibrated, recalibrations=((date(2025, 6, 1), date(2026, 6, 1)),))
+    assert violated_rule(work(), facts(working_standard=recalibrated_late)) == "standard-calibration-expired"

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from metrology.verification.adapters.tables import (
+    certificates,
     replica_designations,
     replica_instruments,
     replica_providers,
@@ -75,7 +76,15 @@ async def standard_by_id(session: AsyncSession, standard_id: str) -> Standard | 
     row = await _row(session, replica_standards, "standard_id", standard_id)
     if row is None:
         return None
-    return Standard(row.standard_id, row.owner_id, row.level, row.calibrated_on, row.due_on)
+    query = sa.select(certificates.c.performed_on, certificates.c.valid_until).where(
+        certificates.c.kind == "calibration",
+        certificates.c.subject == "standard",
+        certificates.c.subject_id == standard_id,
+        certificates.c.revoked_on.is_(None),
+        certificates.c.valid_until.is_not(None),
+    )
+    recalibrations = tuple((r.performed_on, r.valid_until) for r in await session.execute(query))
+    return Standard(row.standard_id, row.owner_id, row.level, row.calibrated_on, row.due_on, recalibrations)
 
 
 async def instrument_by_id(session: AsyncSession, instrument_id: str) -> Instrument | None:

@@ -83,6 +83,12 @@ class Standard:
     level: str
     calibrated_on: date
     due_on: date
+    recalibrations: tuple[tuple[date, date], ...] = ()
+    """(date performed, valid until) of the calibration certificates this service issued for the standard."""
+
+    def due_on_for(self, day: date) -> date:
+        """The calibration due date as it stood on `day`: the registry's, or a later recalibration's."""
+        return max([self.due_on, *(until for performed_on, until in self.recalibrations if performed_on <= day)])
 
 
 @dataclass(frozen=True, slots=True)

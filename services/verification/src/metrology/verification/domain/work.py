@@ -167,9 +167,10 @@ def check_working_standard(work: Work, facts: Facts) -> None:
             field="working_standard_id",
             rule="standard-unknown",
         )
-    if standard.due_on < work.performed_on:
+    due_on = standard.due_on_for(work.performed_on)
+    if due_on < work.performed_on:
         raise RuleViolationError(
-            f"standard {standard.standard_id} was due for calibration on {standard.due_on.isoformat()}",
+            f"standard {standard.standard_id} was due for calibration on {due_on.isoformat()}",
             field="working_standard_id",
             rule="standard-calibration-expired",
         )
