@@ -7,11 +7,22 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from metrology.eventkit.errors import NotFoundError
+from metrology.eventkit.errors import ConflictError, NotFoundError, RuleViolationError
 from metrology.eventkit.unit_of_work import UnitOfWork
-from metrology.training.adapters.views import courses
+from metrology.training.adapters.crypto import PersonalDataCipher
+from metrology.training.adapters.views import attendance, courses, enrolments, trainees
 from metrology.training.domain.course import Course
-from metrology.training.domain.events import CourseScheduled
+from metrology.training.domain.events import (
+    AttendanceRecorded,
+    CourseScheduled,
+    OrganisationKind,
+    TraineeAssessed,
+    TraineeCompleted,
+    TraineeEnrolled,
+    TraineeRegistered,
+)
+from metrology.training.domain.personal import PersonalData
+from metrology.training.domain.trainee import Trainee
 
 
 @dataclass(frozen=True)
@@ -23,8 +34,25 @@ class RecordCompletion:
     certificate_number: str | None = None
 
 
+@dataclass(frozen=True)
+class RegisterTrainee:
+    trainee_id: str
+    personal: PersonalData
+    organisation_kind: OrganisationKind
+    registered_on: date
+    organisation_id: str | None = None
+    organisation_name: str | None = None
+
+
 def course_stream(course_id: str) -> str:
     return f"course-{course_id}"
+
+
+def trainee_stream(trainee_id: str) -> str:
+    return f"trainee-{trainee_id}"
+
+
+# -- courses -------------------------------------------------------------------------------------
 
 
 async def schedule_course(uow: UnitOfWork, event: CourseScheduled) -> Course:
@@ -34,11 +62,17 @@ async def schedule_course(uow: UnitOfWork, event: CourseScheduled) -> Course:
     await uow.session.execute(
         sa.insert(courses).values(
             course_id=event.course_id,
+            tenant=uow.context.tenant,
             title=event.title,
             topic=event.topic,
+            field=event.field,
+            audience=event.audience,
             organiser=event.organiser,
+            trainer=event.trainer,
             starts_on=event.starts_on,
             ends_on=event.ends_on,
+            pass_mark=event.pass_mark,
+            enrolled=0,
             completed=0,
             passed=0,
         )
@@ -46,15 +80,172 @@ async def schedule_course(uow: UnitOfWork, event: CourseScheduled) -> Course:
     return course
 
 
-async def record_completion(uow: UnitOfWork, command: RecordCompletion) -> Course:
-    course = Course.replay(await uow.history(course_stream(command.course_id)))
+async def load_course(uow: UnitOfWork, course_id: str) -> Course:
+    course = Course.replay(await uow.history(course_stream(course_id)))
     if not course.exists:
-        raise NotFoundError(f"no course {command.course_id}", field="course_id", rule="course-unknown")
-    course.complete(command.trainee_id, command.passed, command.completed_on, command.certificate_number)
-    await uow.append(course_stream(command.course_id), course.version, course.pending)
-    await uow.session.execute(
-        sa.update(courses)
-        .where(courses.c.course_id == command.course_id)
-        .values(completed=courses.c.completed + 1, passed=courses.c.passed + int(command.passed))
-    )
+        raise NotFoundError(f"no course {course_id}", field="course_id", rule="course-unknown")
     return course
+
+
+async def save_course(uow: UnitOfWork, course: Course) -> Course:
+    pending = list(course.pending)
+    await uow.append(course_stream(course.course_id), course.version, pending)
+    for event in pending:
+        await _update_course_views(uow, event)
+    return course
+
+
+async def enrol_trainee(uow: UnitOfWork, course_id: str, trainee_id: str, on: date) -> Course:
+    course = await load_course(uow, course_id)
+    await require_enrollable(uow, trainee_id)
+    course.enrol(trainee_id, on)
+    return await save_course(uow, course)
+
+
+async def record_attendance(uow: UnitOfWork, course_id: str, trainee_id: str, day: date, present: bool) -> Course:
+    course = await load_course(uow, course_id)
+    course.record_attendance(trainee_id, day, present)
+    return await save_course(uow, course)
+
+
+async def assess_trainee(uow: UnitOfWork, course_id: str, trainee_id: str, score: float, on: date) -> Course:
+    course = await load_course(uow, course_id)
+    course.assess(trainee_id, score, on)
+    return await save_course(uow, course)
+
+
+async def record_completion(uow: UnitOfWork, command: RecordCompletion) -> Course:
+    course = await load_course(uow, command.course_id)
+    course.complete(command.trainee_id, command.passed, command.completed_on, command.certificate_number)
+    return await save_course(uow, course)
+
+
+# -- trainees ------------------------------------------------------------------------------------
+
+
+async def register_trainee(uow: UnitOfWork, cipher: PersonalDataCipher, command: RegisterTrainee) -> Trainee:
+    stream = trainee_stream(command.trainee_id)
+    trainee = Trainee.replay(await uow.history(stream))
+    digest = cipher.id_digest(command.personal.id_number)
+    if await find_by_id_number(uow, digest) is not None:
+        raise ConflictError("a trainee with this ID number is registered", field="id_number", rule="trainee-known")
+    key = cipher.new_key()
+    sealed = cipher.seal(key, command.trainee_id, command.personal)
+    trainee.register(
+        TraineeRegistered(
+            occurred_on=command.registered_on,
+            trainee_id=command.trainee_id,
+            organisation_kind=command.organisation_kind,
+            organisation_id=command.organisation_id,
+            organisation_name=command.organisation_name,
+            personal=sealed,
+        )
+    )
+    await uow.append(stream, trainee.version, trainee.pending)
+    await cipher.store(uow.session, key, command.trainee_id)
+    await uow.session.execute(
+        sa.insert(trainees).values(
+            trainee_id=command.trainee_id,
+            tenant=uow.context.tenant,
+            organisation_kind=command.organisation_kind,
+            organisation_id=command.organisation_id,
+            organisation_name=command.organisation_name,
+            key_id=key.key_id,
+            sealed=sealed.model_dump(mode="json"),
+            id_digest=digest,
+            registered_on=command.registered_on,
+        )
+    )
+    return trainee
+
+
+async def erase_trainee(uow: UnitOfWork, cipher: PersonalDataCipher, trainee_id: str, on: date) -> Trainee:
+    """Crypto-shredding: the person's data key is destroyed, so every copy of their data becomes unreadable."""
+    stream = trainee_stream(trainee_id)
+    trainee = Trainee.replay(await uow.history(stream))
+    if not trainee.exists or await _trainee_tenant(uow, trainee_id) != uow.context.tenant:
+        raise NotFoundError(f"no trainee {trainee_id}", field="trainee_id", rule="trainee-unknown")
+    trainee.erase(on)
+    await uow.append(stream, trainee.version, trainee.pending)
+    await cipher.destroy(uow.session, trainee.key_id)
+    await uow.session.execute(
+        sa.update(trainees).where(trainees.c.trainee_id == trainee_id).values(sealed=None, id_digest=None, erased_on=on)
+    )
+    return trainee
+
+
+async def find_by_id_number(uow: UnitOfWork, digest: str) -> str | None:
+    query = sa.select(trainees.c.trainee_id).where(
+        trainees.c.tenant == uow.context.tenant, trainees.c.id_digest == digest
+    )
+    return (await uow.session.execute(query)).scalar_one_or_none()
+
+
+async def require_enrollable(uow: UnitOfWork, trainee_id: str) -> None:
+    query = sa.select(trainees.c.tenant, trainees.c.erased_on).where(trainees.c.trainee_id == trainee_id)
+    row = (await uow.session.execute(query)).first()
+    if row is None or row.tenant != uow.context.tenant:
+        raise RuleViolationError(f"no trainee {trainee_id}", field="trainee_id", rule="trainee-unknown")
+    if row.erased_on is not None:
+        raise RuleViolationError("an erased trainee cannot be enrolled", field="trainee_id", rule="trainee-erased")
+
+
+async def _trainee_tenant(uow: UnitOfWork, trainee_id: str) -> str | None:
+    query = sa.select(trainees.c.tenant).where(trainees.c.trainee_id == trainee_id)
+    return (await uow.session.execute(query)).scalar_one_or_none()
+
+
+# -- query tables --------------------------------------------------------------------------------
+
+
+async def _update_course_views(uow: UnitOfWork, event: object) -> None:
+    match event:
+        case TraineeEnrolled():
+            await uow.session.execute(
+                sa.insert(enrolments).values(
+                    course_id=event.course_id,
+                    trainee_id=event.trainee_id,
+                    enrolled_on=event.occurred_on,
+                    days_present=0,
+                )
+            )
+            await _count(uow, event.course_id, enrolled=courses.c.enrolled + 1)
+        case AttendanceRecorded():
+            await _record_day(uow, event)
+        case TraineeAssessed():
+            await uow.session.execute(
+                sa.update(enrolments).where(*_enrolment(event.course_id, event.trainee_id)).values(score=event.score)
+            )
+        case TraineeCompleted():
+            await uow.session.execute(
+                sa.update(enrolments)
+                .where(*_enrolment(event.course_id, event.trainee_id))
+                .values(
+                    passed=event.passed, certificate_number=event.certificate_number, completed_on=event.occurred_on
+                )
+            )
+            await _count(
+                uow, event.course_id, completed=courses.c.completed + 1, passed=courses.c.passed + int(event.passed)
+            )
+
+
+def _enrolment(course_id: str, trainee_id: str) -> list[sa.ColumnElement[bool]]:
+    return [enrolments.c.course_id == course_id, enrolments.c.trainee_id == trainee_id]
+
+
+async def _count(uow: UnitOfWork, course_id: str, **values: object) -> None:
+    await uow.session.execute(sa.update(courses).where(courses.c.course_id == course_id).values(**values))
+
+
+async def _record_day(uow: UnitOfWork, event: AttendanceRecorded) -> None:
+    key = [attendance.c.course_id == event.course_id, attendance.c.trainee_id == event.trainee_id]
+    await uow.session.execute(sa.delete(attendance).where(*key, attendance.c.day == event.occurred_on))
+    await uow.session.execute(
+        sa.insert(attendance).values(
+            course_id=event.course_id, trainee_id=event.trainee_id, day=event.occurred_on, present=event.present
+        )
+    )
+    present = sa.select(sa.func.count()).where(*key, attendance.c.present.is_(True)).scalar_subquery()
+    await uow.session.execute(
+        sa.update(enrolments).where(*_enrolment(event.course_id, event.trainee_id)).values(days_present=present)
+    )
