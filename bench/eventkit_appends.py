@@ -1,0 +1,520 @@
+"""Append throughput of the kit's EventStore (SQLite, PostgreSQL), side by side with pyeventsourcing's
+PostgreSQL recorder on the same server, and a gap-safety check by a catch-up reader during the PostgreSQL run.
+
+    .venv/bin/python bench/eventkit_appends.py [--quick]
+
+Single events: 8 writers (asyncio tasks for the kit, threads for eventsourcing), each on its own stream, one
+event per transaction, for a fixed time. Batches: 1,000 events per append (one new stream each), one writer.
+Each store gets a fresh database; sizes of the stored records are reported and kept alike.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import asyncpg
+import sqlalchemy as sa
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import (
+    CONTEXT,
+    SOURCE,
+    Stopwatch,
+    arguments,
+    ensure_postgres,
+    envelope_bytes,
+    machine,
+    measured,
+    print_table,
+    reading,
+    registry,
+    scratch_database,
+    write_results,
+)
+
+from metrology.eventkit import store as event_store
+from metrology.eventkit.database import create_engine, create_schema, session_factory
+from metrology.eventkit.envelope import Envelope
+from metrology.eventkit.store import EventStore, Position
+from metrology.eventkit.unit_of_work import UnitOfWork
+
+BATCH = 1000
+
+
+@dataclass
+class Sizes:
+    writers: int
+    seconds: float  # for the single-event runs
+    batches: int  # appends of BATCH events
+
+
+FULL = Sizes(writers=8, seconds=10.0, batches=40)
+QUICK = Sizes(writers=8, seconds=1.5, batches=3)
+
+
+# --- the kit ------------------------------------------------------------------------------------------------------
+
+
+class CatchUpReader:
+    """Follows the store with `read_all` while writers run; also follows `position > last` for contrast."""
+
+    def __init__(self, engine: Any, store: EventStore) -> None:
+        self.engine = engine
+        self.store = store
+        self.after = Position()
+        self.seen: set[int] = set()
+        self.reads = 0
+        self.naive_last = 0
+        self.naive_seen: set[int] = set()
+        self.max_lag_events = 0
+
+    async def run(self, writers_done: asyncio.Event, expected: callable, drain_seconds: float = 60) -> None:
+        deadline: float | None = None
+        while True:
+            got = await self._step()
+            if writers_done.is_set():
+                deadline = deadline or time.monotonic() + drain_seconds
+                if (not got and len(self.seen) >= expected()) or time.monotonic() > deadline:
+                    return
+            if not got:
+                await asyncio.sleep(0.005)
+
+    async def _step(self) -> int:
+        async with self.engine.connect() as connection:
+            batch = await self.store.read_all(connection, self.after, 1000)
+            naive = (
+                (
+                    await connection.execute(
+                        sa.text("SELECT position FROM events WHERE position > :p ORDER BY position LIMIT 1000"),
+                        {"p": self.naive_last},
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        if naive:
+            self.naive_seen.update(naive)
+            self.naive_last = naive[-1]
+        if batch:
+            self.reads += len(batch)
+            self.seen.update(r.position.position for r in batch)
+            self.after = batch[-1].position
+        return len(batch)
+
+
+class WhatIfStore(EventStore):
+    """Not the kit: the kit's store minus the NOTIFY in each append (and, with `trust_expected`, minus the
+    version read when the caller states the version it expects, leaving conflicts to the unique constraint).
+    Used only for the what-if rows that size the round trips of an append."""
+
+    def __init__(self, source: str, *, trust_expected: bool) -> None:
+        super().__init__(source)
+        self.trust_expected = trust_expected
+        self.expected: dict[str, int] = {}
+
+    async def append(
+        self, session: Any, stream_id: str, expected_version: int | None, events: Any, context: Any
+    ) -> Any:
+        if expected_version is not None:
+            self.expected[stream_id] = expected_version
+        return await super().append(session, stream_id, expected_version, events, context)
+
+    async def stream_version(self, session: Any, stream_id: str) -> int:
+        if self.trust_expected and stream_id in self.expected:
+            return self.expected.pop(stream_id)
+        return await super().stream_version(session, stream_id)
+
+    async def insert(self, session: Any, envelopes: Any) -> None:
+        rows = [
+            {
+                "event_id": e.id,
+                "stream_id": e.stream_id,
+                "stream_version": e.stream_version,
+                "type": e.type,
+                "recorded_at": e.time,
+                "traceparent": e.traceparent,
+                "payload": e.to_json(),
+            }
+            for e in envelopes
+        ]
+        await session.execute(sa.insert(event_store.events_table), rows)
+
+
+async def ours_single(
+    url: str, database: str, sizes: Sizes, *, with_reader: bool, what_if: str | None = None
+) -> dict[str, Any]:
+    engine = create_engine(url, **({"pool_pre_ping": False} if what_if == "lean" else {}))
+    try:
+        await create_schema(engine, event_store.metadata)
+        sessions, store, events = session_factory(engine), EventStore(SOURCE), registry()
+        if what_if:
+            store = WhatIfStore(SOURCE, trust_expected=what_if == "lean")
+        counts = [0] * sizes.writers
+        streams = [f"bench-{uuid.uuid4().hex[:8]}" for _ in range(sizes.writers)]
+
+        async def append(w: int) -> None:
+            async with UnitOfWork(sessions, store, events, CONTEXT) as uow:
+                await uow.append(streams[w], counts[w], [reading(counts[w])])
+            counts[w] += 1
+
+        await asyncio.gather(*(append(w) for w in range(sizes.writers)))  # warm the pool
+        warm = sum(counts)
+        reader = CatchUpReader(engine, store) if with_reader else None
+        done = asyncio.Event()
+        deadline = time.perf_counter() + sizes.seconds
+
+        async def writer(w: int) -> None:
+            while time.perf_counter() < deadline:
+                await append(w)
+
+        reading_task = asyncio.create_task(reader.run(done, lambda: sum(counts))) if reader else None
+        with Stopwatch() as clock:
+            await asyncio.gather(*(writer(w) for w in range(sizes.writers)))
+        done.set()
+        name = {
+            None: "metrology.eventkit",
+            "no-notify": "what-if: kit without NOTIFY",
+            "lean": "what-if: no NOTIFY/pre-ping/version read",
+        }[what_if]
+        row = _row(name, database, "single", sizes.writers, sum(counts) - warm, clock)
+        row["payload_bytes"] = await _avg_payload(engine, "events", "payload")
+        if reading_task and reader:
+            await reading_task
+            row.update(await _gap_check(engine, reader))
+        return row
+    finally:
+        await engine.dispose()
+
+
+async def raw_asyncpg_single(url: str, sizes: Sizes) -> dict[str, Any]:
+    """What-if: the kit's append statements (version read, insert, NOTIFY, in one transaction) sent with asyncpg
+    alone, one connection per writer: what the SQLAlchemy session and pool add to each append."""
+    engine = create_engine(url)
+    await create_schema(engine, event_store.metadata)
+    await engine.dispose()
+    connections = [await asyncpg.connect(url) for _ in range(sizes.writers)]
+    counts = [0] * sizes.writers
+    streams = [f"bench-{uuid.uuid4().hex[:8]}" for _ in range(sizes.writers)]
+    try:
+
+        async def append(w: int) -> None:
+            connection = connections[w]
+            async with connection.transaction():
+                current = await connection.fetchval(_RAW_VERSION, streams[w])
+                e = Envelope.wrap(
+                    reading(current), source=SOURCE, stream_id=streams[w], stream_version=current + 1, context=CONTEXT
+                )
+                await connection.execute(
+                    _RAW_INSERT, e.id, e.stream_id, e.stream_version, e.type, e.time, e.traceparent, e.to_json()
+                )
+                await connection.execute("SELECT pg_notify($1, '')", event_store.NOTIFY_CHANNEL)
+            counts[w] += 1
+
+        await asyncio.gather(*(append(w) for w in range(sizes.writers)))
+        warm = sum(counts)
+        deadline = time.perf_counter() + sizes.seconds
+
+        async def writer(w: int) -> None:
+            while time.perf_counter() < deadline:
+                await append(w)
+
+        with Stopwatch() as clock:
+            await asyncio.gather(*(writer(w) for w in range(sizes.writers)))
+        return _row(
+            "what-if: same statements, raw asyncpg", "postgresql", "single", sizes.writers, sum(counts) - warm, clock
+        )
+    finally:
+        for connection in connections:
+            await connection.close()
+
+
+_RAW_VERSION = "SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = $1"
+_RAW_INSERT = (
+    "INSERT INTO events (event_id, stream_id, stream_version, type, recorded_at, traceparent, payload) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7)"
+)
+
+
+async def ours_batch(url: str, database: str, sizes: Sizes) -> dict[str, Any]:
+    engine = create_engine(url)
+    try:
+        await create_schema(engine, event_store.metadata)
+        sessions, store, events = session_factory(engine), EventStore(SOURCE), registry()
+        batch = [reading(i) for i in range(BATCH)]
+
+        async def append() -> None:
+            async with UnitOfWork(sessions, store, events, CONTEXT) as uow:
+                await uow.append(f"bench-{uuid.uuid4().hex[:8]}", 0, batch)
+
+        await append()
+        with Stopwatch() as clock:
+            for _ in range(sizes.batches):
+                await append()
+        row = _row("metrology.eventkit", database, f"batch {BATCH:,}", 1, sizes.batches * BATCH, clock)
+        row["payload_bytes"] = await _avg_payload(engine, "events", "payload")
+        return row
+    finally:
+        await engine.dispose()
+
+
+async def _avg_payload(engine: Any, table: str, column: str) -> int:
+    async with engine.connect() as connection:
+        function = "length" if engine.dialect.name == "sqlite" else "octet_length"
+        value = (await connection.execute(sa.text(f"SELECT avg({function}({column})) FROM {table}"))).scalar()
+    return round(float(value or 0))
+
+
+async def _gap_check(engine: Any, reader: CatchUpReader) -> dict[str, Any]:
+    async with engine.connect() as connection:
+        stored = set((await connection.execute(sa.text("SELECT position FROM events"))).scalars())
+    return {
+        "reader_events": reader.reads,
+        "skipped": len(stored - reader.seen),
+        "duplicates": reader.reads - len(reader.seen),
+        "naive_reader_skipped": len(stored - reader.naive_seen),
+    }
+
+
+def encode_alone(count: int) -> list[dict[str, Any]]:
+    """CPU per event of what every append does before it reaches the database, and of plain `json.dumps`."""
+    events = [reading(i) for i in range(count)]
+    with Stopwatch() as clock:
+        for i, event in enumerate(events):
+            Envelope.wrap(event, source=SOURCE, stream_id="bench-0", stream_version=i + 1, context=CONTEXT).to_json()
+    kit = _row("Envelope.wrap + to_json alone (CPU)", "-", "encode", 1, count, clock)
+    fields = json.loads(envelope_bytes())
+    with Stopwatch() as clock:
+        for event in events:
+            json.dumps(fields | {"id": str(uuid.uuid4()), "data": event.model_dump(mode="json")}).encode()
+    plain = _row("what-if: model_dump + json.dumps alone (CPU)", "-", "encode", 1, count, clock)
+    return [kit, plain]
+
+
+# --- pyeventsourcing ----------------------------------------------------------------------------------------------
+
+
+def _eventsourcing_env(url: str, name: str, pool: int) -> dict[str, str]:
+    parts = urlsplit(url)
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": parts.path.lstrip("/"),
+        "POSTGRES_HOST": parts.hostname or "127.0.0.1",
+        "POSTGRES_PORT": str(parts.port or 5432),
+        "POSTGRES_USER": parts.username or "",
+        "POSTGRES_PASSWORD": parts.password or "",
+        "POSTGRES_POOL_SIZE": str(pool),
+        "POSTGRES_MAX_OVERFLOW": "2",
+        "CREATE_TABLE": "y",
+    }
+
+
+@functools.cache
+def _eventsourcing_classes() -> tuple[type, type]:
+    """Defined once (eventsourcing registers each aggregate class by its topic), and only when needed."""
+    from eventsourcing.application import Application
+    from eventsourcing.domain import Aggregate, event
+
+    class Instrument(Aggregate):
+        @event("Registered")
+        def __init__(self, name: str) -> None:
+            self.name = name
+            self.readings = 0
+
+        @event("ReadingTaken")
+        def take_reading(self, instrument: str, value: int, note: str) -> None:
+            self.readings += 1
+
+    class Bench(Application):
+        pass
+
+    return Bench, Instrument
+
+
+def _padding_for(app: Any, instrument_cls: type, target: int) -> str:
+    """A `note` that brings eventsourcing's stored state to the size of the kit's stored record."""
+    probe = instrument_cls("probe")
+    probe.take_reading("inst-00001", 1, "")
+    stored = app.mapper.to_stored_event(probe.collect_events()[-1])
+    return "x" * max(0, target - len(stored.state))
+
+
+def theirs_single(url: str, sizes: Sizes, level: str, record_bytes: int) -> dict[str, Any]:
+    from eventsourcing.persistence import StoredEvent
+
+    bench_cls, instrument_cls = _eventsourcing_classes()
+    app = bench_cls(env=_eventsourcing_env(url, "bench", sizes.writers))
+    try:
+        recorder = app.recorder
+        state = envelope_bytes()[:record_bytes].ljust(record_bytes, b" ")
+        note = _padding_for(app, instrument_cls, record_bytes)
+        counts = [0] * sizes.writers
+        start = threading.Barrier(sizes.writers + 1)
+        deadline = [0.0]
+
+        def writer(w: int) -> None:
+            originator = uuid.uuid4()
+            aggregate = instrument_cls(f"inst-{w}") if level == "application" else None
+            if aggregate is not None:
+                app.save(aggregate)
+            start.wait()
+            while time.perf_counter() < deadline[0]:
+                if aggregate is not None:
+                    aggregate.take_reading("inst-00001", counts[w], note)
+                    app.save(aggregate)
+                else:
+                    recorder.insert_events([StoredEvent(originator, counts[w] + 1, "bench:ReadingTaken", state)])
+                counts[w] += 1
+
+        threads = [threading.Thread(target=writer, args=(w,)) for w in range(sizes.writers)]
+        for t in threads:
+            t.start()
+        deadline[0] = time.perf_counter() + sizes.seconds
+        with Stopwatch() as clock:
+            start.wait()
+            for t in threads:
+                t.join()
+        row = _row(f"eventsourcing ({level})", "postgresql", "single", sizes.writers, sum(counts), clock)
+        row["payload_bytes"] = _their_payload(app)
+        return row
+    finally:
+        app.close()
+
+
+def theirs_batch(url: str, sizes: Sizes, level: str, record_bytes: int) -> dict[str, Any]:
+    from eventsourcing.persistence import StoredEvent
+
+    bench_cls, instrument_cls = _eventsourcing_classes()
+    app = bench_cls(env=_eventsourcing_env(url, "bench", 2))
+    try:
+        state = envelope_bytes()[:record_bytes].ljust(record_bytes, b" ")
+        note = _padding_for(app, instrument_cls, record_bytes)
+
+        def append() -> None:
+            if level == "application":
+                aggregate = instrument_cls("inst")
+                for i in range(BATCH - 1):
+                    aggregate.take_reading("inst-00001", i, note)
+                app.save(aggregate)
+            else:
+                originator = uuid.uuid4()
+                app.recorder.insert_events(
+                    [StoredEvent(originator, v, "bench:ReadingTaken", state) for v in range(1, BATCH + 1)]
+                )
+
+        append()
+        with Stopwatch() as clock:
+            for _ in range(sizes.batches):
+                append()
+        row = _row(f"eventsourcing ({level})", "postgresql", f"batch {BATCH:,}", 1, sizes.batches * BATCH, clock)
+        row["payload_bytes"] = _their_payload(app)
+        return row
+    finally:
+        app.close()
+
+
+def _their_payload(app: Any) -> int:
+    datastore = app.recorder.datastore
+    with datastore.get_connection() as connection, connection.cursor() as cursor:
+        cursor.execute(f"SELECT avg(octet_length(state))::int AS n FROM {app.recorder.events_table_name}")
+        return int(cursor.fetchone()["n"] or 0)
+
+
+# --- report ---------------------------------------------------------------------------------------------------------
+
+
+def _row(store: str, database: str, mode: str, writers: int, events: int, clock: Stopwatch) -> dict[str, Any]:
+    return {"store": store, "database": database, "mode": mode, "writers": writers, **measured(events, clock)}
+
+
+def _ratios(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    for mode in ("single", f"batch {BATCH:,}"):
+        ours = next(
+            r
+            for r in rows
+            if r["store"] == "metrology.eventkit" and r["database"] == "postgresql" and r["mode"] == mode
+        )
+        for level in ("recorder", "application"):
+            theirs = next((r for r in rows if r["store"] == f"eventsourcing ({level})" and r["mode"] == mode), None)
+            if theirs:
+                out.append(
+                    {
+                        "mode": mode,
+                        "versus": theirs["store"],
+                        "ours_per_theirs": round(ours["events_per_s"] / theirs["events_per_s"], 2),
+                    }
+                )
+    return out
+
+
+async def main() -> None:
+    args = arguments(__doc__.splitlines()[0])
+    sizes = QUICK if args.quick else FULL
+    ensure_postgres(args.pg_url)
+    facts = await machine(args.pg_url)
+    rows: list[dict[str, Any]] = []
+
+    def show(row: dict[str, Any]) -> None:
+        rows.append(row)
+        print(f"  {row['store']:<34} {row['database']:<10} {row['mode']:<12} {row['events_per_s']:>9,} events/s")
+
+    print(f"appends: {sizes}")
+    for row in encode_alone(2_000 if args.quick else 20_000):
+        show(row)
+    with tempfile.TemporaryDirectory(prefix="bench-sqlite-") as folder:
+        show(await ours_single(f"sqlite:///{folder}/single.db", "sqlite", sizes, with_reader=False))
+        show(await ours_batch(f"sqlite:///{folder}/batch.db", "sqlite", sizes))
+    async with scratch_database(args.pg_url, "ours") as url:
+        show(await ours_single(url, "postgresql", sizes, with_reader=True))
+    async with scratch_database(args.pg_url, "ours") as url:
+        show(await ours_batch(url, "postgresql", sizes))
+    for what_if in ("no-notify", "lean"):
+        async with scratch_database(args.pg_url, "whatif") as url:
+            show(await ours_single(url, "postgresql", sizes, with_reader=False, what_if=what_if))
+    async with scratch_database(args.pg_url, "whatif") as url:
+        show(await raw_asyncpg_single(url, sizes))
+    ours = [r for r in rows if r["store"] == "metrology.eventkit" and r["database"] == "postgresql"]
+    record = ours[0]["payload_bytes"]
+    for level in ("recorder", "application"):
+        async with scratch_database(args.pg_url, "theirs") as url:
+            show(await asyncio.to_thread(theirs_single, url, sizes, level, record))
+        async with scratch_database(args.pg_url, "theirs") as url:
+            show(await asyncio.to_thread(theirs_batch, url, sizes, level, record))
+
+    columns = [
+        "store",
+        "database",
+        "mode",
+        "writers",
+        "events",
+        "seconds",
+        "events_per_s",
+        "cpu_us_per_event",
+        "payload_bytes",
+        "reader_events",
+        "skipped",
+        "duplicates",
+        "naive_reader_skipped",
+    ]
+    print_table("Event store appends", rows, columns)
+    ratios = _ratios(rows)
+    print_table("PostgreSQL, ours / eventsourcing", ratios, ["mode", "versus", "ours_per_theirs"])
+    write_results(
+        "appends", {"machine": facts, "sizes": sizes.__dict__, "batch": BATCH, "results": rows, "ratios": ratios}
+    )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
