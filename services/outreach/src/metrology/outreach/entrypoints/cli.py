@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from metrology.outreach.bootstrap import bootstrap
@@ -11,6 +13,17 @@ from metrology.servicekit.cli import service_cli
 
 def app() -> typer.Typer:
     cli = service_cli("outreach", bootstrap, OutreachSettings)
+
+    @cli.command("demo-data")
+    def demo_data(
+        url: Annotated[str, typer.Option(help="The outreach API, e.g. http://127.0.0.1:8003")],
+        token: Annotated[str, typer.Option(help="A province-admin bearer token")],
+    ) -> None:
+        """Load a year (2025) of programme activity for Bến Tre (after the registry's); safe to run again."""
+        from metrology.outreach import demo
+
+        summary = demo.load(url, token)
+        typer.echo(", ".join(f"{k}: {v}" for k, v in summary.items()) or "nothing new")
 
     return cli
 
