@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 import httpx
+import openpyxl
 import pytest
 import scripted_year
 import sqlalchemy as sa
@@ -126,3 +131,29 @@ async def test_the_monthly_series_and_forecast_come_with_each_target(runtime, cl
     assert december == [{"date": "2025-12-31", "value": 14.0}]
     assert target["forecast"]["method"].startswith("least-squares")
     assert target["status"] == "at-risk", "14 of 50 at the deadline"
+
+
+async def test_metrics_expose_every_target_as_a_labelled_gauge_the_grafana_dashboard_reads(runtime, client):
+    await fold(runtime)
+    text = (await client.get("/metrics")).text
+    line = (
+        'metrology_kpi_value{metric="person-times-trained",plan="ben-tre-996-2021",target="person-times-trained-2025"'
+    )
+    assert f'{line},tenant="83"}} 15.0' in text
+    grafana = (Path(__file__).parents[4] / "deploy/grafana/metrology-kpis.json").read_text(encoding="utf-8")
+    for name in re.findall(r"metrology_kpi_[a-z_]+", grafana):
+        assert f"# TYPE {name} gauge" in text, name
+
+
+async def test_the_report_exports_as_csv_and_as_xlsx_with_one_sheet_per_target(runtime, client):
+    await fold(runtime)
+    csv_text = (await client.get(f"/plans/{PLAN}/report.csv", params={"as_of": "2025-12-31"})).content.decode(
+        "utf-8-sig"
+    )
+    rows = list(csv.DictReader(io.StringIO(csv_text)))
+    assert {r["target_id"]: float(r["value"]) for r in rows}["enterprise-times-2025"] == 14.0
+    response = await client.get(f"/plans/{PLAN}/report.xlsx", params={"as_of": "2025-12-31"})
+    book = openpyxl.load_workbook(io.BytesIO(response.content))
+    assert book.sheetnames == ["summary", *[r["target_id"] for r in rows]]
+    sheet = dict(row for row in book["person-times-trained-2025"].iter_rows(values_only=True, max_col=2) if row[0])
+    assert sheet["value"] == 15

@@ -116,3 +116,7 @@ def test_a_share_is_met_only_at_the_deadline_and_otherwise_follows_its_forecast(
 
 def test_a_deadline_passed_without_the_threshold_is_at_risk():
     assert target_status(target(Metric.ENTERPRISE_TIMES, 50), 14, projected(60), D("2026-01-01")) is Status.AT_RISK
+
+
+def test_a_target_whose_window_has_not_opened_is_on_track():
+    assert target_status(target(Metric.DEMAND_COVERAGE, 0.85), 0.0, None, D("2024-06-30")) is Status.ON_TRACK

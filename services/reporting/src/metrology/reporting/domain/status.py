@@ -14,8 +14,11 @@ def target_status(target: Target, value: float, projected: Forecast | None, as_o
     """Met: a cumulative count has reached the threshold, or any other metric holds it at the deadline.
 
     Otherwise on-track when the forecast at the deadline meets the threshold, at-risk when it does not
-    (including a deadline already passed without the threshold held).
+    (including a deadline already passed without the threshold held). Before its window opens a target is
+    on-track.
     """
+    if as_of < target.window.start:
+        return Status.ON_TRACK  # nothing to judge before the counting window opens
     holds_now = target.comparison.holds(value, target.threshold)
     if holds_now and (target.metric in CUMULATIVE or as_of >= target.deadline):
         return Status.MET
