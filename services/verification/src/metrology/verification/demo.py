@@ -297,14 +297,19 @@ class DemoHistoryLoader:
                     "verifier_id": candidate.verifier_id,
                     "working_standard_id": standard,
                 }
-            response = self.verification.post("/jobs", json=body, headers={"Idempotency-Key": job.key})
+            key = (
+                job.key
+                if candidate is None
+                else idempotency_key(job.key, candidate.provider_id, candidate.verifier_id, str(standard))
+            )
+            response = self.verification.post("/jobs", json=body, headers={"Idempotency-Key": key})
             if response.status_code == 201:
                 self._count(response, body)
                 return True
             rule = response.json().get("rule", str(response.status_code))
             self.summary.refused += 1
             self.summary.rules[rule] = self.summary.rules.get(rule, 0) + 1
-            if rule in ("instrument-not-in-use", "instrument-unknown", "idempotency-key-reused"):
+            if rule in ("instrument-not-in-use", "instrument-unknown"):
                 return False
         return False
 
