@@ -6,7 +6,8 @@ A fresh PostgreSQL database is filled with N committed events (~530-byte CloudEv
 1,000 events per transaction), then `OutboxRelay.publish_pending()` is timed into a fresh 3-partition topic with
 the kit's `KafkaEventPublisher` (acks=all, idempotent, linger 5 ms). Two partial runs show where the time goes:
 reading the store alone (`read_all` in the relay's batches) and publishing already-read batches alone.
-`--profile` adds a cProfile of the relay over a fresh topic and prints the functions that take the most time.
+`--profile` adds a cProfile of the relay (as it is, and with the what-if read) over fresh topics and prints the
+functions that take the most time.
 """
 
 from __future__ import annotations
@@ -90,6 +91,32 @@ async def wait_until_readable(engine: Any, count: int, seconds: float = 120) -> 
     raise TimeoutError("events stayed behind a transaction held open elsewhere on the server")
 
 
+class OrderedByXid8Store(EventStore):
+    """What-if, not the kit: `read_all` with its ORDER BY on the xid8 column. The kit's query selects
+    `txid::text AS txid` and orders by `txid`, which PostgreSQL takes to be that text output column: every batch
+    sorts all the rows after the reader's position, as text (and text order is not numeric order)."""
+
+    async def read_all(self, connection: Any, after: Position, limit: int) -> list[RecordedEvent]:
+        rows = await connection.execute(
+            _READ_ALL_BY_XID8, {"txid": str(after.txid), "position": after.position, "limit": limit}
+        )
+        return [
+            RecordedEvent(Position(int(r.txid), r.position), r.stream_id, r.type, r.traceparent, bytes(r.payload))
+            for r in rows
+        ]
+
+
+_READ_ALL_BY_XID8 = sa.text(
+    """
+    SELECT txid::text AS txid, position, stream_id, type, traceparent, payload FROM events
+    WHERE (txid, position) > (CAST(:txid AS text)::xid8, :position)
+      AND txid < pg_snapshot_xmin(pg_current_snapshot())
+    ORDER BY events.txid, events.position
+    LIMIT :limit
+    """
+)
+
+
 async def read_everything(engine: Any, store: EventStore, batch_size: int) -> list[list[RecordedEvent]]:
     batches, after = [], Position()
     while True:
@@ -101,11 +128,13 @@ async def read_everything(engine: Any, store: EventStore, batch_size: int) -> li
         after = batch[-1].position
 
 
-async def relay_once(engine: Any, kafka: KafkaConnection, topic: str, name: str) -> tuple[int, Stopwatch]:
+async def relay_once(
+    engine: Any, kafka: KafkaConnection, topic: str, name: str, store: EventStore | None = None, **options: Any
+) -> tuple[int, Stopwatch]:
     publisher = KafkaEventPublisher(kafka)
     await publisher.start()
     try:
-        relay = OutboxRelay(engine, EventStore(SOURCE), publisher, topic, name=name)
+        relay = OutboxRelay(engine, store or EventStore(SOURCE), publisher, topic, name=name, **options)
         with Stopwatch() as clock:
             sent = await relay.publish_pending()
     finally:
@@ -171,6 +200,12 @@ async def main() -> None:
                 batches = await read_everything(engine, store, OutboxRelay.__init__.__kwdefaults__["batch_size"])
             read = sum(len(b) for b in batches)
             show({"what": "read_all alone (PostgreSQL → RecordedEvent, 2,000/batch)", **measured(read, clock)})
+            with Stopwatch() as clock:
+                fixed = await read_everything(engine, OrderedByXid8Store(SOURCE), 2000)
+            same = [r.position for b in fixed for r in b] == [r.position for b in batches for r in b]
+            show({"what": "what-if: read_all ordered by the xid8 column", **measured(sum(map(len, fixed)), clock)})
+            result["what_if_read_same_events_in_same_order"] = same
+            del fixed
 
             with scratch_topic(args.kafka, "publish") as topic:
                 publisher = KafkaEventPublisher(kafka)
@@ -192,6 +227,14 @@ async def main() -> None:
                 if landed != count or sent != count:
                     print(f"!! relay sent {sent:,}, topic holds {landed:,}, store holds {count:,}")
 
+            with scratch_topic(args.kafka, "relay10k") as topic:
+                sent, clock = await relay_once(engine, kafka, topic, "bench-10k", batch_size=10_000)
+                show({"what": "OutboxRelay.publish_pending, batch_size=10,000", **measured(sent, clock)})
+
+            with scratch_topic(args.kafka, "relayfixed") as topic:
+                sent, clock = await relay_once(engine, kafka, topic, "bench-fixed", OrderedByXid8Store(SOURCE))
+                show({"what": "what-if: publish_pending, read_all ordered by xid8", **measured(sent, clock)})
+
             with scratch_topic(args.kafka, "perf") as topic:
                 perf = await asyncio.to_thread(producer_performance, args.kafka, topic, count, size)
                 show(
@@ -205,26 +248,30 @@ async def main() -> None:
                 result["producer_performance"] = perf
 
             if args.profile:
-                with scratch_topic(args.kafka, "profile") as topic:
-                    result["profile"] = await profile_relay(engine, kafka, topic)
+                for label, store in (("profile", None), ("profile_what_if", OrderedByXid8Store(SOURCE))):
+                    with scratch_topic(args.kafka, label) as topic:
+                        result[label] = await profile_relay(engine, kafka, topic, label, store)
         finally:
             await engine.dispose()
 
-    ours = next(r for r in rows if r["what"].startswith("OutboxRelay"))["events_per_s"]
+    ours = next(r for r in rows if r["what"].startswith("OutboxRelay.publish_pending ("))["events_per_s"]
     theirs = result["producer_performance"]["events_per_s"]
     result["ratio_relay_per_producer_performance"] = round(ours / theirs, 3)
     result["results"] = rows
     print_table("Outbox relay into Kafka", rows, ["what", "events", "seconds", "events_per_s", "cpu_us_per_event"])
     print(f"\nrelay / ProducerPerformance = {ours:,} / {theirs:,} = {ours / theirs:.2f}   (goal {GOAL:,} events/s)")
-    if "profile" in result:
-        print("\n" + result["profile"]["text"])
+    for label in ("profile", "profile_what_if"):
+        if label in result:
+            print(f"\n{label}:\n" + result[label]["text"])
     write_results("relay", result)
 
 
-async def profile_relay(engine: Any, kafka: KafkaConnection, topic: str) -> dict[str, Any]:
+async def profile_relay(
+    engine: Any, kafka: KafkaConnection, topic: str, name: str, store: EventStore | None
+) -> dict[str, Any]:
     profiler = cProfile.Profile()
     profiler.enable()
-    sent, clock = await relay_once(engine, kafka, topic, "bench-profile")
+    sent, clock = await relay_once(engine, kafka, topic, f"bench-{name}", store)
     profiler.disable()
     text = io.StringIO()
     stats = pstats.Stats(profiler, stream=text)
