@@ -18,13 +18,13 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import deploycheck
 import pytest
+
+from metrology.eventkit.kafka import KafkaConnection
 
 pytestmark = pytest.mark.integration
 
@@ -54,38 +54,17 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def reachable(host: str, port: int) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=2):
-            return True
-    except OSError:
-        return False
-
-
 @pytest.fixture(scope="module")
-def kafka_bootstrap() -> str:
-    servers = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
-    host, _, port = servers.split(",")[0].rpartition(":")
-    if not reachable(host, int(port)):
-        pytest.skip(f"no Kafka broker at {servers}")
-    return servers
+def kafka_bootstrap(kafka: KafkaConnection) -> str:
+    """The local broker (the testkit fixture finds it, or starts it with scripts/infra/kafka.sh)."""
+    return kafka.bootstrap_servers
 
 
 @pytest.fixture
-def database_url(request: pytest.FixtureRequest) -> Iterator[str]:
-    """A fresh database for one service on the METROLOGY_TEST_PG_URL server, dropped afterwards."""
-    server = os.environ.get("METROLOGY_TEST_PG_URL")
-    if not server:
-        pytest.skip("METROLOGY_TEST_PG_URL is not set")
-    import psycopg
-
-    name = f"smoke_{request.node.callspec.params['service']}_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    parts = urlsplit(server)
-    yield urlunsplit(("postgresql+asyncpg", parts.netloc, f"/{name}", "", ""))
-    with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+def database_url(postgres_url: str) -> str:
+    """A fresh database on the local PostgreSQL server (created and dropped by the testkit fixture)."""
+    parts = urlsplit(postgres_url)
+    return urlunsplit(("postgresql+asyncpg", parts.netloc, parts.path, "", ""))
 
 
 def wait_for_health(url: str, process: subprocess.Popen[bytes], timeout: float) -> int | None:
