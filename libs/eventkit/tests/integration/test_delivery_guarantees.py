@@ -9,7 +9,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from metrology.eventkit import EventContext, EventStore
+from metrology.eventkit import EventContext, EventStore, Position
 from metrology.eventkit.consumers import BrokerDeadLetterSink, new_broker, subscribe_projection
 from metrology.eventkit.database import create_schema, session_factory
 from metrology.eventkit.kafka import KafkaConnection
@@ -44,13 +44,26 @@ async def count(engine: AsyncEngine, thing: str, amount: int, times: int = 1) ->
         await EventStore("/test").append(session, f"thing-{thing}", None, events, CTX)
 
 
-async def relay_all(engine: AsyncEngine, kafka: KafkaConnection, topic: str) -> int:
+async def relay_all(engine: AsyncEngine, kafka: KafkaConnection, topic: str, expected: int = 0) -> int:
+    """Run the relay until it has sent `expected` events (others' open transactions on a shared PostgreSQL
+    server can hold its reader back for a moment: it waits, it never skips)."""
+    await visible(engine, expected)
     publisher = KafkaEventPublisher(kafka)
     await publisher.start()
     try:
         return await OutboxRelay(engine, EventStore("/test"), publisher, topic).publish_pending()
     finally:
         await publisher.stop()
+
+
+async def visible(engine: AsyncEngine, expected: int, within: float = 30.0) -> None:
+    """Wait until the store's gap-safe reader offers at least `expected` events."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        async with engine.connect() as connection:
+            if len(await EventStore("/test").read_all(connection, Position(), expected or 1)) >= expected:
+                return
+        await asyncio.sleep(0.1)
 
 
 @contextlib.asynccontextmanager
@@ -112,7 +125,7 @@ async def test_the_relay_publishes_every_committed_event_keyed_by_stream_in_orde
     topic, _ = topics
     await count(engine, "scales", 1, times=5)
     await count(engine, "meters", 2, times=3)
-    assert await relay_all(engine, kafka, topic) == 8
+    assert await relay_all(engine, kafka, topic, expected=8) == 8
     assert await relay_all(engine, kafka, topic) == 0, "a second pass has nothing left to send"
     records = await read_topic(kafka, topic, 8)
     by_stream: dict[bytes, list[int]] = {}
@@ -129,6 +142,7 @@ async def test_a_relay_killed_between_publishing_and_recording_progress_still_ge
 ):
     topic, dead_letters = topics
     await count(engine, "scales", 1, times=4)
+    await visible(engine, 4)
     publisher = KafkaEventPublisher(kafka)
     await publisher.start()
     try:
@@ -151,7 +165,7 @@ async def test_a_relay_killed_between_publishing_and_recording_progress_still_ge
 async def test_the_same_record_delivered_twice_is_counted_once(engine, kafka, topics):
     topic, dead_letters = topics
     await count(engine, "meters", 5)
-    await relay_all(engine, kafka, topic)
+    await relay_all(engine, kafka, topic, expected=1)
     [record] = await read_topic(kafka, topic, 1)
     producer = AIOKafkaProducer(**kafka.aiokafka_options())
     await producer.start()
@@ -172,7 +186,7 @@ async def test_a_restarted_projector_resumes_without_loss_or_double_count(engine
     topic, dead_letters = topics
     group = f"{topic}.g"
     await count(engine, "scales", 1, times=10)
-    await relay_all(engine, kafka, topic)
+    await relay_all(engine, kafka, topic, expected=10)
     async with projector(engine, kafka, topic, dead_letters, group):
 
         async def first_ten():
@@ -182,7 +196,7 @@ async def test_a_restarted_projector_resumes_without_loss_or_double_count(engine
 
     await count(engine, "scales", 1, times=7)
     await count(engine, "meters", 3, times=2)
-    await relay_all(engine, kafka, topic)
+    await relay_all(engine, kafka, topic, expected=19)
     async with projector(engine, kafka, topic, dead_letters, group):
 
         async def all_of_them():
@@ -195,7 +209,7 @@ async def test_rebuild_replays_the_topic_into_the_same_read_model(engine, kafka,
     topic, dead_letters = topics
     await count(engine, "scales", 2, times=6)
     await count(engine, "meters", 1, times=9)
-    await relay_all(engine, kafka, topic)
+    await relay_all(engine, kafka, topic, expected=15)
     async with projector(engine, kafka, topic, dead_letters, group=f"{topic}.g") as runner:
 
         async def folded():
@@ -223,7 +237,7 @@ async def test_a_poison_record_goes_to_the_dead_letter_topic_and_the_projector_g
     await producer.send_and_wait(topic, unknown_version, key=b"thing-x")
     await producer.stop()
     await count(engine, "scales", 3)
-    await relay_all(engine, kafka, topic)
+    await relay_all(engine, kafka, topic, expected=1)
 
     async with projector(engine, kafka, topic, dead_letters, group=f"{topic}.g"):
 

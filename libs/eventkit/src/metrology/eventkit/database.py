@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy.ext.asyncio as sa_asyncio
 from sqlalchemy import MetaData, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 SessionFactory = async_sessionmaker[AsyncSession]
 
@@ -15,14 +16,15 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """An async engine for `url`; plain `postgresql://` and `sqlite://` URLs get their async drivers."""
     url = async_url(url)
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
+        engine = sa_asyncio.create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
     kwargs.setdefault("pool_pre_ping", True)
-    return create_async_engine(url, **kwargs)
+    # Looked up on the module at call time, so that tracing instrumentation that wraps it applies.
+    return sa_asyncio.create_async_engine(url, **kwargs)
 
 
 def async_url(url: str) -> str:

@@ -61,4 +61,7 @@ def instrument(app: FastAPI, engine: AsyncEngine) -> None:
     from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 
     FastAPIInstrumentor.instrument_app(app, excluded_urls="/health,/ready,/metrics")
-    SQLAlchemyInstrumentor().instrument(engine=engine.sync_engine)
+    instrumentor = SQLAlchemyInstrumentor()
+    if not instrumentor.is_instrumented_by_opentelemetry:
+        # Traces this engine, and wraps engine creation so that every later engine is traced as well.
+        instrumentor.instrument(engine=engine.sync_engine)
