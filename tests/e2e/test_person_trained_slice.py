@@ -1,9 +1,14 @@
 """The first slice end to end: training records a completion, reporting's KPI rises by one."""
 
+import asyncio
 import time
 
 import httpx
 import pytest
+import sqlalchemy as sa
+
+from metrology.eventkit.database import create_engine
+from metrology.eventkit.store import events_table
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
@@ -68,3 +73,13 @@ def test_bad_input_gets_a_problem_naming_the_field_and_stores_nothing(platform):
     assert response.status_code == 422
     assert response.json()["rule"] == "course-dates"
     assert response.json()["errors"][0]["field"] == "ends_on"
+    assert asyncio.run(stored_events(platform.database_urls["training"])) == 0
+
+
+async def stored_events(url: str) -> int:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            return (await connection.execute(sa.select(sa.func.count()).select_from(events_table))).scalar_one()
+    finally:
+        await engine.dispose()
