@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from metrology.reporting.domain.plan import Metric
+
 metadata = sa.MetaData()
 
 
@@ -163,7 +165,7 @@ due_dates = sa.Table(
     _id("source"),  # "registration" (initial verification) or the job id of a passed verification
     sa.Column("due_on", sa.Date, nullable=False),
 )
-sa.Index("ix_kpi_due_day", due_dates.c.tenant, due_dates.c.due_on)
+sa.Index("ix_kpi_due_day_instrument", due_dates.c.tenant, due_dates.c.due_on, due_dates.c.instrument_id)
 
 verifications = sa.Table(
     "kpi_verifications",
@@ -175,7 +177,14 @@ verifications = sa.Table(
     sa.Column("provider_province_code", sa.String(8), nullable=True),
     sa.Column("verified_on", sa.Date, nullable=False),
 )
-sa.Index("ix_kpi_verifications_instrument", verifications.c.tenant, verifications.c.instrument_id)
+# demand coverage: "verified in the period" per due instrument, and the period's verifications by date
+sa.Index(
+    "ix_kpi_verifications_instrument_day",
+    verifications.c.tenant,
+    verifications.c.instrument_id,
+    verifications.c.verified_on,
+)
+sa.Index("ix_kpi_verifications_day", verifications.c.tenant, verifications.c.verified_on)
 
 target_statuses = sa.Table(
     "reporting_target_statuses",
@@ -188,3 +197,23 @@ target_statuses = sa.Table(
 )
 
 FACT_TABLES = [t for t in metadata.sorted_tables if t is not target_statuses]
+
+# Which KPIs read each table: a batch that wrote none of a metric's tables cannot have moved its targets.
+METRICS_OF: dict[sa.Table, frozenset[Metric]] = {
+    completions: frozenset({Metric.PERSON_TIMES_TRAINED}),
+    enterprises: frozenset({Metric.ENTERPRISE_TIMES}),
+    enrolments: frozenset({Metric.ENTERPRISE_TIMES}),
+    withdrawals: frozenset({Metric.ENTERPRISE_TIMES}),
+    enterprise_jobs: frozenset({Metric.ENTERPRISE_TIMES}),
+    providers: frozenset({Metric.SOCIALISED_PROVIDERS, Metric.DEMAND_COVERAGE}),
+    designations: frozenset({Metric.SOCIALISED_PROVIDERS, Metric.DEMAND_COVERAGE}),
+    renewals: frozenset({Metric.SOCIALISED_PROVIDERS, Metric.DEMAND_COVERAGE}),
+    revocations: frozenset({Metric.SOCIALISED_PROVIDERS, Metric.DEMAND_COVERAGE}),
+    laboratories: frozenset({Metric.ACCREDITED_LABS}),
+    accreditations: frozenset({Metric.ACCREDITED_LABS}),
+    assessments: frozenset({Metric.ACCREDITED_LABS}),
+    instruments: frozenset({Metric.DEMAND_COVERAGE}),
+    retirements: frozenset({Metric.DEMAND_COVERAGE}),
+    due_dates: frozenset({Metric.DEMAND_COVERAGE}),
+    verifications: frozenset({Metric.DEMAND_COVERAGE}),
+}

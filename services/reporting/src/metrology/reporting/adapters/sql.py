@@ -29,3 +29,101 @@ async def upsert(session: AsyncSession, table: sa.Table, update: Sequence[str], 
         await session.execute(statement.on_conflict_do_update(index_elements=keys, set_=changes))
     else:
         await session.execute(statement.on_conflict_do_nothing())
+
+
+class PendingWrites:
+    """The facts of one batch, held by key until the batch's end and then written a table at a time.
+
+    `insert_once` and `upsert` here mean what the functions above mean, applied in the order they were asked:
+    facts with the same key are merged in memory (first insert wins; an upsert overrides the columns it names
+    when not None), so each table gets one multi-row statement per kind of write instead of one per event. The
+    writes live on the session, so they are flushed in the batch's own transaction or dropped with it.
+    """
+
+    INFO_KEY = "metrology.reporting.pending_writes"
+
+    def __init__(self) -> None:
+        # table -> key -> the writes still needed for that key, in order: (values, update columns or None)
+        self._pending: dict[sa.Table, dict[tuple[Any, ...], list[tuple[dict[str, Any], tuple[str, ...] | None]]]] = {}
+
+    @classmethod
+    def of(cls, session: AsyncSession) -> PendingWrites:
+        writes = session.info.get(cls.INFO_KEY)
+        if writes is None:
+            writes = session.info[cls.INFO_KEY] = cls()
+        return writes
+
+    def insert_once(self, table: sa.Table, **values: Any) -> None:
+        rows = self._pending.setdefault(table, {})
+        key = _key(table, values)
+        if key not in rows:  # a row already pending (inserted or upserted) for the key makes this a no-op
+            rows[key] = [(values, None)]
+
+    def upsert(self, table: sa.Table, update: Sequence[str], **values: Any) -> None:
+        rows = self._pending.setdefault(table, {})
+        key = _key(table, values)
+        ops = rows.get(key)
+        update = tuple(update)
+        if ops is None:
+            rows[key] = [(values, update)]
+            return
+        last, last_update = ops[-1]
+        if last_update == update:  # upsert after upsert: the later non-None values win, column by column
+            merged = dict(last)
+            merged.update({name: values[name] for name in update if values.get(name) is not None})
+            ops[-1] = (merged, update)
+        elif len(ops) == 1 and last_update is None and _covers(table, update, values):
+            ops[0] = (values, update)  # insert then an upsert that sets every other column: the upsert decides
+        else:
+            ops.append((values, update))  # rare: replayed one by one at flush time
+
+    async def flush(self, session: AsyncSession) -> set[sa.Table]:
+        """Write everything pending (in the session's transaction); returns the tables written to."""
+        touched = set()
+        pending, self._pending = self._pending, {}
+        for table, rows in pending.items():
+            if not rows:
+                continue
+            touched.add(table)
+            inserts: list[dict[str, Any]] = []
+            upserts: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+            replays = []
+            for ops in rows.values():
+                if len(ops) > 1:
+                    replays.append(ops)
+                    continue
+                values, update = ops[0]
+                row = {c.name: values.get(c.name) for c in table.columns}
+                if update is None:
+                    inserts.append(row)
+                else:
+                    upserts.setdefault(update, []).append(row)
+            if inserts:
+                await session.execute(_insert(session, table).on_conflict_do_nothing(), inserts)
+            for update, batch in upserts.items():
+                await session.execute(_coalescing_upsert(session, table, update), batch)
+            for ops in replays:
+                for values, update in ops:
+                    if update is None:
+                        await insert_once(session, table, **values)
+                    else:
+                        await upsert(session, table, update, **values)
+        return touched
+
+
+def _key(table: sa.Table, values: dict[str, Any]) -> tuple[Any, ...]:
+    return tuple(values[c.name] for c in table.primary_key.columns)
+
+
+def _covers(table: sa.Table, update: Sequence[str], values: dict[str, Any]) -> bool:
+    keys = {c.name for c in table.primary_key.columns}
+    others = {c.name for c in table.columns} - keys
+    return others <= set(update) and all(values.get(name) is not None for name in others)
+
+
+def _coalescing_upsert(session: AsyncSession, table: sa.Table, update: Sequence[str]) -> Any:
+    """Insert, or set each `update` column to the new value unless that is NULL (then it keeps its value)."""
+    statement = _insert(session, table)
+    keys = [c.name for c in table.primary_key.columns]
+    changes = {name: sa.func.coalesce(statement.excluded[name], table.c[name]) for name in update}
+    return statement.on_conflict_do_update(index_elements=keys, set_=changes)

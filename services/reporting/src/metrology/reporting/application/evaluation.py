@@ -2,13 +2,15 @@
 
 Runs in the projector's transaction, so the new facts, the stored statuses and the outgoing events commit
 together. Targets are evaluated as of the evaluation date (today unless the settings fix one), at most once
-every `interval` seconds (0: after every batch); a rebuild does not evaluate at all.
+every `interval` seconds (0: after every batch), and only those whose metric reads a table the batches since
+the last evaluation wrote to (the first evaluation of a process looks at every target); a rebuild does not
+evaluate at all.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 
 import sqlalchemy as sa
@@ -21,7 +23,7 @@ from metrology.reporting.adapters import readmodel as rm
 from metrology.reporting.adapters.sql import upsert
 from metrology.reporting.application.progress import TargetProgress, target_progress
 from metrology.reporting.domain.events import TargetStatusChanged
-from metrology.reporting.domain.plan import Plan
+from metrology.reporting.domain.plan import Metric, Plan
 
 
 class StatusEvaluation:
@@ -40,21 +42,29 @@ class StatusEvaluation:
         self.interval = interval
         self.signal = signal
         self._last = float("-inf")
+        self._dirty: set[Metric] = set(Metric)  # nothing evaluated yet in this process: every target
 
-    async def __call__(self, session: AsyncSession) -> None:
+    async def __call__(self, session: AsyncSession, touched: Iterable[Metric] | None = None) -> None:
+        """After a batch that wrote the facts of `touched` metrics (None: unknown, so all of them)."""
+        self._dirty.update(Metric if touched is None else touched)
         now = time.monotonic()
-        if now - self._last < self.interval:
+        if not self._dirty or now - self._last < self.interval:
             return
+        dirty = self._dirty
+        await self.evaluate(session, dirty)
         self._last = now
-        await self.evaluate(session)
+        self._dirty = set()
 
-    async def evaluate(self, session: AsyncSession) -> int:
-        """Compare every target with its last published status; returns how many changed."""
+    async def evaluate(self, session: AsyncSession, metrics: Iterable[Metric] | None = None) -> int:
+        """Compare each target (of `metrics`, default all) with its last published status; returns how many changed."""
         connection = await session.connection()
         as_of = self.today()
+        wanted = set(Metric if metrics is None else metrics)
         changed = 0
         for plan in self.plans:
             for target in plan.targets:
+                if target.metric not in wanted:
+                    continue
                 result = await target_progress(connection, plan, target, as_of, breakdowns=False, months=12)
                 changed += await self._publish_if_changed(session, result, as_of)
         if changed and self.signal:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -217,10 +218,11 @@ def _due_in(scope: Scope, start: date, end: date) -> sa.Select[Any]:
     )
 
 
-def _verified_locally(scope: Scope, start: date, end: date, instrument: Any) -> sa.Select[Any]:
+def _verified_locally(scope: Scope, start: date, end: date) -> sa.Select[Any]:
+    """(instrument, job, provider) of each verification in the period by a provider located in the region."""
     v = rm.verifications
-    query = sa.select(v.c.job_id, v.c.provider_id).where(
-        v.c.tenant == scope.tenant, v.c.instrument_id == instrument, v.c.verified_on >= start, v.c.verified_on <= end
+    query = sa.select(v.c.instrument_id, v.c.job_id, v.c.provider_id).where(
+        v.c.tenant == scope.tenant, v.c.verified_on >= start, v.c.verified_on <= end
     )
     if scope.provinces:
         query = query.where(v.c.provider_province_code.in_(scope.provinces))
@@ -228,78 +230,129 @@ def _verified_locally(scope: Scope, start: date, end: date, instrument: Any) -> 
 
 
 async def demand_coverage(connection: AsyncConnection, scope: Scope, as_of: date, breakdowns: bool) -> Reading:
-    """Met / demand: instruments due in the period that a provider located in the province verified in it."""
+    """Met / demand: instruments due in the period that a provider located in the province verified in it.
+
+    One statement: the period's due set and the local verifications are computed once (as CTEs) and joined as
+    sets; the total, the designated count and the breakdowns come back as rows of one UNION ALL.
+    """
     start, end = coverage_period(scope, as_of)
     if scope.start and end < scope.start:
         return Reading(Metric.DEMAND_COVERAGE, end, 0.0, {"demand": 0, "met": 0, "period": [None, None]})
-    due = _due_in(scope, start, end).subquery()
-    demand = sa.select(due.c.instrument_id, due.c.type_code, due.c.commune_code).distinct().subquery()
-    met_flag = sa.case((_verified_locally(scope, start, end, demand.c.instrument_id).exists(), 1), else_=0)
-    per_instrument = sa.select(demand.c.type_code, demand.c.commune_code, met_flag.label("met")).subquery()
-    total, met = (
-        await connection.execute(sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(per_instrument.c.met), 0)))
-    ).one()
+    designated_on_due_date = await _designated_on_due_date(connection, scope, start, end)
+    due = _due_in(scope, start, end).cte("due")
+    demand = sa.select(due.c.instrument_id, due.c.type_code, due.c.commune_code).distinct().cte("demand")
+    local = _verified_locally(scope, start, end).cte("local")
+    met_flag = sa.case((demand.c.instrument_id.in_(sa.select(local.c.instrument_id)), 1), else_=0)
+    flagged = sa.select(demand.c.type_code, demand.c.commune_code, met_flag.label("met")).cte("flagged")
+    text, none = sa.String(), sa.null()
+    parts = [
+        sa.select(
+            sa.literal("0total", text).label("kind"),
+            sa.cast(none, text).label("key"),
+            sa.cast(none, text).label("label"),
+            sa.func.count().label("demand"),
+            sa.func.coalesce(sa.func.sum(flagged.c.met), 0).label("met"),
+        ),
+        sa.select(
+            sa.literal("1designated", text),
+            sa.cast(none, text),
+            sa.cast(none, text),
+            sa.func.count(sa.distinct(due.c.instrument_id)),
+            sa.literal(0),
+        ).where(designated_on_due_date(due)),
+    ]
+    if breakdowns:
+        for kind, column in (("commune", flagged.c.commune_code), ("instrument_type", flagged.c.type_code)):
+            parts.append(
+                sa.select(
+                    sa.literal(kind, text), column, sa.cast(none, text), sa.func.count(), sa.func.sum(flagged.c.met)
+                ).group_by(column)
+            )
+        p = rm.providers
+        parts.append(
+            sa.select(sa.literal("provider", text), local.c.provider_id, p.c.name, sa.func.count(), sa.literal(0))
+            .select_from(
+                local.outerjoin(p, sa.and_(p.c.tenant == scope.tenant, p.c.provider_id == local.c.provider_id))
+            )
+            .where(local.c.instrument_id.in_(sa.select(demand.c.instrument_id)))
+            .group_by(local.c.provider_id, p.c.name)
+        )
+    query = sa.union_all(*parts).order_by(sa.text("kind"), sa.text("key"))
+    rows: dict[str, list[Any]] = {}
+    for row in await connection.execute(query):
+        rows.setdefault(row.kind, []).append(row)
+    total, met = int(rows["0total"][0].demand), int(rows["0total"][0].met)
+    designated = int(rows["1designated"][0].demand)
     value = met / total if total else 0.0
     details: dict[str, Any] = {
-        "demand": int(total),
-        "met": int(met),
+        "demand": total,
+        "met": met,
         "period": [start.isoformat(), end.isoformat()],
-        "designated_share": await _designated_share(connection, scope, due, int(total)),
+        "designated_share": designated / total if total else 0.0,
     }
     reading = Reading(Metric.DEMAND_COVERAGE, end, value, details)
     if breakdowns:
-        for name, column in (
-            ("commune", per_instrument.c.commune_code),
-            ("instrument_type", per_instrument.c.type_code),
-        ):
-            query = (
-                sa.select(
-                    column.label("key"), sa.func.count().label("demand"), sa.func.sum(per_instrument.c.met).label("met")
-                )
-                .group_by(column)
-                .order_by(column)
-            )
+        for name in ("commune", "instrument_type"):
             reading.breakdowns[name] = [
                 {"key": r.key, "demand": int(r.demand), "met": int(r.met), "value": r.met / r.demand}
-                for r in await connection.execute(query)
+                for r in rows.get(name, [])
             ]
-        reading.breakdowns["provider"] = await _coverage_by_provider(connection, scope, start, end, demand)
+        reading.breakdowns["provider"] = [
+            {"key": r.key, "label": r.label, "value": int(r.demand)} for r in rows.get("provider", [])
+        ]
     return reading
 
 
-async def _designated_share(connection: AsyncConnection, scope: Scope, due: Any, total: int) -> float:
-    """Of the due instruments, the share whose type a local provider was designated for on the due date."""
-    if not total:
-        return 0.0
+async def _designated_on_due_date(
+    connection: AsyncConnection, scope: Scope, start: date, end: date
+) -> Callable[[Any], sa.ColumnElement[bool]]:
+    """A condition on due rows: the type was in a designation of a local provider valid on the due date.
+
+    Designations are few, so the days of the period on which each type is covered are worked out here (by the
+    same rule as folds.type_designated_on) and handed to SQL as date ranges per type.
+    """
     by_type = folds.designated_types(
         await load_designations(connection, scope.tenant),
         await load_providers(connection, scope.tenant),
         scope.provinces,
     )
-    covered = set()
-    rows = await connection.execute(sa.select(due.c.instrument_id, due.c.type_code, due.c.due_on))
-    for instrument_id, type_code, due_on in rows:
-        if instrument_id not in covered and folds.type_designated_on(by_type, type_code, due_on):
-            covered.add(instrument_id)
-    return len(covered) / total
+    ranges = [
+        (code, first, last) for code in sorted(by_type) for first, last in _covered_ranges(by_type, code, start, end)
+    ]
+
+    def condition(due: Any) -> sa.ColumnElement[bool]:
+        if not ranges:
+            return sa.false()
+        return sa.or_(
+            *(sa.and_(due.c.type_code == code, due.c.due_on.between(first, last)) for code, first, last in ranges)
+        )
+
+    return condition
 
 
-async def _coverage_by_provider(
-    connection: AsyncConnection, scope: Scope, start: date, end: date, demand: Any
-) -> list[Row]:
-    v, p = rm.verifications, rm.providers
-    local = (
-        _verified_locally(scope, start, end, v.c.instrument_id)
-        .where(v.c.instrument_id.in_(sa.select(demand.c.instrument_id)))
-        .subquery()
-    )
-    query = (
-        sa.select(local.c.provider_id.label("key"), p.c.name, sa.func.count().label("value"))
-        .outerjoin(p, sa.and_(p.c.tenant == scope.tenant, p.c.provider_id == local.c.provider_id))
-        .group_by(local.c.provider_id, p.c.name)
-        .order_by(local.c.provider_id)
-    )
-    return [{"key": r.key, "label": r.name, "value": int(r.value)} for r in await connection.execute(query)]
+def _covered_ranges(
+    by_type: dict[str, list[folds.Designation]], code: str, start: date, end: date
+) -> list[tuple[date, date]]:
+    """The runs of days in [start, end] on which `code` is designated; validity only changes on the dates below."""
+    changes = {start}
+    for d in by_type.get(code, ()):
+        candidates = [d.valid_from, d.valid_until + ONE_DAY, d.revoked_on]
+        for renewed_on, until in d.renewals:
+            candidates += [renewed_on, until + ONE_DAY]
+        changes.update(c for c in candidates if c is not None and start < c <= end)
+    points = sorted(changes)
+    ranges: list[tuple[date, date]] = []
+    for i, first in enumerate(points):
+        last = points[i + 1] - ONE_DAY if i + 1 < len(points) else end
+        if folds.type_designated_on(by_type, code, first):
+            if ranges and ranges[-1][1] + ONE_DAY == first:
+                ranges[-1] = (ranges[-1][0], last)
+            else:
+                ranges.append((first, last))
+    return ranges
+
+
+ONE_DAY = timedelta(days=1)
 
 
 # shared -----------------------------------------------------------------------------------------------------

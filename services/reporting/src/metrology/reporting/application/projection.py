@@ -2,7 +2,9 @@
 
 The projector applies a batch and records the event ids in one transaction (the kit's ProjectorRunner); every
 write here is keyed by the fact's identity, so the same fact delivered under two event ids is stored once.
-After each batch, an optional evaluation step compares each target's status with the last one published.
+`apply` only collects the batch's rows (adapters.sql.PendingWrites); `after_batch` writes them, a multi-row
+statement per table, in the batch's transaction, then an optional evaluation step compares the status of each
+target whose facts the batch touched with the last one published.
 """
 
 from __future__ import annotations
@@ -17,10 +19,11 @@ from metrology.eventkit.envelope import Envelope
 from metrology.eventkit.events import DomainEvent, EventRegistry
 from metrology.refdata.group2 import UnknownInstrumentTypeError, group2
 from metrology.reporting.adapters import readmodel as rm
-from metrology.reporting.adapters.sql import insert_once, upsert
+from metrology.reporting.adapters.sql import PendingWrites
 from metrology.reporting.domain import consumed as ev
+from metrology.reporting.domain.plan import Metric
 
-Evaluation = Callable[[AsyncSession], Awaitable[None]]
+Evaluation = Callable[[AsyncSession, set[Metric]], Awaitable[None]]
 
 
 class KpiProjection:
@@ -33,21 +36,22 @@ class KpiProjection:
     async def apply(self, session: AsyncSession, envelope: Envelope, event: DomainEvent) -> None:
         handler = FOLDS.get(type(event))
         if handler is not None:
-            await handler(session, envelope.tenant, envelope, event)
+            handler(PendingWrites.of(session), envelope.tenant, envelope, event)
 
     async def after_batch(self, session: AsyncSession) -> None:
+        """Write the batch's facts (a few multi-row statements per table), then evaluate what they touched."""
+        touched = await PendingWrites.of(session).flush(session)
         if self.evaluation is not None:
-            await self.evaluation(session)
+            await self.evaluation(session, {metric for table in touched for metric in rm.METRICS_OF[table]})
 
     async def reset(self, session: AsyncSession) -> None:
         for table in reversed(rm.FACT_TABLES):
             await session.execute(sa.delete(table))
 
 
-async def trainee_completed(session: AsyncSession, tenant: str, _: Envelope, e: ev.TraineeCompleted) -> None:
+def trainee_completed(writes: PendingWrites, tenant: str, _: Envelope, e: ev.TraineeCompleted) -> None:
     if e.passed:  # a failed trainee never counts
-        await insert_once(
-            session,
+        writes.insert_once(
             rm.completions,
             tenant=tenant,
             course_id=e.course_id,
@@ -57,9 +61,8 @@ async def trainee_completed(session: AsyncSession, tenant: str, _: Envelope, e: 
         )
 
 
-async def enterprise_registered(session: AsyncSession, tenant: str, _: Envelope, e: Any) -> None:
-    await upsert(
-        session,
+def enterprise_registered(writes: PendingWrites, tenant: str, _: Envelope, e: Any) -> None:
+    writes.upsert(
         rm.enterprises,
         ["sector", "commune_code"],
         tenant=tenant,
@@ -69,9 +72,8 @@ async def enterprise_registered(session: AsyncSession, tenant: str, _: Envelope,
     )
 
 
-async def enterprise_enrolled(session: AsyncSession, tenant: str, _: Envelope, e: ev.EnterpriseEnrolled) -> None:
-    await insert_once(
-        session,
+def enterprise_enrolled(writes: PendingWrites, tenant: str, _: Envelope, e: ev.EnterpriseEnrolled) -> None:
+    writes.insert_once(
         rm.enrolments,
         tenant=tenant,
         participation_id=e.participation_id,
@@ -80,16 +82,13 @@ async def enterprise_enrolled(session: AsyncSession, tenant: str, _: Envelope, e
     )
 
 
-async def enterprise_withdrawn(session: AsyncSession, tenant: str, _: Envelope, e: ev.EnterpriseWithdrawn) -> None:
-    await insert_once(
-        session, rm.withdrawals, tenant=tenant, participation_id=e.participation_id, withdrawn_on=e.occurred_on
-    )
+def enterprise_withdrawn(writes: PendingWrites, tenant: str, _: Envelope, e: ev.EnterpriseWithdrawn) -> None:
+    writes.insert_once(rm.withdrawals, tenant=tenant, participation_id=e.participation_id, withdrawn_on=e.occurred_on)
 
 
-async def access_recorded(session: AsyncSession, tenant: str, _: Envelope, e: ev.AccessRecorded) -> None:
+def access_recorded(writes: PendingWrites, tenant: str, _: Envelope, e: ev.AccessRecorded) -> None:
     """One job counts once, whether it reaches us as the verification work or as the access recorded for it."""
-    await insert_once(
-        session,
+    writes.insert_once(
         rm.enterprise_jobs,
         tenant=tenant,
         job_key=e.source_job_id or f"access-{e.access_id}",
@@ -99,10 +98,9 @@ async def access_recorded(session: AsyncSession, tenant: str, _: Envelope, e: ev
     )
 
 
-async def work_recorded(session: AsyncSession, tenant: str, _: Envelope, e: ev.WorkRecorded) -> None:
+def work_recorded(writes: PendingWrites, tenant: str, _: Envelope, e: ev.WorkRecorded) -> None:
     if e.owner_enterprise_id:
-        await insert_once(
-            session,
+        writes.insert_once(
             rm.enterprise_jobs,
             tenant=tenant,
             job_key=e.job_id,
@@ -112,8 +110,7 @@ async def work_recorded(session: AsyncSession, tenant: str, _: Envelope, e: ev.W
         )
     if e.kind != "verification" or e.subject != "instrument":
         return
-    await insert_once(
-        session,
+    writes.insert_once(
         rm.verifications,
         tenant=tenant,
         job_id=e.job_id,
@@ -124,7 +121,7 @@ async def work_recorded(session: AsyncSession, tenant: str, _: Envelope, e: ev.W
     )
     due = _next_due(e)
     if e.result == "pass" and due is not None:
-        await insert_once(session, rm.due_dates, tenant=tenant, instrument_id=e.subject_id, source=e.job_id, due_on=due)
+        writes.insert_once(rm.due_dates, tenant=tenant, instrument_id=e.subject_id, source=e.job_id, due_on=due)
 
 
 def _next_due(e: ev.WorkRecorded) -> Any:
@@ -137,11 +134,10 @@ def _next_due(e: ev.WorkRecorded) -> Any:
         return None
 
 
-async def certificate_issued(session: AsyncSession, tenant: str, _: Envelope, e: ev.CertificateIssued) -> None:
+def certificate_issued(writes: PendingWrites, tenant: str, _: Envelope, e: ev.CertificateIssued) -> None:
     """The certificate's valid_until is the next due date of a passed verification: it replaces the computed one."""
     if e.valid_until is not None:
-        await upsert(
-            session,
+        writes.upsert(
             rm.due_dates,
             ["due_on"],
             tenant=tenant,
@@ -151,9 +147,8 @@ async def certificate_issued(session: AsyncSession, tenant: str, _: Envelope, e:
         )
 
 
-async def instrument_registered(session: AsyncSession, tenant: str, _: Envelope, e: ev.InstrumentRegistered) -> None:
-    await insert_once(
-        session,
+def instrument_registered(writes: PendingWrites, tenant: str, _: Envelope, e: ev.InstrumentRegistered) -> None:
+    writes.insert_once(
         rm.instruments,
         tenant=tenant,
         instrument_id=e.instrument_id,
@@ -161,8 +156,7 @@ async def instrument_registered(session: AsyncSession, tenant: str, _: Envelope,
         commune_code=e.commune_code,
         registered_on=e.occurred_on,
     )
-    await insert_once(
-        session,
+    writes.insert_once(
         rm.due_dates,
         tenant=tenant,
         instrument_id=e.instrument_id,
@@ -171,18 +165,13 @@ async def instrument_registered(session: AsyncSession, tenant: str, _: Envelope,
     )
 
 
-async def instrument_status_changed(
-    session: AsyncSession, tenant: str, _: Envelope, e: ev.InstrumentStatusChanged
-) -> None:
+def instrument_status_changed(writes: PendingWrites, tenant: str, _: Envelope, e: ev.InstrumentStatusChanged) -> None:
     if e.status == "retired":
-        await insert_once(
-            session, rm.retirements, tenant=tenant, instrument_id=e.instrument_id, retired_on=e.occurred_on
-        )
+        writes.insert_once(rm.retirements, tenant=tenant, instrument_id=e.instrument_id, retired_on=e.occurred_on)
 
 
-async def provider_registered(session: AsyncSession, tenant: str, _: Envelope, e: ev.ProviderRegistered) -> None:
-    await upsert(
-        session,
+def provider_registered(writes: PendingWrites, tenant: str, _: Envelope, e: ev.ProviderRegistered) -> None:
+    writes.upsert(
         rm.providers,
         ["name", "ownership", "province_code"],
         tenant=tenant,
@@ -193,9 +182,8 @@ async def provider_registered(session: AsyncSession, tenant: str, _: Envelope, e
     )
 
 
-async def provider_designated(session: AsyncSession, tenant: str, _: Envelope, e: ev.ProviderDesignated) -> None:
-    await insert_once(
-        session,
+def provider_designated(writes: PendingWrites, tenant: str, _: Envelope, e: ev.ProviderDesignated) -> None:
+    writes.insert_once(
         rm.designations,
         tenant=tenant,
         designation_id=e.designation_id,
@@ -206,9 +194,8 @@ async def provider_designated(session: AsyncSession, tenant: str, _: Envelope, e
     )
 
 
-async def designation_renewed(session: AsyncSession, tenant: str, _: Envelope, e: ev.DesignationRenewed) -> None:
-    await insert_once(
-        session,
+def designation_renewed(writes: PendingWrites, tenant: str, _: Envelope, e: ev.DesignationRenewed) -> None:
+    writes.insert_once(
         rm.renewals,
         tenant=tenant,
         designation_id=e.designation_id,
@@ -217,13 +204,12 @@ async def designation_renewed(session: AsyncSession, tenant: str, _: Envelope, e
     )
 
 
-async def designation_revoked(session: AsyncSession, tenant: str, _: Envelope, e: ev.DesignationRevoked) -> None:
-    await insert_once(session, rm.revocations, tenant=tenant, designation_id=e.designation_id, revoked_on=e.occurred_on)
+def designation_revoked(writes: PendingWrites, tenant: str, _: Envelope, e: ev.DesignationRevoked) -> None:
+    writes.insert_once(rm.revocations, tenant=tenant, designation_id=e.designation_id, revoked_on=e.occurred_on)
 
 
-async def laboratory_registered(session: AsyncSession, tenant: str, _: Envelope, e: ev.LaboratoryRegistered) -> None:
-    await upsert(
-        session,
+def laboratory_registered(writes: PendingWrites, tenant: str, _: Envelope, e: ev.LaboratoryRegistered) -> None:
+    writes.upsert(
         rm.laboratories,
         ["name", "commune_code"],
         tenant=tenant,
@@ -233,9 +219,8 @@ async def laboratory_registered(session: AsyncSession, tenant: str, _: Envelope,
     )
 
 
-async def laboratory_accredited(session: AsyncSession, tenant: str, _: Envelope, e: ev.LaboratoryAccredited) -> None:
-    await insert_once(
-        session,
+def laboratory_accredited(writes: PendingWrites, tenant: str, _: Envelope, e: ev.LaboratoryAccredited) -> None:
+    writes.insert_once(
         rm.accreditations,
         tenant=tenant,
         laboratory_id=e.laboratory_id,
@@ -246,9 +231,8 @@ async def laboratory_accredited(session: AsyncSession, tenant: str, _: Envelope,
     )
 
 
-async def laboratory_assessed(session: AsyncSession, tenant: str, envelope: Envelope, e: ev.LaboratoryAssessed) -> None:
-    await insert_once(
-        session,
+def laboratory_assessed(writes: PendingWrites, tenant: str, envelope: Envelope, e: ev.LaboratoryAssessed) -> None:
+    writes.insert_once(
         rm.assessments,
         tenant=tenant,
         event_id=envelope.id,
@@ -259,7 +243,7 @@ async def laboratory_assessed(session: AsyncSession, tenant: str, envelope: Enve
     )
 
 
-FOLDS: dict[type[DomainEvent], Callable[[AsyncSession, str, Envelope, Any], Awaitable[None]]] = {
+FOLDS: dict[type[DomainEvent], Callable[[PendingWrites, str, Envelope, Any], None]] = {
     ev.TraineeCompleted: trainee_completed,
     ev.EnterpriseRegistered: enterprise_registered,
     ev.EnterpriseUpdated: enterprise_registered,
