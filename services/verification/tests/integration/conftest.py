@@ -25,6 +25,7 @@ async def feed(runtime: ServiceRuntime, pairs: list[tuple[str, DomainEvent]]) ->
     async with runtime.sessions.begin() as session:
         for envelope in envelopes(pairs):
             await replica.apply(session, envelope, envelope.event(replica.registry))
+        await replica.after_batch(session)
 
 
 @dataclass

@@ -6,7 +6,9 @@ status changes) are kept, so that a job is judged by the registry as it stood on
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date
+from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,7 +24,9 @@ from metrology.verification.adapters.tables import (
     replica_standards,
     replica_verifiers,
 )
+from metrology.verification.adapters.writes import rows_by_key, upsert
 from metrology.verification.application import due_dates
+from metrology.verification.application.facts import instrument_from_row
 from metrology.verification.domain import consumed as c
 
 REPLICA_TABLES = [
@@ -35,72 +39,140 @@ REPLICA_TABLES = [
 ]
 
 
+KEYS: dict[str, str] = {
+    replica_providers.name: "provider_id",
+    replica_designations.name: "designation_id",
+    replica_verifiers.name: "verifier_id",
+    replica_standards.name: "standard_id",
+    replica_instruments.name: "instrument_id",
+}
+_BATCH = "verification.registry-replica.batch"
+
+
 class RegistryReplica:
+    """Folds a projector batch in memory and writes it in `after_batch`: a few statements per batch, not per event.
+
+    `apply` only notes what an event does; `after_batch` (same transaction) reads the rows the batch changes
+    but did not create, replays the notes on them in order, upserts every changed row once per table and
+    recomputes the due dates of the instruments touched. The notes live on the session, so a batch that
+    fails leaves nothing behind for the next one.
+    """
+
     name = "verification.registry-replica"
 
     def __init__(self, registry: EventRegistry | None = None) -> None:
         self.registry = registry or c.registry()
 
     async def apply(self, session: AsyncSession, envelope: Envelope, event: DomainEvent) -> None:
+        batch: _Batch = session.info.setdefault(_BATCH, _Batch())
         day = event.occurred_on
         match event:
             case c.ProviderRegistered():
-                await _replace(session, replica_providers, "provider_id", _provider_row(envelope, event))
+                batch.put(replica_providers, _provider_row(envelope, event))
             case c.ProviderDesignated():
-                await _replace(session, replica_designations, "designation_id", _designation_row(event))
+                batch.put(replica_designations, _designation_row(event))
             case c.DesignationRenewed():
-                await _append_json(
-                    session, replica_designations, "designation_id", event.designation_id, "renewals",
+                batch.append(
+                    replica_designations, event.designation_id, "renewals",
                     [day.isoformat(), event.valid_until.isoformat()],
                 )  # fmt: skip
             case c.DesignationRevoked():
-                await session.execute(
-                    sa.update(replica_designations)
-                    .where(replica_designations.c.designation_id == event.designation_id)
-                    .values(revoked_on=day)
-                )
+                batch.set(replica_designations, event.designation_id, {"revoked_on": day})
             case c.VerifierCertified():
-                await _replace(session, replica_verifiers, "verifier_id", _verifier_row(event))
+                batch.put(replica_verifiers, _verifier_row(event))
             case c.VerifierSuspended() | c.VerifierReinstated():
                 suspended = isinstance(event, c.VerifierSuspended)
-                await _append_json(
-                    session, replica_verifiers, "verifier_id", event.verifier_id, "suspensions",
-                    [day.isoformat(), suspended],
-                )  # fmt: skip
+                batch.append(replica_verifiers, event.verifier_id, "suspensions", [day.isoformat(), suspended])
             case c.StandardRegistered():
-                await _replace(session, replica_standards, "standard_id", _standard_row(event))
+                batch.put(replica_standards, _standard_row(event))
             case c.InstrumentRegistered():
-                await _register_instrument(session, envelope, event)
+                batch.put(replica_instruments, _instrument_row(envelope, event))
+                batch.due.append(event.instrument_id)
             case c.InstrumentStatusChanged():
-                await _append_json(
-                    session, replica_instruments, "instrument_id", event.instrument_id, "status_changes",
-                    [day.isoformat(), event.status],
-                )  # fmt: skip
-                await due_dates.refresh(session, event.instrument_id)
+                batch.append(
+                    replica_instruments, event.instrument_id, "status_changes", [day.isoformat(), event.status]
+                )
+                batch.due.append(event.instrument_id)
+
+    async def after_batch(self, session: AsyncSession) -> None:
+        batch: _Batch | None = session.info.pop(_BATCH, None)
+        if batch is not None:
+            await batch.write(session)
 
     async def reset(self, session: AsyncSession) -> None:
+        session.info.pop(_BATCH, None)
         for table in REPLICA_TABLES:
             await session.execute(sa.delete(table))
 
 
-async def _replace(session: AsyncSession, table: sa.Table, key: str, row: dict[str, Any]) -> None:
-    await session.execute(sa.delete(table).where(table.c[key] == row[key]))
-    await session.execute(sa.insert(table).values(**row))
+@dataclass(frozen=True, slots=True)
+class _Change:
+    table: sa.Table
+    key: str
+    row: dict[str, Any] | None = None  # a whole new row (a registration replaces what was there)
+    column: str | None = None  # or an item appended to a JSON list column
+    item: list[Any] | None = None
+    values: dict[str, Any] | None = None  # or plain column values
 
 
-async def _append_json(
-    session: AsyncSession, table: sa.Table, key: str, value: str, column: str, item: list[Any]
-) -> None:
-    """Append `item` to a JSON list column (read, extend, write: the projector applies events one by one)."""
-    current = (await session.execute(sa.select(table.c[column]).where(table.c[key] == value))).scalar_one_or_none()
-    if current is None:
-        return  # the registry's stream always starts with the registration; nothing to attach to otherwise
-    await session.execute(sa.update(table).where(table.c[key] == value).values({column: [*current, item]}))
+@dataclass
+class _Batch:
+    changes: list[_Change] = field(default_factory=list)
+    due: list[str] = field(default_factory=list)
+
+    def put(self, table: sa.Table, row: dict[str, Any]) -> None:
+        self.changes.append(_Change(table, row[KEYS[table.name]], row=row))
+
+    def append(self, table: sa.Table, key: str, column: str, item: list[Any]) -> None:
+        self.changes.append(_Change(table, key, column=column, item=item))
+
+    def set(self, table: sa.Table, key: str, values: dict[str, Any]) -> None:
+        self.changes.append(_Change(table, key, values=values))
+
+    async def write(self, session: AsyncSession) -> None:
+        rows = await self._rows_to_change(session)
+        changed: dict[str, dict[str, dict[str, Any]]] = {}
+        for change in self.changes:
+            current = rows.setdefault(change.table.name, {})
+            if change.row is not None:
+                current[change.key] = dict(change.row)
+            elif change.key not in current:
+                continue  # the registry's stream always starts with the registration; nothing to attach to
+            elif change.column is not None:
+                row = current[change.key]
+                row[change.column] = [*row[change.column], change.item]
+            else:
+                current[change.key].update(change.values or {})
+            changed.setdefault(change.table.name, {})[change.key] = current[change.key]
+        for table in REPLICA_TABLES:
+            await upsert(session, table, list(changed.get(table.name, {}).values()))
+        instruments = rows.get(replica_instruments.name, {})
+        touched = [instruments[i] for i in dict.fromkeys(self.due) if i in instruments]
+        await due_dates.refresh_known(
+            session, [(r["tenant"], instrument_from_row(SimpleNamespace(**r))) for r in touched]
+        )
+
+    async def _rows_to_change(self, session: AsyncSession) -> dict[str, dict[str, dict[str, Any]]]:
+        """The stored rows that changes other than whole new rows apply to (one query per table)."""
+        created: set[tuple[str, str]] = set()
+        wanted: dict[str, list[str]] = {}
+        tables: dict[str, sa.Table] = {}
+        for change in self.changes:
+            if change.row is not None:
+                created.add((change.table.name, change.key))
+            elif (change.table.name, change.key) not in created:
+                wanted.setdefault(change.table.name, []).append(change.key)
+                tables[change.table.name] = change.table
+        rows: dict[str, dict[str, dict[str, Any]]] = {}
+        for name, keys in wanted.items():
+            found = await rows_by_key(session, tables[name], KEYS[name], list(dict.fromkeys(keys)))
+            rows[name] = {key: dict(row._mapping) for key, row in found.items()}
+        return rows
 
 
-async def _register_instrument(session: AsyncSession, envelope: Envelope, event: c.InstrumentRegistered) -> None:
+def _instrument_row(envelope: Envelope, event: c.InstrumentRegistered) -> dict[str, Any]:
     changes = [] if event.status == "in-use" else [[event.occurred_on.isoformat(), event.status]]
-    row = {
+    return {
         "instrument_id": event.instrument_id,
         "tenant": envelope.tenant,
         "type_code": event.type_code,
@@ -112,8 +184,6 @@ async def _register_instrument(session: AsyncSession, envelope: Envelope, event:
         "registered_on": event.occurred_on,
         "status_changes": changes,
     }
-    await _replace(session, replica_instruments, "instrument_id", row)
-    await due_dates.refresh(session, event.instrument_id)
 
 
 def _provider_row(envelope: Envelope, event: c.ProviderRegistered) -> dict[str, Any]:
