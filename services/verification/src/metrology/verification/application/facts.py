@@ -21,16 +21,25 @@ from metrology.verification.domain.work import Work
 
 
 async def facts_for(session: AsyncSession, work: Work) -> Facts:
-    instrument = await instrument_by_id(session, work.subject_id) if work.subject == "instrument" else None
+    return (await read_facts(session, work))[0]
+
+
+async def read_facts(session: AsyncSession, work: Work) -> tuple[Facts, str | None]:
+    """The registry facts `work` is checked against (four indexed reads), and its instrument's replica tenant."""
+    instrument_row = None
+    if work.subject == "instrument":
+        instrument_row = await _row(session, replica_instruments, "instrument_id", work.subject_id)
+    instrument = None if instrument_row is None else instrument_from_row(instrument_row)
     subject_standard = await standard_by_id(session, work.subject_id) if work.subject == "standard" else None
     working = await standard_by_id(session, work.working_standard_id) if work.working_standard_id else None
-    return Facts(
+    facts = Facts(
         provider=await provider_by_id(session, work.provider_id),
         verifier=await verifier_by_id(session, work.verifier_id),
         instrument=instrument,
         standard_subject=subject_standard,
         working_standard=working,
     )
+    return facts, None if instrument_row is None else instrument_row.tenant
 
 
 async def _row(session: AsyncSession, table: sa.Table, key: str, value: str) -> Any:
@@ -38,12 +47,30 @@ async def _row(session: AsyncSession, table: sa.Table, key: str, value: str) -> 
 
 
 async def provider_by_id(session: AsyncSession, provider_id: str) -> Provider | None:
-    row = await _row(session, replica_providers, "provider_id", provider_id)
-    if row is None:
+    """The provider with its designations, in one query (an outer join: a provider may have none)."""
+    p, d = replica_providers, replica_designations
+    query = (
+        sa.select(p.c.provider_id, p.c.name, p.c.province_code, *(d.c[name] for name in _DESIGNATION_COLUMNS))
+        .select_from(p.outerjoin(d, d.c.provider_id == p.c.provider_id))
+        .where(p.c.provider_id == provider_id)
+        .order_by(d.c.designation_id)
+    )
+    rows = (await session.execute(query)).all()
+    if not rows:
         return None
-    query = sa.select(replica_designations).where(replica_designations.c.provider_id == provider_id)
-    designations = tuple(_designation(d) for d in await session.execute(query))
-    return Provider(row.provider_id, row.name, row.province_code, designations)
+    designations = tuple(_designation(row) for row in rows if row.designation_id is not None)
+    return Provider(rows[0].provider_id, rows[0].name, rows[0].province_code, designations)
+
+
+_DESIGNATION_COLUMNS = (
+    "designation_id",
+    "instrument_types",
+    "fields",
+    "valid_from",
+    "valid_until",
+    "renewals",
+    "revoked_on",
+)
 
 
 def _designation(row: Any) -> Designation:
@@ -73,18 +100,34 @@ async def verifier_by_id(session: AsyncSession, verifier_id: str) -> Verifier | 
 
 
 async def standard_by_id(session: AsyncSession, standard_id: str) -> Standard | None:
-    row = await _row(session, replica_standards, "standard_id", standard_id)
-    if row is None:
-        return None
-    query = sa.select(certificates.c.performed_on, certificates.c.valid_until).where(
-        certificates.c.kind == "calibration",
-        certificates.c.subject == "standard",
-        certificates.c.subject_id == standard_id,
-        certificates.c.revoked_on.is_(None),
-        certificates.c.valid_until.is_not(None),
+    """The standard with the calibration certificates this service issued for it, in one query."""
+    s, cert = replica_standards, certificates
+    recalibration = sa.and_(
+        cert.c.subject_id == s.c.standard_id,
+        cert.c.kind == "calibration",
+        cert.c.subject == "standard",
+        cert.c.revoked_on.is_(None),
+        cert.c.valid_until.is_not(None),
     )
-    recalibrations = tuple((r.performed_on, r.valid_until) for r in await session.execute(query))
-    return Standard(row.standard_id, row.owner_id, row.level, row.calibrated_on, row.due_on, recalibrations)
+    query = (
+        sa.select(
+            s.c.standard_id,
+            s.c.owner_id,
+            s.c.level,
+            s.c.calibrated_on,
+            s.c.due_on,
+            cert.c.performed_on,
+            cert.c.valid_until,
+        )
+        .select_from(s.outerjoin(cert, recalibration))
+        .where(s.c.standard_id == standard_id)
+    )
+    rows = (await session.execute(query)).all()
+    if not rows:
+        return None
+    first = rows[0]
+    recalibrations = tuple((r.performed_on, r.valid_until) for r in rows if r.performed_on is not None)
+    return Standard(first.standard_id, first.owner_id, first.level, first.calibrated_on, first.due_on, recalibrations)
 
 
 async def instrument_by_id(session: AsyncSession, instrument_id: str) -> Instrument | None:

@@ -8,12 +8,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from metrology.eventkit.envelope import Envelope
 from metrology.eventkit.errors import ForbiddenError, NotFoundError
 from metrology.eventkit.unit_of_work import UnitOfWork
 from metrology.refdata.group2 import group2
 from metrology.verification.adapters.tables import certificates, jobs
 from metrology.verification.application import due_dates
-from metrology.verification.application.facts import facts_for
+from metrology.verification.application.facts import read_facts
 from metrology.verification.domain.certificates import QrSigner
 from metrology.verification.domain.events import (
     CertificateIssued,
@@ -45,11 +46,20 @@ async def record_work(uow: UnitOfWork, job_id: str, work: Work, actor: Actor, si
         raise ForbiddenError(
             f"a provider records work only for itself ({actor.provider_id})", field="provider_id", rule="other-provider"
         )
-    job = Job.replay(await uow.history(job_stream(job_id)))
-    facts = await facts_for(uow.session, work)
+    # The HTTP layer names every job with a fresh UUID, so its stream is new: no history to read, and the events
+    # take versions 1.. directly (the store's unique (stream, version) still refuses a second writer).
+    job = Job()
+    facts, instrument_tenant = await read_facts(uow.session, work)
     job.record_work(job_id, work, facts, Context(today, uow.context.tenant, group2(), signer))
-    await uow.append(job_stream(job_id), job.version, job.pending)
-    await _write_views(uow, job, facts)
+    envelopes = [
+        Envelope.wrap(
+            event, source=uow.store.source, stream_id=job_stream(job_id), stream_version=n, context=uow.context
+        )
+        for n, event in enumerate(job.pending, start=1)
+    ]
+    await uow.store.insert(uow.session, envelopes)
+    uow.appended += envelopes
+    await _write_views(uow, job, facts, instrument_tenant)
     return job
 
 
@@ -76,7 +86,7 @@ async def certificate_row(uow: UnitOfWork, number: str) -> Any:
     return row
 
 
-async def _write_views(uow: UnitOfWork, job: Job, facts: Facts) -> None:
+async def _write_views(uow: UnitOfWork, job: Job, facts: Facts, instrument_tenant: str | None) -> None:
     work = next(e for e in job.pending if isinstance(e, WorkRecorded))
     job_row: dict[str, Any] = {
         "job_id": work.job_id,
@@ -100,12 +110,18 @@ async def _write_views(uow: UnitOfWork, job: Job, facts: Facts) -> None:
             job_row["certificate_number"] = event.certificate_number
         if isinstance(event, InstrumentMarkedUnfit):
             job_row["record_number"] = event.record_number
-    await uow.session.execute(sa.insert(jobs).values(**job_row))
+    job_row.setdefault("certificate_number", None)
+    job_row.setdefault("record_number", None)
+    await uow.session.execute(_INSERT_JOB, job_row)
     issued = next((e for e in job.pending if isinstance(e, CertificateIssued)), None)
     if issued is not None:
-        await uow.session.execute(sa.insert(certificates).values(**_certificate_row(uow, work, issued, facts)))
-    if work.subject == "instrument" and work.kind == "verification":
-        await due_dates.refresh(uow.session, work.subject_id)
+        await uow.session.execute(_INSERT_CERTIFICATE, _certificate_row(uow, work, issued, facts))
+    if work.subject == "instrument" and work.kind == "verification" and facts.instrument and instrument_tenant:
+        await due_dates.refresh_known(uow.session, [(instrument_tenant, facts.instrument)])
+
+
+_INSERT_JOB = sa.insert(jobs)  # parameters bound per call: one compiled statement, cached
+_INSERT_CERTIFICATE = sa.insert(certificates)
 
 
 def _certificate_row(uow: UnitOfWork, work: WorkRecorded, issued: CertificateIssued, facts: Facts) -> dict[str, Any]:
