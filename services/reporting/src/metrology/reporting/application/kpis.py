@@ -66,11 +66,13 @@ async def person_times_trained(connection: AsyncConnection, scope: Scope, as_of:
     where = [c.c.tenant == scope.tenant, c.c.passed.is_(True), c.c.completed_on <= day]
     if scope.start:
         where.append(c.c.completed_on >= scope.start)
-    counts = sa.select(sa.func.count(), sa.func.count(sa.distinct(c.c.trainee_id))).where(*where)
-    times, people = (await connection.execute(counts)).one()
-    reading = Reading(Metric.PERSON_TIMES_TRAINED, day, float(times), {"unique_people": int(people)})
-    if breakdowns:
-        reading.breakdowns["course"] = await _grouped(connection, c.c.course_id, where)
+    counted = sa.select(c.c.course_id, c.c.trainee_id).where(*where).cte("counted")
+    groups = {"course": counted.c.course_id} if breakdowns else {}
+    rows = await _totals_and_groups(connection, counted, sa.func.count(sa.distinct(counted.c.trainee_id)), groups)
+    total = rows["0total"][0]
+    reading = Reading(Metric.PERSON_TIMES_TRAINED, day, float(total.value), {"unique_people": int(total.other)})
+    for name in groups:
+        reading.breakdowns[name] = [{"key": r.key, "value": int(r.value)} for r in rows.get(name, [])]
     return reading
 
 
@@ -78,17 +80,19 @@ async def person_times_trained(connection: AsyncConnection, scope: Scope, as_of:
 
 
 def _enrolled_on_job_date() -> sa.Exists:
+    """An enrolment of the job's enterprise on or before the job's date, not withdrawn on or before it.
+
+    A participation is withdrawn at most once (the withdrawal is keyed by it), so each enrolment is a span
+    [enrolled_on, withdrawn_on) and the test is one semi-join against the (small) set of spans.
+    """
     j, e, w = rm.enterprise_jobs, rm.enrolments, rm.withdrawals
-    withdrawn = (
-        sa.select(w.c.participation_id)
-        .where(w.c.tenant == e.c.tenant, w.c.participation_id == e.c.participation_id)
-        .where(w.c.withdrawn_on <= j.c.occurred_on)
-        .correlate_except(w)
-    )
+    spans = e.outerjoin(w, sa.and_(w.c.tenant == e.c.tenant, w.c.participation_id == e.c.participation_id))
     return (
         sa.select(e.c.participation_id)
+        .select_from(spans)
         .where(e.c.tenant == j.c.tenant, e.c.enterprise_id == j.c.enterprise_id, e.c.enrolled_on <= j.c.occurred_on)
-        .where(~withdrawn.exists())
+        .where(sa.or_(w.c.withdrawn_on.is_(None), w.c.withdrawn_on > j.c.occurred_on))
+        .correlate(j)
         .exists()
     )
 
@@ -96,23 +100,53 @@ def _enrolled_on_job_date() -> sa.Exists:
 async def enterprise_times(connection: AsyncConnection, scope: Scope, as_of: date, breakdowns: bool) -> Reading:
     """Distinct jobs for enterprises enrolled in the programme on the job's date; unique enterprises beside."""
     day = scope.day(as_of)
-    j = rm.enterprise_jobs
+    j, e = rm.enterprise_jobs, rm.enterprises
     where: list[Any] = [j.c.tenant == scope.tenant, j.c.occurred_on <= day, _enrolled_on_job_date()]
     if scope.start:
         where.append(j.c.occurred_on >= scope.start)
-    counts = sa.select(sa.func.count(), sa.func.count(sa.distinct(j.c.enterprise_id))).where(*where)
-    times, unique = (await connection.execute(counts)).one()
-    reading = Reading(Metric.ENTERPRISE_TIMES, day, float(times), {"unique_enterprises": int(unique)})
-    if breakdowns:
-        reading.breakdowns["channel"] = await _grouped(connection, j.c.channel, where)
-        joined = j.outerjoin(
-            rm.enterprises,
-            sa.and_(rm.enterprises.c.tenant == j.c.tenant, rm.enterprises.c.enterprise_id == j.c.enterprise_id),
-        )
-        reading.breakdowns["sector"] = await _grouped(connection, rm.enterprises.c.sector, where, joined)
-        reading.breakdowns["commune"] = await _grouped(connection, rm.enterprises.c.commune_code, where, joined)
+    counted = (
+        sa.select(j.c.enterprise_id, j.c.channel, e.c.sector, e.c.commune_code)
+        .select_from(j.outerjoin(e, sa.and_(e.c.tenant == j.c.tenant, e.c.enterprise_id == j.c.enterprise_id)))
+        .where(*where)
+        .cte("counted")
+    )
+    groups = (
+        {"channel": counted.c.channel, "sector": counted.c.sector, "commune": counted.c.commune_code}
+        if breakdowns
+        else {}
+    )
+    rows = await _totals_and_groups(connection, counted, sa.func.count(sa.distinct(counted.c.enterprise_id)), groups)
+    total = rows["0total"][0]
+    reading = Reading(Metric.ENTERPRISE_TIMES, day, float(total.value), {"unique_enterprises": int(total.other)})
+    for name in groups:
+        reading.breakdowns[name] = [{"key": r.key, "value": int(r.value)} for r in rows.get(name, [])]
     reading.details["channels"] = {row["key"]: row["value"] for row in reading.breakdowns.get("channel", [])}
     return reading
+
+
+async def _totals_and_groups(
+    connection: AsyncConnection, counted: Any, other: Any, groups: dict[str, Any]
+) -> dict[str, list[Any]]:
+    """One statement over the counted rows (a CTE, computed once): the total and `other` as kind "0total", and
+    a count per key of each group (ordered by key), as rows (kind, key, value, other)."""
+    text = sa.String()
+    parts = [
+        sa.select(
+            sa.literal("0total", text).label("kind"),
+            sa.cast(sa.null(), text).label("key"),
+            sa.func.count().label("value"),
+            other.label("other"),
+        )
+    ]
+    for name, column in groups.items():
+        parts.append(
+            sa.select(sa.literal(name, text), sa.cast(column, text), sa.func.count(), sa.literal(0)).group_by(column)
+        )
+    query = sa.union_all(*parts).order_by(sa.text("kind"), sa.text("key"))
+    rows: dict[str, list[Any]] = {}
+    for row in await connection.execute(query):
+        rows.setdefault(row.kind, []).append(row)
+    return rows
 
 
 # T2 ---------------------------------------------------------------------------------------------------------
@@ -355,15 +389,49 @@ def _covered_ranges(
 ONE_DAY = timedelta(days=1)
 
 
+# series -----------------------------------------------------------------------------------------------------
+
+
+async def series_values(connection: AsyncConnection, metric: Metric, scope: Scope, days: list[date]) -> list[float]:
+    """The metric's value on each of `days` (what `read` gives for each day), in as few statements as it can:
+    counts as one scan with a column per day, the folds over facts loaded once, demand coverage per day."""
+    if not days:
+        return []
+    if metric is Metric.PERSON_TIMES_TRAINED:
+        c = rm.completions
+        where = [c.c.tenant == scope.tenant, c.c.passed.is_(True)]
+        return await _counts_on(connection, c.c.completed_on, where, scope, days)
+    if metric is Metric.ENTERPRISE_TIMES:
+        j = rm.enterprise_jobs
+        return await _counts_on(
+            connection, j.c.occurred_on, [j.c.tenant == scope.tenant, _enrolled_on_job_date()], scope, days
+        )
+    if metric is Metric.SOCIALISED_PROVIDERS:
+        providers = await load_providers(connection, scope.tenant)
+        designations = await load_designations(connection, scope.tenant)
+        return [
+            float(len(folds.socialised_providers(providers, designations, scope.day(d), scope.provinces))) for d in days
+        ]
+    if metric is Metric.ACCREDITED_LABS:
+        labs = await load_laboratories(connection, scope.tenant)
+        return [float(len(folds.accredited_labs(labs, scope.day(d), scope.communes, scope.criteria))) for d in days]
+    return [(await read(connection, metric, scope, d, breakdowns=False)).value for d in days]
+
+
+async def _counts_on(
+    connection: AsyncConnection, on: Any, where: list[Any], scope: Scope, days: list[date]
+) -> list[float]:
+    """How many rows match `where` with `on` within the window and on or before each day (one scan)."""
+    counted = [scope.day(d) for d in days]
+    where = [*where, on <= max(counted)]
+    if scope.start:
+        where.append(on >= scope.start)
+    columns = [sa.func.coalesce(sa.func.sum(sa.case((on <= d, 1), else_=0)), 0) for d in counted]
+    row = (await connection.execute(sa.select(*columns).where(*where))).one()
+    return [float(v) for v in row]
+
+
 # shared -----------------------------------------------------------------------------------------------------
-
-
-async def _grouped(connection: AsyncConnection, column: Any, where: list[Any], source: Any = None) -> list[Row]:
-    query = sa.select(column.label("key"), sa.func.count().label("value")).where(*where).group_by(column)
-    if source is not None:
-        query = query.select_from(source)
-    rows = await connection.execute(query.order_by(column))
-    return [{"key": r.key, "value": int(r.value)} for r in rows]
 
 
 READERS = {

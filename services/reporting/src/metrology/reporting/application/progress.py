@@ -37,11 +37,8 @@ async def series(
     if end < target.window.start:
         return []
     start = target.window.start if months is None else max(target.window.start, add_months(end, -months))
-    points = []
-    for day in month_ends(start, end):
-        reading = await kpis.read(connection, target.metric, scope, day, breakdowns=False)
-        points.append((day, reading.value))
-    return points
+    days = month_ends(start, end)
+    return list(zip(days, await kpis.series_values(connection, target.metric, scope, days), strict=True))
 
 
 async def target_progress(

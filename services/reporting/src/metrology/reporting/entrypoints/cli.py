@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 
+import sqlalchemy as sa
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -12,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from metrology.eventkit.projector import ProjectorRunner
 from metrology.eventkit.replay import ReplayProgress, rebuild
 from metrology.reporting.adapters.plan_files import PlanFileError
+from metrology.reporting.adapters.readmodel import FACT_TABLES
 from metrology.reporting.application.evaluation import StatusEvaluation
 from metrology.reporting.application.projection import KpiProjection
 from metrology.reporting.bootstrap import bootstrap
@@ -62,11 +64,23 @@ async def _rebuild(runtime: ServiceRuntime, batch_size: int) -> ReplayProgress:
             def show(progress: ReplayProgress) -> None:
                 bar.update(task, completed=progress.done, total=progress.total, rate=progress.rate, eta=progress.eta)
 
-            return await rebuild(
+            final = await rebuild(
                 runtime.settings.kafka(), runner, subscription.topics, batch_size=batch_size, on_progress=show
             )
+        await _analyze(runtime)
+        return final
     finally:
         await runtime.engine.dispose()
+
+
+async def _analyze(runtime: ServiceRuntime) -> None:
+    """Fresh planner statistics for the rebuilt tables (the KPI queries' plans depend on them)."""
+    if runtime.engine.dialect.name != "postgresql":
+        return
+    async with runtime.engine.connect() as connection:
+        connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        for table in FACT_TABLES:
+            await connection.execute(sa.text(f"ANALYZE {table.name}"))
 
 
 async def _evaluate(runtime: ServiceRuntime, settings: ReportingSettings) -> None:
