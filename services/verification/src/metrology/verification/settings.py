@@ -11,3 +11,12 @@ class VerificationSettings(ServiceSettings):
         "dev-only-qr-secret-change-me-0123456789",
         description="Signs the QR payload printed on certificates and stickers (HMAC-SHA256)",
     )
+    database_pool_size: int = Field(
+        24,
+        ge=1,
+        description=(
+            "PostgreSQL connections kept open: at least the concurrent requests plus the relay and the replica. "
+            "Connections past it are opened per request and closed after it (a new backend each time)."
+        ),
+    )
+    database_max_overflow: int = Field(16, ge=0, description="Connections opened beyond the pool under bursts")

@@ -3,25 +3,37 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 CHUNK = 1000  # rows per statement: well under either database's limit on bound parameters
 
 
+@cache
+def _upsert_statement(table: sa.Table) -> sa.TextClause:
+    """`INSERT ... ON CONFLICT (key) DO UPDATE SET every other column` (PostgreSQL, and SQLite since 3.24).
+
+    Written as text with typed parameters because SQLAlchemy cannot cache the compiled form of its
+    dialect-specific `on_conflict_do_update` constructs: each execution would compile the statement anew.
+    """
+    columns = [c.name for c in table.columns]
+    keys = [c.name for c in table.primary_key.columns]
+    updates = ", ".join(f"{name} = excluded.{name}" for name in columns if name not in keys)
+    sql = (
+        f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join(':' + name for name in columns)}) "
+        f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}"
+    )
+    return sa.text(sql).bindparams(*(sa.bindparam(c.name, type_=c.type) for c in table.columns))
+
+
 async def upsert(session: AsyncSession, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert `rows`, replacing whole rows whose primary key is taken: one statement per chunk."""
+    """Insert `rows` (every column given), replacing whole rows whose primary key is taken."""
     if not rows:
         return
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
-    keys = [c.name for c in table.primary_key.columns]
-    statement = insert.on_conflict_do_update(
-        index_elements=keys, set_={c.name: insert.excluded[c.name] for c in table.columns if c.name not in keys}
-    )
+    statement = _upsert_statement(table)
     for start in range(0, len(rows), CHUNK):
         await session.execute(statement, list(rows[start : start + CHUNK]))
 
