@@ -11,7 +11,7 @@ PID_DIR="$RUN_DIR/pids"
 LOG_DIR="$RUN_DIR/logs"
 mkdir -p "$PID_DIR" "$LOG_DIR" "$RUN_DIR/data"
 
-export AUTH_JWT_SECRET="${AUTH_JWT_SECRET:-local-demo-secret-$(hostname)-0123456789}"
+export AUTH_JWT_SECRET="${AUTH_JWT_SECRET:-local-demo-secret-$(hostname)-0123456789abcdef0123456789}"
 export TENANT="${TENANT:-83}"
 
 stop_all() {
