@@ -255,7 +255,7 @@ def _due_in(scope: Scope, start: date, end: date) -> sa.Select[Any]:
 def _verified_locally(scope: Scope, start: date, end: date) -> sa.Select[Any]:
     """(instrument, job, provider) of each verification in the period by a provider located in the region."""
     v = rm.verifications
-    query = sa.select(v.c.instrument_id, v.c.job_id, v.c.provider_id).where(
+    query = sa.select(v.c.instrument_id, v.c.job_id, v.c.provider_id, v.c.verified_on).where(
         v.c.tenant == scope.tenant, v.c.verified_on >= start, v.c.verified_on <= end
     )
     if scope.provinces:
@@ -415,7 +415,39 @@ async def series_values(connection: AsyncConnection, metric: Metric, scope: Scop
     if metric is Metric.ACCREDITED_LABS:
         labs = await load_laboratories(connection, scope.tenant)
         return [float(len(folds.accredited_labs(labs, scope.day(d), scope.communes, scope.criteria))) for d in days]
+    if metric is Metric.DEMAND_COVERAGE:
+        return await _coverage_on(connection, scope, days)
     return [(await read(connection, metric, scope, d, breakdowns=False)).value for d in days]
+
+
+async def _coverage_on(connection: AsyncConnection, scope: Scope, days: list[date]) -> list[float]:
+    """Demand coverage on each day in one statement: each instrument's due dates and local verifications are
+    flagged per period (a column per day) over the union of the periods, then summed."""
+    periods = [coverage_period(scope, d) for d in days]
+    wanted = [k for k, (_, end) in enumerate(periods) if not (scope.start and end < scope.start)]
+    if not wanted:
+        return [0.0 for _ in days]
+    low, high = min(periods[k][0] for k in wanted), max(periods[k][1] for k in wanted)
+    due = _due_in(scope, low, high).cte("due")
+    local = _verified_locally(scope, low, high).cte("local")
+
+    def flags(source: Any, on: Any, name: str) -> Any:
+        columns = [sa.func.max(sa.case((on.between(*periods[k]), 1), else_=0)).label(f"p{k}") for k in wanted]
+        return sa.select(source.c.instrument_id, *columns).group_by(source.c.instrument_id).cte(name)
+
+    due_flags, met_flags = flags(due, due.c.due_on, "due_flags"), flags(local, local.c.verified_on, "met_flags")
+    sums = []
+    for k in wanted:
+        sums.append(sa.func.coalesce(sa.func.sum(due_flags.c[f"p{k}"]), 0))
+        met = due_flags.c[f"p{k}"] * sa.func.coalesce(met_flags.c[f"p{k}"], 0)
+        sums.append(sa.func.coalesce(sa.func.sum(met), 0))
+    joined = due_flags.outerjoin(met_flags, met_flags.c.instrument_id == due_flags.c.instrument_id)
+    row = (await connection.execute(sa.select(*sums).select_from(joined))).one()
+    values = [0.0 for _ in days]
+    for i, k in enumerate(wanted):
+        demand, met = int(row[2 * i]), int(row[2 * i + 1])
+        values[k] = met / demand if demand else 0.0
+    return values
 
 
 async def _counts_on(
