@@ -276,8 +276,15 @@ async def demand_coverage(connection: AsyncConnection, scope: Scope, as_of: date
     due = _due_in(scope, start, end).cte("due")
     demand = sa.select(due.c.instrument_id, due.c.type_code, due.c.commune_code).distinct().cte("demand")
     local = _verified_locally(scope, start, end).cte("local")
-    met_flag = sa.case((demand.c.instrument_id.in_(sa.select(local.c.instrument_id)), 1), else_=0)
-    flagged = sa.select(demand.c.type_code, demand.c.commune_code, met_flag.label("met")).cte("flagged")
+    # a join, not `IN (subquery)` in the select list: PostgreSQL runs that as a subplan per due instrument
+    # (a scan of the verifications each) once the verifications no longer fit in work_mem as a hash
+    verified = sa.select(local.c.instrument_id).distinct().subquery("verified")
+    met_flag = sa.case((verified.c.instrument_id.is_not(None), 1), else_=0)
+    flagged = (
+        sa.select(demand.c.type_code, demand.c.commune_code, met_flag.label("met"))
+        .select_from(demand.outerjoin(verified, verified.c.instrument_id == demand.c.instrument_id))
+        .cte("flagged")
+    )
     text, none = sa.String(), sa.null()
     parts = [
         sa.select(
