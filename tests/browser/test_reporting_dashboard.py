@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 import time
 from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Route, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 sys.path.insert(0, str(Path(__file__).parents[2] / "services" / "reporting" / "tests"))
 sys.path.insert(0, str(Path(__file__).parents[1] / "e2e"))
@@ -35,6 +37,25 @@ def shown(metric: str, value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:.1f}"
 
 
+# Every chart (canvas and legend) must lie inside its card: a chart wider than its card is clipped at the right,
+# hiding the last months up to the deadline. Returns what sticks out, as "<target> <element> <box> > <card box>".
+OVERFLOWING = """() => [...document.querySelectorAll('[data-target]')].flatMap((card) => {
+  const box = (n) => n.getBoundingClientRect();
+  const outside = (b, c) => b.width === 0 || b.left < c.left - 0.5 || b.right > c.right + 0.5
+    || b.top < c.top - 0.5 || b.bottom > c.bottom + 0.5;
+  const show = (b) => [b.left, b.top, b.right, b.bottom].map(Math.round).join(',');
+  const c = box(card);
+  return [...card.querySelectorAll('.chart')].flatMap((host) => {
+    const h = box(host);
+    const parts = [...host.querySelectorAll('canvas, .u-legend')];
+    const bad = parts.filter((n) => outside(box(n), h) || outside(box(n), c));
+    if (outside(h, c)) bad.push(host);
+    return bad.map((n) => card.dataset.target + ' ' + n.tagName.toLowerCase() + '.' + n.className + ' '
+                   + show(box(n)) + ' > ' + show(h) + ' / ' + show(c));
+  });
+})"""
+
+
 def test_the_dashboard_shows_the_api_numbers_in_vietnamese_and_english_on_a_phone(platform, tmp_path):
     url = platform.start("reporting", {"REPORTING_EVALUATION_DATE": "2025-12-31"}).url
     asyncio.run(publish_script(platform))
@@ -49,14 +70,15 @@ def test_the_dashboard_shows_the_api_numbers_in_vietnamese_and_english_on_a_phon
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         page = browser.new_page(viewport={"width": 390, "height": 844})  # a phone
         blocked: list[str] = []
-        page.route(
-            "**/*",
-            lambda route: (
+
+        def only_the_service(route: Route) -> None:
+            if route.request.url.startswith(url):
                 route.continue_()
-                if route.request.url.startswith(url)
-                else (blocked.append(route.request.url), route.abort())
-            ),
-        )
+            else:
+                blocked.append(route.request.url)
+                route.abort()
+
+        page.route("**/*", only_the_service)
         page.goto(f"{url}/?as_of=2025-12-31")
         page.wait_for_selector("body[data-ready=true]")
         page.screenshot(path=str(tmp_path / "dashboard-vi.png"), full_page=True)
@@ -70,6 +92,7 @@ def test_the_dashboard_shows_the_api_numbers_in_vietnamese_and_english_on_a_phon
         risk = page.locator("[data-target='enterprise-times-2025'] .status").inner_text()
         assert risk == "Có nguy cơ"
         assert page.evaluate("document.documentElement.scrollWidth") <= 390, "nothing wider than the phone"
+        assert page.evaluate(OVERFLOWING) == [], "every chart and its legend fit in the card on a phone"
 
         page.click("#lang")
         page.wait_for_function("document.documentElement.lang === 'en'")
@@ -79,6 +102,21 @@ def test_the_dashboard_shows_the_api_numbers_in_vietnamese_and_english_on_a_phon
         assert card.locator(".status").inner_text() == "At risk"
         channels = card.locator("table[data-breakdown='channel']")
         assert "calibration" in (channels.text_content() or "")
+
+        page.set_viewport_size({"width": 1280, "height": 900})  # a desktop: the charts follow their cards' width
+        with contextlib.suppress(PlaywrightTimeout):  # the ResizeObserver re-sizes the charts
+            page.wait_for_function(f"({OVERFLOWING})().length === 0", timeout=5000)
+        assert page.evaluate(OVERFLOWING) == [], "every chart and its legend fit in the card on a desktop"
+        widths = page.evaluate("[...document.querySelectorAll('.chart canvas')].map((c) => c.clientWidth)")
+        assert widths and min(widths) > 300, f"the charts grew with their cards: {widths}"
+        page.screenshot(path=str(tmp_path / "dashboard-desktop.png"), full_page=True)
+
+        page.fill("#as-of", "2026-01-15")  # past the 2025 deadline with 14 of 50: missed, no longer at risk
+        page.wait_for_function(
+            "document.querySelector(\"[data-target='enterprise-times-2025'] .status\").textContent === 'Missed'"
+        )
+        assert "missed" in (card.get_attribute("class") or "")
+        assert page.evaluate(OVERFLOWING) == [], "the charts fit after a re-render too"
         browser.close()
     assert (tmp_path / "dashboard-vi.png").stat().st_size > 10_000
     print(f"screenshots: {tmp_path}")

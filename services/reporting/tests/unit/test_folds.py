@@ -114,8 +114,22 @@ def test_a_share_is_met_only_at_the_deadline_and_otherwise_follows_its_forecast(
     assert target_status(share, 0.75, projected(0.75), D("2025-12-31")) is Status.AT_RISK, "> 75 % is strict"
 
 
-def test_a_deadline_passed_without_the_threshold_is_at_risk():
-    assert target_status(target(Metric.ENTERPRISE_TIMES, 50), 14, projected(60), D("2026-01-01")) is Status.AT_RISK
+def test_on_the_deadline_day_a_target_not_yet_met_is_still_at_risk():
+    assert target_status(target(Metric.ENTERPRISE_TIMES, 50), 14, projected(60), D("2025-12-31")) is Status.AT_RISK
+
+
+def test_a_deadline_passed_without_the_threshold_is_missed_not_at_risk():
+    count = target(Metric.ENTERPRISE_TIMES, 50)
+    assert target_status(count, 14, projected(60), D("2026-01-01")) is Status.MISSED, "a rosy forecast changes nothing"
+    assert target_status(count, 14, None, D("2026-11-26")) is Status.MISSED
+    share = target(Metric.DEMAND_COVERAGE, 0.75, Comparison.GREATER)
+    assert target_status(share, 0.747, projected(0.747), D("2026-01-01")) is Status.MISSED
+
+
+def test_a_deadline_passed_with_the_threshold_held_stays_met():
+    assert target_status(target(Metric.ENTERPRISE_TIMES, 50), 50, None, D("2026-01-01")) is Status.MET
+    share = target(Metric.DEMAND_COVERAGE, 0.75, Comparison.GREATER)
+    assert target_status(share, 0.8, projected(0.8), D("2027-06-30")) is Status.MET
 
 
 def test_a_target_whose_window_has_not_opened_is_on_track():

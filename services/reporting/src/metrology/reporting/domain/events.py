@@ -8,7 +8,7 @@ from metrology.eventkit.events import DomainEvent, EventRegistry
 
 
 class TargetStatusChanged(DomainEvent):
-    """A plan target moved between on-track, at-risk and met (occurred_on = the date it was evaluated as of)."""
+    """A plan target moved between on-track, at-risk, met and missed (occurred_on = the date it was evaluated as of)."""
 
     event_type = "vn.metrology.reporting.target-status-changed"
     plan_id: str

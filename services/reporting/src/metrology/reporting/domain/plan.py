@@ -34,6 +34,7 @@ class Status(StrEnum):
     ON_TRACK = "on-track"
     AT_RISK = "at-risk"
     MET = "met"
+    MISSED = "missed"
 
 
 class Text(BaseModel):

@@ -13,16 +13,18 @@ CUMULATIVE = {Metric.PERSON_TIMES_TRAINED, Metric.ENTERPRISE_TIMES}
 def target_status(target: Target, value: float, projected: Forecast | None, as_of: date) -> Status:
     """Met: a cumulative count has reached the threshold, or any other metric holds it at the deadline.
 
-    Otherwise on-track when the forecast at the deadline meets the threshold, at-risk when it does not
-    (including a deadline already passed without the threshold held). Before its window opens a target is
-    on-track.
+    Missed: the as-of date is after the deadline and the target is not met. Otherwise on-track when the
+    forecast at the deadline meets the threshold, at-risk when it does not (on the deadline day itself: at-risk
+    unless already met). Before its window opens a target is on-track.
     """
     if as_of < target.window.start:
         return Status.ON_TRACK  # nothing to judge before the counting window opens
     holds_now = target.comparison.holds(value, target.threshold)
     if holds_now and (target.metric in CUMULATIVE or as_of >= target.deadline):
         return Status.MET
-    if as_of >= target.deadline:
+    if as_of > target.deadline:
+        return Status.MISSED
+    if as_of == target.deadline:
         return Status.AT_RISK
     expected = projected.value if projected else value
     return Status.ON_TRACK if target.comparison.holds(expected, target.threshold) else Status.AT_RISK

@@ -5,7 +5,7 @@
     vi: {
       asOf: "Tính đến ngày", csv: "Tải CSV", xlsx: "Tải XLSX", method: "Dự báo", other: "English",
       threshold: "Chỉ tiêu", deadline: "Hạn", forecast: "Dự báo đến hạn", breakdowns: "Chi tiết",
-      status: { "on-track": "Đúng tiến độ", "at-risk": "Có nguy cơ", met: "Đã đạt" },
+      status: { "on-track": "Đúng tiến độ", "at-risk": "Có nguy cơ", met: "Đã đạt", missed: "Không đạt" },
       series: "Thực tế", trend: "Xu hướng", demand: "Nhu cầu", met: "Đáp ứng", unique_enterprises: "Doanh nghiệp (không trùng)",
       unique_people: "Người (không trùng)", designated_share: "Thuộc lĩnh vực được chỉ định", noData: "Chưa có số liệu",
       by: { channel: "Theo hình thức", sector: "Theo ngành", commune: "Theo xã/phường", instrument_type: "Theo loại PTĐ",
@@ -14,7 +14,7 @@
     en: {
       asOf: "As of", csv: "Download CSV", xlsx: "Download XLSX", method: "Forecast", other: "Tiếng Việt",
       threshold: "Target", deadline: "Deadline", forecast: "Forecast at deadline", breakdowns: "Breakdowns",
-      status: { "on-track": "On track", "at-risk": "At risk", met: "Met" },
+      status: { "on-track": "On track", "at-risk": "At risk", met: "Met", missed: "Missed" },
       series: "Actual", trend: "Trend", demand: "Demand", met: "Met", unique_enterprises: "Unique enterprises",
       unique_people: "Unique people", designated_share: "Within a local designation", noData: "No data yet",
       by: { channel: "By channel", sector: "By sector", commune: "By commune", instrument_type: "By instrument type",
@@ -26,6 +26,8 @@
   const asOfInput = document.getElementById("as-of");
   asOfInput.value = params.get("as_of") || new Date().toISOString().slice(0, 10);
   let plan = null;
+  const CHART_HEIGHT = 160;
+  let mounted = []; // { plot, observer } of the charts on the page, torn down on every render
 
   function fmt(metric, value) {
     if (metric === "demand-coverage") return (value * 100).toFixed(1) + " %";
@@ -53,7 +55,9 @@
     if (plan) document.getElementById("plan-title").textContent = plan.title[lang];
   }
 
-  function chart(target, width) {
+  // A chart is drawn once its card is on the page, at its container's width (never wider), and follows that
+  // width with a ResizeObserver; the x range runs from the first month to the deadline.
+  function chart(target) {
     const t = TEXT[lang];
     const xs = target.series.map((p) => Date.parse(p.date) / 1000);
     const actual = target.series.map((p) => p.value);
@@ -67,13 +71,34 @@
     const host = el("div", { class: "chart" });
     if (!xs.length || typeof uPlot === "undefined") return host;
     const scale = target.metric === "demand-coverage" ? (v) => v.map((x) => (x * 100).toFixed(0) + "%") : undefined;
-    new uPlot({
-      width: width, height: 160, legend: { show: true },
+    host.plotWith = (width) => new uPlot({
+      width: width, height: CHART_HEIGHT,
+      legend: { show: true, live: false }, // a small static legend (series names only) that wraps in the card
       series: [{}, { label: t.series, stroke: "#0b57d0", width: 2 },
                { label: t.trend, stroke: "#b3261e", dash: [6, 4], spanGaps: true }],
       axes: [{}, { values: scale ? (u, v) => scale(v) : undefined, size: 48 }],
     }, [xs, actual, trend], host);
     return host;
+  }
+
+  function chartWidth(host) { return Math.max(120, Math.floor(host.getBoundingClientRect().width)); }
+
+  function mountCharts(root) {
+    mounted.forEach(({ plot, observer }) => { observer && observer.disconnect(); plot.destroy(); });
+    mounted = [];
+    root.querySelectorAll(".chart").forEach((host) => {
+      if (!host.plotWith) return;
+      const plot = host.plotWith(chartWidth(host));
+      let observer = null;
+      if (typeof ResizeObserver !== "undefined") {
+        observer = new ResizeObserver(() => {
+          const width = chartWidth(host);
+          if (width !== plot.width) plot.setSize({ width: width, height: CHART_HEIGHT });
+        });
+        observer.observe(host);
+      }
+      mounted.push({ plot, observer });
+    });
   }
 
   function breakdownTables(target) {
@@ -114,7 +139,7 @@
                   fmt(target.metric, f.low) + " – " + fmt(target.metric, f.high) + "]" : t.noData }),
       el("div", { class: "details", text: details.join(" · ") }),
     ]);
-    node.appendChild(chart(target, Math.min(520, Math.max(260, window.innerWidth - 60))));
+    node.appendChild(chart(target));
     node.appendChild(breakdownTables(target));
     return node;
   }
@@ -130,6 +155,7 @@
       const progress = await getJson("/plans/" + plan.id + "/progress?as_of=" + asOf + tenantQuery());
       const main = document.getElementById("targets");
       main.replaceChildren(...progress.targets.map(card));
+      mountCharts(main);
       const method = progress.targets.find((x) => x.forecast);
       document.getElementById("method").textContent = method ? method.forecast.method : "";
       document.getElementById("csv").href = "/plans/" + plan.id + "/report.csv?as_of=" + asOf + tenantQuery();
