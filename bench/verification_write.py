@@ -2,12 +2,15 @@
 
 Sets up a fresh PostgreSQL database and a topic prefix of its own, publishes a registry (providers with
 designations, verifiers, working standards, instruments) as registry-shaped CloudEvents to
-`<prefix>metrology.registry.v1`, starts `metrology-verification run` as a process (HTTP API, outbox relay to
-Kafka and the registry replica consumer in one process), waits until the replica holds the registry, then
-drives `POST /jobs` from N concurrent httpx clients. Each job is a passed periodic verification of a random
-instrument: the handler reads the replica (instrument with its status history, provider with designations,
-verifier with suspensions, working standard with recalibrations), appends the job's events, writes the
-job, certificate and due-date rows, all in one transaction; the relay publishes them to Kafka meanwhile.
+`<prefix>metrology.registry.v1`, starts `metrology-verification run` as a process (HTTP API, outbox relay to Kafka
+and the registry replica consumer in one process), waits until the replica holds the registry, then drives `POST
+/jobs` from N concurrent httpx clients. Then, as peers for the ceiling on the same machine, the same clients call
+`GET /health` (no auth, no database: the HTTP framework's ceiling) and `GET /jobs/{id}` (auth and one indexed
+read) on the same process. Each row also gives the service process's CPU time per request. Each job is a passed
+periodic verification of a random instrument: the handler reads the replica (instrument with its status history,
+provider with designations, verifier with suspensions, working standard with recalibrations), appends the job's
+events, writes the job, certificate and due-date rows, all in one transaction; the relay publishes them to Kafka
+meanwhile.
 
     .venv/bin/python bench/verification_write.py --clients 8 --requests 3000
 """
@@ -122,46 +125,96 @@ def start_service(db_url: str, prefix: str, kafka: str, port: int, log: Path) ->
     return subprocess.Popen(args, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
 
 
-async def wait_for_replica(client: httpx.AsyncClient, instruments: int) -> float:
+async def wait_for_replica(client: httpx.AsyncClient, instruments: int) -> tuple[float, float]:
+    """Seconds from service start until the replica holds every instrument, and from its first instrument on."""
     started = time.perf_counter()
+    first: float | None = None
     while time.perf_counter() - started < 180:
         try:
             response = await client.get("/replica")
-            if response.status_code == 200 and response.json()["instruments"] >= instruments:
-                return time.perf_counter() - started
+            if response.status_code == 200:
+                held = response.json()["instruments"]
+                now = time.perf_counter()
+                if held and first is None:
+                    first = now
+                if held >= instruments:
+                    return now - started, now - (first or started)
         except httpx.HTTPError:
             pass
-        await asyncio.sleep(0.5)
+        await asyncio.sleep(0.05)
     raise TimeoutError("the replica did not catch up")
 
 
-async def drive(client: httpx.AsyncClient, jobs: list[dict[str, str]], clients: int, requests: int) -> dict[str, Any]:
-    queue: asyncio.Queue[dict[str, str]] = asyncio.Queue()
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine() -> dict[str, Any]:
+    cpuinfo = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    model = next((line.split(":", 1)[1].strip() for line in cpuinfo.splitlines() if line.startswith("model name")), "")
+    meminfo = Path("/proc/meminfo").read_text() if Path("/proc/meminfo").exists() else ""
+    kb = next((int(line.split()[1]) for line in meminfo.splitlines() if line.startswith("MemTotal")), 0)
+    return {
+        "cpus": os.cpu_count(),
+        "cpu_model": model,
+        "memory_gib": round(kb / 1024 / 1024, 1),
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+    }
+
+
+def job_requests(jobs: list[dict[str, str]], requests: int) -> list[tuple[str, str, Any]]:
     first = date(2025, 6, 2)
-    for n in range(requests):
-        queue.put_nowait(jobs[n % len(jobs)] | {"performed_on": (first + timedelta(days=n // len(jobs))).isoformat()})
+    return [
+        ("POST", "/jobs", jobs[n % len(jobs)] | {"performed_on": (first + timedelta(days=n // len(jobs))).isoformat()})
+        for n in range(requests)
+    ]
+
+
+async def drive(
+    client: httpx.AsyncClient,
+    calls: list[tuple[str, str, Any]],
+    clients: int,
+    *,
+    what: str = "POST /jobs",
+    pid: int | None = None,
+    job_ids: list[str] | None = None,
+) -> dict[str, Any]:
+    """Send `calls` (method, path, JSON body) from `clients` concurrent workers; latency and throughput."""
+    queue: asyncio.Queue[tuple[str, str, Any]] = asyncio.Queue()
+    for call in calls:
+        queue.put_nowait(call)
+    requests = len(calls)
     latencies: list[float] = []
     failures: dict[str, int] = {}
 
     async def worker() -> None:
         while not queue.empty():
-            body = queue.get_nowait()
+            method, path, body = queue.get_nowait()
             started = time.perf_counter()
-            response = await client.post("/jobs", json=body)
+            response = await client.request(method, path, json=body)
             latencies.append(time.perf_counter() - started)
-            if response.status_code != 201:
+            if response.status_code not in (200, 201):
                 key = f"{response.status_code} {response.json().get('rule')}"
                 failures[key] = failures.get(key, 0) + 1
+            elif job_ids is not None and method == "POST":
+                job_ids.append(response.json()["job_id"])
 
+    cpu_before = cpu_seconds(pid) if pid else 0.0
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(clients)))
     elapsed = time.perf_counter() - started
+    cpu = cpu_seconds(pid) - cpu_before if pid else 0.0
     latencies.sort()
     return {
+        "what": what,
         "clients": clients,
         "requests": requests,
         "seconds": round(elapsed, 2),
         "commands_per_second": round(requests / elapsed, 1),
+        "service_cpu_ms_per_request": round(cpu * 1000 / requests, 2),
         "p50_ms": round(statistics.median(latencies) * 1000, 1),
         "p95_ms": round(latencies[int(0.95 * (len(latencies) - 1))] * 1000, 1),
         "p99_ms": round(latencies[int(0.99 * (len(latencies) - 1))] * 1000, 1),
@@ -190,9 +243,23 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         async with httpx.AsyncClient(
             base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {token}"}, timeout=60, limits=limits
         ) as client:
-            replica_seconds = await wait_for_replica(client, args.instruments)
-            await drive(client, jobs, min(args.clients, 4), min(200, args.requests))  # warm-up, not counted
-            results = [await drive(client, jobs[200:], clients, args.requests) for clients in args.clients_list]
+            replica_seconds, fold_seconds = await wait_for_replica(client, args.instruments)
+            job_ids: list[str] = []
+            warm_up = job_requests(jobs, min(200, args.requests))
+            await drive(client, warm_up, min(args.clients, 4), job_ids=job_ids)  # not counted
+            load_before = os.getloadavg()
+            pid = process.pid
+            results = [
+                await drive(client, job_requests(jobs[200:], args.requests), clients, pid=pid)
+                for clients in args.clients_list
+            ]
+            if not args.no_peers:  # the same clients on simpler endpoints of the same process: the ceilings
+                health = [("GET", "/health", None)] * args.requests
+                one_read = [("GET", f"/jobs/{job_ids[n % len(job_ids)]}", None) for n in range(args.requests)]
+                for clients in args.clients_list:
+                    results.append(await drive(client, health, clients, what="GET /health", pid=pid))
+                    results.append(await drive(client, one_read, clients, what="GET /jobs/{id}", pid=pid))
+            load_after = os.getloadavg()
     finally:
         process.terminate()
         process.wait(30)
@@ -202,10 +269,13 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         "benchmark": "verification_write",
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "commit": git_commit(),
-        "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0], "platform": platform.platform()},
-        "load_before": os.getloadavg(),
+        "machine": machine(),
+        "load_before": load_before,
+        "load_after": load_after,
         "registry": {"events": len(pairs), "instruments": args.instruments, "providers": args.providers},
         "replica_catch_up_seconds": round(replica_seconds, 2),
+        "replica_fold_seconds": round(fold_seconds, 2),
+        "replica_events_per_second": round(len(pairs) / max(fold_seconds, 0.05)),
         "runs": results,
     }
 
@@ -225,6 +295,7 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--providers", type=int, default=5)
     parser.add_argument("--requests", type=int, default=2000, help="jobs per run")
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 4, 16], dest="clients_list")
+    parser.add_argument("--no-peers", action="store_true", help="skip the GET /health and GET /jobs/{id} peers")
     args = parser.parse_args()
     args.clients = max(args.clients_list)
     return args
@@ -233,8 +304,12 @@ def parse() -> argparse.Namespace:
 if __name__ == "__main__":
     outcome = asyncio.run(main(parse()))
     (BENCH / "results" / "verification_write.json").write_text(json.dumps(outcome, indent=2, default=str))
-    print(f"registry: {outcome['registry']}, replica caught up in {outcome['replica_catch_up_seconds']} s")
-    print(f"{'clients':>8} {'requests':>9} {'cmd/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}  failures")
+    print(f"machine: {outcome['machine']}, load before {outcome['load_before']}, after {outcome['load_after']}")
+    fold = f"folded in {outcome['replica_fold_seconds']} s: {outcome['replica_events_per_second']} events/s"
+    print(f"registry: {outcome['registry']}, replica caught up in {outcome['replica_catch_up_seconds']} s ({fold})")
+    print(f"{'what':>15} {'clients':>8} {'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
+          f"{'cpu ms':>7}  failures")  # fmt: skip
     for run in outcome["runs"]:
-        print(f"{run['clients']:>8} {run['requests']:>9} {run['commands_per_second']:>8} {run['p50_ms']:>8} "
-              f"{run['p95_ms']:>8} {run['p99_ms']:>8}  {run['failures'] or '-'}")  # fmt: skip
+        print(f"{run['what']:>15} {run['clients']:>8} {run['requests']:>9} {run['commands_per_second']:>8} "
+              f"{run['p50_ms']:>8} {run['p95_ms']:>8} {run['p99_ms']:>8} {run['service_cpu_ms_per_request']:>7}  "
+              f"{run['failures'] or '-'}")  # fmt: skip
