@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Annotated, Any
@@ -74,9 +74,8 @@ def issue_dev_token(
 _bearer = HTTPBearer(auto_error=False)
 
 
-def authenticate(
-    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-) -> Principal:
+def verify_bearer(request: Request, credentials: HTTPAuthorizationCredentials | None) -> Principal:
+    """The principal of a request's bearer token, or 401."""
     if credentials is None:
         raise HTTPException(401, "a bearer token is required", headers={"WWW-Authenticate": "Bearer"})
     verifier: TokenVerifier = request.app.state.token_verifier
@@ -86,13 +85,20 @@ def authenticate(
         raise HTTPException(401, f"invalid token: {error}", headers={"WWW-Authenticate": "Bearer"}) from error
 
 
+async def authenticate(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Principal:
+    # async, so that FastAPI runs it on the event loop instead of handing it to a worker thread
+    return verify_bearer(request, credentials)
+
+
 Authenticated = Annotated[Principal, Depends(authenticate)]
 
 
-def require(*roles: Role) -> Callable[[Principal], Principal]:
+def require(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency that lets through only principals holding one of `roles`."""
 
-    def check(principal: Authenticated) -> Principal:
+    async def check(principal: Authenticated) -> Principal:
         if not principal.has_any(roles):
             raise HTTPException(403, f"this needs one of the roles: {', '.join(roles)}")
         return principal

@@ -119,7 +119,7 @@ class CommandRunner:
         return JSONResponse(stored.response, status_code=stored.status_code, headers={"Idempotent-Replayed": "true"})
 
 
-def _command_runner(
+async def _command_runner(
     request: Request,
     principal: Authenticated,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,

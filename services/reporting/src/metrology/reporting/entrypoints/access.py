@@ -9,7 +9,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from metrology.eventkit.errors import NotFoundError
 from metrology.reporting.domain.plan import Plan
-from metrology.servicekit.auth import authenticate
+from metrology.servicekit.auth import verify_bearer
 
 _bearer = HTTPBearer(auto_error=False, description="Optional when REPORTING_PUBLIC_DASHBOARD=true")
 
@@ -29,7 +29,7 @@ def reader_tenant(
 ) -> str:
     """The tenant a request reads: the token's, or for anonymous readers of a public dashboard the one asked."""
     if credentials is not None:
-        return authenticate(request, credentials).tenant
+        return verify_bearer(request, credentials).tenant
     if not request.app.state.runtime.settings.public_dashboard:
         raise HTTPException(401, "a bearer token is required", headers={"WWW-Authenticate": "Bearer"})
     return tenant or plans_of(request)[0].tenant
