@@ -31,6 +31,26 @@ def kpi(platform, token: str, as_of: str) -> float:
     return response.json()["value"]
 
 
+TRAINEE = {
+    "full_name": "Nguyễn Văn An",
+    "date_of_birth": "1988-02-03",
+    "id_number": "083088001234",
+    "organisation_kind": "enterprise",
+    "registered_on": "2025-03-20",
+}
+
+
+def enrolled_trainee(training: str, course_id: str, headers: dict[str, str]) -> str:
+    """Register a trainee (personal data encrypted by the service) and enrol them in the course."""
+    trainee = httpx.post(f"{training}/trainees", json=TRAINEE, headers=headers)
+    assert trainee.status_code == 201, trainee.text
+    trainee_id = trainee.json()["id"]
+    enrolment = {"trainee_id": trainee_id, "enrolled_on": "2025-03-25"}
+    response = httpx.post(f"{training}/courses/{course_id}/trainees", json=enrolment, headers=headers)
+    assert response.status_code == 201, response.text
+    return str(trainee_id)
+
+
 def wait_for(predicate, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -50,7 +70,8 @@ def test_a_passed_completion_raises_person_times_trained_by_one(platform):
     course_id = course.json()["id"]
     before = kpi(platform, viewer, "2025-12-31")
 
-    completion = {"trainee_id": "person-1", "passed": True, "completed_on": "2025-04-03"}
+    trainee_id = enrolled_trainee(platform.url("training"), course_id, trainer)
+    completion = {"trainee_id": trainee_id, "passed": True, "completed_on": "2025-04-03"}
     response = httpx.post(
         f"{platform.url('training')}/courses/{course_id}/completions", json=completion, headers=trainer
     )

@@ -51,7 +51,18 @@ async def test_the_projector_continues_the_trace_of_the_request_that_wrote_the_e
         httpx.AsyncClient(transport=httpx.ASGITransport(app=reporting_app), base_url="http://r") as reports,
     ):
         course_id = (await trainer.post("/courses", json=course, headers=headers)).json()["id"]
-        completion = {"trainee_id": "p-1", "passed": True, "completed_on": "2025-01-07"}
+        trainee = {
+            "full_name": "Trần Thị Bình",
+            "date_of_birth": "1990-01-01",
+            "id_number": "083190000001",
+            "organisation_kind": "enterprise",
+        }
+        trainee_id = (await trainer.post("/trainees", json=trainee, headers=headers)).json()["id"]
+        enrolment = {"trainee_id": trainee_id, "enrolled_on": "2025-01-02"}
+        assert (
+            await trainer.post(f"/courses/{course_id}/trainees", json=enrolment, headers=headers)
+        ).status_code == 201
+        completion = {"trainee_id": trainee_id, "passed": True, "completed_on": "2025-01-07"}
         response = await trainer.post(f"/courses/{course_id}/completions", json=completion, headers=headers)
         assert response.status_code == 201
         for _ in range(150):

@@ -74,8 +74,17 @@ def test_an_assessed_trainee_passes_only_at_or_above_the_pass_mark():
     assert (completed.passed, completed.certificate_number, completed.score) == (False, None, 55)
 
 
+def test_only_an_enrolled_trainee_can_complete_a_course():
+    course = scheduled()
+    with pytest.raises(RuleViolationError) as refused:
+        course.complete("someone-else", True, date(2025, 4, 3), None)
+    assert (refused.value.rule, refused.value.field) == ("trainee-not-enrolled", "trainee_id")
+    assert course.pending == []
+
+
 def test_a_passed_trainee_is_certified_with_a_number_and_completes_once():
     course = scheduled()
+    course.enrol("t1", date(2025, 3, 30))
     course.complete("t1", True, date(2025, 4, 3), None)
     certified = course.pending[-1]
     assert isinstance(certified, TraineeCompleted)
@@ -85,6 +94,8 @@ def test_a_passed_trainee_is_certified_with_a_number_and_completes_once():
 
 
 def test_a_completion_is_not_dated_before_the_course_starts():
+    course = scheduled()
+    course.enrol("t1", date(2025, 3, 30))
     with pytest.raises(RuleViolationError) as refused:
-        scheduled().complete("t1", True, date(2025, 3, 31), None)
+        course.complete("t1", True, date(2025, 3, 31), None)
     assert refused.value.field == "completed_on"

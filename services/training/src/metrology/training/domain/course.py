@@ -78,6 +78,7 @@ class Course(Aggregate):
         self.record(TraineeAssessed(occurred_on=on, course_id=self.course_id, trainee_id=trainee_id, score=score))
 
     def complete(self, trainee_id: str, passed: bool, on: date, certificate_number: str | None) -> None:
+        self._require_enrolled(trainee_id)
         self._not_before_start(on, "completed_on")
         if trainee_id in self.completed:
             raise ConflictError(f"trainee {trainee_id} already completed this course", rule="completion-recorded")
