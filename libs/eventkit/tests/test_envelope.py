@@ -1,0 +1,53 @@
+"""The envelope's JSON form: CloudEvents structured mode, read the same way by the fast reader and the SDK."""
+
+from datetime import date
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from metrology.eventkit import EventContext
+from metrology.eventkit.envelope import Envelope
+from metrology.testkit.sample_events import ThingCounted, registry
+
+texts = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=40)
+
+
+@given(
+    thing=texts,
+    amount=st.integers(-(2**40), 2**40),
+    version=st.integers(1, 10_000),
+    causation=st.none() | st.uuids().map(str),
+    traceparent=st.none() | st.just("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"),
+    actor=st.none() | texts,
+)
+def test_the_fast_reader_reads_exactly_what_the_sdk_reads(thing, amount, version, causation, traceparent, actor):
+    context = EventContext(tenant="83", causation_id=causation, traceparent=traceparent, actor=actor)
+    event = ThingCounted(occurred_on=date(2025, 2, 28), thing=thing, amount=amount)
+    envelope = Envelope.wrap(
+        event, source="/metrology/test", stream_id=f"s-{thing}", stream_version=version, context=context
+    )
+    value = envelope.to_json()
+    assert Envelope.from_json(value) == Envelope.from_json_with_sdk(value) == envelope
+    assert Envelope.from_json(value).event(registry()) == event
+
+
+@pytest.mark.parametrize(
+    "value",
+    [b"{not json", b"[]", b'{"specversion": "0.3", "data": {}}', b'{"specversion": "1.0", "data": "text"}'],
+)
+def test_what_is_not_a_structured_cloudevent_with_object_data_is_refused(value):
+    with pytest.raises(ValueError):
+        Envelope.from_json(value)
+
+
+def test_an_event_missing_a_platform_attribute_is_refused():
+    value = Envelope.wrap(
+        ThingCounted(occurred_on=date(2025, 1, 1), thing="x", amount=1),
+        source="/t",
+        stream_id="s",
+        stream_version=1,
+        context=EventContext(tenant="83"),
+    ).to_json()
+    with pytest.raises(KeyError):
+        Envelope.from_json(value.replace(b'"streamid"', b'"streamid_"'))
