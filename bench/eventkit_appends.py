@@ -198,7 +198,7 @@ async def ours_single(
         await engine.dispose()
 
 
-async def raw_asyncpg_single(url: str, sizes: Sizes) -> dict[str, Any]:
+async def raw_asyncpg_single(url: str, sizes: Sizes, *, notify: bool = True) -> dict[str, Any]:
     """What-if: the kit's append statements (version read, insert, NOTIFY, in one transaction) sent with asyncpg
     alone, one connection per writer: what the SQLAlchemy session and pool add to each append."""
     engine = create_engine(url)
@@ -219,7 +219,8 @@ async def raw_asyncpg_single(url: str, sizes: Sizes) -> dict[str, Any]:
                 await connection.execute(
                     _RAW_INSERT, e.id, e.stream_id, e.stream_version, e.type, e.time, e.traceparent, e.to_json()
                 )
-                await connection.execute("SELECT pg_notify($1, '')", event_store.NOTIFY_CHANNEL)
+                if notify:
+                    await connection.execute("SELECT pg_notify($1, '')", event_store.NOTIFY_CHANNEL)
             counts[w] += 1
 
         await asyncio.gather(*(append(w) for w in range(sizes.writers)))
@@ -233,7 +234,12 @@ async def raw_asyncpg_single(url: str, sizes: Sizes) -> dict[str, Any]:
         with Stopwatch() as clock:
             await asyncio.gather(*(writer(w) for w in range(sizes.writers)))
         return _row(
-            "what-if: same statements, raw asyncpg", "postgresql", "single", sizes.writers, sum(counts) - warm, clock
+            "what-if: same statements, raw asyncpg" + ("" if notify else ", no NOTIFY"),
+            "postgresql",
+            "single",
+            sizes.writers,
+            sum(counts) - warm,
+            clock,
         )
     finally:
         for connection in connections:
@@ -483,8 +489,9 @@ async def main() -> None:
     for what_if in ("no-notify", "lean"):
         async with scratch_database(args.pg_url, "whatif") as url:
             show(await ours_single(url, "postgresql", sizes, with_reader=False, what_if=what_if))
-    async with scratch_database(args.pg_url, "whatif") as url:
-        show(await raw_asyncpg_single(url, sizes))
+    for notify in (True, False):
+        async with scratch_database(args.pg_url, "whatif") as url:
+            show(await raw_asyncpg_single(url, sizes, notify=notify))
     ours = [r for r in rows if r["store"] == "metrology.eventkit" and r["database"] == "postgresql"]
     record = ours[0]["payload_bytes"]
     for level in ("recorder", "application"):
