@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from metrology.reporting.adapters.plan_files import load_plans
 from metrology.reporting.adapters.readmodel import metadata
+from metrology.reporting.application.answers import AnswerCache
 from metrology.reporting.application.evaluation import StatusEvaluation
 from metrology.reporting.application.projection import KpiProjection
 from metrology.reporting.domain.consumed import FOLDED_SERVICES, registry
@@ -33,6 +34,7 @@ def bootstrap(settings: ServiceSettings, *, evaluate: bool = True) -> ServiceRun
     runtime.title = "metrology reporting"
     runtime.description = DESCRIPTION
     set_plans(runtime, plans)
+    runtime.answers = AnswerCache()  # type: ignore[attr-defined]
     return runtime
 
 

@@ -196,7 +196,17 @@ target_statuses = sa.Table(
     sa.Column("as_of", sa.Date, nullable=False),
 )
 
-FACT_TABLES = [t for t in metadata.sorted_tables if t is not target_statuses]
+# One row per tenant, bumped in every projector batch transaction that wrote facts of the tenant: readers cache
+# their answers by (epoch, version). A rebuild deletes the rows, so the next batch starts a new epoch at 1.
+read_model_versions = sa.Table(
+    "reporting_read_model_versions",
+    metadata,
+    sa.Column("tenant", sa.String(16), primary_key=True),
+    sa.Column("epoch", sa.String(32), nullable=False),
+    sa.Column("version", sa.BigInteger, nullable=False),
+)
+
+FACT_TABLES = [t for t in metadata.sorted_tables if t is not target_statuses and t is not read_model_versions]
 
 # Which KPIs read each table: a batch that wrote none of a metric's tables cannot have moved its targets.
 METRICS_OF: dict[sa.Table, frozenset[Metric]] = {

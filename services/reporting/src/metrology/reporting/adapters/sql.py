@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from metrology.reporting.adapters.readmodel import read_model_versions
 
 
 def _insert(session: AsyncSession, table: sa.Table) -> Any:
@@ -77,6 +80,10 @@ class PendingWrites:
         else:
             ops.append((values, update))  # rare: replayed one by one at flush time
 
+    def tenants(self) -> set[str]:
+        """The tenants of the facts still pending."""
+        return {ops[0][0]["tenant"] for rows in self._pending.values() for ops in rows.values() if ops}
+
     async def flush(self, session: AsyncSession) -> set[sa.Table]:
         """Write everything pending (in the session's transaction); returns the tables written to."""
         touched = set()
@@ -109,6 +116,16 @@ class PendingWrites:
                     else:
                         await upsert(session, table, update, **values)
         return touched
+
+
+async def bump_versions(session: AsyncSession, tenants: set[str]) -> None:
+    """Advance the read-model version of each tenant (a new epoch at 1 when the tenant has no row yet)."""
+    v = read_model_versions
+    for tenant in sorted(tenants):  # a fixed order: two projectors never wait on each other's rows in a cycle
+        statement = _insert(session, v).values(tenant=tenant, epoch=uuid.uuid4().hex, version=1)
+        await session.execute(
+            statement.on_conflict_do_update(index_elements=[v.c.tenant], set_={"version": v.c.version + 1})
+        )
 
 
 def _key(table: sa.Table, values: dict[str, Any]) -> tuple[Any, ...]:

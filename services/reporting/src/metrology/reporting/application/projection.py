@@ -19,7 +19,7 @@ from metrology.eventkit.envelope import Envelope
 from metrology.eventkit.events import DomainEvent, EventRegistry
 from metrology.refdata.group2 import UnknownInstrumentTypeError, group2
 from metrology.reporting.adapters import readmodel as rm
-from metrology.reporting.adapters.sql import PendingWrites
+from metrology.reporting.adapters.sql import PendingWrites, bump_versions
 from metrology.reporting.domain import consumed as ev
 from metrology.reporting.domain.plan import Metric
 
@@ -40,13 +40,18 @@ class KpiProjection:
 
     async def after_batch(self, session: AsyncSession) -> None:
         """Write the batch's facts (a few multi-row statements per table), then evaluate what they touched."""
-        touched = await PendingWrites.of(session).flush(session)
+        writes = PendingWrites.of(session)
+        tenants = writes.tenants()
+        touched = await writes.flush(session)
+        if touched:
+            await bump_versions(session, tenants)
         if self.evaluation is not None:
             await self.evaluation(session, {metric for table in touched for metric in rm.METRICS_OF[table]})
 
     async def reset(self, session: AsyncSession) -> None:
         for table in reversed(rm.FACT_TABLES):
             await session.execute(sa.delete(table))
+        await session.execute(sa.delete(rm.read_model_versions))  # the next batch starts a new epoch
 
 
 def trainee_completed(writes: PendingWrites, tenant: str, _: Envelope, e: ev.TraineeCompleted) -> None:

@@ -8,13 +8,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from metrology.eventkit.errors import NotFoundError, RuleViolationError
 from metrology.reporting.application import kpis
-from metrology.reporting.application.progress import TargetProgress, plan_progress, target_progress
+from metrology.reporting.application.answers import AnswerCache
+from metrology.reporting.application.progress import TargetProgress, plan_progress_concurrently, target_progress
 from metrology.reporting.domain.calendar import month_ends
 from metrology.reporting.domain.forecast import METHOD
-from metrology.reporting.domain.plan import Metric
+from metrology.reporting.domain.plan import Metric, Plan
 from metrology.reporting.entrypoints import exports
 from metrology.reporting.entrypoints.access import ReaderTenant, plan_named, plan_of_tenant, plans_of
 
@@ -118,8 +120,7 @@ async def get_plan_progress(
 ) -> PlanProgressOut:
     plan = plan_named(request, plan_id, tenant)
     day = as_of or date.today()
-    async with request.app.state.runtime.engine.connect() as connection:
-        results = await plan_progress(connection, plan, day)
+    results = await cached_plan_progress(request, plan, day)
     return PlanProgressOut(
         plan_id=plan.id,
         tenant=plan.tenant,
@@ -143,8 +144,13 @@ async def get_target(
     if target is None:
         raise NotFoundError(f"plan '{plan_id}' has no target '{target_id}'", field="target_id")
     day = as_of or date.today()
-    async with request.app.state.runtime.engine.connect() as connection:
-        return target_out(await target_progress(connection, plan, target, day), day)
+
+    async def compute(connection: AsyncConnection) -> TargetProgress:
+        return await target_progress(connection, plan, target, day)
+
+    engine = request.app.state.runtime.engine
+    key = ("target", plan.id, target.id, day)
+    return target_out(await answers_of(request).answer(engine, plan.tenant, key, compute), day)
 
 
 @router.get(
@@ -162,8 +168,7 @@ async def get_report(
 ) -> Response:
     plan = plan_named(request, plan_id, tenant)
     day = as_of or date.today()
-    async with request.app.state.runtime.engine.connect() as connection:
-        results = await plan_progress(connection, plan, day)
+    results = await cached_plan_progress(request, plan, day)
     content, media_type = exports.render(fmt, plan, day, results)
     filename = f"{plan.id}-{day.isoformat()}.{fmt.value}"
     return Response(
@@ -183,8 +188,13 @@ async def get_kpi(
     day = as_of or date.today()
     _check_period(start, day)
     scope = _scope(request, tenant, start)
-    async with request.app.state.runtime.engine.connect() as connection:
-        reading = await kpis.read(connection, metric, scope, day)
+
+    async def compute(connection: AsyncConnection) -> kpis.Reading:
+        return await kpis.read(connection, metric, scope, day)
+
+    engine = request.app.state.runtime.engine
+    key = ("kpi", metric.value, scope, day)
+    reading = await answers_of(request).answer(engine, tenant, key, compute)
     return KpiValue(
         metric=metric.value,
         tenant=tenant,
@@ -214,10 +224,37 @@ async def get_kpi_series(
         raise RuleViolationError("a series covers at most 240 months", field="from", rule="series-length")
     scope = _scope(request, tenant, None)
     days = month_ends(start, day)
-    async with request.app.state.runtime.engine.connect() as connection:
-        values = await kpis.series_values(connection, metric, scope, days)
+
+    async def compute(connection: AsyncConnection) -> list[float]:
+        return await kpis.series_values(connection, metric, scope, days)
+
+    engine = request.app.state.runtime.engine
+    key = ("series", metric.value, scope, start, day)
+    values = await answers_of(request).answer(engine, tenant, key, compute)
     points = [Point(date=point, value=value) for point, value in zip(days, values, strict=True)]
     return KpiSeries(metric=metric.value, tenant=tenant, points=points)
+
+
+def answers_of(request: Request) -> AnswerCache:
+    """The process's cache of computed answers (bootstrap sets one; an app built otherwise gets one here)."""
+    runtime = request.app.state.runtime
+    cache = getattr(runtime, "answers", None)
+    if cache is None:
+        cache = runtime.answers = AnswerCache()
+    return cache  # type: ignore[no-any-return]
+
+
+async def cached_plan_progress(
+    request: Request, plan: Plan, day: date, *, breakdowns: bool = True
+) -> list[TargetProgress]:
+    """Every target of the plan as of `day`, from the cache at the tenant's read-model version or computed."""
+    engine = request.app.state.runtime.engine
+
+    async def compute(connection: AsyncConnection) -> list[TargetProgress]:
+        return await plan_progress_concurrently(engine, connection, plan, day, breakdowns=breakdowns)
+
+    key = ("progress", plan.id, day, breakdowns)
+    return await answers_of(request).answer(engine, plan.tenant, key, compute)
 
 
 def _check_period(start: date | None, as_of: date) -> None:

@@ -8,9 +8,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
 
-from metrology.reporting.application.progress import plan_progress
 from metrology.reporting.domain.plan import Status
 from metrology.reporting.entrypoints.access import plans_of
+from metrology.reporting.entrypoints.http import cached_plan_progress
 
 router = APIRouter(tags=["operations"])
 LABELS = ["plan", "target", "tenant", "metric"]
@@ -36,19 +36,18 @@ async def metrics(request: Request) -> Response:
     status = Gauge("metrology_kpi_status", "1 for the target's current status", [*LABELS, "status"], registry=registry)
     settings = request.app.state.runtime.settings
     today = settings.today() if hasattr(settings, "today") else date.today()
-    async with request.app.state.runtime.engine.connect() as connection:
-        for plan in plans_of(request):
-            for result in await plan_progress(connection, plan, today, breakdowns=False):
-                t = result.target
-                labels = [plan.id, t.id, plan.tenant, t.metric.value]
-                gauges["value"].labels(*labels).set(result.reading.value)
-                gauges["threshold"].labels(*labels).set(t.threshold)
-                gauges["progress"].labels(*labels).set(result.progress)
-                gauges["deadline"].labels(*labels).set(_timestamp(t.deadline))
-                if result.forecast:
-                    gauges["forecast"].labels(*labels).set(result.forecast.value)
-                for name in Status:
-                    status.labels(*labels, name.value).set(1 if result.status is name else 0)
+    for plan in plans_of(request):
+        for result in await cached_plan_progress(request, plan, today, breakdowns=False):
+            t = result.target
+            labels = [plan.id, t.id, plan.tenant, t.metric.value]
+            gauges["value"].labels(*labels).set(result.reading.value)
+            gauges["threshold"].labels(*labels).set(t.threshold)
+            gauges["progress"].labels(*labels).set(result.progress)
+            gauges["deadline"].labels(*labels).set(_timestamp(t.deadline))
+            if result.forecast:
+                gauges["forecast"].labels(*labels).set(result.forecast.value)
+            for name in Status:
+                status.labels(*labels, name.value).set(1 if result.status is name else 0)
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
 
