@@ -350,13 +350,25 @@ def percentile(samples: list[float], q: int) -> float:
 
 
 def time_requests(client: httpx.Client, path: str, dates: list[date]) -> dict[str, Any]:
-    samples = []
-    for day in dates:
+    """First requests: each distinct as_of once (nothing cached for it yet). Repeated: all of `dates` again,
+    same answers asked for a second time with no batch in between (the cache answers them)."""
+    bodies: dict[date, bytes] = {}
+
+    def one(day: date) -> float:
         started = time.perf_counter()
         response = client.get(path, params={"as_of": day.isoformat()})
-        samples.append(time.perf_counter() - started)
+        elapsed = time.perf_counter() - started
         response.raise_for_status()
-    ms = [s * 1000 for s in samples]
+        if bodies.setdefault(day, response.content) != response.content:
+            raise AssertionError(f"{path} as of {day}: a repeated request answered differently")
+        return elapsed * 1000
+
+    first = [one(day) for day in dict.fromkeys(dates)]
+    repeated = [one(day) for day in dates]
+    return {"first": _stats(first), "repeated": _stats(repeated)}
+
+
+def _stats(ms: list[float]) -> dict[str, Any]:
     return {
         "requests": len(ms),
         "first_ms": round(ms[0], 1),
@@ -364,6 +376,33 @@ def time_requests(client: httpx.Client, path: str, dates: list[date]) -> dict[st
         "p99_ms": round(percentile(ms, 99), 1),
         "max_ms": round(max(ms), 1),
     }
+
+
+async def compare_concurrency(url: str, dates: list[date]) -> dict[str, Any]:
+    """The progress computation without the cache: targets one after another on one connection, or each on
+    its own connection at the same time (alternating, so both see the same load)."""
+    from metrology.eventkit.database import create_engine
+    from metrology.reporting.adapters.plan_files import load_plans
+    from metrology.reporting.application.progress import plan_progress, plan_progress_concurrently
+
+    plan = next(p for p in load_plans([]) if p.id == PLAN)
+    engine = create_engine(url)
+    sequential: list[float] = []
+    concurrent: list[float] = []
+    try:
+        for day in dict.fromkeys(dates):
+            async with engine.connect() as connection:
+                started = time.perf_counter()
+                one = await plan_progress(connection, plan, day)
+                sequential.append((time.perf_counter() - started) * 1000)
+                started = time.perf_counter()
+                other = await plan_progress_concurrently(engine, connection, plan, day)
+                concurrent.append((time.perf_counter() - started) * 1000)
+            if [r.reading.value for r in one] != [r.reading.value for r in other]:
+                raise AssertionError(f"as of {day}: concurrent targets gave other values")
+    finally:
+        await engine.dispose()
+    return {"sequential": _stats(sequential), "concurrent": _stats(concurrent)}
 
 
 def machine() -> dict[str, Any]:
@@ -399,7 +438,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
 
     with LoadSampler() as load:
         if args.prefix:
-            per_topic, per_type, seconds = Counter(json.loads(args.topic_counts)), Counter(), 0.0
+            per_topic, per_type, seconds = Counter(json.loads(args.topic_counts)), Counter[str](), 0.0
         else:
             per_topic, per_type, seconds = await publish(servers, prefix, args.events, args.partitions)
     total = sum(per_topic.values())
@@ -456,6 +495,10 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             print(f"  {path}: {queries[path]}", flush=True)
         result["queries"] = queries
         result["queries_load"] = load.summary()
+        with LoadSampler() as load:
+            result["progress_concurrency"] = await compare_concurrency(url, progress_dates)
+        result["progress_concurrency"]["load"] = load.summary()
+        print(f"  progress without cache: {json.dumps(result['progress_concurrency'])}", flush=True)
     finally:
         if server is not None:
             server.terminate()
