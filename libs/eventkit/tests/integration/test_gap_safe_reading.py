@@ -5,10 +5,12 @@ import random
 from datetime import date
 
 import pytest
+import sqlalchemy as sa
 from aiokafka import AIOKafkaConsumer
 
 from metrology.eventkit import EventContext, EventStore, Position
 from metrology.eventkit.database import session_factory
+from metrology.eventkit.envelope import Envelope
 from metrology.eventkit.relay import KafkaEventPublisher, OutboxRelay
 from metrology.eventkit.topics import TopicSpec, ensure_topics
 from metrology.testkit.sample_events import ThingCounted
@@ -131,3 +133,47 @@ async def test_the_relay_publishes_every_concurrent_append_exactly_once(store_en
         await consumer.stop()
     assert len(ids) == writers * rounds
     assert len(set(ids)) == len(ids)
+
+
+async def test_reading_follows_transaction_ids_in_numeric_order_across_a_digit_boundary(postgres_url):
+    """Transaction ids gain a digit (99,999 → 100,000): the reader must not fall back to text order."""
+    from metrology.eventkit.database import create_engine, create_schema
+    from metrology.eventkit.store import metadata
+
+    engine = create_engine(postgres_url)
+    await create_schema(engine, metadata)
+    try:
+        async with engine.begin() as connection:
+            current = int((await connection.execute(sa.text("SELECT pg_current_xact_id()::text"))).scalar_one())
+            boundary = 10 ** (len(str(current)) - 1)  # the largest power of ten the server has already passed
+            txids = [boundary - 2, boundary - 1, boundary, boundary + 1, boundary + 10]
+            for n, txid in enumerate(reversed(txids)):  # positions in the opposite order to the txids
+                envelope = Envelope.wrap(
+                    counted(n)[0], source="/test", stream_id=f"s-{txid}", stream_version=1, context=CTX
+                )
+                await connection.execute(
+                    sa.text(
+                        "INSERT INTO events (txid, event_id, stream_id, stream_version, type, recorded_at, payload)"
+                        " VALUES (CAST(:txid AS text)::xid8, :id, :stream, 1, :type, now(), :payload)"
+                    ),
+                    {
+                        "txid": str(txid),
+                        "id": envelope.id,
+                        "stream": envelope.stream_id,
+                        "type": envelope.type,
+                        "payload": envelope.to_json(),
+                    },
+                )
+        for limit in (1, 2, 100):
+            seen, position = [], Position()
+            while batch := await read_from_limited(engine, position, limit):
+                seen.extend(batch)
+                position = batch[-1].position
+            assert [r.position.txid for r in seen] == txids, f"limit {limit}"
+    finally:
+        await engine.dispose()
+
+
+async def read_from_limited(engine, after: Position, limit: int) -> list:
+    async with engine.connect() as connection:
+        return await STORE.read_all(connection, after, limit)

@@ -167,7 +167,7 @@ class EventStore:
             rows = await connection.execute(
                 _PG_READ_ALL, {"txid": str(after.txid), "position": after.position, "limit": limit}
             )
-            return [_recorded(r, int(r.txid)) for r in rows]
+            return [_recorded(r, int(r.txid_text)) for r in rows]
         query = (
             sa.select(*_RECORDED_COLUMNS)
             .where(events_table.c.position > after.position)
@@ -192,11 +192,12 @@ def _recorded(row: sa.Row, txid: int) -> RecordedEvent:
 
 
 _PG_READ_ALL = sa.text(
+    # Order by the xid8 column itself: its text form (selected for the driver) sorts '1000000' before '999999'.
     """
-    SELECT txid::text AS txid, position, stream_id, type, traceparent, payload FROM events
-    WHERE (txid, position) > (CAST(:txid AS text)::xid8, :position)
-      AND txid < pg_snapshot_xmin(pg_current_snapshot())
-    ORDER BY txid, position
+    SELECT e.txid::text AS txid_text, e.position, e.stream_id, e.type, e.traceparent, e.payload FROM events e
+    WHERE (e.txid, e.position) > (CAST(:txid AS text)::xid8, :position)
+      AND e.txid < pg_snapshot_xmin(pg_current_snapshot())
+    ORDER BY e.txid, e.position
     LIMIT :limit
     """
 )
