@@ -89,7 +89,7 @@ class OutboxRelay:
         topic: str,
         *,
         name: str = "kafka",
-        batch_size: int = 2000,
+        batch_size: int = 5000,
         poll_interval: float = 1.0,
         signal: CommitSignal | None = None,
     ) -> None:
