@@ -53,7 +53,7 @@ async def test_a_command_without_a_token_is_refused_with_401_and_a_problem(servi
 async def test_a_token_signed_with_another_key_is_refused(service):
     client, _ = service
     response = await client.post(
-        "/courses", json=COURSE, headers=auth("trainer", secret="another-secret-0123456789abcdef")
+        "/courses", json=COURSE, headers=auth("trainer", secret="another-secret-0123456789abcdef-0123")
     )
     assert response.status_code == 401
     assert "invalid token" in response.json()["detail"]
