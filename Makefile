@@ -14,5 +14,5 @@ down: ## stop everything `make up` started
 test: ## install everything, start Kafka and PostgreSQL, run lint, type checks and every test, stop what was started
 	@bash scripts/test.sh
 
-bench: ## run the benchmarks and print the results (see BENCHMARKS.md)
+bench: ## run every benchmark against local Kafka and PostgreSQL (QUICK=1 for a smoke run; see BENCHMARKS.md)
 	@bash scripts/bench.sh
