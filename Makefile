@@ -1,6 +1,7 @@
 # The two commands of the README: `make up` (whole platform with demo data) and `make test` (every test).
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
+.PHONY: help up down test bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
