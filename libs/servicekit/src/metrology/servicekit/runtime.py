@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,6 +43,8 @@ class ServiceRuntime:
     signal: CommitSignal = field(default_factory=CommitSignal)
     publishes: bool = True
     subscriptions: list[Subscription] = field(default_factory=list)
+    # long-running tasks beside the consumers that are not projections; each returns once its event is set
+    background: list[Callable[[asyncio.Event], Awaitable[None]]] = field(default_factory=list)
     routers: list[APIRouter] = field(default_factory=list)
     title: str = ""
     description: str = ""

@@ -22,7 +22,7 @@ class Workers:
     def __init__(self, runtime: ServiceRuntime, *, relay: bool = True, consumers: bool = True) -> None:
         self.runtime = runtime
         self.with_relay = relay and runtime.publishes
-        self.with_consumers = consumers and bool(runtime.subscriptions)
+        self.with_consumers = consumers and bool(runtime.subscriptions or runtime.background)
         self.broker: KafkaBroker | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -30,8 +30,10 @@ class Workers:
         tasks = []
         if self.with_relay:
             tasks.append(asyncio.create_task(self._relay(stop)))
-        if self.with_consumers:
+        if self.with_consumers and self.runtime.subscriptions:
             tasks.append(asyncio.create_task(self._consume(stop)))
+        if self.with_consumers:  # service-specific consumers that are not projections (run with `consume`)
+            tasks += [asyncio.create_task(task(stop)) for task in self.runtime.background]
         await asyncio.gather(*tasks)
 
     async def _provision_topics(self) -> None:
