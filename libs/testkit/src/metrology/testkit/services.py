@@ -46,9 +46,15 @@ class ServiceProcess:
 
     def start(self) -> ServiceProcess:
         log = self.log_path.open("ab")
-        args = [console_script(self.name), self.command, "--host", "127.0.0.1", "--port", str(self.port)]
+        args = [console_script(self.name), *self.arguments()]
         self.process = subprocess.Popen(args, env=self.env, stdout=log, stderr=subprocess.STDOUT)
         return self
+
+    def arguments(self) -> list[str]:
+        """`relay` and `consume` answer the probes on `port`; the HTTP commands serve on it."""
+        if self.command in ("relay", "consume"):
+            return [self.command, "--health-port", str(self.port)]
+        return [self.command, "--host", "127.0.0.1", "--port", str(self.port)]
 
     def wait_ready(self, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
