@@ -47,6 +47,7 @@ providers = sa.Table(
     sa.Column("fields", sa.JSON, nullable=False),
     sa.Column("registration_certificate_number", sa.String(64), nullable=False),
     sa.Column("registration_certificate_date", sa.Date, nullable=False),
+    sa.UniqueConstraint("tenant", "registration_certificate_number", name="uq_providers_tenant_registration"),
 )
 
 designations = sa.Table(
@@ -86,6 +87,8 @@ laboratories = sa.Table(
     sa.Column("address", sa.String(500)),
     *_place(),
     sa.Column("registered_on", sa.Date, nullable=False),
+    sa.Column("registration_number", sa.String(64)),
+    sa.UniqueConstraint("tenant", "registration_number", name="uq_laboratories_tenant_registration"),
 )
 
 accreditations = sa.Table(

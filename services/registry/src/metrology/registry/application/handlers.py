@@ -101,13 +101,41 @@ async def close_enterprise(uow: UnitOfWork, event: ev.EnterpriseClosed) -> Enter
 
 
 async def register_provider(uow: UnitOfWork, event: ev.ProviderRegistered) -> Provider:
+    number = event.registration_certificate_number
+    taken = _registration_taken("provider", number, "registration_certificate_number")
+    await _refuse_known(uow, providers, "registration_certificate_number", number, taken)
     provider = await load(uow, Provider, f"provider-{event.provider_id}")
     provider.register(event)
     await save(uow, f"provider-{event.provider_id}", provider)
-    await uow.session.execute(
-        sa.insert(providers).values(**event.model_dump(exclude={"occurred_on"}), tenant=uow.context.tenant)
-    )
+    row = event.model_dump(exclude={"occurred_on"}) | {"tenant": uow.context.tenant}
+    await _insert_unique(uow, sa.insert(providers).values(**row), taken)
     return provider
+
+
+async def _refuse_known(uow: UnitOfWork, table: sa.Table, key: str, value: str | None, taken: ConflictError) -> None:
+    """A natural key already held in this tenant is refused before anything is written (the unique index,
+    checked again on insert, decides between two commands that race)."""
+    if value is None:
+        return
+    query = sa.select(table.c[key]).where(table.c.tenant == uow.context.tenant, table.c[key] == value)
+    if (await uow.session.execute(query)).first() is not None:
+        raise taken
+
+
+async def _insert_unique(uow: UnitOfWork, insert: sa.Insert, taken: ConflictError) -> None:
+    try:
+        async with uow.session.begin_nested():
+            await uow.session.execute(insert)
+    except IntegrityError:
+        raise taken from None
+
+
+def _registration_taken(what: str, number: str | None, field: str) -> ConflictError:
+    return ConflictError(
+        f"a {what} with registration number {number} is already registered",
+        field=field,
+        rule=f"{what}-registration-number-registered",
+    )
 
 
 async def designate_provider(uow: UnitOfWork, event: ev.ProviderDesignated) -> Provider:
@@ -183,14 +211,13 @@ async def _set_verifier_status(uow: UnitOfWork, verifier_id: str, status: str) -
 
 
 async def register_laboratory(uow: UnitOfWork, event: ev.LaboratoryRegistered) -> Laboratory:
+    taken = _registration_taken("laboratory", event.registration_number, "registration_number")
+    await _refuse_known(uow, laboratories, "registration_number", event.registration_number, taken)
     laboratory = await load(uow, Laboratory, f"laboratory-{event.laboratory_id}")
     laboratory.register(event)
     await save(uow, f"laboratory-{event.laboratory_id}", laboratory)
-    await uow.session.execute(
-        sa.insert(laboratories).values(
-            **event.model_dump(exclude={"occurred_on"}), tenant=uow.context.tenant, registered_on=event.occurred_on
-        )
-    )
+    row = event.model_dump(exclude={"occurred_on"}) | {"tenant": uow.context.tenant, "registered_on": event.occurred_on}
+    await _insert_unique(uow, sa.insert(laboratories).values(**row), taken)
     return laboratory
 
 

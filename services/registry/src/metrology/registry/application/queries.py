@@ -10,12 +10,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from metrology.eventkit.errors import NotFoundError
+from metrology.eventkit.errors import NotFoundError, RuleViolationError
 from metrology.registry.adapters.views import (
     accreditations,
     assessments,
     designations,
     enterprises,
+    instruments,
     standards,
     verifiers,
 )
@@ -50,11 +51,31 @@ async def page(
     return {"items": items, "total": total, "limit": request.limit, "offset": request.offset}
 
 
-async def one(connection: AsyncConnection, table: sa.Table, filters: dict[str, Any], what: str) -> Row:
+async def one(
+    connection: AsyncConnection, table: sa.Table, filters: dict[str, Any], what: str, field: str | None = None
+) -> Row:
+    """The row matching `filters`, or a 404 naming the first filter's value and `field` (`<what>_id` by default)."""
     row = (await connection.execute(_filtered(sa.select(table), table, filters))).first()
     if row is None:
-        raise NotFoundError(f"no {what} {next(iter(filters.values()))}", field=f"{what}_id")
+        raise NotFoundError(f"no {what} {next(iter(filters.values()))}", field=field or f"{what}_id")
     return dict(row._mapping)
+
+
+async def instrument_by_serial(connection: AsyncConnection, filters: dict[str, Any]) -> Row:
+    """The one instrument of a type carrying a serial (the manufacturer tells apart two that share both)."""
+    query = _filtered(sa.select(instruments), instruments, filters).order_by(instruments.c.instrument_id).limit(2)
+    rows = [dict(row._mapping) for row in await connection.execute(query)]
+    if not rows:
+        raise NotFoundError(
+            f"no instrument of type {filters['type_code']} with serial {filters['serial']}", field="serial"
+        )
+    if len(rows) > 1:
+        raise RuleViolationError(
+            "instruments of several manufacturers share this type and serial: give the manufacturer",
+            field="manufacturer",
+            rule="manufacturer-needed",
+        )
+    return rows[0]
 
 
 async def with_provider_details(connection: AsyncConnection, items: list[Row], as_of: date) -> list[Row]:

@@ -142,6 +142,7 @@ class LaboratoryRegistered(DomainEvent):
     address: str | None = None
     province_code: str
     commune_code: str
+    registration_number: str | None = None  # optional (added later): unique per tenant when given
 
 
 class LaboratoryAccredited(DomainEvent):

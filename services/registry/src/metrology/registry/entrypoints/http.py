@@ -155,6 +155,20 @@ async def list_enterprises(
         )
 
 
+@router.get(
+    "/enterprises/by-tax-code/{tax_code}",
+    tags=["enterprises", "natural keys"],
+    summary="One enterprise by its tax code (mã số thuế); an enterprise finds only itself",
+)
+async def get_enterprise_by_tax_code(tax_code: str, request: Request, principal: Reader) -> dict[str, Any]:
+    filters = {"tax_code": tax_code.strip(), "tenant": tenant_of(request, principal)}
+    own = own_enterprise(principal)
+    if own is not None:
+        filters["enterprise_id"] = own
+    async with connect(request) as connection:
+        return await queries.one(connection, enterprises, filters, "enterprise", field="tax_code")
+
+
 @router.get("/enterprises/{enterprise_id}", tags=["enterprises"], summary="One enterprise")
 async def get_enterprise(enterprise_id: str, request: Request, principal: Reader) -> dict[str, Any]:
     own = own_enterprise(principal)
@@ -327,6 +341,20 @@ async def list_providers(
     return result
 
 
+@router.get(
+    "/providers/by-registration/{number:path}",
+    tags=["providers", "natural keys"],
+    summary="One provider by its service registration certificate number (e.g. 01/ĐKDV-TĐC)",
+)
+async def get_provider_by_registration(
+    number: str, request: Request, principal: Reader, as_of: date | None = None
+) -> dict[str, Any]:
+    filters = {"registration_certificate_number": number, "tenant": tenant_of(request, principal)}
+    async with connect(request) as connection:
+        row = await queries.one(connection, providers, filters, "provider", field="registration_certificate_number")
+        return (await queries.with_provider_details(connection, [row], as_of or date.today()))[0]
+
+
 @router.get("/providers/{provider_id}", tags=["providers"], summary="One provider with designations and verifiers")
 async def get_provider(
     provider_id: str, request: Request, principal: Reader, as_of: date | None = None
@@ -346,6 +374,9 @@ class LaboratoryIn(BaseModel):
     address: str | None = Field(None, max_length=500)
     province_code: ProvinceCode
     commune_code: CommuneCode
+    registration_number: str | None = Field(
+        None, min_length=1, max_length=64, examples=["PTN-83-007"], description="unique in the province when given"
+    )
     registered_on: date = Field(default_factory=date.today)
 
 
@@ -405,6 +436,18 @@ async def list_laboratories(
         )
         result["items"] = await queries.with_laboratory_details(connection, result["items"])
     return result
+
+
+@router.get(
+    "/laboratories/by-registration/{number:path}",
+    tags=["laboratories", "natural keys"],
+    summary="One laboratory by its registration number",
+)
+async def get_laboratory_by_registration(number: str, request: Request, principal: Reader) -> dict[str, Any]:
+    async with connect(request) as connection:
+        filters = {"registration_number": number, "tenant": tenant_of(request, principal)}
+        row = await queries.one(connection, laboratories, filters, "laboratory", field="registration_number")
+        return (await queries.with_laboratory_details(connection, [row]))[0]
 
 
 @router.get("/laboratories/{laboratory_id}", tags=["laboratories"], summary="One laboratory")
@@ -536,6 +579,30 @@ async def list_instruments(
     async with connect(request) as connection:
         order = instruments.c.registered_on
         return await queries.page(connection, instruments, filters, queries.PageRequest(limit, offset), order)
+
+
+@router.get(
+    "/instruments/by-serial",
+    tags=["instruments", "natural keys"],
+    summary="One instrument by its Group 2 type and serial number (an enterprise finds only its own)",
+    responses={422: {"description": "several manufacturers share the type and serial: give `manufacturer`"}},
+)
+async def get_instrument_by_serial(
+    request: Request,
+    principal: Reader,
+    type_code: Annotated[str, Query(min_length=1, max_length=16, examples=["2.19"])],
+    serial: Annotated[str, Query(min_length=1, max_length=100, examples=["TK-2024-00123"])],
+    manufacturer: Annotated[str | None, Query(max_length=200)] = None,
+) -> dict[str, Any]:
+    filters = {
+        "tenant": tenant_of(request, principal),
+        "type_code": type_code,
+        "serial": serial,
+        "manufacturer": manufacturer,
+        "owner_enterprise_id": own_enterprise(principal),
+    }
+    async with connect(request) as connection:
+        return await queries.instrument_by_serial(connection, filters)
 
 
 @router.get("/instruments/{instrument_id}", tags=["instruments"], summary="One instrument")
