@@ -79,6 +79,13 @@ class EventRegistry:
 
         return decorate
 
+    def upcasts(self, event_type: str, from_version: int) -> bool:
+        """Whether data of `from_version` can be brought up to the current version of `event_type`."""
+        current = self._current.get(event_type)
+        if current is None or from_version > current.event_version:
+            return False
+        return all((event_type, v) in self._upcasters for v in range(from_version, current.event_version))
+
     def knows(self, type_name: str) -> bool:
         base, _ = split_type_name(type_name)
         return base in self._current

@@ -6,10 +6,12 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI, Request
 
 from metrology.servicekit import health
+from metrology.servicekit.asyncapi import asyncapi_document
 from metrology.servicekit.auth import TokenVerifier
 from metrology.servicekit.observability import instrument
 from metrology.servicekit.problems import install_problem_handlers
@@ -17,6 +19,18 @@ from metrology.servicekit.runtime import ServiceRuntime
 from metrology.servicekit.workers import Workers
 
 log = logging.getLogger(__name__)
+asyncapi_router = APIRouter(tags=["events"])
+
+
+@asyncapi_router.get(
+    "/asyncapi.json",
+    summary="The AsyncAPI 3.0 document of the service's events",
+    description="Public. The topics the service writes and reads, every event type with its JSON Schema, "
+    "the CloudEvents Kafka headers and the record key.",
+    response_model=dict[str, Any],
+)
+def asyncapi(request: Request) -> dict[str, Any]:
+    return asyncapi_document(request.app.state.runtime)
 
 
 def create_app(runtime: ServiceRuntime, *, with_workers: bool = False) -> FastAPI:
@@ -53,6 +67,7 @@ def create_app(runtime: ServiceRuntime, *, with_workers: bool = False) -> FastAP
     )
     install_problem_handlers(app)
     app.include_router(health.router)
+    app.include_router(asyncapi_router)
     for router in runtime.routers:
         app.include_router(router)
     instrument(app, runtime.engine)

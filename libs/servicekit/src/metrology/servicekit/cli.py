@@ -1,4 +1,5 @@
-"""The command line every service shares: serve, relay, consume, run, migrate, provision-topics, token, schemas."""
+"""The command line every service shares: serve, relay, consume, run, migrate, provision-topics, token, schemas,
+asyncapi."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import asyncio
 import json
 import signal
 from collections.abc import Callable, Coroutine
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -13,7 +15,9 @@ import uvicorn
 
 from metrology.eventkit.topics import ensure_topics
 from metrology.servicekit.app import create_app
+from metrology.servicekit.asyncapi import asyncapi_document
 from metrology.servicekit.auth import Role, issue_dev_token
+from metrology.servicekit.contracts import ContractBreachError, publish, published_types
 from metrology.servicekit.observability import configure_logging, configure_tracing
 from metrology.servicekit.runtime import ServiceRuntime
 from metrology.servicekit.settings import ServiceSettings
@@ -111,9 +115,34 @@ def service_cli(name: str, bootstrap: Bootstrap, settings_type: type[ServiceSett
         )
 
     @cli.command()
-    def schemas() -> None:
-        """Print the JSON Schema of every event type the service knows."""
-        typer.echo(json.dumps(bootstrap(settings_type.from_env(name)).registry.json_schemas(), indent=2))
+    def schemas(
+        write: Annotated[
+            Path | None,
+            typer.Option(help="publish the schemas of the types this service writes under this folder (contracts/)"),
+        ] = None,
+    ) -> None:
+        """Print the JSON Schema of every event type the service knows, or publish its own with --write."""
+        rt = bootstrap(settings_type.from_env(name))
+        if write is None:
+            typer.echo(json.dumps(rt.registry.json_schemas(), indent=2))
+            return
+        try:
+            written = publish(write, published_types(rt.registry, name))
+        except ContractBreachError as error:
+            typer.echo(f"{name}: refused, {error}", err=True)
+            raise typer.Exit(1) from None
+        typer.echo(f"{name}: wrote {', '.join(written) or 'nothing (every contract up to date)'}")
+
+    @cli.command("asyncapi")
+    def asyncapi(
+        output: Annotated[Path | None, typer.Option("--output", "-o", help="write to this file")] = None,
+    ) -> None:
+        """Print the service's AsyncAPI 3.0 document (its topics, event types, headers and keys)."""
+        text = json.dumps(asyncapi_document(bootstrap(settings_type.from_env(name))), indent=2, ensure_ascii=False)
+        if output is None:
+            typer.echo(text)
+        else:
+            output.write_text(text + "\n", encoding="utf-8")
 
     return cli
 
