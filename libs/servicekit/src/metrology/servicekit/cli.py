@@ -20,6 +20,7 @@ from metrology.servicekit.auth import Role, issue_dev_token
 from metrology.servicekit.contracts import ContractBreachError, publish, published_types
 from metrology.servicekit.observability import configure_logging, configure_tracing
 from metrology.servicekit.runtime import ServiceRuntime
+from metrology.servicekit.schema_migrations import NothingToMigrateError, new_revision
 from metrology.servicekit.settings import ServiceSettings
 from metrology.servicekit.workers import Workers
 
@@ -84,6 +85,23 @@ def service_cli(name: str, bootstrap: Bootstrap, settings_type: type[ServiceSett
         rt = runtime()
         asyncio.run(_with_schema(rt, _noop()))
         typer.echo(f"{name}: schema ready")
+
+    @cli.command()
+    def revision(
+        message: Annotated[str, typer.Option("--message", "-m", help="what the revision changes")],
+        autogenerate: Annotated[bool, typer.Option(help="fill it in from the models' differences")] = False,
+        branch: Annotated[
+            str | None, typer.Option(help="whose tables: the service's (default), eventkit, servicekit")
+        ] = None,
+    ) -> None:
+        """Write the next schema revision into the package that owns the tables (see docs/development.md)."""
+        rt = bootstrap(settings_type.from_env(name))
+        try:
+            path = asyncio.run(new_revision(rt.migrations(), branch or name, message, autogenerate=autogenerate))
+        except NothingToMigrateError as error:
+            typer.echo(f"{name}: {error}", err=True)
+            raise typer.Exit(1) from error
+        typer.echo(f"{name}: wrote {path}; review it, then run the schema tests (tests/integration)")
 
     @cli.command("provision-topics")
     def provision_topics() -> None:

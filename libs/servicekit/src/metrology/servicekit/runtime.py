@@ -11,8 +11,7 @@ from fastapi import APIRouter
 from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from metrology.eventkit import store as event_store
-from metrology.eventkit.database import SessionFactory, create_engine, create_schema, session_factory
+from metrology.eventkit.database import SessionFactory, create_engine, session_factory
 from metrology.eventkit.envelope import EventContext
 from metrology.eventkit.events import EventRegistry
 from metrology.eventkit.projector import Projection
@@ -20,6 +19,7 @@ from metrology.eventkit.relay import CommitSignal
 from metrology.eventkit.store import EventStore
 from metrology.eventkit.topics import TopicSpec, dead_letter_topic, event_topic
 from metrology.eventkit.unit_of_work import UnitOfWork
+from metrology.servicekit.schema_migrations import Migrations, service_migrations, upgrade
 from metrology.servicekit.settings import ServiceSettings
 
 
@@ -74,10 +74,15 @@ class ServiceRuntime:
     def unit_of_work(self, context: EventContext) -> UnitOfWork:
         return UnitOfWork(self.sessions, self.store, self.registry, context, self.signal)
 
+    def migrations(self) -> Migrations:
+        """The kit's migrations and the service's own (`metrology/<service>/migrations/`), against its models."""
+        return service_migrations(self.name, self.schema)
+
     async def migrate(self) -> None:
+        """Bring the database schema to the latest revision (a previous release's database is adopted first)."""
         if self.engine.dialect.name == "sqlite" and self.engine.url.database:
             Path(self.engine.url.database).parent.mkdir(parents=True, exist_ok=True)
-        await create_schema(self.engine, event_store.metadata, *self.schema)
+        await upgrade(self.engine, self.migrations())
 
     def topic_specs(self) -> list[TopicSpec]:
         """The topics this service writes, and those it reads (so a consumer can start before the producer)."""
