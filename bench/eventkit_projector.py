@@ -31,7 +31,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import (
-    EVENT_TYPE,
     Stopwatch,
     arguments,
     ensure_kafka,
@@ -51,7 +50,7 @@ from common import (
 from metrology.eventkit import store as event_store
 from metrology.eventkit.consumers import BrokerDeadLetterSink, new_broker, subscribe_projection
 from metrology.eventkit.database import create_engine, create_schema, session_factory
-from metrology.eventkit.envelope import CONTENT_TYPE, Envelope
+from metrology.eventkit.envelope import Envelope, binary_record
 from metrology.eventkit.events import DomainEvent
 from metrology.eventkit.kafka import KafkaConnection
 from metrology.eventkit.projector import BatchResult, DeadLetter, ProjectorRunner, Record
@@ -82,6 +81,9 @@ class CountPerStream:
 
     async def apply(self, session: AsyncSession, envelope: Envelope, event: DomainEvent) -> None:
         await session.execute(_UPSERT, {"stream_id": envelope.stream_id})
+
+    async def after_batch(self, session: AsyncSession) -> None:
+        return None
 
     async def reset(self, session: AsyncSession) -> None:
         await session.execute(sa.delete(counters))
@@ -146,12 +148,12 @@ async def produce(kafka: KafkaConnection, topic: str, count: int) -> int:
         **kafka.aiokafka_options(), acks="all", enable_idempotence=True, linger_ms=5, max_batch_size=512 * 1024
     )
     await producer.start()
-    headers = [("content-type", CONTENT_TYPE.encode()), ("ce_type", EVENT_TYPE.encode())]
     total, pending = 0, []
     try:
         for _, stream_id, _, payload in envelope_records(count):
-            total += len(payload)
-            pending.append(await producer.send(topic, value=payload, key=stream_id.encode(), headers=headers))
+            value, headers = binary_record(payload)  # CloudEvents binary mode, as the relay publishes
+            total += len(value)
+            pending.append(await producer.send(topic, value=value, key=stream_id.encode(), headers=headers))
             if len(pending) >= 10_000:
                 await asyncio.gather(*pending)
                 pending = []
@@ -244,8 +246,8 @@ def decode_only(records: list[Any]) -> dict[str, Any]:
     events = registry()
     with Stopwatch() as clock:
         for record in records:
-            Envelope.from_json(record.value).event(events)
-    return _row("Envelope.from_json + registry.load alone (CPU)", len(records), clock)
+            Envelope.from_kafka(record.headers, record.value).event(events)
+    return _row("Envelope.from_kafka + registry.load alone (CPU)", len(records), clock)
 
 
 def decode_with_json_only(records: list[Any]) -> dict[str, Any]:

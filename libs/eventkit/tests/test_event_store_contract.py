@@ -87,7 +87,10 @@ async def test_recorded_events_carry_stream_id_type_and_cloudevents_payload(stor
     [recorded] = await read_everything(store_engine, 1)
     assert recorded.stream_id == "s-9"
     assert recorded.type == "vn.metrology.test.thing-counted.v2"
-    assert ("traceparent", ctx.traceparent.encode()) in recorded.kafka_headers()
+    key, _, headers = recorded.kafka_record()
+    assert key == b"s-9"
+    assert ("traceparent", ctx.traceparent.encode()) in headers
+    assert ("ce_traceparent", ctx.traceparent.encode()) in headers
     assert recorded.envelope().traceparent == ctx.traceparent
 
 

@@ -2,22 +2,31 @@
 
 import asyncio
 import contextlib
+import json
 import time
 from datetime import date
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from metrology.eventkit import EventContext, EventStore, Position
 from metrology.eventkit.consumers import BrokerDeadLetterSink, new_broker, subscribe_projection
 from metrology.eventkit.database import create_schema, session_factory
+from metrology.eventkit.envelope import Envelope
 from metrology.eventkit.kafka import KafkaConnection
 from metrology.eventkit.projector import ProjectorRunner
 from metrology.eventkit.relay import KafkaEventPublisher, OutboxRelay
-from metrology.eventkit.replay import rebuild
+from metrology.eventkit.replay import rebuild, redrive
 from metrology.eventkit.topics import TopicSpec, describe_retention, ensure_topics
-from metrology.testkit.sample_events import ThingCounted, ThingTotals, read_totals, totals_metadata
+from metrology.testkit.sample_events import (
+    ThingCounted,
+    ThingCountedWithUnit,
+    ThingTotals,
+    read_totals,
+    totals_metadata,
+    upgraded_registry,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -67,9 +76,11 @@ async def visible(engine: AsyncEngine, expected: int, within: float = 30.0) -> N
 
 
 @contextlib.asynccontextmanager
-async def projector(engine: AsyncEngine, kafka: KafkaConnection, topic: str, dead_letters: str, group: str):
+async def projector(
+    engine: AsyncEngine, kafka: KafkaConnection, topic: str, dead_letters: str, group: str, events=None
+):
     broker = new_broker(kafka)
-    runner = ProjectorRunner(session_factory(engine), ThingTotals(), BrokerDeadLetterSink(broker, dead_letters))
+    runner = ProjectorRunner(session_factory(engine), ThingTotals(events), BrokerDeadLetterSink(broker, dead_letters))
     subscribe_projection(broker, runner, [topic], group_id=group, max_records=100)
     await broker.start()
     try:
@@ -130,11 +141,12 @@ async def test_the_relay_publishes_every_committed_event_keyed_by_stream_in_orde
     records = await read_topic(kafka, topic, 8)
     by_stream: dict[bytes, list[int]] = {}
     for record in sorted(records, key=lambda r: (r.partition, r.offset)):
-        by_stream.setdefault(record.key, []).append(
-            ThingCounted and __import__("json").loads(record.value)["streamversion"]
-        )
+        by_stream.setdefault(record.key, []).append(int(dict(record.headers)["ce_streamversion"]))
     assert by_stream == {b"thing-scales": [1, 2, 3, 4, 5], b"thing-meters": [1, 2, 3]}
-    assert dict(records[0].headers)["content-type"] == b"application/cloudevents+json"
+    headers = dict(records[0].headers)
+    assert headers["content-type"] == b"application/json", "CloudEvents binary mode: content-type is the data's"
+    assert headers["ce_specversion"] == b"1.0"
+    assert set(json.loads(records[0].value)) == {"occurred_on", "thing", "amount"}, "the value is the data alone"
 
 
 async def test_a_relay_killed_between_publishing_and_recording_progress_still_gets_each_event_counted_once(
@@ -229,12 +241,8 @@ async def test_a_poison_record_goes_to_the_dead_letter_topic_and_the_projector_g
     producer = AIOKafkaProducer(**kafka.aiokafka_options())
     await producer.start()
     await producer.send_and_wait(topic, b"{not json", key=b"thing-broken")
-    unknown_version = (
-        b'{"id": "3f1c2a9e-0000-4000-8000-000000000001", "source": "/test", "specversion": "1.0",'
-        b' "type": "vn.metrology.test.thing-counted.v9", "time": "2025-05-01T00:00:00Z", "streamid": "thing-x",'
-        b' "streamversion": 1, "tenant": "83", "correlationid": "c", "data": {"occurred_on": "2025-05-01"}}'
-    )
-    await producer.send_and_wait(topic, unknown_version, key=b"thing-x")
+    null_id = binary(ThingCounted(occurred_on=date(2025, 5, 1), thing="x", amount=1), "thing-x", id=None)
+    await producer.send_and_wait(topic, null_id[1], key=b"thing-x", headers=null_id[2])
     await producer.stop()
     await count(engine, "scales", 3)
     await relay_all(engine, kafka, topic, expected=1)
@@ -245,9 +253,95 @@ async def test_a_poison_record_goes_to_the_dead_letter_topic_and_the_projector_g
             assert await read_totals(engine) == {"scales": (3, 1)}
 
         await eventually(good_one_counted)
-    letters = await read_topic(kafka, dead_letters, 2)
+        letters = await read_topic(kafka, dead_letters, 2)
     reasons = sorted(dict(r.headers)["dlq-reason"].decode() for r in letters)
     assert len(letters) == 2
-    assert any("newer than this reader knows" in reason for reason in reasons)
-    assert {r.value for r in letters} == {b"{not json", unknown_version}
+    assert any("'id' must be a non-empty string" in reason for reason in reasons)
+    assert {r.value for r in letters} == {b"{not json", null_id[1]}
     assert all(dict(r.headers)["dlq-source-topic"] == topic.encode() for r in letters)
+    kept = next(dict(r.headers) for r in letters if r.value == null_id[1])
+    assert kept["ce_specversion"] == b"1.0", "the dead letter keeps the CloudEvents headers for a redrive"
+
+
+def binary(event, stream_id: str, **attributes):
+    """A binary-mode record of `event` as a producer would write it, with some attributes overridden."""
+    envelope = Envelope.wrap(event, source="/test", stream_id=stream_id, stream_version=1, context=CTX)
+    key, value, headers = envelope.to_kafka()
+    for name, override in attributes.items():
+        headers = [(n, v) for n, v in headers if n != f"ce_{name}"]
+        if override is not None:
+            headers.append((f"ce_{name}", str(override).encode()))
+    if attributes.get("id", "") is None:
+        headers.append(("ce_id", b""))
+    return key, value, headers
+
+
+async def test_an_event_newer_than_the_reader_holds_its_partition_until_an_upgraded_reader_resumes_there(
+    engine, kafka, topic
+):
+    ensure_topics(kafka, [TopicSpec(topic, partitions=1), TopicSpec(f"{topic}.dlq", partitions=1)])
+    newer = ThingCountedWithUnit(occurred_on=date(2025, 5, 1), thing="gauges", amount=5, unit="box")
+    records = [
+        binary(ThingCounted(occurred_on=date(2025, 5, 1), thing="scales", amount=1), "thing-scales"),
+        binary(newer, "thing-gauges"),
+        binary(ThingCounted(occurred_on=date(2025, 5, 1), thing="meters", amount=2), "thing-meters"),
+    ]
+    producer = AIOKafkaProducer(**kafka.aiokafka_options())
+    await producer.start()
+    for key, value, headers in records:
+        await producer.send_and_wait(topic, value, key=key, headers=headers)
+    await producer.stop()
+    group = f"{topic}.g"
+
+    async with projector(engine, kafka, topic, f"{topic}.dlq", group=group) as runner:
+
+        async def held_at_the_newer_record():
+            assert (topic, 0) in runner.stats.held
+
+        await eventually(held_at_the_newer_record)
+        await asyncio.sleep(1)  # more polls: a paused partition delivers nothing more
+        assert await read_totals(engine) == {"scales": (1, 1)}, "nothing after the held record is applied"
+        assert runner.stats.held[(topic, 0)].offset == 1
+        assert runner.stats.dead_lettered == 0, "a newer version is not poison"
+        assert await committed_offset(kafka, group, topic) == 1, "the group's offset stops at the held record"
+
+    async with projector(engine, kafka, topic, f"{topic}.dlq", group=group, events=upgraded_registry()):
+
+        async def everything_counted():
+            assert await read_totals(engine) == {"scales": (1, 1), "gauges": (5, 1), "meters": (2, 1)}
+
+        await eventually(everything_counted)
+
+
+async def committed_offset(kafka: KafkaConnection, group: str, topic: str) -> int | None:
+    consumer = AIOKafkaConsumer(**kafka.aiokafka_options(), group_id=group, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        return await consumer.committed(TopicPartition(topic, 0))
+    finally:
+        await consumer.stop()
+
+
+async def test_redrive_puts_dead_letters_back_on_their_topic_once(engine, kafka, topics):
+    topic, dead_letters = topics
+    broken = binary(ThingCounted(occurred_on=date(2025, 5, 1), thing="fixed", amount=7), "thing-fixed")
+    producer = AIOKafkaProducer(**kafka.aiokafka_options())
+    await producer.start()
+    reason = {"dlq-reason": b"apply failed", "dlq-source-topic": topic.encode(), "dlq-source-offset": b"0"}
+    await producer.send_and_wait(dead_letters, broken[1], key=broken[0], headers=broken[2] + list(reason.items()))
+    await producer.stop()
+    group = f"{topic}.redrive"
+
+    first = await redrive(kafka, dead_letters, group)
+    again = await redrive(kafka, dead_letters, group)
+
+    assert (first.sent, first.by_topic, again.sent) == (1, {topic: 1}, 0)
+    [record] = await read_topic(kafka, topic, 1)
+    assert record.value == broken[1]
+    assert not any(name.startswith("dlq-") for name, _ in record.headers)
+    async with projector(engine, kafka, topic, dead_letters, group=f"{topic}.g"):
+
+        async def counted():
+            assert await read_totals(engine) == {"fixed": (7, 1)}
+
+        await eventually(counted)

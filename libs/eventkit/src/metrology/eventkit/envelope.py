@@ -1,14 +1,17 @@
 """The event envelope: CloudEvents 1.0 attributes plus stream, tenant, correlation and trace extensions.
 
-Events travel in CloudEvents structured mode (the whole envelope is the JSON value of the Kafka record,
-`content-type: application/cloudevents+json`); the record key is the stream id, so one aggregate's events
-stay in order on one partition. The store keeps exactly these bytes, so the relay ships them unchanged.
+On Kafka, events travel in CloudEvents **binary content mode** (the Kafka protocol binding): every attribute in
+a `ce_<name>` header, `content-type: application/json`, the event data as the record value, and the stream id as
+the record key, so one aggregate's events stay in order on one partition. The store keeps each event as its
+structured-mode JSON (the whole CloudEvent in one document); `binary_record` turns those bytes into the Kafka
+record. Readers accept both modes, so structured records published before the switch stay readable.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -19,8 +22,29 @@ from cloudevents.core.v1.event import CloudEvent
 
 from metrology.eventkit.events import DomainEvent, EventRegistry, JsonDict, schema_uri, split_type_name
 
-CONTENT_TYPE = "application/cloudevents+json"
+CONTENT_TYPE = "application/cloudevents+json"  # structured mode: how the store keeps events (and older records)
+DATA_CONTENT_TYPE = "application/json"  # binary mode: the media type of the record value
+CE_PREFIX = "ce_"
 _FORMAT = JSONFormat()
+_REQUIRED_TEXT = ("id", "type", "source", "time", "streamid", "tenant", "correlationid")
+_OPTIONAL_TEXT = ("subject", "causationid", "traceparent", "actor")
+
+Headers = list[tuple[str, bytes]]
+
+
+def binary_record(structured: bytes) -> tuple[bytes, Headers]:
+    """The binary-mode value and headers of a stored structured-mode event (what the relay publishes)."""
+    attrs = json.loads(structured)
+    data = attrs.pop("data")
+    headers: Headers = [("content-type", attrs.pop("datacontenttype", DATA_CONTENT_TYPE).encode())]
+    headers += [(CE_PREFIX + name, str(value).encode()) for name, value in attrs.items() if value is not None]
+    if attrs.get("traceparent"):
+        headers.append(("traceparent", attrs["traceparent"].encode()))  # W3C trace context, as OpenTelemetry reads it
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode(), headers
+
+
+def is_binary_mode(headers: Sequence[tuple[str, bytes]]) -> bool:
+    return any(name.lower() == "ce_specversion" for name, _ in headers)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +141,29 @@ class Envelope:
     def to_json(self) -> bytes:
         return ce_kafka.to_structured(self.to_cloudevent(), _FORMAT).value
 
+    def to_kafka(self) -> tuple[bytes, bytes, Headers]:
+        """The binary-mode Kafka record of this event: key (stream id), value (data) and `ce_*` headers."""
+        value, headers = binary_record(self.to_json())
+        return self.stream_id.encode(), value, headers
+
+    @classmethod
+    def from_kafka(cls, headers: Sequence[tuple[str, bytes]], value: bytes | None) -> Envelope:
+        """Read a Kafka record in binary mode, or in structured mode (records published before binary mode)."""
+        if not value:
+            raise ValueError("empty record")
+        if not is_binary_mode(headers):
+            return cls.from_json(value)
+        attrs: dict[str, Any] = {}
+        for name, raw in headers:
+            lowered = name.lower()
+            if lowered.startswith(CE_PREFIX):
+                attrs[lowered[len(CE_PREFIX) :]] = raw.decode()
+        try:
+            data = json.loads(value)
+        except ValueError as error:
+            raise ValueError(f"event data is not JSON: {error}") from None
+        return cls._from_attributes(attrs, data)
+
     @classmethod
     def from_json(cls, value: bytes) -> Envelope:
         """Read a structured-mode CloudEvents 1.0 JSON event: the hot path of projectors and rebuilds.
@@ -128,11 +175,28 @@ class Envelope:
             attrs = json.loads(value)
         except ValueError as error:
             raise ValueError(f"not a JSON CloudEvent: {error}") from None
-        if not isinstance(attrs, dict) or attrs.get("specversion") != "1.0":
+        if not isinstance(attrs, dict):
             raise ValueError("not a CloudEvents 1.0 event in structured mode")
-        data = attrs.get("data")
+        return cls._from_attributes(attrs, attrs.get("data"))
+
+    @classmethod
+    def _from_attributes(cls, attrs: dict[str, Any], data: Any) -> Envelope:
+        """Check the attributes this platform relies on (kinds and presence) and build the envelope."""
+        if attrs.get("specversion") != "1.0":
+            raise ValueError("not a CloudEvents 1.0 event")
         if not isinstance(data, dict):
             raise ValueError("event data must be a JSON object")
+        for name in _REQUIRED_TEXT:
+            if name not in attrs:
+                raise KeyError(f"missing attribute '{name}'")
+            if not isinstance(attrs[name], str) or not attrs[name]:
+                raise ValueError(f"attribute '{name}' must be a non-empty string")
+        for name in _OPTIONAL_TEXT:
+            if attrs.get(name) is not None and not isinstance(attrs[name], str):
+                raise ValueError(f"attribute '{name}' must be a string")
+        version = attrs.get("streamversion")
+        if isinstance(version, bool) or not isinstance(version, int | str) or not str(version).isdigit():
+            raise ValueError("attribute 'streamversion' must be a positive integer")
         return cls(
             id=attrs["id"],
             type=attrs["type"],
@@ -140,7 +204,7 @@ class Envelope:
             time=datetime.fromisoformat(attrs["time"]),
             subject=attrs.get("subject"),
             stream_id=attrs["streamid"],
-            stream_version=int(attrs["streamversion"]),
+            stream_version=int(version),
             tenant=attrs["tenant"],
             correlation_id=attrs["correlationid"],
             causation_id=attrs.get("causationid"),

@@ -51,6 +51,10 @@ class UnknownEventTypeError(EventParseError):
     pass
 
 
+class NewerVersionError(EventParseError):
+    """A version of a known type that this reader does not know yet: wait for an upgrade, do not skip it."""
+
+
 class EventRegistry:
     """Knows every event type a service writes or reads, and how to bring old versions up to date."""
 
@@ -108,7 +112,7 @@ class EventRegistry:
 
     def _upcast(self, base: str, version: int, target: int, data: JsonDict) -> JsonDict:
         if version > target:
-            raise EventParseError(f"'{base}' version {version} is newer than this reader knows ({target})")
+            raise NewerVersionError(f"'{base}' version {version} is newer than this reader knows ({target})")
         while version < target:
             step = self._upcasters.get((base, version))
             if step is None:

@@ -2,24 +2,39 @@
 
 Each event is applied at most once per projection (tracked by event id, which survives the relay re-sending a
 batch and the broker redelivering after a crash), and the consumer offset is committed only after the read
-model and its tracking rows are. Records that cannot be read (bad envelope, unknown version, data that does
-not fit its model) go to a dead-letter topic with the reason, and the projection goes on.
+model and its tracking rows are.
+
+What goes wrong, and what happens then:
+- a record that cannot be read (bad envelope, attributes of the wrong kind, data that does not fit its model)
+  goes to the dead-letter topic with the reason, and the projection goes on;
+- a record of a known type in a version newer than this reader knows is *held*: nothing of its partition from
+  it onwards is applied, the runner reports the partition as held (the consumer pauses it and stops being
+  ready), and an upgraded reader resumes exactly there;
+- an error while applying (a bug, a broken invariant) is retried with backoff a bounded number of times, then
+  the batch is applied event by event and each event that still fails is dead-lettered with the reason, so the
+  partition moves on; `redrive` puts dead letters back after a fix;
+- the database or a concurrent append failing (connection lost, a younger append to a stream the projection
+  writes) is retried with backoff, then raised so the consumer redelivers the batch: such errors are never a
+  reason to dead-letter an event.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Sequence
+import time
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import sqlalchemy as sa
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from metrology.eventkit.database import SessionFactory
 from metrology.eventkit.envelope import Envelope
-from metrology.eventkit.events import DomainEvent, EventParseError, EventRegistry
-from metrology.eventkit.store import metadata
+from metrology.eventkit.events import DomainEvent, EventParseError, EventRegistry, NewerVersionError
+from metrology.eventkit.store import ConcurrencyError, metadata
 from metrology.eventkit.tracing import span_continuing
 
 log = logging.getLogger(__name__)
@@ -33,12 +48,18 @@ processed_events = sa.Table(
 
 
 class Projection(Protocol):
-    """A read model (or a saga) fed by events. `apply` runs inside the projector's transaction."""
+    """A read model (or a saga) fed by events. `apply` and `after_batch` run inside the projector's transaction.
+
+    `apply` may only note what an event does (on `session.info`) and leave the writing to `after_batch`, which
+    runs once per batch after every `apply`: a projection that writes in `apply` has an empty `after_batch`.
+    """
 
     name: str
     registry: EventRegistry
 
     async def apply(self, session: AsyncSession, envelope: Envelope, event: DomainEvent) -> None: ...
+
+    async def after_batch(self, session: AsyncSession) -> None: ...
 
     async def reset(self, session: AsyncSession) -> None: ...
 
@@ -64,48 +85,102 @@ class DeadLetterSink(Protocol):
     async def send(self, letters: Sequence[DeadLetter]) -> None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class Held:
+    """A partition stopped at `offset`: the record there is newer than this reader knows."""
+
+    topic: str
+    partition: int
+    offset: int
+    reason: str
+
+
 @dataclass(slots=True)
 class BatchResult:
     applied: int = 0
     duplicates: int = 0
     ignored: int = 0
+    retries: int = 0
     dead_letters: list[DeadLetter] = field(default_factory=list)
+    held: list[Held] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class ProjectorStats:
+    """What the runner has done since it started: read by health probes and metrics."""
+
+    applied: int = 0
+    dead_lettered: int = 0
+    retries: int = 0
+    last_applied_recorded_at: float | None = None  # when the newest applied event was recorded (epoch seconds)
+    last_batch_at: float | None = None  # when the runner last finished a batch (epoch seconds)
+    held: dict[tuple[str, int], Held] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How often and how patiently a failing batch is tried again."""
+
+    attempts: int = 4
+    first_delay: float = 0.1
+    max_delay: float = 2.0
+
+    def delays(self) -> list[float]:
+        return [min(self.first_delay * 2**n, self.max_delay) for n in range(self.attempts - 1)]
+
+
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (ConcurrencyError, OSError, TimeoutError)
+
+
+def is_transient(error: BaseException) -> bool:
+    """Errors of the infrastructure or of concurrency, that say nothing about the event being applied."""
+    if isinstance(error, TRANSIENT_ERRORS):
+        return True
+    return isinstance(error, DBAPIError) and not isinstance(error, IntegrityError)
 
 
 @dataclass(frozen=True, slots=True)
 class _Readable:
+    record: Record
     envelope: Envelope
     event: DomainEvent
 
 
 class ProjectorRunner:
-    def __init__(self, sessions: SessionFactory, projection: Projection, dead_letters: DeadLetterSink) -> None:
+    def __init__(
+        self,
+        sessions: SessionFactory,
+        projection: Projection,
+        dead_letters: DeadLetterSink,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+    ) -> None:
         self.sessions = sessions
         self.projection = projection
         self.dead_letters = dead_letters
+        self.retry = retry or RetryPolicy()
+        self.stats = ProjectorStats()
+        self._sleep = sleep
 
     async def handle(self, records: Sequence[Record]) -> BatchResult:
-        """Apply a batch in one transaction; send what cannot be read to the dead-letter topic."""
+        """Apply a batch in one transaction; dead-letter what cannot be read or applied; hold what is too new."""
         result = BatchResult()
         readable = self._read(records, result)
-        async with self.sessions.begin() as session:
-            fresh = await self._unseen(session, readable)
-            result.duplicates = len(readable) - len(fresh)
-            for item in fresh:
-                with span_continuing(
-                    f"project {item.envelope.type}", item.envelope.traceparent, consumer=self.projection.name
-                ):
-                    await self.projection.apply(session, item.envelope, item.event)
-            if fresh:
-                rows = [{"consumer": self.projection.name, "event_id": item.envelope.id} for item in fresh]
-                await session.execute(sa.insert(processed_events), rows)
-                after_batch = getattr(self.projection, "after_batch", None)
-                if after_batch is not None:  # optional: a step after each batch, in the same transaction
-                    await after_batch(session)
-            result.applied = len(fresh)
+        try:
+            await self._apply_with_retries(readable, result)
+        except Exception as error:
+            if is_transient(error):
+                raise
+            log.error("projection %s: batch failed after retries (%s); applying event by event", self.name, error)
+            await self._apply_one_by_one(readable, result)
         if result.dead_letters:
             await self.dead_letters.send(result.dead_letters)
+        self._note(result)
         return result
+
+    @property
+    def name(self) -> str:
+        return self.projection.name
 
     async def reset(self) -> None:
         """Empty the read model and forget what was applied, ready for a replay from the start."""
@@ -115,13 +190,70 @@ class ProjectorRunner:
                 sa.delete(processed_events).where(processed_events.c.consumer == self.projection.name)
             )
 
+    async def _apply_with_retries(self, items: list[_Readable], result: BatchResult) -> None:
+        for delay in [*self.retry.delays(), None]:
+            try:
+                await self._apply(items, result)
+                return
+            except Exception as error:
+                if delay is None:
+                    raise
+                result.retries += 1
+                log.warning("projection %s: batch failed (%s); retrying in %.1fs", self.name, error, delay)
+                await self._sleep(delay)
+
+    async def _apply_one_by_one(self, items: list[_Readable], result: BatchResult) -> None:
+        for item in items:
+            try:
+                await self._apply_with_retries([item], result)
+            except Exception as error:
+                if is_transient(error):
+                    raise
+                reason = f"apply failed after {self.retry.attempts} attempts: {type(error).__name__}: {error}"
+                log.error("dead-lettering %s: %s", _where(item.record), reason)
+                result.dead_letters.append(DeadLetter(item.record, reason))
+
+    async def _apply(self, items: list[_Readable], result: BatchResult) -> None:
+        async with self.sessions.begin() as session:
+            fresh = await self._unseen(session, items)
+            for item in fresh:
+                with span_continuing(
+                    f"project {item.envelope.type}", item.envelope.traceparent, consumer=self.projection.name
+                ):
+                    await self.projection.apply(session, item.envelope, item.event)
+            if fresh:
+                rows = [{"consumer": self.projection.name, "event_id": item.envelope.id} for item in fresh]
+                await session.execute(sa.insert(processed_events), rows)
+                await self.projection.after_batch(session)
+        result.duplicates += len(items) - len(fresh)
+        result.applied += len(fresh)
+        if fresh:
+            self.stats.last_applied_recorded_at = max(item.envelope.time.timestamp() for item in fresh)
+
+    def _note(self, result: BatchResult) -> None:
+        stats = self.stats
+        stats.applied += result.applied
+        stats.dead_lettered += len(result.dead_letters)
+        stats.retries += result.retries
+        stats.last_batch_at = time.time()
+        for held in result.held:
+            stats.held[(held.topic, held.partition)] = held
+
     def _read(self, records: Sequence[Record], result: BatchResult) -> list[_Readable]:
         readable = []
+        held: set[tuple[str, int]] = set()
         for record in records:
+            if (record.topic, record.partition) in held:
+                continue  # nothing after a held record of its partition is applied
             try:
                 item = self._read_one(record)
+            except NewerVersionError as error:
+                log.error("holding %s: %s; upgrade this consumer to go on", _where(record), error)
+                held.add((record.topic, record.partition))
+                result.held.append(Held(record.topic, record.partition, record.offset, str(error)))
+                continue
             except (EventParseError, ValueError, KeyError, TypeError) as error:
-                log.warning("dead-lettering %s[%s]@%s: %s", record.topic, record.partition, record.offset, error)
+                log.warning("dead-lettering %s: %s", _where(record), error)
                 result.dead_letters.append(DeadLetter(record, f"{type(error).__name__}: {error}"))
                 continue
             if item is None:
@@ -131,12 +263,10 @@ class ProjectorRunner:
         return readable
 
     def _read_one(self, record: Record) -> _Readable | None:
-        if not record.value:
-            raise ValueError("empty record")
-        envelope = Envelope.from_json(record.value)
+        envelope = Envelope.from_kafka(record.headers, record.value)
         if not self.projection.registry.knows(envelope.type):
             return None
-        return _Readable(envelope, envelope.event(self.projection.registry))
+        return _Readable(record, envelope, envelope.event(self.projection.registry))
 
     async def _unseen(self, session: AsyncSession, items: list[_Readable]) -> list[_Readable]:
         if not items:
@@ -154,6 +284,10 @@ class ProjectorRunner:
                 seen.add(item.envelope.id)
                 fresh.append(item)
         return fresh
+
+
+def _where(record: Record) -> str:
+    return f"{record.topic}[{record.partition}]@{record.offset}"
 
 
 def _chunks(items: list[Any], size: int) -> list[list[Any]]:

@@ -3,6 +3,11 @@
 At-least-once by design: a crash between publishing and recording progress re-sends a batch, and consumers
 drop the duplicates by event id. The relay wakes when a commit is signalled (LISTEN/NOTIFY on PostgreSQL, an
 in-process signal on SQLite) and polls as a fallback.
+
+One relay per service publishes at a time: on PostgreSQL the active one holds a session advisory lock, and any
+other waits as a hot standby until the lock is free (its holder died or stopped). The store, not the broker, is
+the source of truth: when the topic holds fewer records than the relay has published (a wiped or re-formatted
+broker, a recreated topic, a restored backup), the relay republishes from the start of the store.
 """
 
 from __future__ import annotations
@@ -14,8 +19,8 @@ from collections.abc import Sequence
 from typing import Protocol
 
 import sqlalchemy as sa
-from aiokafka import AIOKafkaProducer
-from sqlalchemy.ext.asyncio import AsyncEngine
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from metrology.eventkit.kafka import KafkaConnection
 from metrology.eventkit.store import NOTIFY_CHANNEL, EventStore, Position, RecordedEvent, metadata
@@ -31,15 +36,22 @@ relay_checkpoints = sa.Table(
 )
 
 
+RELAY_LOCK_CLASS = 7_406_002  # pg advisory lock class: one active relay per (database, relay name)
+
+
 class EventPublisher(Protocol):
     async def publish(self, topic: str, events: Sequence[RecordedEvent]) -> None:
         """Publish every event, keyed by stream id, and return only once the broker has them all."""
+
+    async def records_in(self, topic: str) -> int:
+        """How many records the topic holds (the sum of its partitions' end offsets)."""
 
 
 class KafkaEventPublisher:
     """An idempotent producer (acks=all) that ships the stored CloudEvents bytes unchanged."""
 
     def __init__(self, connection: KafkaConnection, linger_ms: int = 5) -> None:
+        self._connection = connection
         self._producer = AIOKafkaProducer(
             **connection.aiokafka_options(),
             acks="all",
@@ -58,10 +70,25 @@ class KafkaEventPublisher:
     async def publish(self, topic: str, events: Sequence[RecordedEvent]) -> None:
         pending = []
         for recorded in events:
-            key = recorded.stream_id.encode()
-            headers = recorded.kafka_headers()
-            pending.append(await self._producer.send(topic, value=recorded.payload, key=key, headers=headers))
+            key, value, headers = recorded.kafka_record()
+            pending.append(await self._producer.send(topic, value=value, key=key, headers=headers))
         await asyncio.gather(*pending)
+
+    async def records_in(self, topic: str) -> int:
+        return await records_in_topic(self._connection, topic)
+
+
+async def records_in_topic(connection: KafkaConnection, topic: str) -> int:
+    """The sum of the topic's end offsets: every record ever written to it (retention is forever)."""
+    consumer = AIOKafkaConsumer(**connection.aiokafka_options(), enable_auto_commit=False, group_id=None)
+    await consumer.start()
+    try:
+        partitions = await consumer._client.fetch_all_metadata()  # public API offers no metadata for unsubscribed
+        ids = partitions.partitions_for_topic(topic) or set()
+        ends = await consumer.end_offsets([TopicPartition(topic, p) for p in ids])
+        return sum(ends.values())
+    finally:
+        await consumer.stop()
 
 
 class CommitSignal:
@@ -102,6 +129,8 @@ class OutboxRelay:
         self.poll_interval = poll_interval
         self.signal = signal or CommitSignal()
         self._one_pass_at_a_time = asyncio.Lock()
+        self.active = False
+        self.republished = 0
 
     async def checkpoint(self) -> Position:
         async with self.engine.connect() as connection:
@@ -133,9 +162,40 @@ class OutboxRelay:
             sent += len(batch)
 
     async def run(self, stop: asyncio.Event) -> None:
+        """Publish until `stop`; on PostgreSQL only while holding the relay lock (else wait as a standby)."""
+        if self.engine.dialect.name != "postgresql":
+            await self._publish_until(stop)
+            return
+        while not stop.is_set():
+            try:
+                async with self.engine.connect() as lock_connection:
+                    if await self._wait_for_lock(lock_connection, stop):
+                        log.info("relay %s is active", self.name)
+                        self.active = True
+                        await self._publish_until(stop, lock_connection)
+            except Exception:
+                log.exception("relay %s lost its database connection; retrying", self.name)
+                await asyncio.sleep(self.poll_interval)
+            finally:
+                self.active = False
+
+    async def _wait_for_lock(self, connection: AsyncConnection, stop: asyncio.Event) -> bool:
+        while not stop.is_set():
+            taken = (await connection.execute(_TRY_LOCK, {"cls": RELAY_LOCK_CLASS, "name": self.name})).scalar()
+            await connection.commit()  # the lock is the session's, not the transaction's
+            if taken:
+                return True
+            log.debug("relay %s is a standby: another relay holds the lock", self.name)
+            await self.signal.wait(self.poll_interval)
+        return False
+
+    async def _publish_until(self, stop: asyncio.Event, lock_connection: AsyncConnection | None = None) -> None:
         listener = asyncio.create_task(self._listen(stop)) if self.engine.dialect.name == "postgresql" else None
         try:
+            await self._republish_if_topic_is_behind()
             while not stop.is_set():
+                if lock_connection is not None:
+                    await _still_connected(lock_connection)  # a lost lock connection means another may be active
                 try:
                     await self.publish_pending()
                 except Exception:
@@ -147,6 +207,26 @@ class OutboxRelay:
                 listener.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await listener
+
+    async def _republish_if_topic_is_behind(self) -> None:
+        """Start again from the store's beginning when the topic holds fewer records than were published."""
+        after = await self.checkpoint()
+        if after == Position():
+            return
+        async with self.engine.connect() as connection:
+            published = await self.store.count_up_to(connection, after)
+        held = await self.publisher.records_in(self.topic)
+        if held >= published:
+            return
+        log.warning(
+            "relay %s: topic %s holds %d records but %d events were published to it; republishing from the store",
+            self.name,
+            self.topic,
+            held,
+            published,
+        )
+        await self._record(Position())
+        self.republished += 1
 
     async def _record(self, position: Position) -> None:
         async with self.engine.begin() as connection:
@@ -173,3 +253,11 @@ class OutboxRelay:
             except Exception:
                 log.warning("relay %s lost its LISTEN connection; polling until it is back", self.name)
                 await asyncio.sleep(self.poll_interval)
+
+
+_TRY_LOCK = sa.text("SELECT pg_try_advisory_lock(:cls, hashtext(:name))")
+
+
+async def _still_connected(connection: AsyncConnection) -> None:
+    await connection.execute(sa.text("SELECT 1"))
+    await connection.commit()

@@ -91,3 +91,66 @@ async def _load_metadata(consumer: AIOKafkaConsumer, topics: Sequence[str]) -> N
     for topic in topics:
         client.add_topic(topic)
     await client.force_metadata_update()
+
+
+@dataclass(frozen=True, slots=True)
+class Redriven:
+    sent: int
+    by_topic: dict[str, int]
+
+
+async def redrive(
+    connection: KafkaConnection, dead_letter_topic: str, group_id: str, *, limit: int | None = None
+) -> Redriven:
+    """Put dead letters back on the topics they came from, as they were (without the dead-letter headers).
+
+    Reads `dead_letter_topic` as consumer group `group_id` from where the last redrive stopped, up to the end it
+    has now, and commits after each record is republished: a crash re-sends at most the record in flight, which
+    consumers drop by event id. Run it after the fix that makes the records readable or applicable is deployed.
+    """
+    from aiokafka import AIOKafkaProducer
+
+    from metrology.eventkit.consumers import DLQ_SOURCE_TOPIC
+
+    consumer = AIOKafkaConsumer(
+        **connection.aiokafka_options(), group_id=group_id, enable_auto_commit=False, auto_offset_reset="earliest"
+    )
+    producer = AIOKafkaProducer(**connection.aiokafka_options(), acks="all", enable_idempotence=True)
+    await consumer.start()
+    await producer.start()
+    by_topic: dict[str, int] = {}
+    try:
+        await _load_metadata(consumer, [dead_letter_topic])
+        partitions = [
+            TopicPartition(dead_letter_topic, p) for p in consumer.partitions_for_topic(dead_letter_topic) or ()
+        ]
+        consumer.assign(partitions)
+        ends = await consumer.end_offsets(partitions)
+        for tp in partitions:
+            committed = await consumer.committed(tp)
+            if committed:
+                consumer.seek(tp, committed)
+            else:
+                await consumer.seek_to_beginning(tp)
+        sent = 0
+        remaining = {tp for tp in partitions if await consumer.position(tp) < ends[tp]}
+        while remaining and (limit is None or sent < limit):
+            fetched = await consumer.getmany(*remaining, timeout_ms=1000, max_records=100)
+            for tp, records in fetched.items():
+                for record in records:
+                    if record.offset >= ends[tp] or (limit is not None and sent >= limit):
+                        remaining.discard(tp)
+                        break
+                    headers = [(name, value) for name, value in record.headers if not name.startswith("dlq-")]
+                    source = dict(record.headers).get(DLQ_SOURCE_TOPIC, b"").decode()
+                    if source:
+                        await (await producer.send(source, record.value, key=record.key, headers=headers))
+                        by_topic[source] = by_topic.get(source, 0) + 1
+                        sent += 1
+                    await consumer.commit({tp: record.offset + 1})
+                if records and records[-1].offset + 1 >= ends[tp]:
+                    remaining.discard(tp)
+        return Redriven(sent, by_topic)
+    finally:
+        await producer.stop()
+        await consumer.stop()

@@ -4,9 +4,14 @@ Every event gets a global position. On PostgreSQL, sequence values are not hande
 reader that follows `position > last` would skip a transaction that commits late. Writers here run free and
 readers wait instead: each row carries the id of the transaction that wrote it (`txid`, xid8), and a reader
 takes only rows of transactions older than every transaction still in flight
-(`txid < pg_snapshot_xmin(pg_current_snapshot())`), in `(txid, position)` order. Appends keep the event insert
-as the first write of their transaction, so a later append to a stream always has a higher txid.
-On SQLite writers are serialised by the database lock, so position order is commit order.
+(`txid < pg_snapshot_xmin(pg_current_snapshot())`), in `(txid, position)` order.
+
+That order is per-stream version order only if a later append to a stream always carries a higher txid. An
+append takes its transaction id when it reads the stream's current version (one statement), and refuses with a
+`ConcurrencyError` when a younger transaction has already appended to that stream: that happens only to a
+transaction that wrote elsewhere first (a saga touching several streams, a projector writing its read model
+first); it rolls back and retries, and its retry is younger than every committed append. Single-stream commands
+never see it. On SQLite writers are serialised by the database lock, so position order is commit order.
 """
 
 from __future__ import annotations
@@ -18,7 +23,8 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from metrology.eventkit.envelope import CONTENT_TYPE, Envelope, EventContext
+from metrology.eventkit.envelope import Envelope, EventContext, Headers, binary_record
+from metrology.eventkit.errors import DomainError
 from metrology.eventkit.events import DomainEvent
 
 NOTIFY_CHANNEL = "metrology_events"
@@ -65,6 +71,17 @@ class ConcurrencyError(Exception):
     """The stream moved on since it was read: another writer appended first."""
 
 
+class EventTooLargeError(DomainError):
+    """An event bigger than the broker takes: refused at append time so it can never block the relay."""
+
+    status = 413
+    title = "Event too large"
+
+
+# Kafka's default `message.max.bytes` is 1,048,588 bytes per record batch; stay under it with room for the batch.
+DEFAULT_MAX_EVENT_BYTES = 1_000_000
+
+
 @dataclass(frozen=True, slots=True, order=True)
 class Position:
     """Where a reader of all events stands: (transaction id, position); txid is 0 on SQLite."""
@@ -86,11 +103,10 @@ class RecordedEvent:
     def envelope(self) -> Envelope:
         return Envelope.from_json(self.payload)
 
-    def kafka_headers(self) -> list[tuple[str, bytes]]:
-        headers = [("content-type", CONTENT_TYPE.encode()), ("ce_type", self.type.encode())]
-        if self.traceparent:
-            headers.append(("traceparent", self.traceparent.encode()))
-        return headers
+    def kafka_record(self) -> tuple[bytes, bytes, Headers]:
+        """The record the relay publishes: key (stream id), value (data) and headers, CloudEvents binary mode."""
+        value, headers = binary_record(self.payload)
+        return self.stream_id.encode(), value, headers
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,8 +118,9 @@ class StreamEvent:
 class EventStore:
     """Appends to and reads from the `events` table within the caller's session (its unit of work)."""
 
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES) -> None:
         self.source = source
+        self.max_event_bytes = max_event_bytes
 
     async def append(
         self,
@@ -114,7 +131,7 @@ class EventStore:
         context: EventContext,
     ) -> list[Envelope]:
         """Append `events` after `expected_version` (None: whatever the stream holds; 0: a new stream)."""
-        current = await self.stream_version(session, stream_id)
+        current = await self._version_for_append(session, stream_id)
         if expected_version is not None and current != expected_version:
             raise ConcurrencyError(f"stream {stream_id} is at version {current}, not the expected {expected_version}")
         envelopes = [
@@ -125,27 +142,48 @@ class EventStore:
         return envelopes
 
     async def insert(self, session: AsyncSession, envelopes: Sequence[Envelope]) -> None:
-        """Write already-wrapped envelopes; a taken (stream, version) is a ConcurrencyError."""
+        """Write already-wrapped envelopes; a taken (stream, version) is a ConcurrencyError.
+
+        For appends to a stream that this transaction creates (version 1 onwards); `append` reads and checks the
+        stream first.
+        """
         if not envelopes:
             return
-        rows = [
-            {
-                "event_id": e.id,
-                "stream_id": e.stream_id,
-                "stream_version": e.stream_version,
-                "type": e.type,
-                "recorded_at": e.time,
-                "traceparent": e.traceparent,
-                "payload": e.to_json(),
-            }
-            for e in envelopes
-        ]
+        rows = [self._row(e) for e in envelopes]
         try:
             await session.execute(sa.insert(events_table), rows)
         except IntegrityError as error:
             raise ConcurrencyError(f"stream {envelopes[0].stream_id} was appended to concurrently") from error
         if session.get_bind().dialect.name == "postgresql":
             await session.execute(sa.select(sa.func.pg_notify(NOTIFY_CHANNEL, "")))
+
+    def _row(self, envelope: Envelope) -> dict[str, object]:
+        payload = envelope.to_json()
+        if len(payload) > self.max_event_bytes:
+            raise EventTooLargeError(
+                f"the event {envelope.type} takes {len(payload)} bytes; the limit is {self.max_event_bytes} bytes",
+                rule="event-size-limit",
+            )
+        return {
+            "event_id": envelope.id,
+            "stream_id": envelope.stream_id,
+            "stream_version": envelope.stream_version,
+            "type": envelope.type,
+            "recorded_at": envelope.time,
+            "traceparent": envelope.traceparent,
+            "payload": payload,
+        }
+
+    async def _version_for_append(self, session: AsyncSession, stream_id: str) -> int:
+        """The stream's version; on PostgreSQL also takes this transaction's id and checks no younger one wrote."""
+        if session.get_bind().dialect.name != "postgresql":
+            return await self.stream_version(session, stream_id)
+        row = (await session.execute(_PG_VERSION_FOR_APPEND, {"stream_id": stream_id})).one()
+        if row.younger:
+            raise ConcurrencyError(
+                f"stream {stream_id} was appended to by a younger transaction; retry so versions keep their order"
+            )
+        return int(row.version)
 
     async def stream_version(self, session: AsyncSession, stream_id: str) -> int:
         query = sa.select(sa.func.coalesce(sa.func.max(events_table.c.stream_version), 0)).where(
@@ -177,6 +215,14 @@ class EventStore:
         rows = await connection.execute(query)
         return [_recorded(r, 0) for r in rows]
 
+    async def count_up_to(self, connection: AsyncConnection, position: Position) -> int:
+        """How many events stand at or before `position` in reading order (what a reader up to it has seen)."""
+        if connection.dialect.name == "postgresql":
+            params = {"txid": str(position.txid), "position": position.position}
+            return int((await connection.execute(_PG_COUNT_UP_TO, params)).scalar_one())
+        query = sa.select(sa.func.count()).where(events_table.c.position <= position.position)
+        return int((await connection.execute(query)).scalar_one())
+
 
 _RECORDED_COLUMNS = [
     events_table.c.position,
@@ -190,6 +236,18 @@ _RECORDED_COLUMNS = [
 def _recorded(row: sa.Row, txid: int) -> RecordedEvent:
     return RecordedEvent(Position(txid, row.position), row.stream_id, row.type, row.traceparent, bytes(row.payload))
 
+
+_PG_VERSION_FOR_APPEND = sa.text(
+    # pg_current_xact_id() assigns this transaction its id now, if it has none yet.
+    """
+    SELECT coalesce(max(stream_version), 0) AS version, coalesce(bool_or(txid > pg_current_xact_id()), false) AS younger
+    FROM events WHERE stream_id = :stream_id
+    """
+)
+
+_PG_COUNT_UP_TO = sa.text(
+    "SELECT count(*) FROM events e WHERE (e.txid, e.position) <= (CAST(:txid AS text)::xid8, :position)"
+)
 
 _PG_READ_ALL = sa.text(
     # Order by the xid8 column itself: its text form (selected for the driver) sorts '1000000' before '999999'.

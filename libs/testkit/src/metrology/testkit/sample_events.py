@@ -26,6 +26,21 @@ def registry() -> EventRegistry:
     return reg
 
 
+class ThingCountedWithUnit(ThingCounted):
+    """A thing was counted, in a unit (version 3: what a newer producer writes before its readers upgrade)."""
+
+    event_version = 3
+    unit: str = "piece"
+
+
+def upgraded_registry() -> EventRegistry:
+    """The registry of a reader upgraded to version 3 of thing-counted."""
+    reg = EventRegistry().register_all([ThingCountedWithUnit])
+    reg.upcaster("vn.metrology.test.thing-counted", 1)(lambda data: data | {"amount": 1})
+    reg.upcaster("vn.metrology.test.thing-counted", 2)(lambda data: data | {"unit": "piece"})
+    return reg
+
+
 totals_metadata = sa.MetaData()
 
 thing_totals = sa.Table(
@@ -42,8 +57,8 @@ class ThingTotals:
 
     name = "test.thing-totals"
 
-    def __init__(self) -> None:
-        self.registry = registry()
+    def __init__(self, events: EventRegistry | None = None) -> None:
+        self.registry = events or registry()
 
     async def apply(self, session: AsyncSession, envelope: Envelope, event: DomainEvent) -> None:
         assert isinstance(event, ThingCounted)
@@ -54,6 +69,9 @@ class ThingTotals:
         )
         if updated.rowcount == 0:  # type: ignore[attr-defined]
             await session.execute(sa.insert(thing_totals).values(thing=event.thing, amount=event.amount, times=1))
+
+    async def after_batch(self, session: AsyncSession) -> None:
+        """Everything is written in `apply`."""
 
     async def reset(self, session: AsyncSession) -> None:
         await session.execute(sa.delete(thing_totals))

@@ -46,6 +46,9 @@ class RegistryReplica:
             case StandardRegistered():
                 await _own(session, tenant, event.standard_id, "standard", event.owner_id)
 
+    async def after_batch(self, session: AsyncSession) -> None:
+        """Everything is written in `apply`."""
+
     async def reset(self, session: AsyncSession) -> None:
         await session.execute(sa.delete(known_enterprises))
         await session.execute(sa.delete(owned_subjects))

@@ -76,6 +76,9 @@ class AccessSaga:
         if await handlers.record_access_for_job(unit, job) is not None:
             self._wake_relay_after_commit(session)
 
+    async def after_batch(self, session: AsyncSession) -> None:
+        """Everything is written in `apply`."""
+
     async def reset(self, session: AsyncSession) -> None:
         """Accesses are outreach's own facts: a replay re-reads jobs, and the job key keeps them counted once."""
 
