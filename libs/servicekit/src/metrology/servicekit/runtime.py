@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from metrology.eventkit.database import SessionFactory, create_engine, session_factory
 from metrology.eventkit.envelope import EventContext
 from metrology.eventkit.events import EventRegistry
-from metrology.eventkit.projector import Projection
-from metrology.eventkit.relay import CommitSignal
+from metrology.eventkit.projector import Projection, ProjectorRunner
+from metrology.eventkit.relay import CommitSignal, OutboxRelay
 from metrology.eventkit.store import EventStore
 from metrology.eventkit.topics import TopicSpec, dead_letter_topic, event_topic
 from metrology.eventkit.unit_of_work import UnitOfWork
@@ -46,6 +46,8 @@ class ServiceRuntime:
     # long-running tasks beside the consumers that are not projections; each returns once its event is set
     background: list[Callable[[asyncio.Event], Awaitable[None]]] = field(default_factory=list)
     routers: list[APIRouter] = field(default_factory=list)
+    relays: list[OutboxRelay] = field(default_factory=list)  # started in this process (probes and metrics read them)
+    runners: list[ProjectorRunner] = field(default_factory=list)
     title: str = ""
     description: str = ""
 

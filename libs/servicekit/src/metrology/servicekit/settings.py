@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from typing import Any, Self
 
 from pydantic import Field
@@ -23,6 +24,11 @@ class ServiceSettings(BaseSettings):
     kafka_sasl_password: str | None = None
     kafka_ssl_cafile: str | None = None
     kafka_topic_prefix: str = Field("", description="Prepended to every topic and consumer group (isolates test runs)")
+    kafka_group_instance_id: str | None = Field(
+        None,
+        description="Static group membership id of this process (unique per consumer process); empty: dynamic "
+        "membership; unset: the host name (a pod's name on Kubernetes)",
+    )
     kafka_partitions: int = 3
     kafka_replication_factor: int = 1
     tenant: str = Field("83", description="Province code of the default tenant (83: Bến Tre)")
@@ -50,6 +56,12 @@ class ServiceSettings(BaseSettings):
         if not settings.database_url:
             settings.database_url = f"sqlite+aiosqlite:///{settings.data_dir}/{service}.db"
         return settings
+
+    def group_instance_id(self) -> str | None:
+        """The static membership id consumers join with, or None for dynamic membership."""
+        if self.kafka_group_instance_id is None:
+            return f"{socket.gethostname()}-{self.service_name}"
+        return self.kafka_group_instance_id or None
 
     def kafka(self) -> KafkaConnection:
         return KafkaConnection(

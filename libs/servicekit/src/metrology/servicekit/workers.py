@@ -45,6 +45,7 @@ class Workers:
         relay = OutboxRelay(
             self.runtime.engine, self.runtime.store, publisher, self.runtime.topic, signal=self.runtime.signal
         )
+        self.runtime.relays.append(relay)
         try:
             await relay.run(stop)
         finally:
@@ -64,7 +65,14 @@ class Workers:
         sink = BrokerDeadLetterSink(broker, runtime.dead_letter_topic)
         for subscription in runtime.subscriptions:
             runner = ProjectorRunner(runtime.sessions, subscription.projection, sink)
-            subscribe_projection(broker, runner, subscription.topics, subscription.group_id)
+            runtime.runners.append(runner)
+            subscribe_projection(
+                broker,
+                runner,
+                subscription.topics,
+                subscription.group_id,
+                group_instance_id=runtime.settings.group_instance_id(),
+            )
         self.broker = broker
         return broker
 
