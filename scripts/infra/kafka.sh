@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Local single-node Apache Kafka broker (KRaft, no ZooKeeper) for tests and benchmarks.
 #
-#   scripts/infra/kafka.sh start      fetch jars if needed, format fresh storage, start, wait until it answers
+#   scripts/infra/kafka.sh start      fetch jars if needed, format the storage once, start, wait until it answers
+#                                     (the log survives stop/start: topics keep what the relays published)
+#   scripts/infra/kafka.sh wipe       stop the broker and delete its storage (the next start formats anew)
 #   scripts/infra/kafka.sh stop       stop the broker this script started (pid file), wait for it to exit
 #   scripts/infra/kafka.sh status     exit 0 when a Kafka broker answers on 127.0.0.1:$KAFKA_PORT
 #   scripts/infra/kafka.sh classpath  print the folder holding the Kafka jars (use it as "<folder>/*")
@@ -37,7 +39,7 @@ die() {
 }
 
 usage() {
-    echo "usage: $0 {start|stop|status|classpath}" >&2
+    echo "usage: $0 {start|stop|wipe|status|classpath}" >&2
     exit 2
 }
 
@@ -228,19 +230,24 @@ cmd_start() {
     check_java
     fetch_libs
 
-    rm -rf "$DATA_DIR"
-    mkdir -p "$DATA_DIR"
     write_config
     [[ -f $LOG_FILE ]] && mv -f "$LOG_FILE" "$LOG_FILE.prev"
 
     local cp="$LIBS_DIR/*"
     local jvm_log=(-Dlog4j2.configurationFile="$LOG4J_FILE" -Dlog4j.configuration="file:$LOG4J1_FILE"
         -Dkafka.logs.dir="$RUN_DIR")
-    if ! java -cp "$cp" "${jvm_log[@]}" kafka.tools.StorageTool format --standalone \
-            --cluster-id "$(new_cluster_id)" --config "$PROPS_FILE" \
-            >"$RUN_DIR/format.log" 2>&1; then
-        cat "$RUN_DIR/format.log" >&2
-        die "formatting the storage in $DATA_DIR failed"
+    # Format once: a formatted folder holds meta.properties. Re-formatting would drop every topic while the
+    # services' stores still hold (and their relays have already published) every event.
+    if [[ ! -f $DATA_DIR/meta.properties ]]; then
+        rm -rf "$DATA_DIR"
+        mkdir -p "$DATA_DIR"
+        if ! java -cp "$cp" "${jvm_log[@]}" kafka.tools.StorageTool format --standalone \
+                --cluster-id "$(new_cluster_id)" --config "$PROPS_FILE" \
+                >"$RUN_DIR/format.log" 2>&1; then
+            cat "$RUN_DIR/format.log" >&2
+            rm -rf "$DATA_DIR"
+            die "formatting the storage in $DATA_DIR failed"
+        fi
     fi
 
     # The broker must not inherit the lock (fd 9). setsid detaches it from the
@@ -275,6 +282,11 @@ cmd_stop() {
     rm -f "$PID_FILE"
 }
 
+cmd_wipe() {
+    cmd_stop
+    rm -rf "$DATA_DIR"
+}
+
 cmd_status() {
     local pid
     if kafka_answers "$KAFKA_PORT"; then
@@ -302,6 +314,7 @@ cmd_classpath() {
 case $1 in
     start) cmd_start ;;
     stop) cmd_stop ;;
+    wipe) cmd_wipe ;;
     status) cmd_status ;;
     classpath) cmd_classpath ;;
     *) usage ;;
