@@ -183,6 +183,9 @@ def _expand(node: Any, defs: JsonDict, seen: tuple[str, ...]) -> Any:
 
 
 def _compare(old: Any, new: Any, path: str) -> Iterator[Breach]:
+    if isinstance(old, dict) and isinstance(new, dict) and ("default" in old) != ("default" in new):
+        # gaining or losing a default is a change of requiredness, named by the object's rules
+        old, new = _without_default(old), _without_default(new)
     if old == new:
         return
     if not isinstance(old, dict) or not isinstance(new, dict):
@@ -234,7 +237,7 @@ def _compare_values(old: JsonDict, new: JsonDict, path: str) -> Iterator[Breach]
     yield from _compare_allowed(_allowed(old), _allowed(new), path)
     if old.get("format") != new.get("format"):
         yield Breach(path, "format-changed", f"changed format from {old.get('format')} to {new.get('format')}")
-    if old.get("default") != new.get("default"):
+    if "default" in old and "default" in new and old["default"] != new["default"]:
         yield Breach(path, "default-changed", f"changed default from {old.get('default')!r} to {new.get('default')!r}")
     if "items" in old or "items" in new:
         yield from _compare(old.get("items"), new.get("items"), path + "[]")
@@ -248,6 +251,10 @@ def _compare_alternatives(old: JsonDict, new: JsonDict, path: str) -> Iterator[B
     for types, member in old_members.items():
         if types in new_members:
             yield from _compare(member, new_members[types], path)
+
+
+def _without_default(schema: JsonDict) -> JsonDict:
+    return {key: value for key, value in schema.items() if key != "default"}
 
 
 def _types(schema: JsonDict) -> set[str]:
