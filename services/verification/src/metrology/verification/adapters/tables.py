@@ -96,6 +96,9 @@ jobs = sa.Table(
     sa.Column("result", sa.String(8), nullable=False),
     sa.Column("certificate_number", sa.String(64), nullable=True),
     sa.Column("record_number", sa.String(64), nullable=True),
+    sa.Column("external_reference", sa.String(100), nullable=True),
+    # the client's id for a job names one job per provider and tenant (NULLs never collide)
+    sa.UniqueConstraint("tenant", "provider_id", "external_reference", name="uq_jobs_external_reference"),
 )
 
 certificates = sa.Table(

@@ -7,9 +7,11 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from metrology.eventkit.envelope import Envelope
-from metrology.eventkit.errors import ForbiddenError, NotFoundError
+from metrology.eventkit.errors import ConflictError, ForbiddenError, NotFoundError
 from metrology.eventkit.unit_of_work import UnitOfWork
 from metrology.refdata.group2 import group2
 from metrology.verification.adapters.tables import certificates, jobs
@@ -37,8 +39,27 @@ class Actor:
         return self.is_admin or self.provider_id == provider_id
 
 
+class ExternalReferenceTakenError(ConflictError):
+    """The provider already recorded a job under this reference: the client's id names one job, never two."""
+
+    def __init__(self, reference: str, job_id: str) -> None:
+        super().__init__(
+            f"external reference {reference} already names job {job_id}",
+            field="external_reference",
+            rule="external-reference-taken",
+        )
+        self.job_id = job_id
+
+
 def job_stream(job_id: str) -> str:
     return f"job-{job_id}"
+
+
+async def job_by_reference(session: AsyncSession, tenant: str, provider_id: str, reference: str) -> str | None:
+    query = sa.select(jobs.c.job_id).where(
+        jobs.c.tenant == tenant, jobs.c.provider_id == provider_id, jobs.c.external_reference == reference
+    )
+    return (await session.execute(query)).scalar_one_or_none()
 
 
 async def record_work(uow: UnitOfWork, job_id: str, work: Work, actor: Actor, signer: QrSigner, today: date) -> Job:
@@ -46,6 +67,7 @@ async def record_work(uow: UnitOfWork, job_id: str, work: Work, actor: Actor, si
         raise ForbiddenError(
             f"a provider records work only for itself ({actor.provider_id})", field="provider_id", rule="other-provider"
         )
+    await _refuse_known_reference(uow, work)
     # The HTTP layer names every job with a fresh UUID, so its stream is new: no history to read, and the events
     # take versions 1.. directly (the store's unique (stream, version) still refuses a second writer).
     job = Job()
@@ -61,6 +83,27 @@ async def record_work(uow: UnitOfWork, job_id: str, work: Work, actor: Actor, si
     uow.appended += envelopes
     await _write_views(uow, job, facts, instrument_tenant)
     return job
+
+
+async def _refuse_known_reference(uow: UnitOfWork, work: Work) -> None:
+    """A read before the append; two requests racing past it are told apart by the unique index on insert."""
+    if work.external_reference is None:
+        return
+    known = await job_by_reference(uow.session, uow.context.tenant, work.provider_id, work.external_reference)
+    if known is not None:
+        raise ExternalReferenceTakenError(work.external_reference, known)
+
+
+async def _insert_job(uow: UnitOfWork, row: dict[str, Any]) -> None:
+    if row["external_reference"] is None:
+        await uow.session.execute(_INSERT_JOB, row)
+        return
+    try:
+        async with uow.session.begin_nested():
+            await uow.session.execute(_INSERT_JOB, row)
+    except IntegrityError:
+        known = await job_by_reference(uow.session, row["tenant"], row["provider_id"], row["external_reference"])
+        raise ExternalReferenceTakenError(row["external_reference"], known or "(being recorded)") from None
 
 
 async def revoke_certificate(uow: UnitOfWork, number: str, reason: str, on: date, actor: Actor) -> Job:
@@ -104,6 +147,7 @@ async def _write_views(uow: UnitOfWork, job: Job, facts: Facts, instrument_tenan
         "working_standard_id": work.working_standard_id,
         "performed_on": work.occurred_on,
         "result": work.result,
+        "external_reference": work.external_reference,
     }
     for event in job.pending:
         if isinstance(event, CertificateIssued):
@@ -112,7 +156,7 @@ async def _write_views(uow: UnitOfWork, job: Job, facts: Facts, instrument_tenan
             job_row["record_number"] = event.record_number
     job_row.setdefault("certificate_number", None)
     job_row.setdefault("record_number", None)
-    await uow.session.execute(_INSERT_JOB, job_row)
+    await _insert_job(uow, job_row)
     issued = next((e for e in job.pending if isinstance(e, CertificateIssued)), None)
     if issued is not None:
         await uow.session.execute(_INSERT_CERTIFICATE, _certificate_row(uow, work, issued, facts))

@@ -96,6 +96,17 @@ async def job(connection: AsyncConnection, job_id: str, scope: Scope) -> dict[st
     return None if row is None else dict(row._mapping)
 
 
+async def jobs_by_reference(
+    connection: AsyncConnection, reference: str, provider_id: str | None, scope: Scope
+) -> list[dict[str, Any]]:
+    """Jobs recorded under a client's reference (one per provider): at most two, enough to tell one from many."""
+    query = _scoped(sa.select(jobs).where(jobs.c.external_reference == reference), jobs, scope)
+    if provider_id is not None:
+        query = query.where(jobs.c.provider_id == provider_id)
+    rows = await connection.execute(query.order_by(jobs.c.provider_id).limit(2))
+    return [dict(row._mapping) for row in rows]
+
+
 def _instruments(scope: Scope, where: InstrumentFilter) -> sa.Select[Any]:
     query = _scoped(sa.select(instrument_due), instrument_due, scope).where(instrument_due.c.status != "retired")
     if where.commune_code:

@@ -57,6 +57,7 @@ class WorkRecorded(DomainEvent):
     result: Result
     measurements: list[Measurement] = Field(default_factory=list)
     notes: str | None = None
+    external_reference: str | None = None  # the client's own id for the job (optional, added later)
 
 
 class CertificateIssued(DomainEvent):

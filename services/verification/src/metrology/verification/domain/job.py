@@ -130,4 +130,5 @@ class Job(Aggregate):
             result=work.result,
             measurements=list(work.measurements),
             notes=work.notes,
+            external_reference=work.external_reference,
         )

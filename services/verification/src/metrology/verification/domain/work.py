@@ -30,6 +30,7 @@ class Work:
     valid_until: date | None = None
     findings: str | None = None
     notes: str | None = None
+    external_reference: str | None = None
 
     @property
     def is_instrument_verification(self) -> bool:

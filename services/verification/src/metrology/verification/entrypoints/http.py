@@ -15,6 +15,7 @@ from metrology.eventkit.unit_of_work import UnitOfWork
 from metrology.refdata.group2 import UnknownInstrumentTypeError, group2
 from metrology.servicekit.auth import Authenticated, Principal, Role, require
 from metrology.servicekit.commands import Commands
+from metrology.servicekit.problems import problem
 from metrology.servicekit.runtime import ServiceRuntime
 from metrology.verification.application import handlers, queries
 from metrology.verification.bootstrap_support import signer_of
@@ -56,6 +57,15 @@ class JobIn(BaseModel):
     valid_until: date | None = Field(None, description="Calibration/testing only: the validity the provider states")
     findings: str | None = Field(None, max_length=2000, examples=["error exceeds the maximum permissible error"])
     notes: str | None = Field(None, max_length=2000)
+    external_reference: str | None = Field(
+        None,
+        min_length=1,
+        max_length=100,
+        pattern=r"^[^\x00-\x1f]+$",
+        examples=["LIMS-2025-000123"],
+        description="the client's own id for this job: one job per provider and province, ever "
+        "(sent again under another Idempotency-Key: 409 naming the existing job)",
+    )
 
     model_config = {
         "json_schema_extra": {
@@ -121,7 +131,10 @@ def _job_answer(job_id: str, job: Any, runtime: ServiceRuntime) -> dict[str, Any
     "/jobs",
     status_code=201,
     summary="Record verification, calibration or testing work (checked against the registry replica)",
-    responses={422: {"description": "a rule is violated (its name in `rule`); nothing is stored"}},
+    responses={
+        409: {"description": "`external_reference` already names a job of this provider (its id in `job_id`)"},
+        422: {"description": "a rule is violated (its name in `rule`); nothing is stored"},
+    },
 )
 async def record_job(body: JobIn, commands: Commands, principal: Recorder, request: Request) -> JSONResponse:
     runtime = _runtime(request)
@@ -132,7 +145,20 @@ async def record_job(body: JobIn, commands: Commands, principal: Recorder, reque
         job = await handlers.record_work(uow, job_id, work, actor, signer, date.today())
         return _job_answer(job_id, job, runtime)
 
-    return await commands.run(handle)
+    try:
+        return await commands.run(handle)
+    except handlers.ExternalReferenceTakenError as error:
+        return problem(
+            409,
+            error.title,
+            error.detail,
+            type=f"urn:metrology:problem:{error.rule}",
+            rule=error.rule,
+            instance=request.url.path,
+            errors=[{"field": "external_reference", "reason": error.detail}],
+            job_id=error.job_id,
+            location=f"/jobs/{error.job_id}",
+        )
 
 
 @router.get("/jobs", summary="Jobs, newest first (a provider sees its own, an enterprise its instruments')")
@@ -142,6 +168,28 @@ async def list_jobs(
     runtime = _runtime(request)
     async with runtime.engine.connect() as connection:
         return await queries.list_jobs(connection, _scope(principal, runtime), subject_id, queries.Page(limit, offset))
+
+
+@router.get(
+    "/jobs/by-reference/{external_reference:path}",
+    summary="One job by the client's external reference (give provider_id when several providers used it)",
+    responses={422: {"description": "several providers' jobs carry this reference: give `provider_id`"}},
+)
+async def get_job_by_reference(
+    external_reference: str, request: Request, principal: Reader, provider_id: str | None = None
+) -> dict[str, Any]:
+    runtime = _runtime(request)
+    async with runtime.engine.connect() as connection:
+        found = await queries.jobs_by_reference(connection, external_reference, provider_id, _scope(principal, runtime))
+    if not found:
+        raise NotFoundError(f"no job with external reference {external_reference}", field="external_reference")
+    if len(found) > 1:
+        raise RuleViolationError(
+            "jobs of several providers carry this reference: give provider_id",
+            field="provider_id",
+            rule="provider-needed",
+        )
+    return found[0]
 
 
 @router.get("/jobs/{job_id}", summary="One job")
