@@ -11,6 +11,13 @@ trap 'status=$?; stop_started_infra; say "test run took $(( $(date +%s) - starte
 ensure_java_and_maven
 apt_install chromium
 sync_python
+command -v npm >/dev/null 2>&1 || apt_install nodejs npm
+asyncapi_lock=$(sha256sum tools/asyncapi-validate/package-lock.json | cut -d' ' -f1)
+if [ "$(cat tools/asyncapi-validate/node_modules/.lock-sha256 2>/dev/null)" != "$asyncapi_lock" ]; then
+  say "installing the AsyncAPI parser (npm ci in tools/asyncapi-validate)"
+  npm ci --prefix tools/asyncapi-validate --no-audit --no-fund --loglevel=error
+  echo "$asyncapi_lock" >tools/asyncapi-validate/node_modules/.lock-sha256
+fi
 
 if [ -z "${KAFKA_BOOTSTRAP_SERVERS:-}" ]; then start_infra kafka; fi
 if [ -z "${METROLOGY_TEST_PG_URL:-}" ]; then start_infra postgres; fi
