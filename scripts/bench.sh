@@ -17,6 +17,7 @@ for name in eventkit_appends eventkit_relay eventkit_projector; do
   say "bench/$name.py ${quick[*]}"
   .venv/bin/python "bench/$name.py" "${quick[@]}"
 done
+.venv/bin/python bench/consumer_recovery.py "${quick[@]}"
 if [ -n "${QUICK:-}" ]; then
   .venv/bin/python bench/verification_write.py --instruments 500 --requests 200
   .venv/bin/python bench/reporting_million.py --events 20000 --requests 50 --progress-requests 5

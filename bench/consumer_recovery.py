@@ -1,0 +1,161 @@
+"""Consumer recovery: a `consume` process killed with kill -9 while events flow, started again at once; the time
+from the kill to the group caught up (stable, no lag) with the read model holding the last acknowledged event.
+
+Four processes on the local Kafka and PostgreSQL: registry `serve` and `relay` (the events: a provider registered
+over HTTP every `--interval` seconds), verification `serve` (to read its replica) and `consume` (the replica of
+the registry, consumer group `verification.registry-replica`). Each round kills the consumer, starts it again and
+polls every 50 ms. Two settings, alternated round by round: static group membership (`KAFKA_GROUP_INSTANCE_ID`
+set: the new process takes the dead member's place) and dynamic (empty: the group waits for the dead member's
+session to time out, then rebalances).
+
+    .venv/bin/python bench/consumer_recovery.py --quick     # 2 rounds each
+    .venv/bin/python bench/consumer_recovery.py             # 8 rounds each
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH.parent))  # the chaos package (repository root)
+
+from chaos.faults import group_lag, until  # noqa: E402
+from chaos.fleet import Fleet  # noqa: E402
+from metrology.testkit.infra import create_database, drop_database  # noqa: E402
+from metrology.testkit.services import Platform  # noqa: E402
+
+GROUP = "verification.registry-replica"
+DEFAULT_PG_URL = "postgresql://metrology:metrology@127.0.0.1:55432/metrology"
+
+
+class Feed:
+    """Registers a provider every `interval` seconds; counts the acknowledged ones."""
+
+    def __init__(self, registry: httpx.AsyncClient, interval: float) -> None:
+        self.registry = registry
+        self.interval = interval
+        self.acknowledged = 0
+
+    async def run(self, stop: asyncio.Event) -> None:
+        n = 0
+        while not stop.is_set():
+            n += 1
+            body = {"name": f"Bench provider {n}", "ownership": "socialised", "province_code": "83",
+                    "commune_code": "28756", "fields": ["mass"], "registration_certificate_number": f"B{n}/ĐKDV",
+                    "registration_certificate_date": "2025-01-02", "registered_on": "2025-01-02"}  # fmt: skip
+            response = await self.registry.post("/providers", json=body)
+            if response.status_code == 201:
+                self.acknowledged += 1
+            await asyncio.sleep(self.interval)
+
+
+async def caught_up(fleet: Fleet, verification: httpx.AsyncClient, feed: Feed, kafka: str) -> bool:
+    """No lag in a stable group, and the replica holds every provider acknowledged before this check began."""
+    wanted = feed.acknowledged
+    lag = await group_lag(kafka, fleet.platform.prefix + GROUP, fleet.platform.prefix, ("registry",))
+    if lag != 0:
+        return False
+    try:
+        counts = (await verification.get("/replica")).json()
+    except (httpx.HTTPError, ValueError):
+        return False
+    return int(counts.get("providers", 0)) >= wanted
+
+
+async def round_trip(fleet: Fleet, verification: httpx.AsyncClient, feed: Feed, kafka: str, limit: float) -> float:
+    async def probe() -> bool:
+        return await caught_up(fleet, verification, feed, kafka)
+
+    await until(probe, time.monotonic() + limit, every=0.2)  # start from a caught-up pipeline
+    await asyncio.sleep(1.0)
+    killed = time.monotonic()
+    fleet.kill("verification", "consume")
+    fleet.restart("verification", "consume")
+    if await until(probe, killed + limit, every=0.05):
+        return time.monotonic() - killed
+    return float("inf")
+
+
+async def measure(static: bool, args: argparse.Namespace, workdir: Path) -> list[float]:
+    urls = {name: await create_database(args.pg_url, prefix=f"bench_{name}") for name in ("registry", "verification")}
+    platform = Platform(args.kafka, workdir, urls)
+    fleet = Fleet(platform, static_membership=static)
+    try:
+        await asyncio.to_thread(fleet.start_all, [("registry", "serve"), ("verification", "serve")])
+        await asyncio.to_thread(fleet.start_all, [("registry", "relay"), ("verification", "consume")])
+        admin = {"Authorization": f"Bearer {platform.token('province-admin')}"}
+        async with (
+            httpx.AsyncClient(base_url=fleet.url("registry"), headers=admin, timeout=30) as registry,
+            httpx.AsyncClient(base_url=fleet.url("verification"), headers=admin, timeout=30) as verification,
+        ):
+            feed, stop = Feed(registry, args.interval), asyncio.Event()
+            feeding = asyncio.create_task(feed.run(stop))
+            times = []
+            for n in range(args.rounds):
+                seconds = await round_trip(fleet, verification, feed, args.kafka, args.limit)
+                print(f"  {'static' if static else 'dynamic'} round {n + 1}: {seconds:.2f}s", file=sys.stderr)
+                times.append(seconds)
+            stop.set()
+            await feeding
+        return times
+    finally:
+        fleet.stop_all()
+        for url in urls.values():
+            await drop_database(args.pg_url, url)
+
+
+def summary(times: list[float]) -> dict[str, Any]:
+    return {"rounds": len(times), "median_s": round(statistics.median(times), 2), "max_s": round(max(times), 2),
+            "all_s": [round(t, 2) for t in times]}  # fmt: skip
+
+
+async def main(args: argparse.Namespace) -> dict[str, Any]:
+    results: dict[str, Any] = {"date": datetime.now(UTC).isoformat(timespec="seconds"),
+                               "load_before": os.getloadavg()[0], "interval_s": args.interval}  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="bench-recovery-") as tmp:
+        for static in (True, False):
+            name = "static membership" if static else "dynamic membership"
+            folder = Path(tmp) / name.split()[0]
+            folder.mkdir()
+            results[name] = summary(await measure(static, args, folder))
+    results["load_after"] = os.getloadavg()[0]
+    return results
+
+
+def parse() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="2 rounds per setting")
+    parser.add_argument("--rounds", type=int, default=8)
+    parser.add_argument("--interval", type=float, default=0.1, help="seconds between two registered providers")
+    parser.add_argument("--limit", type=float, default=120, help="give up on a round after this many seconds")
+    parser.add_argument("--kafka", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"))
+    parser.add_argument("--pg-url", default=os.environ.get("METROLOGY_BENCH_PG_URL")
+                        or os.environ.get("METROLOGY_TEST_PG_URL", DEFAULT_PG_URL))  # fmt: skip
+    args = parser.parse_args()
+    if args.quick:
+        args.rounds = 2
+    return args
+
+
+if __name__ == "__main__":
+    outcome = asyncio.run(main(parse()))
+    print(json.dumps(outcome, indent=2))
+    results = BENCH / "results"
+    results.mkdir(exist_ok=True)
+    (results / "consumer_recovery.json").write_text(json.dumps(outcome, indent=2))
+    for setting in ("static membership", "dynamic membership"):
+        s = outcome[setting]
+        print(f"{setting:>20}: kill -9 to caught up, median {s['median_s']:.2f}s, max {s['max_s']:.2f}s "
+              f"over {s['rounds']} rounds")  # fmt: skip
