@@ -12,13 +12,14 @@ from metrology.servicekit.settings import ServiceSettings
 
 REPO = Path(__file__).resolve().parents[2]
 CONTRACTS = REPO / "contracts"
-SERVICES = ("registry", "verification", "outreach", "training", "reporting")
+SERVICES = ("registry", "verification", "outreach", "training", "reporting", "webhooks")
 SETTINGS = {
     "registry": "RegistrySettings",
     "verification": "VerificationSettings",
     "outreach": "OutreachSettings",
     "training": "TrainingSettings",
     "reporting": "ReportingSettings",
+    "webhooks": "WebhooksSettings",
 }
 
 

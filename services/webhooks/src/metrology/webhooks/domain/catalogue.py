@@ -1,7 +1,8 @@
-"""The event types the platform publishes (docs/events.md), from which a subscription chooses.
+"""The event types and versions the platform publishes (contracts/, docs/events.md), from which a subscription chooses.
 
-Kept as data here, since the bridge imports no other service; the contract test
-`tests/contracts/test_webhook_catalogue.py` checks it against every producer's event registry.
+Kept as data here, since the bridge imports no other service and its image has no contracts/ folder; the unit test
+`test_catalogue_matches_contracts.py` checks it against the published contracts. A subscription names exact versions:
+it receives the versions it chose (and can read), nothing upcast.
 """
 
 from __future__ import annotations
@@ -10,49 +11,55 @@ SOURCES = ("registry", "verification", "outreach", "training", "reporting")
 
 _NAMES = {
     "registry": [
-        "enterprise-registered",
-        "enterprise-updated",
-        "enterprise-closed",
-        "provider-registered",
-        "provider-designated",
-        "designation-renewed",
-        "designation-revoked",
-        "verifier-certified",
-        "verifier-suspended",
-        "verifier-reinstated",
-        "laboratory-registered",
-        "laboratory-accredited",
-        "laboratory-assessed",
-        "standard-registered",
-        "instrument-registered",
-        "instrument-status-changed",
+        "enterprise-registered.v1",
+        "enterprise-updated.v1",
+        "enterprise-closed.v1",
+        "provider-registered.v1",
+        "provider-designated.v1",
+        "designation-renewed.v1",
+        "designation-revoked.v1",
+        "verifier-certified.v1",
+        "verifier-certified.v2",
+        "verifier-suspended.v1",
+        "verifier-reinstated.v1",
+        "laboratory-registered.v1",
+        "laboratory-accredited.v1",
+        "laboratory-assessed.v1",
+        "standard-registered.v1",
+        "instrument-registered.v1",
+        "instrument-status-changed.v1",
     ],
-    "verification": ["work-recorded", "certificate-issued", "certificate-revoked", "instrument-marked-unfit"],
+    "verification": [
+        "work-recorded.v1",
+        "certificate-issued.v1",
+        "certificate-revoked.v1",
+        "instrument-marked-unfit.v1",
+    ],
     "outreach": [
-        "enterprise-enrolled",
-        "current-state-assessed",
-        "plan-approved",
-        "support-delivered",
-        "annual-evaluation-recorded",
-        "enterprise-withdrawn",
-        "participation-completed",
-        "access-recorded",
-        "campaign-held",
+        "enterprise-enrolled.v1",
+        "current-state-assessed.v1",
+        "plan-approved.v1",
+        "support-delivered.v1",
+        "annual-evaluation-recorded.v1",
+        "enterprise-withdrawn.v1",
+        "participation-completed.v1",
+        "access-recorded.v1",
+        "campaign-held.v1",
     ],
     "training": [
-        "course-scheduled",
-        "trainee-registered",
-        "trainee-enrolled",
-        "attendance-recorded",
-        "trainee-assessed",
-        "trainee-completed",
-        "trainee-erased",
+        "course-scheduled.v1",
+        "trainee-registered.v1",
+        "trainee-enrolled.v1",
+        "attendance-recorded.v1",
+        "trainee-assessed.v1",
+        "trainee-completed.v1",
+        "trainee-erased.v1",
     ],
-    "reporting": ["target-status-changed"],
+    "reporting": ["target-status-changed.v1"],
 }
 
 PUBLISHED_TYPES: frozenset[str] = frozenset(
-    f"vn.metrology.{service}.{name}.v1" for service, names in _NAMES.items() for name in names
+    f"vn.metrology.{service}.{name}" for service, names in _NAMES.items() for name in names
 )
 
 
