@@ -14,13 +14,13 @@ import sys
 import time
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 import pytest
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -115,6 +115,15 @@ class VerificationLog:
             return records
         finally:
             await consumer.stop()
+
+    async def send_raw(self, key: bytes | None, value: bytes, headers: Sequence[tuple[str, bytes]]) -> None:
+        """Put a hand-made record on the topic (what a faulty producer might write)."""
+        producer = AIOKafkaProducer(**self.kafka.aiokafka_options())
+        await producer.start()
+        try:
+            await producer.send_and_wait(self.topic, value=value, key=key, headers=list(headers))
+        finally:
+            await producer.stop()
 
     async def _wait_until_readable(self, expected: int, within: float = 30.0) -> None:
         """Others' open transactions on the shared server can hold the gap-safe reader back for a moment."""
