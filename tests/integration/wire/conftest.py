@@ -1,16 +1,14 @@
 """Real verification events written through the kit and published by its relay, for readers outside the platform.
 
 A scenario of jobs per provider is appended to a fresh PostgreSQL event store; `publish` runs the outbox relay into
-a topic of its own. The published JSON Schemas come from `metrology-verification schemas`, as integrators get them;
-the Java example is built once per session by Maven.
+a topic of its own. The published JSON Schemas are the committed `contracts/`; the Java example is built once per
+session by Maven.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import subprocess
-import sys
 import time
 import uuid
 from collections import Counter
@@ -196,13 +194,10 @@ async def verification_log(kafka: KafkaConnection, postgres_url: str) -> AsyncIt
 
 
 @pytest.fixture(scope="session")
-def published_schemas(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The verification service's JSON Schemas as its CLI publishes them, in a directory of their own."""
-    directory = tmp_path_factory.mktemp("schemas")
-    cli = Path(sys.executable).with_name("metrology-verification")
-    printed = subprocess.run([str(cli), "schemas"], check=True, capture_output=True, text=True, timeout=120).stdout
-    (directory / "verification.json").write_text(printed)
-    assert "vn.metrology.verification.certificate-issued.v1" in json.loads(printed)
+def published_schemas() -> Path:
+    """The committed contracts: one JSON Schema per event type and version, as integrators get them."""
+    directory = REPO / "contracts"
+    assert (directory / "verification" / "certificate-issued.v1.json").is_file()
     return directory
 
 
