@@ -32,5 +32,8 @@ say "mypy"
 say "deployment manifests"
 bash scripts/validate-deploy.sh
 
+say "Java example consumer (Maven; downloads its dependencies from Maven Central on first build)"
+mvn -B -q -f examples/java-consumer/pom.xml package
+
 say "pytest (unit, contract, integration on Kafka and PostgreSQL, e2e, browser)"
 .venv/bin/pytest -p no:cacheprovider "$@"

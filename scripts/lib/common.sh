@@ -22,6 +22,7 @@ apt_install() {
 
 ensure_java_and_maven() {
   command -v java >/dev/null 2>&1 || apt_install openjdk-17-jre-headless
+  command -v javac >/dev/null 2>&1 || apt_install openjdk-17-jdk-headless  # builds examples/java-consumer
   command -v mvn >/dev/null 2>&1 || apt_install maven
 }
 
