@@ -114,6 +114,10 @@ def service_migrations(name: str, schema: Sequence[sa.MetaData]) -> Migrations:
 async def upgrade(engine: AsyncEngine, migrations: Migrations) -> None:
     """Bring the database to the head of every branch; one process at a time (a lock on PostgreSQL)."""
     _check_every_table_has_a_branch(migrations)
+    await _upgrade_locked(engine, migrations)
+
+
+async def _upgrade_locked(engine: AsyncEngine, migrations: Migrations) -> None:
     async with engine.begin() as connection:  # BEGIN IMMEDIATE on SQLite: one writer at a time there too
         if engine.dialect.name == "postgresql":
             await connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
@@ -163,7 +167,7 @@ async def new_revision(migrations: Migrations, label: str, message: str, *, auto
     with tempfile.TemporaryDirectory() as scratch:
         engine = create_engine(f"sqlite:///{scratch}/scratch.db")
         try:
-            await upgrade(engine, migrations)
+            await _upgrade_locked(engine, migrations)  # the branch being started may have no revision yet
             async with engine.connect() as connection:
                 include = _only_tables(branch.tables)
                 await connection.run_sync(
