@@ -169,15 +169,17 @@ class OutboxRelay:
         while not stop.is_set():
             try:
                 async with self.engine.connect() as lock_connection:
-                    if await self._wait_for_lock(lock_connection, stop):
-                        log.info("relay %s is active", self.name)
-                        self.active = True
-                        await self._publish_until(stop, lock_connection)
+                    try:
+                        if await self._wait_for_lock(lock_connection, stop):
+                            log.info("relay %s is active", self.name)
+                            self.active = True
+                            await self._publish_until(stop, lock_connection)
+                    finally:
+                        self.active = False
+                        await lock_connection.invalidate()  # closed, not pooled: the session lock goes with it
             except Exception:
                 log.exception("relay %s lost its database connection; retrying", self.name)
                 await asyncio.sleep(self.poll_interval)
-            finally:
-                self.active = False
 
     async def _wait_for_lock(self, connection: AsyncConnection, stop: asyncio.Event) -> bool:
         while not stop.is_set():
