@@ -48,13 +48,13 @@ def resolve(document: dict[str, Any], ref: str) -> Any:
     return node
 
 
-def test_the_parser_accepts_the_documents_of_all_five_services(
+def test_the_parser_accepts_the_documents_of_every_service(
     runtimes: dict[str, ServiceRuntime], tmp_path: Path
 ) -> None:
     paths = [write(tmp_path, name, asyncapi_document(rt)) for name, rt in runtimes.items()]
     result = validate(*paths)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "valid: 5 document(s)" in result.stdout
+    assert f"valid: {len(runtimes)} document(s)" in result.stdout
 
 
 def test_the_parser_refuses_a_document_whose_payload_reference_does_not_resolve(
