@@ -110,3 +110,29 @@ async def test_the_java_sdk_reads_every_attribute_and_extension_as_written(verif
         assert line["key"] == envelope.stream_id
         assert line["data"] == envelope.data
     assert {line["attributes"]["id"] for line in lines} == set(stored)
+
+
+async def test_both_sdks_read_records_published_before_binary_mode_the_same_way(verification_log, java_consumer):
+    await verification_log.record_jobs("provider-a", 2, revoke=1)
+    stored = await verification_log.stored()
+    for envelope in stored.values():  # as the relay wrote them before binary mode: the whole event in the value
+        structured = [("content-type", b"application/cloudevents+json")]
+        await verification_log.send_raw(envelope.stream_id.encode(), envelope.to_json(), structured)
+
+    records = await verification_log.records(len(stored))
+    for record in records:
+        event = from_kafka_event(KafkaMessage(headers=dict(record.headers), key=record.key, value=record.value))
+        envelope = stored[event.get_id()]
+        attributes = event.get_attributes()
+        assert {name: attributes.get(name) for name in CORE_ATTRIBUTES} == expected_attributes(envelope)
+        assert event.get_data() == envelope.data
+    printed = java_consumer("--check", "--bootstrap", verification_log.kafka.bootstrap_servers,
+                            "--topics", verification_log.topic, "--idle-ms", "20000")  # fmt: skip
+    lines = [json.loads(line) for line in printed.stdout.splitlines() if line.strip()]
+    assert len(lines) == len(records) == len(stored)
+    for line in lines:
+        envelope = stored[line["attributes"]["id"]]
+        attributes = line["attributes"] | {"time": datetime.fromisoformat(line["attributes"]["time"])}
+        assert attributes == expected_attributes(envelope)
+        assert {name: str(value) for name, value in line["extensions"].items()} == expected_extensions(envelope)
+        assert line["data"] == envelope.data
