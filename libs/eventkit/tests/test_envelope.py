@@ -3,6 +3,7 @@
 from datetime import date
 
 import pytest
+from cloudevents.core.bindings import kafka as ce_kafka
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -51,3 +52,33 @@ def test_an_event_missing_a_platform_attribute_is_refused():
     ).to_json()
     with pytest.raises(KeyError):
         Envelope.from_json(value.replace(b'"streamid"', b'"streamid_"'))
+
+
+@given(
+    thing=texts,
+    version=st.integers(1, 10_000),
+    causation=st.none() | st.uuids().map(str),
+    traceparent=st.none() | st.just("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"),
+    actor=st.none() | texts,
+)
+def test_a_binary_mode_record_reads_the_same_with_the_sdk_default_reader_and_ours(
+    thing, version, causation, traceparent, actor
+):
+    context = EventContext(tenant="83", causation_id=causation, traceparent=traceparent, actor=actor)
+    event = ThingCounted(occurred_on=date(2025, 2, 28), thing=thing, amount=3)
+    envelope = Envelope.wrap(
+        event, source="/metrology/test", stream_id=f"s-{thing}", stream_version=version, context=context
+    )
+    key, value, headers = envelope.to_kafka()
+
+    read = ce_kafka.from_kafka_event(ce_kafka.KafkaMessage(headers=dict(headers), key=key, value=value))
+
+    attributes = read.get_attributes()
+    assert attributes["id"] == envelope.id and attributes["type"] == envelope.type
+    assert attributes["time"] == envelope.time and attributes["datacontenttype"] == "application/json"
+    assert attributes["streamid"] == envelope.stream_id == attributes["partitionkey"]
+    assert attributes["streamversion"] == str(version)
+    assert attributes.get("causationid") == causation and attributes.get("actor") == actor
+    assert read.get_data() == event.model_dump(mode="json")
+    assert Envelope.from_kafka(headers, value) == envelope
+    assert Envelope.from_kafka([("content-type", b"application/cloudevents+json")], envelope.to_json()) == envelope
