@@ -1,5 +1,5 @@
 """The command line every service shares: serve, relay, consume, run, migrate, provision-topics, token, schemas,
-asyncapi."""
+asyncapi, replay, rebuild."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from metrology.servicekit.asyncapi import asyncapi_document
 from metrology.servicekit.auth import Role, issue_dev_token
 from metrology.servicekit.contracts import ContractBreachError, publish, published_types
 from metrology.servicekit.observability import configure_logging, configure_tracing
+from metrology.servicekit.replay_commands import add_replay_commands
 from metrology.servicekit.runtime import ServiceRuntime
 from metrology.servicekit.schema_migrations import NothingToMigrateError, new_revision
 from metrology.servicekit.settings import ServiceSettings
@@ -162,6 +163,7 @@ def service_cli(name: str, bootstrap: Bootstrap, settings_type: type[ServiceSett
         else:
             output.write_text(text + "\n", encoding="utf-8")
 
+    add_replay_commands(cli, lambda: settings_type.from_env(name), runtime)
     return cli
 
 
