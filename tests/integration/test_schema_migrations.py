@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import metrology
@@ -25,6 +26,7 @@ from metrology.servicekit.schema_migrations import (
     service_migrations,
 )
 from metrology.servicekit.settings import ServiceSettings
+from metrology.testkit import infra
 
 pytestmark = pytest.mark.integration
 
@@ -84,6 +86,54 @@ async def rows_kept(engine: AsyncEngine, rows: dict[str, dict[str, Any]]) -> dic
     return kept
 
 
+@pytest.fixture
+async def other_engine(database_url: str, request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    """A second empty database of the same kind as `database_url`'s."""
+    admin = None if database_url.startswith("sqlite") else request.getfixturevalue("postgres_admin_url")
+    url = await infra.create_database(admin) if admin else f"sqlite:///{tmp_path}/other.db"
+    engine = create_engine(url)
+    yield engine
+    await engine.dispose()
+    if admin:
+        await infra.drop_database(admin, url)
+
+
+async def shape_of(engine: AsyncEngine) -> dict[str, Any]:
+    """Each table's columns (type, nullability, default), primary key, indexes and unique constraints."""
+
+    def shape(connection: sa.Connection) -> dict[str, Any]:
+        inspector = sa.inspect(connection)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", sa.exc.SAWarning)
+            return {
+                table: {
+                    "columns": [
+                        (c["name"], _type_name(c["type"], connection), c["nullable"], str(c.get("default")))
+                        for c in inspector.get_columns(table)
+                    ],
+                    "primary key": inspector.get_pk_constraint(table)["constrained_columns"],
+                    "indexes": sorted(
+                        (i["name"], tuple(i["column_names"]), i["unique"]) for i in inspector.get_indexes(table)
+                    ),
+                    "unique": sorted(
+                        (u["name"] or "", tuple(u["column_names"])) for u in inspector.get_unique_constraints(table)
+                    ),
+                }
+                for table in inspector.get_table_names()
+                if table != "alembic_version"
+            }
+
+    async with engine.connect() as connection:
+        return await connection.run_sync(shape)
+
+
+def _type_name(kind: Any, connection: sa.Connection) -> str:
+    try:
+        return str(kind.compile(dialect=connection.dialect))
+    except sa.exc.CompileError:
+        return type(kind).__name__
+
+
 def statements_during(engine: AsyncEngine) -> list[str]:
     seen: list[str] = []
     sa.event.listen(engine.sync_engine, "before_cursor_execute", lambda *args: seen.append(args[2]))
@@ -122,6 +172,20 @@ async def test_migrating_an_up_to_date_database_again_changes_nothing(service, e
     assert await current_revisions(runtime.engine) == revisions
     assert await rows_kept(runtime.engine, rows) == dict.fromkeys(rows, 1)
     await runtime.engine.dispose()
+
+
+@pytest.mark.parametrize("service", RELEASED_SERVICES)
+async def test_the_first_revisions_build_exactly_the_previous_release_schema(service, engine, other_engine):
+    await create_previous_release_schema(engine, service)
+    migrations = runtime_of(service, str(other_engine.url)).migrations()
+    bases = migrations.script().get_bases()
+    async with other_engine.begin() as connection:
+        await connection.run_sync(lambda c: [command.upgrade(migrations.config(c), base) for base in bases])
+
+    released, baselines = await shape_of(engine), await shape_of(other_engine)
+
+    assert {name: baselines[name] for name in released} == released
+    assert set(baselines) - set(released) <= {"idempotency_keys"}  # reporting takes no commands, and had none
 
 
 @pytest.mark.parametrize("service", SERVICES)
