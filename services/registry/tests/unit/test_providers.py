@@ -113,6 +113,7 @@ def certified(provider: Provider, verifier_id: str = "v1", card: str = "KĐV-1")
             card_number=card,
             full_name="A",
             fields=["volume"],
+            card_valid_until=date(2029, 12, 31),
         )
     )
 
@@ -135,3 +136,33 @@ def test_a_card_number_is_held_by_one_verifier():
     certified(provider)
     with pytest.raises(ConflictError):
         certified(provider, verifier_id="v2")
+
+
+def test_a_card_must_be_valid_after_the_certification_date():
+    provider = registered()
+    event = ev.VerifierCertified(
+        occurred_on=date(2024, 1, 1),
+        provider_id="p1",
+        verifier_id="v1",
+        card_number="KĐV-1",
+        full_name="A",
+        fields=["volume"],
+        card_valid_until=date(2024, 1, 1),
+    )
+    with pytest.raises(RuleViolationError) as refused:
+        provider.certify(event)
+    assert refused.value.rule == "card-validity-dates"
+
+
+def test_a_certification_published_as_v1_is_read_with_no_card_validity_on_record():
+    v1 = {
+        "occurred_on": "2019-03-01",
+        "provider_id": "p1",
+        "verifier_id": "v1",
+        "card_number": "KĐV-1",
+        "full_name": "A",
+        "fields": ["volume"],
+    }
+    event = ev.registry().load("vn.metrology.registry.verifier-certified.v1", v1)
+    assert isinstance(event, ev.VerifierCertified)
+    assert event.card_valid_until is None and event.card_number == "KĐV-1"

@@ -145,3 +145,18 @@ def test_a_recalibration_recorded_here_extends_the_standards_due_date_from_its_o
     assert violated_rule(work(), facts(working_standard=recalibrated)) is None
     recalibrated_late = replace(recalibrated, recalibrations=((date(2025, 6, 1), date(2026, 6, 1)),))
     assert violated_rule(work(), facts(working_standard=recalibrated_late)) == "standard-calibration-expired"
+
+
+def test_a_verifier_whose_card_expired_before_the_job_date_cannot_sign():
+    expired = replace(VERIFIER, card_valid_until=date(2025, 5, 13))
+    assert violated_rule(work(performed_on=date(2025, 5, 14)), facts(verifier=expired)) == "verifier-card-expired"
+
+
+def test_a_card_is_valid_through_its_last_day():
+    last_day = replace(VERIFIER, card_valid_until=date(2025, 5, 14))
+    assert violated_rule(work(performed_on=date(2025, 5, 14)), facts(verifier=last_day)) is None
+
+
+def test_a_card_with_no_end_date_on_record_does_not_expire():
+    assert VERIFIER.card_valid_until is None
+    assert violated_rule(work(performed_on=date(2025, 5, 14)), facts()) is None

@@ -74,6 +74,7 @@ verifiers = sa.Table(
     sa.Column("full_name", sa.String(200), nullable=False),
     sa.Column("fields", sa.JSON, nullable=False),
     sa.Column("certified_on", sa.Date, nullable=False),
+    sa.Column("card_valid_until", sa.Date, nullable=True),
     sa.Column("status", sa.String(16), nullable=False),
 )
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from metrology.eventkit.events import DomainEvent, EventRegistry
+from metrology.eventkit.events import DomainEvent, EventRegistry, JsonDict
 
 Ownership = Literal["state", "socialised"]
 StandardLevel = Literal["reference", "working"]
@@ -105,14 +105,30 @@ class DesignationRevoked(DomainEvent):
 
 
 class VerifierCertified(DomainEvent):
-    """A verifier (kiểm định viên) of a provider was certified, with a card number and fields."""
+    """A verifier (kiểm định viên) of a provider was certified, with a card number, fields and the card's validity.
+
+    v2: `card_valid_until` (the last day the card may be used) is always stated, null when the card carries no
+    end date. v1 events had no such field; they are read with `card_valid_until = null` (see
+    `card_validity_not_recorded`).
+    """
 
     event_type = "vn.metrology.registry.verifier-certified"
+    event_version = 2
     provider_id: str
     verifier_id: str
     card_number: str
     full_name: str
     fields: list[str]
+    card_valid_until: date | None
+
+
+def card_validity_not_recorded(v1: JsonDict) -> JsonDict:
+    """verifier-certified v1 -> v2: the validity was not recorded before v2, so the card has no end date on record.
+
+    No date is invented (e.g. certification + 5 years): a made-up expiry would stop verifiers whose cards are
+    in fact valid; a card renewed or limited since is recorded as a new certification.
+    """
+    return {**v1, "card_valid_until": None}
 
 
 class VerifierSuspended(DomainEvent):
@@ -234,4 +250,6 @@ ALL_EVENTS: list[type[DomainEvent]] = [
 
 
 def registry() -> EventRegistry:
-    return EventRegistry().register_all(ALL_EVENTS)
+    events = EventRegistry().register_all(ALL_EVENTS)
+    events.upcaster(VerifierCertified.event_type, 1)(card_validity_not_recorded)
+    return events

@@ -117,6 +117,12 @@ class Provider(Aggregate):
 
     def certify(self, event: VerifierCertified) -> None:
         self._require_registered()
+        if event.card_valid_until is not None and event.card_valid_until <= event.occurred_on:
+            raise RuleViolationError(
+                "the card must be valid after the certification date",
+                field="card_valid_until",
+                rule="card-validity-dates",
+            )
         if event.card_number in self.cards:
             raise ConflictError(
                 f"card {event.card_number} is already held by a verifier of this provider", rule="card-number-taken"

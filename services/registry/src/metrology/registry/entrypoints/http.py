@@ -222,6 +222,9 @@ class VerifierIn(BaseModel):
     full_name: str = Field(min_length=2, max_length=200, examples=["Trần Thị Bích"])
     fields: list[str] = Field(min_length=1, examples=[["volume"]])
     certified_on: date = Field(default_factory=date.today)
+    card_valid_until: date | None = Field(
+        None, description="The last day the card may be used; none if the card has no end date", examples=["2030-02-28"]
+    )
 
 
 class SuspensionIn(BaseModel):

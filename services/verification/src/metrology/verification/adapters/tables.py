@@ -45,6 +45,7 @@ replica_verifiers = sa.Table(
     sa.Column("card_number", sa.String(100), nullable=False),
     sa.Column("fields", sa.JSON, nullable=False),
     sa.Column("certified_on", sa.Date, nullable=False),
+    sa.Column("card_valid_until", sa.Date, nullable=True),
     sa.Column("suspensions", sa.JSON, nullable=False),
 )
 

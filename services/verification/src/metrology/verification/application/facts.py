@@ -96,6 +96,7 @@ async def verifier_by_id(session: AsyncSession, verifier_id: str) -> Verifier | 
         fields=frozenset(row.fields),
         certified_on=row.certified_on,
         suspensions=tuple((date.fromisoformat(on), bool(suspended)) for on, suspended in row.suspensions),
+        card_valid_until=row.card_valid_until,
     )
 
 

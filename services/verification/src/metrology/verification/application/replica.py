@@ -218,6 +218,7 @@ def _verifier_row(event: c.VerifierCertified) -> dict[str, Any]:
         "card_number": event.card_number,
         "fields": sorted(event.fields),
         "certified_on": event.occurred_on,
+        "card_valid_until": event.card_valid_until,
         "suspensions": [],
     }
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from metrology.eventkit.events import ConsumedEvent, EventRegistry
+from metrology.eventkit.events import ConsumedEvent, EventRegistry, JsonDict
 
 _REGISTRY = "vn.metrology.registry."
 
@@ -44,10 +44,17 @@ class DesignationRevoked(ConsumedEvent):
 
 class VerifierCertified(ConsumedEvent):
     event_type = _REGISTRY + "verifier-certified"
+    event_version = 2
     provider_id: str
     verifier_id: str
     card_number: str
     fields: list[str]
+    card_valid_until: date | None
+
+
+def card_validity_not_recorded(v1: JsonDict) -> JsonDict:
+    """verifier-certified v1 had no validity: such a card has no end date on record (as the registry reads it)."""
+    return {**v1, "card_valid_until": None}
 
 
 class VerifierSuspended(ConsumedEvent):
@@ -105,4 +112,6 @@ CONSUMED: list[type[ConsumedEvent]] = [
 
 
 def registry() -> EventRegistry:
-    return EventRegistry().register_all(CONSUMED)
+    events = EventRegistry().register_all(CONSUMED)
+    events.upcaster(VerifierCertified.event_type, 1)(card_validity_not_recorded)
+    return events

@@ -68,9 +68,14 @@ class Verifier:
     certified_on: date
     suspensions: tuple[tuple[date, bool], ...] = ()
     """(date, suspended?) for each suspension (True) and reinstatement (False)."""
+    card_valid_until: date | None = None
+    """The last day the card may be used (None: no end date on record)."""
 
     def suspended_on(self, day: date) -> bool:
         return _latest_on(self.suspensions, day, False)
+
+    def card_expired_on(self, day: date) -> bool:
+        return self.card_valid_until is not None and day > self.card_valid_until
 
     def holds_any(self, fields: frozenset[str]) -> bool:
         return bool(self.fields & fields)

@@ -130,6 +130,13 @@ def check_verifier(work: Work, facts: Facts, designation: Designation | None) ->
             field="verifier_id",
             rule="verifier-not-yet-certified",
         )
+    if verifier.card_expired_on(work.performed_on):
+        raise RuleViolationError(
+            f"verifier {work.verifier_id}'s card expired on {verifier.card_valid_until}: "
+            f"it was not valid on {work.performed_on.isoformat()}",
+            field="verifier_id",
+            rule="verifier-card-expired",
+        )
     if verifier.suspended_on(work.performed_on):
         raise RuleViolationError(
             f"verifier {work.verifier_id} is suspended on {work.performed_on.isoformat()}",
