@@ -77,7 +77,7 @@ class LaboratoryAccredited(ConsumedEvent):
 class LaboratoryAssessed(ConsumedEvent):
     event_type = "vn.metrology.registry.laboratory-assessed"
     laboratory_id: str
-    criteria: str
+    criteria: str = "TCVN 13187:2020"  # the producer's default: its schema does not require the field
     passed: bool
 
 
