@@ -47,7 +47,11 @@ SCHEMA_LOCK = 7_406_001  # pg advisory lock key: one schema change at a time per
 
 
 async def create_schema(engine: AsyncEngine, *metadatas: MetaData) -> None:
-    """Create missing tables; safe when several processes start at once (a lock serialises them on PostgreSQL)."""
+    """Create missing tables from the models; safe when several processes start at once (a lock on PostgreSQL).
+
+    For tests and benchmarks that need tables fast. Services build their schema with migrations instead
+    (`metrology.servicekit.schema_migrations`, under the same lock), which also bring older databases up to date.
+    """
     async with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
             await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
