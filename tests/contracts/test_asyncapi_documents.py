@@ -48,9 +48,7 @@ def resolve(document: dict[str, Any], ref: str) -> Any:
     return node
 
 
-def test_the_parser_accepts_the_documents_of_every_service(
-    runtimes: dict[str, ServiceRuntime], tmp_path: Path
-) -> None:
+def test_the_parser_accepts_the_documents_of_every_service(runtimes: dict[str, ServiceRuntime], tmp_path: Path) -> None:
     paths = [write(tmp_path, name, asyncapi_document(rt)) for name, rt in runtimes.items()]
     result = validate(*paths)
     assert result.returncode == 0, result.stdout + result.stderr
