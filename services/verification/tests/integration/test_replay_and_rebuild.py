@@ -188,3 +188,24 @@ async def test_rebuild_refuses_an_unknown_consumer_naming_the_known_ones(kafka, 
 
     assert done.returncode == 2
     assert "verification.registry-replica" in done.stderr
+
+
+async def test_a_rebuild_beside_a_live_group_member_leaves_the_group_where_it_was_and_says_so(
+    kafka, produced: Produced, postgres_url: str
+):
+    group_id = f"{produced.prefix}verification.registry-replica"
+    member = AIOKafkaConsumer(produced.topic, **kafka.aiokafka_options(), group_id=group_id, enable_auto_commit=False)
+    await member.start()
+    try:
+        await member.getmany(timeout_ms=3000)  # joined: the group has a live member
+
+        # in a thread, so that the member keeps sending heartbeats while the rebuild runs
+        output = await asyncio.to_thread(
+            run, kafka, produced.prefix, "rebuild", "verification.registry-replica", database_url=postgres_url
+        )
+    finally:
+        await member.stop()
+
+    count = len(produced.first) + len(produced.second)
+    assert f"rebuilt {count} events" in output
+    assert "not moved" in output
