@@ -25,6 +25,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import sqlalchemy as sa
@@ -44,6 +45,17 @@ processed_events = sa.Table(
     metadata,
     sa.Column("consumer", sa.String(100), primary_key=True),
     sa.Column("event_id", sa.String(36), primary_key=True),
+)
+
+
+projection_progress = sa.Table(
+    "projection_progress",
+    metadata,
+    sa.Column("consumer", sa.String(100), primary_key=True),
+    sa.Column("events_applied", sa.BigInteger, nullable=False),
+    sa.Column("last_event_id", sa.String(36), nullable=False),
+    sa.Column("last_event_recorded_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )
 
 
@@ -114,6 +126,7 @@ class ProjectorStats:
     retries: int = 0
     last_applied_recorded_at: float | None = None  # when the newest applied event was recorded (epoch seconds)
     last_batch_at: float | None = None  # when the runner last finished a batch (epoch seconds)
+    busy_since: float | None = None  # while a batch runs: when it started (monotonic seconds; liveness)
     held: dict[tuple[str, int], Held] = field(default_factory=dict)
 
 
@@ -164,19 +177,23 @@ class ProjectorRunner:
 
     async def handle(self, records: Sequence[Record]) -> BatchResult:
         """Apply a batch in one transaction; dead-letter what cannot be read or applied; hold what is too new."""
-        result = BatchResult()
-        readable = self._read(records, result)
+        self.stats.busy_since = time.monotonic()
         try:
-            await self._apply_with_retries(readable, result)
-        except Exception as error:
-            if is_transient(error):
-                raise
-            log.error("projection %s: batch failed after retries (%s); applying event by event", self.name, error)
-            await self._apply_one_by_one(readable, result)
-        if result.dead_letters:
-            await self.dead_letters.send(result.dead_letters)
-        self._note(result)
-        return result
+            result = BatchResult()
+            readable = self._read(records, result)
+            try:
+                await self._apply_with_retries(readable, result)
+            except Exception as error:
+                if is_transient(error):
+                    raise
+                log.error("projection %s: batch failed after retries (%s); applying one by one", self.name, error)
+                await self._apply_one_by_one(readable, result)
+            if result.dead_letters:
+                await self.dead_letters.send(result.dead_letters)
+            self._note(result)
+            return result
+        finally:
+            self.stats.busy_since = None
 
     @property
     def name(self) -> str:
@@ -188,6 +205,9 @@ class ProjectorRunner:
             await self.projection.reset(session)
             await session.execute(
                 sa.delete(processed_events).where(processed_events.c.consumer == self.projection.name)
+            )
+            await session.execute(
+                sa.delete(projection_progress).where(projection_progress.c.consumer == self.projection.name)
             )
 
     async def _apply_with_retries(self, items: list[_Readable], result: BatchResult) -> None:
@@ -225,10 +245,38 @@ class ProjectorRunner:
                 rows = [{"consumer": self.projection.name, "event_id": item.envelope.id} for item in fresh]
                 await session.execute(sa.insert(processed_events), rows)
                 await self.projection.after_batch(session)
+                await self._record_progress(session, fresh)
         result.duplicates += len(items) - len(fresh)
         result.applied += len(fresh)
         if fresh:
             self.stats.last_applied_recorded_at = max(item.envelope.time.timestamp() for item in fresh)
+
+    async def _record_progress(self, session: AsyncSession, fresh: list[_Readable]) -> None:
+        """How far the read model is, in its own transaction: what read answers report as their freshness."""
+        newest = max(fresh, key=lambda item: item.envelope.time).envelope
+        values = {
+            "last_event_id": newest.id,
+            "last_event_recorded_at": newest.time,
+            "updated_at": datetime.now(UTC),
+        }
+        mine = projection_progress.c.consumer == self.projection.name
+        updated = await session.execute(
+            sa.update(projection_progress)
+            .where(mine, projection_progress.c.last_event_recorded_at <= newest.time)
+            .values(events_applied=projection_progress.c.events_applied + len(fresh), **values)
+        )
+        if updated.rowcount == 0:  # type: ignore[attr-defined]
+            exists = (await session.execute(sa.select(projection_progress.c.consumer).where(mine))).first()
+            if exists:
+                count = projection_progress.c.events_applied + len(fresh)
+                await session.execute(
+                    sa.update(projection_progress)
+                    .where(mine)
+                    .values(events_applied=count, updated_at=values["updated_at"])
+                )
+            else:
+                row = {"consumer": self.projection.name, "events_applied": len(fresh)} | values
+                await session.execute(sa.insert(projection_progress).values(**row))
 
     def _note(self, result: BatchResult) -> None:
         stats = self.stats

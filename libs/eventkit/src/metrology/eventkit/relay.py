@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -131,6 +132,8 @@ class OutboxRelay:
         self._one_pass_at_a_time = asyncio.Lock()
         self.active = False
         self.republished = 0
+        self.published = 0
+        self.last_loop_at = time.monotonic()  # liveness: every loop round (active or standby) moves it
 
     async def checkpoint(self) -> Position:
         async with self.engine.connect() as connection:
@@ -160,6 +163,8 @@ class OutboxRelay:
             after = batch[-1].position
             await self._record(after)
             sent += len(batch)
+            self.published += len(batch)
+            self.last_loop_at = time.monotonic()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Publish until `stop`; on PostgreSQL only while holding the relay lock (else wait as a standby)."""
@@ -188,6 +193,7 @@ class OutboxRelay:
             if taken:
                 return True
             log.debug("relay %s is a standby: another relay holds the lock", self.name)
+            self.last_loop_at = time.monotonic()
             await self.signal.wait(self.poll_interval)
         return False
 
@@ -196,6 +202,7 @@ class OutboxRelay:
         try:
             await self._republish_if_topic_is_behind()
             while not stop.is_set():
+                self.last_loop_at = time.monotonic()
                 if lock_connection is not None:
                     await _still_connected(lock_connection)  # a lost lock connection means another may be active
                 try:

@@ -66,12 +66,30 @@ def create_app(runtime: ServiceRuntime, *, with_workers: bool = False) -> FastAP
         issuer=runtime.settings.auth_issuer,
     )
     install_problem_handlers(app)
+    if runtime.subscriptions:
+        app.middleware("http")(_freshness_header)
     app.include_router(health.router)
     app.include_router(asyncapi_router)
     for router in runtime.routers:
         app.include_router(router)
     instrument(app, runtime.engine)
     return app
+
+
+_OPERATIONS = ("/health", "/ready", "/metrics", "/freshness", "/asyncapi.json", "/openapi.json", "/docs")
+
+
+async def _freshness_header(request: Request, call_next: Any) -> Any:
+    """Read answers say how fresh they are: per read model, the newest event folded and when it was recorded."""
+    response = await call_next(request)
+    if request.method == "GET" and response.status_code < 400 and not request.url.path.startswith(_OPERATIONS):
+        with contextlib.suppress(Exception):
+            entries = await health.read_model_freshness(request.app.state.runtime)
+            response.headers["Read-Model-Freshness"] = ", ".join(
+                f'{e["projection"]};recorded-at="{e["last_event_recorded_at"] or ""}";applied={e["events_applied"]}'
+                for e in entries
+            )
+    return response
 
 
 def _report_worker_failure(task: asyncio.Task[None]) -> None:

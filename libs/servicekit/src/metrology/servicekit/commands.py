@@ -65,7 +65,7 @@ class CommandRunner:
         if self.key is None:
             async with self.runtime.unit_of_work(self.context) as uow:
                 body = jsonable_encoder(await handle(uow))
-            return JSONResponse(body, status_code=status_code)
+            return JSONResponse(body, status_code=status_code, headers=_recorded(uow))
         request_hash = hashlib.sha256(await self._fingerprint()).hexdigest()
         stored = await self._stored()
         if stored is not None:
@@ -76,7 +76,7 @@ class CommandRunner:
                 await self._remember(uow, request_hash, status_code, body)
         except _KeyTakenError:
             return self._replay(await self._stored(), request_hash)
-        return JSONResponse(body, status_code=status_code)
+        return JSONResponse(body, status_code=status_code, headers=_recorded(uow))
 
     async def _fingerprint(self) -> bytes:
         return self.request.method.encode() + self.request.url.path.encode() + await self.request.body()
@@ -117,6 +117,11 @@ class CommandRunner:
                 rule="idempotency-key-reused",
             )
         return JSONResponse(stored.response, status_code=stored.status_code, headers={"Idempotent-Replayed": "true"})
+
+
+def _recorded(uow: UnitOfWork) -> dict[str, str]:
+    """When the command's last event was recorded: a client waits until a read model's freshness passes it."""
+    return {"Recorded-At": uow.appended[-1].time.isoformat()} if uow.appended else {}
 
 
 async def _command_runner(

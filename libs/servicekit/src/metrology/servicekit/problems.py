@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException
 
 from metrology.eventkit.errors import DomainError
 from metrology.eventkit.store import ConcurrencyError
 
 PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger(__name__)
 
 
 def problem(status: int, title: str, detail: str | None = None, **extra: Any) -> JSONResponse:
@@ -23,11 +26,55 @@ def problem(status: int, title: str, detail: str | None = None, **extra: Any) ->
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
 
 
+RETRY_AFTER_SECONDS = 5
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(ConcurrencyError, _concurrency_error)
     app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(sa_exc.DBAPIError, _database_error)
+    app.add_exception_handler(sa_exc.TimeoutError, _database_unavailable)  # no pooled connection in time
+    app.add_exception_handler(OSError, _database_unavailable)  # the server refused or dropped the connection
+    app.add_exception_handler(Exception, _unexpected_error)
+
+
+async def _database_error(request: Request, error: Exception) -> JSONResponse:
+    """Database errors as problems: unavailable → 503 with Retry-After, bad values → 422, conflicts → 409."""
+    assert isinstance(error, sa_exc.DBAPIError)
+    if isinstance(error, sa_exc.IntegrityError):
+        return problem(409, "Conflict", "the change conflicts with recorded data", instance=request.url.path)
+    if isinstance(error, sa_exc.DataError):
+        return problem(
+            422,
+            "Invalid value",
+            "a value cannot be stored (out of range, or a character such as NUL)",
+            type="urn:metrology:problem:invalid-value",
+            instance=request.url.path,
+        )
+    if error.connection_invalidated or isinstance(error, sa_exc.OperationalError | sa_exc.InterfaceError):
+        return await _database_unavailable(request, error)
+    log.error("database error on %s %s", request.method, request.url.path, exc_info=error)
+    return problem(500, "Internal Server Error", "the database refused the request", instance=request.url.path)
+
+
+async def _database_unavailable(request: Request, error: Exception) -> JSONResponse:
+    log.warning("database unavailable on %s %s: %s", request.method, request.url.path, error)
+    response = problem(
+        503,
+        "Service Unavailable",
+        "the database is not reachable; nothing was recorded, try again",
+        type="urn:metrology:problem:database-unavailable",
+        instance=request.url.path,
+    )
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+async def _unexpected_error(request: Request, error: Exception) -> JSONResponse:
+    log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=error)
+    return problem(500, "Internal Server Error", "an unexpected error; it has been logged", instance=request.url.path)
 
 
 async def _invalid_request(request: Request, error: Exception) -> JSONResponse:

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -48,6 +48,7 @@ class ServiceRuntime:
     routers: list[APIRouter] = field(default_factory=list)
     relays: list[OutboxRelay] = field(default_factory=list)  # started in this process (probes and metrics read them)
     runners: list[ProjectorRunner] = field(default_factory=list)
+    metric_sources: list[Callable[[Request], Awaitable[bytes]]] = field(default_factory=list)  # after the kit's
     title: str = ""
     description: str = ""
 

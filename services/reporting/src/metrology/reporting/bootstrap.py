@@ -29,7 +29,8 @@ def bootstrap(settings: ServiceSettings, *, evaluate: bool = True) -> ServiceRun
         else None
     )
     runtime.subscribe(KpiProjection(runtime.registry, evaluation), FOLDED_SERVICES, group="projector")
-    runtime.routers += [http.router, metrics.router, dashboard.router]
+    runtime.routers += [http.router, dashboard.router]
+    runtime.metric_sources.append(metrics.kpi_metrics)
     runtime.publishes = True
     runtime.title = "metrology reporting"
     runtime.description = DESCRIPTION

@@ -1,28 +1,21 @@
-"""`/metrics`: every target's KPI as Prometheus gauges, labelled by plan, target and tenant."""
+"""Every target's KPI as Prometheus gauges, labelled by plan, target and tenant: served on `/metrics` after the
+kit's pipeline metrics."""
 
 from __future__ import annotations
 
 from datetime import date
 
-from fastapi import APIRouter, Request
-from fastapi.responses import Response
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
+from fastapi import Request
+from prometheus_client import CollectorRegistry, Gauge, generate_latest
 
 from metrology.reporting.domain.plan import Status
 from metrology.reporting.entrypoints.access import plans_of
 from metrology.reporting.entrypoints.http import cached_plan_progress
 
-router = APIRouter(tags=["operations"])
 LABELS = ["plan", "target", "tenant", "metric"]
 
 
-@router.get(
-    "/metrics",
-    summary="KPIs of every plan target as Prometheus gauges (value, threshold, progress, forecast, status)",
-    response_class=Response,
-    responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}},
-)
-async def metrics(request: Request) -> Response:
+async def kpi_metrics(request: Request) -> bytes:
     registry = CollectorRegistry()
     gauges = {
         "value": Gauge("metrology_kpi_value", "KPI value as of today", LABELS, registry=registry),
@@ -48,7 +41,7 @@ async def metrics(request: Request) -> Response:
                 gauges["forecast"].labels(*labels).set(result.forecast.value)
             for name in Status:
                 status.labels(*labels, name.value).set(1 if result.status is name else 0)
-    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+    return generate_latest(registry)
 
 
 def _timestamp(day: date) -> float:

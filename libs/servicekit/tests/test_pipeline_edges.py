@@ -1,0 +1,130 @@
+"""The kit where the pipeline meets HTTP: readiness without Kafka, 503 without the database, freshness, metrics,
+liveness of the background loops and the event size limit."""
+
+import time
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from metrology.servicekit.app import create_app
+from metrology.servicekit.auth import issue_dev_token
+from metrology.servicekit.workers import Workers
+from metrology.training.bootstrap import bootstrap
+from metrology.training.settings import TrainingSettings
+
+SECRET = "test-secret-0123456789abcdef0123456789"
+NO_KAFKA = "127.0.0.1:1"  # nothing listens there: the broker is away
+COURSE = {
+    "title": "Hiệu chuẩn cân",
+    "topic": "calibration of scales",
+    "organiser": "Chi cục TĐC",
+    "starts_on": "2025-06-02",
+    "ends_on": "2025-06-04",
+}
+
+
+def trainer() -> dict[str, str]:
+    return {"Authorization": f"Bearer {issue_dev_token(SECRET, 'tester', ['trainer'])}"}
+
+
+async def client_for(database_url: str, **settings) -> AsyncIterator[tuple[httpx.AsyncClient, object]]:
+    runtime = bootstrap(
+        TrainingSettings.from_env(
+            "training", database_url=database_url, auth_jwt_secret=SECRET, kafka_bootstrap_servers=NO_KAFKA, **settings
+        )
+    )
+    app = create_app(runtime)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://training") as client:
+        yield client, runtime
+    await runtime.engine.dispose()
+
+
+@pytest.fixture
+async def service(sqlite_url: str) -> AsyncIterator[tuple[httpx.AsyncClient, object]]:
+    async for pair in client_for(sqlite_url):
+        await pair[1].migrate()
+        yield pair
+
+
+async def test_an_api_is_ready_with_kafka_away_and_shows_the_outbox_backlog(service):
+    client, _ = service
+    assert (await client.post("/courses", json=COURSE, headers=trainer())).status_code == 201
+
+    response = await client.get("/ready")
+
+    assert response.status_code == 200
+    checks = response.json()["checks"]
+    assert checks["database"] is True and checks["kafka"] is False
+    assert checks["outbox_backlog"] == 1, "the command waits in the outbox for the broker"
+
+
+async def test_with_the_database_down_a_command_gets_503_problem_with_retry_after_and_readiness_fails():
+    async for client, _ in client_for("postgresql://metrology:metrology@127.0.0.1:1/absent"):
+        response = await client.post("/courses", json=COURSE, headers=trainer())
+        assert response.status_code == 503
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.headers["retry-after"] == "5"
+        assert response.json()["type"] == "urn:metrology:problem:database-unavailable"
+        assert (await client.get("/ready")).status_code == 503
+
+
+async def test_a_command_says_when_its_event_was_recorded_and_reads_say_how_fresh_each_read_model_is(sqlite_url):
+    from metrology.reporting.bootstrap import bootstrap as reporting
+
+    async for client, training in client_for(sqlite_url):
+        await training.migrate()
+        response = await client.post("/courses", json=COURSE, headers=trainer())
+        assert "recorded-at" in response.headers
+    reporting_url = sqlite_url.replace("test.db", "reporting.db")
+    runtime = reporting(
+        TrainingSettings.from_env("reporting", database_url=reporting_url, kafka_bootstrap_servers=NO_KAFKA)
+    )
+    await runtime.migrate()
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(runtime)), base_url="http://r") as client:
+        freshness = (await client.get("/freshness")).json()["projections"]
+        assert freshness == [
+            {"projection": "reporting.kpis", "events_applied": 0, "last_event_id": None, "last_event_recorded_at": None}
+        ]
+        read = await client.get("/plans")
+        assert read.headers["read-model-freshness"] == 'reporting.kpis;recorded-at="";applied=0'
+    await runtime.engine.dispose()
+
+
+async def test_metrics_expose_the_outbox_backlog_and_the_database_state(service):
+    client, _ = service
+    await client.post("/courses", json=COURSE, headers=trainer())
+
+    text = (await client.get("/metrics")).text
+
+    assert "metrology_database_up 1.0" in text
+    assert "metrology_outbox_backlog_events 1.0" in text
+
+
+async def test_a_relay_loop_that_stops_coming_round_fails_liveness(service):
+    client, runtime = service
+    assert (await client.get("/health")).status_code == 200
+    workers = Workers(runtime)
+    from metrology.eventkit.relay import OutboxRelay
+
+    relay = OutboxRelay(runtime.engine, runtime.store, publisher=None, topic="t")  # type: ignore[arg-type]
+    relay.last_loop_at = time.monotonic() - 3600
+    runtime.relays.append(relay)
+    del workers
+
+    response = await client.get("/health")
+
+    assert response.status_code == 503
+    assert response.json()["wedged"] == ["relay kafka"]
+
+
+async def test_an_event_over_the_size_limit_is_refused_with_a_problem_naming_the_limit(service):
+    client, runtime = service
+    runtime.store.max_event_bytes = 300
+
+    response = await client.post("/courses", json=COURSE, headers=trainer())
+
+    assert response.status_code == 413
+    problem = response.json()
+    assert problem["rule"] == "event-size-limit" and "the limit is 300 bytes" in problem["detail"]
+    assert (await client.get("/ready")).json()["checks"]["outbox_backlog"] == 0, "nothing was stored"
