@@ -6,7 +6,7 @@ import pytest
 
 from metrology.eventkit.errors import ConflictError, RuleViolationError
 from metrology.webhooks.domain.catalogue import PUBLISHED_TYPES, source_of
-from metrology.webhooks.domain.events import SubscriptionCreated
+from metrology.webhooks.domain.events import SecretRotated, SubscriptionCreated
 from metrology.webhooks.domain.subscription import Subscription
 
 TODAY = date(2025, 6, 1)
@@ -99,5 +99,6 @@ def test_a_rotation_names_the_new_and_the_previous_secret():
     subscription = active()
     subscription.rotate_secret(TODAY, "k-2", datetime(2025, 6, 2, tzinfo=UTC))
     event = subscription.pending[-1]
+    assert isinstance(event, SecretRotated)
     assert (event.secret_id, event.previous_secret_id) == ("k-2", "k-1")
     assert subscription.secret_id == "k-2"
