@@ -6,12 +6,13 @@ a verification; see the certificate, the due date and the public check; revoke i
 
 from __future__ import annotations
 
-import json
 import time
 
 import httpx
 import pytest
 from kafka import KafkaConsumer
+
+from metrology.testkit.records import as_cloudevent
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
@@ -153,7 +154,7 @@ def published_types(platform, topic: str, until: str) -> list[str]:
     types: list[str] = []
     try:
         for record in consumer:
-            types.append(json.loads(record.value)["type"])
+            types.append(as_cloudevent(record.headers, record.value)["type"])
             if types[-1] == until:
                 break
     finally:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 sys.path.insert(0, str(Path(__file__).parents[2] / "services" / "reporting" / "tests"))
 import scripted_year
 
+from metrology.testkit.records import as_cloudevent
 from metrology.testkit.services import console_script
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
@@ -68,7 +68,7 @@ async def status_events(platform) -> list[dict]:
     await consumer.start()
     try:
         batches = await consumer.getmany(timeout_ms=5000)
-        return [json.loads(r.value) for records in batches.values() for r in records]
+        return [as_cloudevent(r.headers, r.value) for records in batches.values() for r in records]
     finally:
         await consumer.stop()
 

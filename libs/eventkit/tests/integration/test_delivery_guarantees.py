@@ -7,6 +7,7 @@ import time
 from datetime import date
 
 import pytest
+import sqlalchemy as sa
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -19,11 +20,13 @@ from metrology.eventkit.projector import ProjectorRunner
 from metrology.eventkit.relay import KafkaEventPublisher, OutboxRelay
 from metrology.eventkit.replay import rebuild, redrive
 from metrology.eventkit.topics import TopicSpec, describe_retention, ensure_topics
+from metrology.testkit.lag import wait_until_caught_up
 from metrology.testkit.sample_events import (
     ThingCounted,
     ThingCountedWithUnit,
     ThingTotals,
     read_totals,
+    thing_totals,
     totals_metadata,
     upgraded_registry,
 )
@@ -166,12 +169,15 @@ async def test_a_relay_killed_between_publishing_and_recording_progress_still_ge
     assert await relay_all(engine, kafka, topic) == 4, "the restarted relay sends the batch again"
     assert len(await read_topic(kafka, topic, 8)) == 8, "so the topic holds every event twice"
 
-    async with projector(engine, kafka, topic, dead_letters, group=f"{topic}.g"):
+    async with projector(engine, kafka, topic, dead_letters, group=f"{topic}.g") as runner:
+        await caught_up(kafka, f"{topic}.g", topic)  # all eight records consumed, the re-sent four included
+        assert await read_totals(engine) == {"scales": (4, 4)}
+        assert (runner.stats.applied, runner.stats.duplicates) == (4, 4)
 
-        async def counted_once():
-            assert await read_totals(engine) == {"scales": (4, 4)}
 
-        await eventually(counted_once)
+async def caught_up(kafka: KafkaConnection, group: str, topic: str) -> None:
+    """Wait until the group has committed up to the end of the topic: every delivery has been handled."""
+    await asyncio.to_thread(wait_until_caught_up, kafka.bootstrap_servers, [(group, [topic])], 60)
 
 
 async def test_the_same_record_delivered_twice_is_counted_once(engine, kafka, topics):
@@ -184,14 +190,10 @@ async def test_the_same_record_delivered_twice_is_counted_once(engine, kafka, to
     await producer.send_and_wait(topic, record.value, key=record.key, headers=list(record.headers))
     await producer.stop()
 
-    async with projector(engine, kafka, topic, dead_letters, group=f"{topic}.g"):
-
-        async def counted_once():
-            assert await read_totals(engine) == {"meters": (5, 1)}
-
-        await eventually(counted_once)
-        await asyncio.sleep(1)
+    async with projector(engine, kafka, topic, dead_letters, group=f"{topic}.g") as runner:
+        await caught_up(kafka, f"{topic}.g", topic)
         assert await read_totals(engine) == {"meters": (5, 1)}
+        assert (runner.stats.records, runner.stats.duplicates) == (2, 1), "the second delivery was seen and dropped"
 
 
 async def test_a_restarted_projector_resumes_without_loss_or_double_count(engine, kafka, topics):
@@ -200,21 +202,17 @@ async def test_a_restarted_projector_resumes_without_loss_or_double_count(engine
     await count(engine, "scales", 1, times=10)
     await relay_all(engine, kafka, topic, expected=10)
     async with projector(engine, kafka, topic, dead_letters, group):
-
-        async def first_ten():
-            assert await read_totals(engine) == {"scales": (10, 10)}
-
-        await eventually(first_ten)
+        await caught_up(kafka, group, topic)
+        assert await read_totals(engine) == {"scales": (10, 10)}
 
     await count(engine, "scales", 1, times=7)
     await count(engine, "meters", 3, times=2)
     await relay_all(engine, kafka, topic, expected=19)
-    async with projector(engine, kafka, topic, dead_letters, group):
-
-        async def all_of_them():
-            assert await read_totals(engine) == {"scales": (17, 17), "meters": (6, 2)}
-
-        await eventually(all_of_them)
+    async with projector(engine, kafka, topic, dead_letters, group) as restarted:
+        await caught_up(kafka, group, topic)
+        assert await read_totals(engine) == {"scales": (17, 17), "meters": (6, 2)}
+        assert restarted.stats.records == 9, "it resumed from its committed offsets, not from the start"
+        assert restarted.stats.duplicates == 0
 
 
 async def test_rebuild_replays_the_topic_into_the_same_read_model(engine, kafka, topics):
@@ -229,11 +227,18 @@ async def test_rebuild_replays_the_topic_into_the_same_read_model(engine, kafka,
 
         await eventually(folded)
     before = await read_totals(engine)
+    await spoil(engine)  # a rebuild that reset nothing would keep this, or skip every event as already applied
     progress = []
     result = await rebuild(kafka, runner, [topic], batch_size=4, on_progress=progress.append)
     assert await read_totals(engine) == before
     assert result.done == result.total == 15
     assert progress and progress[-1].done == 15
+
+
+async def spoil(engine: AsyncEngine) -> None:
+    async with session_factory(engine).begin() as session:
+        await session.execute(sa.update(thing_totals).values(amount=0, times=0))
+        await session.execute(sa.insert(thing_totals).values(thing="stale", amount=99, times=1))
 
 
 async def test_a_poison_record_goes_to_the_dead_letter_topic_and_the_projector_goes_on(engine, kafka, topics):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from collections.abc import Iterator
@@ -16,6 +15,7 @@ from metrology.registry.bootstrap import bootstrap
 from metrology.registry.settings import RegistrySettings
 from metrology.servicekit.app import create_app
 from metrology.servicekit.auth import issue_dev_token
+from metrology.testkit.records import as_cloudevent
 
 SECRET = "registry-integration-secret-0123456789abcdef"
 
@@ -57,7 +57,8 @@ class Api:
             while len(records) < count and time.monotonic() < deadline:
                 for message in consumer:
                     headers = dict(message.headers)
-                    records.append(json.loads(message.value) | {"_key": message.key.decode(), "_headers": headers})
+                    event = as_cloudevent(message.headers, message.value)
+                    records.append(event | {"_key": message.key.decode(), "_headers": headers})
         finally:
             consumer.close()
         return records

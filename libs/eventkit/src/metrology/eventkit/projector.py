@@ -121,7 +121,9 @@ class BatchResult:
 class ProjectorStats:
     """What the runner has done since it started: read by health probes and metrics."""
 
+    records: int = 0  # every record handed to the runner, duplicates and unknown types included
     applied: int = 0
+    duplicates: int = 0
     dead_lettered: int = 0
     retries: int = 0
     last_applied_recorded_at: float | None = None  # when the newest applied event was recorded (epoch seconds)
@@ -180,6 +182,7 @@ class ProjectorRunner:
         self.stats.busy_since = time.monotonic()
         try:
             result = BatchResult()
+            self.stats.records += len(records)
             readable = self._read(records, result)
             try:
                 await self._apply_with_retries(readable, result)
@@ -281,6 +284,7 @@ class ProjectorRunner:
     def _note(self, result: BatchResult) -> None:
         stats = self.stats
         stats.applied += result.applied
+        stats.duplicates += result.duplicates
         stats.dead_lettered += len(result.dead_letters)
         stats.retries += result.retries
         stats.last_batch_at = time.time()

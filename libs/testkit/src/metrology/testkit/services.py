@@ -104,6 +104,7 @@ class Platform:
         env |= {
             "KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap,
             "KAFKA_TOPIC_PREFIX": self.prefix,
+            "ENVIRONMENT": "development",
             "AUTH_JWT_SECRET": self.secret,
             "TENANT": self.tenant,
             "LOG_LEVEL": "INFO",
@@ -130,6 +131,23 @@ class Platform:
         from metrology.servicekit.auth import issue_dev_token
 
         return issue_dev_token(self.secret, subject, roles, self.tenant, **claims)
+
+    def consumer_groups(self, name: str) -> list[tuple[str, list[str]]]:
+        """The service's consumer groups and their topics, as its own bootstrap declares them."""
+        import importlib
+
+        from metrology.servicekit.settings import ServiceSettings
+
+        bootstrap = importlib.import_module(f"metrology.{name}.bootstrap").bootstrap
+        settings = ServiceSettings.from_env(name, kafka_topic_prefix=self.prefix, database_url="sqlite+aiosqlite://")
+        runtime = bootstrap(settings)
+        return [(s.group_id, list(s.topics)) for s in runtime.subscriptions]
+
+    def wait_caught_up(self, name: str, timeout: float = 60.0) -> None:
+        """Wait until every consumer group of the service has committed up to the end of its topics."""
+        from metrology.testkit.lag import wait_until_caught_up
+
+        wait_until_caught_up(self.kafka_bootstrap, self.consumer_groups(name), timeout)
 
     def stop_all(self) -> None:
         for service in self.services.values():
