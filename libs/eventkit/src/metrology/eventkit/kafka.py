@@ -1,10 +1,17 @@
-"""Kafka connection settings shared by producers, consumers and the admin client."""
+"""Kafka connection settings, and the one place that turns them into each client library's options.
+
+Three clients meet the broker: aiokafka (producers, consumers, probes), FastStream (whose Kafka broker is built on
+aiokafka but takes security as an object) and kafka-python (the admin client). Each spells the same settings its
+own way; `client_options` is the only place that knows how.
+"""
 
 from __future__ import annotations
 
 import ssl
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
+
+Client = Literal["aiokafka", "faststream", "kafka-python"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,46 +23,41 @@ class KafkaConnection:
     sasl_password: str | None = None
     ssl_cafile: str | None = None
 
-    def aiokafka_options(self) -> dict[str, Any]:
-        """Options for aiokafka producers and consumers (and so for FastStream's broker)."""
-        options: dict[str, Any] = {
-            "bootstrap_servers": self.bootstrap_servers,
-            "security_protocol": self.security_protocol,
-        }
+    def client_options(self, client: Client) -> dict[str, Any]:
+        """Connection and security options for `client`, from these settings."""
+        uses_tls = self.security_protocol in {"SSL", "SASL_SSL"}
+        if client == "faststream":
+            return {"bootstrap_servers": self.bootstrap_servers, "security": self._faststream_security(uses_tls)}
+        servers: str | list[str] = self.bootstrap_servers
+        if client == "kafka-python":
+            servers = self.bootstrap_servers.split(",")
+        options: dict[str, Any] = {"bootstrap_servers": servers, "security_protocol": self.security_protocol}
         if self.sasl_mechanism:
             options |= {
                 "sasl_mechanism": self.sasl_mechanism,
                 "sasl_plain_username": self.sasl_username,
                 "sasl_plain_password": self.sasl_password,
             }
-        if self.security_protocol in {"SSL", "SASL_SSL"}:
+        if uses_tls and client == "aiokafka":
             options["ssl_context"] = ssl.create_default_context(cafile=self.ssl_cafile)
-        return options
-
-    def faststream_options(self) -> dict[str, Any]:
-        """Options for FastStream's KafkaBroker, whose security is an object rather than loose options."""
-        from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
-
-        context = ssl.create_default_context(cafile=self.ssl_cafile) if "SSL" in self.security_protocol else None
-        security: BaseSecurity | None = BaseSecurity(ssl_context=context) if context else None
-        if self.sasl_mechanism:
-            sasl = {"PLAIN": SASLPlaintext, "SCRAM-SHA-256": SASLScram256, "SCRAM-SHA-512": SASLScram512}
-            user, password = self.sasl_username or "", self.sasl_password or ""
-            security = sasl[self.sasl_mechanism](user, password, ssl_context=context)
-        return {"bootstrap_servers": self.bootstrap_servers, "security": security}
-
-    def kafka_python_options(self) -> dict[str, Any]:
-        """Options for kafka-python clients (the admin client)."""
-        options: dict[str, Any] = {
-            "bootstrap_servers": self.bootstrap_servers.split(","),
-            "security_protocol": self.security_protocol,
-        }
-        if self.sasl_mechanism:
-            options |= {
-                "sasl_mechanism": self.sasl_mechanism,
-                "sasl_plain_username": self.sasl_username,
-                "sasl_plain_password": self.sasl_password,
-            }
-        if self.ssl_cafile:
+        if uses_tls and client == "kafka-python" and self.ssl_cafile:
             options["ssl_cafile"] = self.ssl_cafile
         return options
+
+    def aiokafka_options(self) -> dict[str, Any]:
+        return self.client_options("aiokafka")
+
+    def faststream_options(self) -> dict[str, Any]:
+        return self.client_options("faststream")
+
+    def kafka_python_options(self) -> dict[str, Any]:
+        return self.client_options("kafka-python")
+
+    def _faststream_security(self, uses_tls: bool) -> Any:
+        from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
+
+        context = ssl.create_default_context(cafile=self.ssl_cafile) if uses_tls else None
+        if self.sasl_mechanism:
+            sasl = {"PLAIN": SASLPlaintext, "SCRAM-SHA-256": SASLScram256, "SCRAM-SHA-512": SASLScram512}
+            return sasl[self.sasl_mechanism](self.sasl_username or "", self.sasl_password or "", ssl_context=context)
+        return BaseSecurity(ssl_context=context) if context else None

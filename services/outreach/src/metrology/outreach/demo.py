@@ -1,7 +1,7 @@
 """A year (2025) of the Measurement Assurance Programme in Bến Tre, posted over HTTP so that events flow.
 
-Enterprises come from outreach's replica of the registry (`GET /enterprises`), so the registry's demo data must
-be loaded first; when `metrology.registry.demo` is installed, only its enterprises (by tax code) are chosen.
+Enterprises come from outreach's replica of the registry (`GET /enterprises`: services meet only on Kafka and
+HTTP), so the registry's demo data must be loaded first; the first open ones in tax-code order are chosen.
 The choice and every date are deterministic (a fixed seed), and every request carries an Idempotency-Key
 derived from the data: a second run replays the first answers and adds nothing.
 """
@@ -41,14 +41,6 @@ def key(*parts: object) -> str:
     return "demo-outreach-" + hashlib.sha256(":".join(map(str, parts)).encode()).hexdigest()[:40]
 
 
-def wanted_tax_codes() -> set[str] | None:
-    try:
-        from metrology.registry.demo import demo_dataset  # type: ignore[import-not-found, unused-ignore]
-    except ImportError:
-        return None
-    return {e["tax_code"] for e in demo_dataset().enterprises}
-
-
 class DemoLoader:
     def __init__(self, client: httpx.Client) -> None:
         self.client = client
@@ -64,12 +56,9 @@ class DemoLoader:
 
     def enterprises(self, wait_seconds: float = 120) -> list[dict[str, Any]]:
         """The replica's enterprises (waiting for the registry's events to arrive), in tax-code order."""
-        wanted = wanted_tax_codes()
         deadline = time.monotonic() + wait_seconds
         while True:
             found = [e for e in self._all_enterprises() if e["closed_on"] is None]
-            if wanted is not None:
-                found = [e for e in found if e["tax_code"] in wanted]
             if len(found) >= ENROLMENTS or time.monotonic() > deadline:
                 return sorted(found, key=lambda e: e["tax_code"])
             time.sleep(2)
