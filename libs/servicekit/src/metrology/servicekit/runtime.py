@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, Request
 from sqlalchemy import MetaData
@@ -44,7 +45,7 @@ class ServiceRuntime:
     publishes: bool = True
     subscriptions: list[Subscription] = field(default_factory=list)
     # long-running tasks beside the consumers that are not projections; each returns once its event is set
-    background: list[Callable[[asyncio.Event], Awaitable[None]]] = field(default_factory=list)
+    background: list[Callable[[asyncio.Event], Coroutine[Any, Any, None]]] = field(default_factory=list)
     routers: list[APIRouter] = field(default_factory=list)
     relays: list[OutboxRelay] = field(default_factory=list)  # started in this process (probes and metrics read them)
     runners: list[ProjectorRunner] = field(default_factory=list)
