@@ -119,6 +119,7 @@ def start_service(db_url: str, prefix: str, kafka: str, port: int, log: Path) ->
         "VERIFICATION_DATABASE_URL": db_url,
         "KAFKA_TOPIC_PREFIX": prefix,
         "KAFKA_BOOTSTRAP_SERVERS": kafka,
+        "ENVIRONMENT": "development",
         "AUTH_JWT_SECRET": SECRET,
         "LOG_LEVEL": "WARNING",
     }

@@ -11,6 +11,8 @@ PID_DIR="$RUN_DIR/pids"
 LOG_DIR="$RUN_DIR/logs"
 mkdir -p "$PID_DIR" "$LOG_DIR" "$RUN_DIR/data"
 
+# Development mode: development secrets and HS256 tokens (production refuses to start with them).
+export ENVIRONMENT=development
 export AUTH_JWT_SECRET="${AUTH_JWT_SECRET:-local-demo-secret-$(hostname)-0123456789abcdef0123456789}"
 export TENANT="${TENANT:-83}"
 

@@ -93,6 +93,7 @@ def test_the_image_command_serves_health_against_local_kafka_and_postgres(
         **os.environ,
         f"{service.upper()}_DATABASE_URL": database_url,
         "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+        "ENVIRONMENT": "development",
         "AUTH_JWT_SECRET": "smoke-test-secret",
         "TENANT": "83",
         "LOG_LEVEL": "INFO",

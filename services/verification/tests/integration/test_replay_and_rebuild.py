@@ -76,6 +76,7 @@ def command(
     kafka: KafkaConnection, prefix: str, *args: str, database_url: str | None = None
 ) -> subprocess.CompletedProcess:
     env = os.environ | {
+        "ENVIRONMENT": "development",
         "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
         "KAFKA_TOPIC_PREFIX": prefix,
         "COLUMNS": "240",

@@ -12,7 +12,7 @@ from fastapi import APIRouter, FastAPI, Request
 
 from metrology.servicekit import health
 from metrology.servicekit.asyncapi import asyncapi_document
-from metrology.servicekit.auth import TokenVerifier
+from metrology.servicekit.auth import token_verifier
 from metrology.servicekit.observability import instrument
 from metrology.servicekit.problems import install_problem_handlers
 from metrology.servicekit.runtime import ServiceRuntime
@@ -60,11 +60,7 @@ def create_app(runtime: ServiceRuntime, *, with_workers: bool = False) -> FastAP
         lifespan=lifespan,
     )
     app.state.runtime = runtime
-    app.state.token_verifier = TokenVerifier(
-        secret=runtime.settings.auth_jwt_secret,
-        public_key=runtime.settings.auth_jwt_public_key,
-        issuer=runtime.settings.auth_issuer,
-    )
+    app.state.token_verifier = token_verifier(runtime.settings)
     install_problem_handlers(app)
     if runtime.subscriptions:
         app.middleware("http")(_freshness_header)

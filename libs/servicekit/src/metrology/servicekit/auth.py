@@ -6,11 +6,14 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, Any
 
 import jwt
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from metrology.servicekit.settings import ServiceSettings
 
 
 class Role(StrEnum):
@@ -33,24 +36,80 @@ class Principal:
         return bool(self.roles.intersection(roles))
 
 
+ASYMMETRIC_ALGORITHMS = frozenset({"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA"})
+
+
+class JwksKeys:
+    """The identity provider's signing keys by `kid`: fetched from a JWKS URL (cached) or read from a file."""
+
+    def __init__(self, *, url: str | None = None, file: str | None = None) -> None:
+        self._client = jwt.PyJWKClient(url, lifespan=300, timeout=10) if url else None
+        self._keys = jwt.PyJWKSet.from_json(Path(file).read_text()) if file and not url else None
+
+    def key_for(self, kid: str) -> jwt.PyJWK:
+        if self._client is not None:
+            return self._client.get_signing_key(kid)
+        assert self._keys is not None
+        try:
+            return self._keys[kid]
+        except KeyError:
+            raise jwt.InvalidTokenError(f"no signing key with kid {kid!r}") from None
+
+
 @dataclass(frozen=True, slots=True)
 class TokenVerifier:
-    """Verifies HS256 tokens with a shared secret (development) or RS256/ES256 with a public key."""
+    """Checks a bearer token: signature (a JWKS key named by `kid`, or HS256 in development), issuer, audience,
+    expiry, subject and tenant."""
 
-    secret: str
-    public_key: str | None = None
-    issuer: str = "metrology-dev"
+    issuer: str
+    audience: str
+    jwks: JwksKeys | None = None
+    secret: str | None = None  # HS256, only when there is no JWKS (development)
 
     def verify(self, token: str) -> Principal:
-        key, algorithms = (self.public_key, ["RS256", "ES256"]) if self.public_key else (self.secret, ["HS256"])
-        claims = jwt.decode(token, key, algorithms=algorithms, issuer=self.issuer, options={"require": ["exp", "sub"]})
+        key, algorithms = self._key(token)
+        claims = jwt.decode(
+            token,
+            key,
+            algorithms=algorithms,
+            issuer=self.issuer,
+            audience=self.audience,
+            options={"require": ["exp", "sub", "iss", "aud", "tenant"]},
+        )
+        if not str(claims["tenant"]).strip():
+            raise jwt.InvalidTokenError("the token names no tenant")
         return Principal(
             subject=claims["sub"],
-            tenant=str(claims.get("tenant", "")),
+            tenant=str(claims["tenant"]),
             roles=frozenset(claims.get("roles", [])),
             provider_id=claims.get("provider_id"),
             enterprise_id=claims.get("enterprise_id"),
         )
+
+    def _key(self, token: str) -> tuple[Any, list[str]]:
+        if self.jwks is None:
+            if not self.secret:
+                raise jwt.InvalidTokenError("no key to check tokens with")
+            return self.secret, ["HS256"]
+        kid = jwt.get_unverified_header(token).get("kid")
+        if not kid:
+            raise jwt.InvalidTokenError("the token names no key (kid)")
+        signing_key = self.jwks.key_for(str(kid))
+        algorithm = signing_key.algorithm_name
+        if algorithm not in ASYMMETRIC_ALGORITHMS:
+            raise jwt.InvalidTokenError(f"key {kid!r} is not an asymmetric signing key")
+        return signing_key.key, [algorithm]
+
+
+def token_verifier(settings: ServiceSettings) -> TokenVerifier:
+    """JWKS when configured; otherwise HS256 with the development secret (start-up refuses that in production)."""
+    jwks = JwksKeys(url=settings.auth_jwks_url, file=settings.auth_jwks_file) if settings.uses_jwks() else None
+    return TokenVerifier(
+        issuer=settings.auth_issuer,
+        audience=settings.auth_audience,
+        jwks=jwks,
+        secret=None if jwks else settings.auth_jwt_secret,
+    )
 
 
 def issue_dev_token(
@@ -60,12 +119,13 @@ def issue_dev_token(
     tenant: str = "83",
     *,
     issuer: str = "metrology-dev",
+    audience: str = "metrology",
     ttl_seconds: int = 12 * 3600,
     **claims: Any,
 ) -> str:
     """A signed HS256 token for local runs and tests; production uses the province's identity provider."""
     now = int(time.time())
-    payload = {"sub": subject, "roles": sorted(roles), "tenant": tenant, "iss": issuer, "iat": now}
+    payload = {"sub": subject, "roles": sorted(roles), "tenant": tenant, "iss": issuer, "aud": audience, "iat": now}
     payload["exp"] = now + ttl_seconds
     payload.update({k: v for k, v in claims.items() if v is not None})
     return jwt.encode(payload, secret, algorithm="HS256")

@@ -22,7 +22,7 @@ from metrology.servicekit.observability import configure_logging, configure_trac
 from metrology.servicekit.replay_commands import add_replay_commands
 from metrology.servicekit.runtime import ServiceRuntime
 from metrology.servicekit.schema_migrations import NothingToMigrateError, new_revision
-from metrology.servicekit.settings import ServiceSettings
+from metrology.servicekit.settings import InsecureSettingsError, ServiceSettings
 from metrology.servicekit.workers import Workers
 
 Bootstrap = Callable[[ServiceSettings], ServiceRuntime]
@@ -34,8 +34,17 @@ HealthPort = Annotated[
 def service_cli(name: str, bootstrap: Bootstrap, settings_type: type[ServiceSettings] = ServiceSettings) -> typer.Typer:
     cli = typer.Typer(name=f"metrology-{name}", no_args_is_help=True, add_completion=False)
 
-    def runtime() -> ServiceRuntime:
+    def secure_settings() -> ServiceSettings:
         settings = settings_type.from_env(name)
+        try:
+            settings.ensure_production_ready()
+        except InsecureSettingsError as error:
+            typer.echo(f"metrology-{name}: refusing to start: {error}", err=True)
+            raise typer.Exit(2) from None
+        return settings
+
+    def runtime() -> ServiceRuntime:
+        settings = secure_settings()
         configure_logging(settings)
         configure_tracing(settings)
         return bootstrap(settings)
@@ -119,8 +128,11 @@ def service_cli(name: str, bootstrap: Bootstrap, settings_type: type[ServiceSett
         provider_id: Annotated[str | None, typer.Option()] = None,
         enterprise_id: Annotated[str | None, typer.Option()] = None,
     ) -> None:
-        """Print a development bearer token (HS256, signed with AUTH_JWT_SECRET)."""
+        """Print a development bearer token (HS256, signed with AUTH_JWT_SECRET; ENVIRONMENT=development only)."""
         settings = settings_type.from_env(name)
+        if not settings.development:
+            typer.echo(f"metrology-{name}: development tokens need ENVIRONMENT=development", err=True)
+            raise typer.Exit(2)
         typer.echo(
             issue_dev_token(
                 settings.auth_jwt_secret,
@@ -128,6 +140,7 @@ def service_cli(name: str, bootstrap: Bootstrap, settings_type: type[ServiceSett
                 [r.value for r in role],
                 tenant or settings.tenant,
                 issuer=settings.auth_issuer,
+                audience=settings.auth_audience,
                 provider_id=provider_id,
                 enterprise_id=enterprise_id,
             )

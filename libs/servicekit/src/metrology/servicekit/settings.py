@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import os
 import socket
-from typing import Any, Self
+from typing import Any, Literal, Self
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from metrology.eventkit.kafka import KafkaConnection
+
+DEV_JWT_SECRET = "dev-only-secret-change-me-0123456789abcdef"  # HS256, development only
+
+
+class InsecureSettingsError(Exception):
+    """A secret is empty or a development default outside ENVIRONMENT=development: the service must not start."""
 
 
 class ServiceSettings(BaseSettings):
@@ -34,9 +40,16 @@ class ServiceSettings(BaseSettings):
     tenant: str = Field("83", description="Province code of the default tenant (83: Bến Tre)")
     http_host: str = "127.0.0.1"
     http_port: int = 8000
-    auth_jwt_secret: str = "dev-only-secret-change-me-0123456789abcdef"
-    auth_jwt_public_key: str | None = None
-    auth_issuer: str = "metrology-dev"
+    environment: Literal["development", "production"] = Field(
+        "production",
+        description="development: development secrets and HS256 tokens are accepted; production (the default): "
+        "the service refuses to start while any secret is empty or a development default",
+    )
+    auth_jwt_secret: str = Field(DEV_JWT_SECRET, description="HS256 shared secret of development tokens")
+    auth_jwks_url: str | None = Field(None, description="The identity provider's JWKS (tokens name their key: kid)")
+    auth_jwks_file: str | None = Field(None, description="A JWKS document on disk, instead of AUTH_JWKS_URL")
+    auth_audience: str = Field("metrology", description="The audience (aud) every token must name")
+    auth_issuer: str = Field("metrology-dev", description="The issuer (iss) every token must name")
     log_level: str = "INFO"
     log_json: bool = True
     otel_exporter_otlp_endpoint: str | None = None
@@ -56,6 +69,37 @@ class ServiceSettings(BaseSettings):
         if not settings.database_url:
             settings.database_url = f"sqlite+aiosqlite:///{settings.data_dir}/{service}.db"
         return settings
+
+    @property
+    def development(self) -> bool:
+        return self.environment == "development"
+
+    def uses_jwks(self) -> bool:
+        return bool(self.auth_jwks_url or self.auth_jwks_file)
+
+    def secrets(self) -> dict[str, tuple[str | None, set[str]]]:
+        """Each secret setting by its variable name: its value and the development values it must not keep."""
+        return {}
+
+    def insecure_settings(self) -> list[str]:
+        """What stops this configuration from running in production (nothing in development)."""
+        if self.development:
+            return []
+        problems = [] if self.uses_jwks() else ["AUTH_JWKS_URL or AUTH_JWKS_FILE is required (no HS256 tokens)"]
+        for name, (value, development_values) in self.secrets().items():
+            if not value:
+                problems.append(f"{name} is empty")
+            elif value in development_values:
+                problems.append(f"{name} is a development default")
+        return problems
+
+    def ensure_production_ready(self) -> None:
+        """Raise a one-line InsecureSettingsError naming each offending setting, unless ENVIRONMENT=development."""
+        if problems := self.insecure_settings():
+            raise InsecureSettingsError(
+                f"ENVIRONMENT={self.environment}: {'; '.join(problems)} "
+                "(set them from the Secrets listed in docs/operations.md, or ENVIRONMENT=development)"
+            )
 
     def group_instance_id(self) -> str | None:
         """The static membership id consumers join with, or None for dynamic membership."""

@@ -5,10 +5,13 @@ from pydantic import Field
 from metrology.servicekit.settings import ServiceSettings
 
 
+DEV_QR_SECRET = "dev-only-qr-secret-change-me-0123456789"  # for local runs and tests only
+
+
 class VerificationSettings(ServiceSettings):
     http_port: int = 8002
     qr_secret: str = Field(
-        "dev-only-qr-secret-change-me-0123456789",
+        DEV_QR_SECRET,
         description="Signs the QR payload printed on certificates and stickers (HMAC-SHA256)",
     )
     database_pool_size: int = Field(
@@ -20,3 +23,6 @@ class VerificationSettings(ServiceSettings):
         ),
     )
     database_max_overflow: int = Field(16, ge=0, description="Connections opened beyond the pool under bursts")
+
+    def secrets(self) -> dict[str, tuple[str | None, set[str]]]:
+        return {"VERIFICATION_QR_SECRET": (self.qr_secret, {DEV_QR_SECRET})}

@@ -1,9 +1,13 @@
 """Envelope encryption of trainees' personal data (crypto-shredding).
 
 Each trainee gets a random 256-bit data key; personal fields are sealed with AES-GCM under it (the trainee id
-and key id as associated data). The data key is stored wrapped (AES-GCM under the service's master key) in the
+and key id as associated data). The data key is stored wrapped (AES-GCM under a key-encryption key, KEK) in the
 `trainee_keys` table of the training database, never in an event. Erasure deletes that row: every copy of the
 ciphertext, in the store, the query tables or Kafka, is then unreadable.
+
+KEKs are versioned (`TRAINING_MASTER_KEYS` = "v2:<base64>,v1:<base64>", newest first): the newest wraps, any
+unwraps (AES-GCM's tag tells which one fits). Rotation adds a version in front, then `rewrap` re-wraps every data
+key under it without touching a single ciphertext; the old version can then be dropped.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import os
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from cryptography.exceptions import InvalidTag
@@ -24,6 +29,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from metrology.training.adapters.views import trainee_keys
 from metrology.training.domain.events import SealedPersonalData
 from metrology.training.domain.personal import PersonalData
+
+if TYPE_CHECKING:
+    from metrology.training.settings import TrainingSettings
 
 
 class KeyDestroyedError(Exception):
@@ -36,16 +44,46 @@ class DataKey:
     secret: bytes
 
 
+@dataclass(frozen=True, slots=True)
+class KeyEncryptionKey:
+    version: str
+    cipher: AESGCM
+
+
+def parse_master_keys(value: str) -> list[KeyEncryptionKey]:
+    """ "v2:<base64>,v1:<base64>" (newest first) as KEKs; each is 32 bytes."""
+    keks = []
+    for item in filter(None, (part.strip() for part in value.split(","))):
+        version, _, encoded = item.rpartition(":")
+        secret = base64.b64decode(encoded)
+        if not version or len(secret) != 32:
+            raise ValueError("TRAINING_MASTER_KEYS holds 'version:base64 of 32 bytes' items, newest first")
+        keks.append(KeyEncryptionKey(version, AESGCM(secret)))
+    if not keks or len({k.version for k in keks}) != len(keks):
+        raise ValueError("TRAINING_MASTER_KEYS needs at least one key and distinct versions")
+    return keks
+
+
+@dataclass(frozen=True, slots=True)
+class RewrapSummary:
+    keys: int
+    rewrapped: int
+
+
 class PersonalDataCipher:
-    def __init__(self, master_key: bytes) -> None:
-        if len(master_key) != 32:
-            raise ValueError("the master key is 32 bytes (base64 in TRAINING_MASTER_KEY)")
-        self._master = AESGCM(master_key)
-        self._digest_key = hashlib.sha256(b"id-number-digest" + master_key).digest()
+    def __init__(self, keks: list[KeyEncryptionKey], digest_key: bytes) -> None:
+        if len(digest_key) != 32:
+            raise ValueError("the ID-number digest key is 32 bytes (base64 in TRAINING_ID_DIGEST_KEY)")
+        self._keks = keks
+        self._digest_key = hashlib.sha256(b"id-number-digest" + digest_key).digest()
 
     @classmethod
-    def from_setting(cls, value: str) -> PersonalDataCipher:
-        return cls(base64.b64decode(value))
+    def from_settings(cls, settings: TrainingSettings) -> PersonalDataCipher:
+        return cls(parse_master_keys(settings.master_keys), base64.b64decode(settings.id_digest_key))
+
+    @property
+    def newest_version(self) -> str:
+        return self._keks[0].version
 
     # -- keys --------------------------------------------------------------------------------------
 
@@ -54,12 +92,10 @@ class PersonalDataCipher:
         return DataKey(str(uuid.uuid4()), AESGCM.generate_key(bit_length=256))
 
     async def store(self, session: AsyncSession, key: DataKey, trainee_id: str) -> None:
-        """Keep the data key, wrapped under the master key (after the events are appended)."""
-        nonce = os.urandom(12)
-        wrapped = nonce + self._master.encrypt(nonce, key.secret, key.key_id.encode())
+        """Keep the data key, wrapped under the newest KEK (after the events are appended)."""
         await session.execute(
             sa.insert(trainee_keys).values(
-                key_id=key.key_id, trainee_id=trainee_id, wrapped_key=wrapped, created_at=datetime.now(UTC)
+                key_id=key.key_id, trainee_id=trainee_id, wrapped_key=self._wrap(key), created_at=datetime.now(UTC)
             )
         )
 
@@ -75,8 +111,43 @@ class PersonalDataCipher:
     async def destroy(session: AsyncSession, key_id: str) -> None:
         await session.execute(sa.delete(trainee_keys).where(trainee_keys.c.key_id == key_id))
 
+    async def rewrap(self, session: AsyncSession, batch_size: int = 500) -> RewrapSummary:
+        """Re-wrap every data key not yet under the newest KEK; the personal data's ciphertext stays as it is."""
+        keys = rewrapped = 0
+        after = ""
+        while True:
+            query = (
+                sa.select(trainee_keys.c.key_id, trainee_keys.c.wrapped_key)
+                .where(trainee_keys.c.key_id > after)
+                .order_by(trainee_keys.c.key_id)
+                .limit(batch_size)
+            )
+            rows = (await session.execute(query)).all()
+            if not rows:
+                return RewrapSummary(keys, rewrapped)
+            for row in rows:
+                keys += 1
+                version, key = self._unwrap_versioned(row.key_id, bytes(row.wrapped_key))
+                if version != self.newest_version:
+                    rewrapped += 1
+                    update = sa.update(trainee_keys).where(trainee_keys.c.key_id == row.key_id)
+                    await session.execute(update.values(wrapped_key=self._wrap(key)))
+            after = rows[-1].key_id
+
+    def _wrap(self, key: DataKey) -> bytes:
+        nonce = os.urandom(12)
+        return nonce + self._keks[0].cipher.encrypt(nonce, key.secret, key.key_id.encode())
+
     def _unwrap(self, key_id: str, wrapped: bytes) -> DataKey:
-        return DataKey(key_id, self._master.decrypt(wrapped[:12], wrapped[12:], key_id.encode()))
+        return self._unwrap_versioned(key_id, wrapped)[1]
+
+    def _unwrap_versioned(self, key_id: str, wrapped: bytes) -> tuple[str, DataKey]:
+        for kek in self._keks:
+            try:
+                return kek.version, DataKey(key_id, kek.cipher.decrypt(wrapped[:12], wrapped[12:], key_id.encode()))
+            except InvalidTag:
+                continue
+        raise ValueError(f"data key {key_id} opens under none of TRAINING_MASTER_KEYS (a KEK dropped too early?)")
 
     # -- data --------------------------------------------------------------------------------------
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
 import typer
 
 from metrology.servicekit.cli import service_cli
+from metrology.servicekit.settings import InsecureSettingsError
+from metrology.training.adapters.crypto import PersonalDataCipher, RewrapSummary
 from metrology.training.bootstrap import bootstrap
 from metrology.training.settings import TrainingSettings
 
@@ -25,7 +28,31 @@ def app() -> typer.Typer:
         summary = demo.load(url, token)
         typer.echo(", ".join(f"{k}: {v}" for k, v in summary.items()) or "nothing new")
 
+    @cli.command("rewrap-keys")
+    def rewrap_keys() -> None:
+        """Re-wrap every trainee data key under the newest of TRAINING_MASTER_KEYS (personal data is untouched)."""
+        settings = TrainingSettings.from_env("training")
+        try:
+            settings.ensure_production_ready()
+        except InsecureSettingsError as error:
+            typer.echo(f"metrology-training: refusing to start: {error}", err=True)
+            raise typer.Exit(2) from None
+        summary = asyncio.run(_rewrap_all(settings))
+        typer.echo(f"training: {summary.rewrapped} of {summary.keys} data keys re-wrapped under the newest key")
+
     return cli
+
+
+async def _rewrap_all(settings: TrainingSettings) -> RewrapSummary:
+    """Bring the schema up to date, then re-wrap every data key under the newest KEK in one transaction."""
+    runtime = bootstrap(settings)
+    try:
+        await runtime.migrate()
+        cipher = PersonalDataCipher.from_settings(settings)
+        async with runtime.sessions() as session, session.begin():
+            return await cipher.rewrap(session)
+    finally:
+        await runtime.engine.dispose()
 
 
 def main() -> None:

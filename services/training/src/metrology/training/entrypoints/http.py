@@ -35,7 +35,7 @@ SEES_PERSONAL_DATA = (Role.PROVINCE_ADMIN, Role.TRAINER)
 def cipher_of(request: Request) -> PersonalDataCipher:
     state = request.app.state
     if not hasattr(state, "personal_data_cipher"):
-        state.personal_data_cipher = PersonalDataCipher.from_setting(state.runtime.settings.master_key)
+        state.personal_data_cipher = PersonalDataCipher.from_settings(state.runtime.settings)
     cipher: PersonalDataCipher = state.personal_data_cipher
     return cipher
 
