@@ -1,4 +1,5 @@
-"""`replay` and `rebuild`, the integrators' commands every service's command line carries (docs/integration.md)."""
+"""`replay`, `rebuild` and `redrive`: the commands every service's command line carries for integrators and
+operators (docs/integration.md, docs/operations.md)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColum
 from rich.table import Table
 
 from metrology.eventkit.replay import ReplayProgress
+from metrology.eventkit.replay import redrive as redrive_dead_letters
 from metrology.eventkit.topics import event_topic
 from metrology.servicekit.replaying import (
     RebuildResult,
@@ -81,6 +83,17 @@ def add_replay_commands(
                     f"{result.name}: {result.dead_letters} records could not be read (see the dead-letter topic)"
                 )
             typer.echo(f"{result.name}: {result.group_note}")
+
+    @cli.command()
+    def redrive(
+        limit: Annotated[int | None, typer.Option(min=1, help="put back at most this many dead letters")] = None,
+    ) -> None:
+        """Put the service's dead letters back on the topics they came from (after the fix is deployed)."""
+        rt = runtime()
+        group = f"{rt.settings.kafka_topic_prefix}{rt.name}.redrive"
+        result = asyncio.run(redrive_dead_letters(rt.settings.kafka(), rt.dead_letter_topic, group, limit=limit))
+        where = ", ".join(f"{topic}: {count}" for topic, count in sorted(result.by_topic.items())) or "nothing to do"
+        typer.echo(f"{rt.name}: redrove {result.sent} dead letters ({where})")
 
 
 def _parsed_time(text: str | None) -> datetime | None:
