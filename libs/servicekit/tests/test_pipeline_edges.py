@@ -128,3 +128,28 @@ async def test_an_event_over_the_size_limit_is_refused_with_a_problem_naming_the
     problem = response.json()
     assert problem["rule"] == "event-size-limit" and "the limit is 300 bytes" in problem["detail"]
     assert (await client.get("/ready")).json()["checks"]["outbox_backlog"] == 0, "nothing was stored"
+
+
+async def test_the_grafana_pipeline_row_reads_metrics_that_the_services_export(service):
+    import json
+    import re
+    from pathlib import Path
+
+    from metrology.eventkit.projector import ProjectorRunner
+    from metrology.eventkit.relay import OutboxRelay
+
+    client, runtime = service
+    runtime.relays.append(OutboxRelay(runtime.engine, runtime.store, publisher=None, topic="t"))  # type: ignore[arg-type]
+    runtime.runners.append(ProjectorRunner(runtime.sessions, projection=_Named(), dead_letters=None))  # type: ignore[arg-type]
+    text = (await client.get("/metrics")).text
+    grafana = json.loads((Path(__file__).parents[3] / "deploy/grafana/metrology-kpis.json").read_text())
+    pipeline = [p for p in grafana["panels"] if p["id"] > 9]
+    names = {n for p in pipeline for t in p["targets"] for n in re.findall(r"metrology_[a-z_]+", t["expr"])}
+    assert names, "the dashboard has a pipeline row"
+    lag = "metrology_consumer_lag_records"  # needs a broker to compute; the other names need nothing else
+    for name in names - {lag}:
+        assert f"# TYPE {name.removesuffix('_total')} " in text, f"{name} is not exported"
+
+
+class _Named:
+    name = "test.read-model"
