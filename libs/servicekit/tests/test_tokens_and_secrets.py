@@ -52,7 +52,7 @@ def jwks_url() -> Iterator[str]:
     body = json.dumps(jwks_document()).encode()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        def do_GET(self) -> None:
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.end_headers()
@@ -119,3 +119,13 @@ def test_production_refuses_to_start_without_a_jwks(monkeypatch):
 def test_production_starts_with_a_jwks_and_development_starts_with_anything(jwks_file):
     ServiceSettings(auth_jwks_file=str(jwks_file)).ensure_production_ready()
     ServiceSettings(environment="development").ensure_production_ready()
+
+
+def test_a_key_added_to_the_jwks_file_is_used_without_a_restart(verifier, jwks_file):
+    with pytest.raises(jwt.PyJWTError):
+        verifier.verify(signed(kid="2026-07", key=OTHER_PRIVATE))
+    document = jwks_document()
+    added = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(OTHER_PRIVATE.public_key()))
+    document["keys"].append(added | {"kid": "2026-07", "alg": "RS256", "use": "sig"})
+    jwks_file.write_text(json.dumps(document))
+    assert verifier.verify(signed(kid="2026-07", key=OTHER_PRIVATE)).subject == "u1"

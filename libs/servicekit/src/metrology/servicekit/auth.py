@@ -40,16 +40,20 @@ ASYMMETRIC_ALGORITHMS = frozenset({"RS256", "RS384", "RS512", "PS256", "PS384", 
 
 
 class JwksKeys:
-    """The identity provider's signing keys by `kid`: fetched from a JWKS URL (cached) or read from a file."""
+    """The identity provider's signing keys by `kid`: fetched from a JWKS URL (cached), or read from a file (read
+    again when a token names a key it lacks, so a rotated ConfigMap is picked up without a restart)."""
 
     def __init__(self, *, url: str | None = None, file: str | None = None) -> None:
         self._client = jwt.PyJWKClient(url, lifespan=300, timeout=10) if url else None
-        self._keys = jwt.PyJWKSet.from_json(Path(file).read_text()) if file and not url else None
+        self._file = Path(file) if file and not url else None
+        self._keys = jwt.PyJWKSet.from_json(self._file.read_text()) if self._file else None
 
     def key_for(self, kid: str) -> jwt.PyJWK:
         if self._client is not None:
             return self._client.get_signing_key(kid)
-        assert self._keys is not None
+        assert self._keys is not None and self._file is not None
+        if not any(key.key_id == kid for key in self._keys.keys):
+            self._keys = jwt.PyJWKSet.from_json(self._file.read_text())
         try:
             return self._keys[kid]
         except KeyError:
