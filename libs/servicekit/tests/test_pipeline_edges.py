@@ -153,3 +153,28 @@ async def test_the_grafana_pipeline_row_reads_metrics_that_the_services_export(s
 
 class _Named:
     name = "test.read-model"
+
+
+async def test_prune_forgets_idempotency_answers_older_than_the_horizon_only(service):
+    from datetime import UTC, datetime, timedelta
+
+    import sqlalchemy as sa
+
+    from metrology.servicekit.commands import idempotency_keys, prune_idempotency_keys
+
+    client, runtime = service
+    for key in ("old", "new"):
+        response = await client.post(
+            "/courses", json=COURSE | {"title": f"Khóa {key}"}, headers=trainer() | {"Idempotency-Key": key}
+        )
+        assert response.status_code == 201
+    async with runtime.engine.begin() as connection:
+        aged = datetime.now(UTC) - timedelta(days=31)
+        await connection.execute(
+            sa.update(idempotency_keys).where(idempotency_keys.c.key == "old").values(created_at=aged)
+        )
+
+    assert await prune_idempotency_keys(runtime, timedelta(days=30)) == 1
+
+    async with runtime.engine.connect() as connection:
+        assert (await connection.execute(sa.select(idempotency_keys.c.key))).scalars().all() == ["new"]

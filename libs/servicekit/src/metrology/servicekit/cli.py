@@ -7,6 +7,7 @@ import asyncio
 import json
 import signal
 from collections.abc import Callable, Coroutine
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,6 +18,7 @@ from metrology.eventkit.topics import ensure_topics
 from metrology.servicekit.app import create_app
 from metrology.servicekit.asyncapi import asyncapi_document
 from metrology.servicekit.auth import Role, issue_dev_token
+from metrology.servicekit.commands import prune_idempotency_keys
 from metrology.servicekit.contracts import ContractBreachError, publish, published_types
 from metrology.servicekit.observability import configure_logging, configure_tracing
 from metrology.servicekit.replay_commands import add_replay_commands
@@ -95,6 +97,15 @@ def service_cli(name: str, bootstrap: Bootstrap, settings_type: type[ServiceSett
         rt = runtime()
         asyncio.run(_with_schema(rt, _noop()))
         typer.echo(f"{name}: schema ready")
+
+    @cli.command()
+    def prune(
+        idempotency_days: Annotated[int, typer.Option(min=1, help="keep Idempotency-Key answers this many days")] = 30,
+    ) -> None:
+        """Delete Idempotency-Key answers older than the horizon (docs/operations.md, "Tracking tables")."""
+        rt = runtime()
+        deleted = asyncio.run(_with_schema_result(rt, prune_idempotency_keys(rt, timedelta(days=idempotency_days))))
+        typer.echo(f"{name}: pruned {deleted} Idempotency-Key answers older than {idempotency_days} days")
 
     @cli.command()
     def revision(
@@ -178,6 +189,14 @@ def service_cli(name: str, bootstrap: Bootstrap, settings_type: type[ServiceSett
 
     add_replay_commands(cli, lambda: settings_type.from_env(name), runtime)
     return cli
+
+
+async def _with_schema_result(rt: ServiceRuntime, work: Coroutine[Any, Any, int]) -> int:
+    try:
+        await rt.migrate()
+        return await work
+    finally:
+        await rt.engine.dispose()
 
 
 async def _noop() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import sqlalchemy as sa
@@ -52,7 +52,7 @@ class CommandRunner:
     def context(self) -> EventContext:
         correlation = self.request.headers.get("x-correlation-id")
         context = EventContext(
-            tenant=self.principal.tenant or self.runtime.settings.tenant,
+            tenant=self.principal.tenant,
             traceparent=current_traceparent(),
             actor=self.principal.subject,
         )
@@ -133,3 +133,11 @@ async def _command_runner(
 
 
 Commands = Annotated[CommandRunner, Depends(_command_runner)]
+
+
+async def prune_idempotency_keys(runtime: ServiceRuntime, older_than: timedelta) -> int:
+    """Forget first answers older than the horizon; a retry after it is taken as a new request."""
+    cutoff = datetime.now(UTC) - older_than
+    async with runtime.engine.begin() as connection:
+        result = await connection.execute(sa.delete(idempotency_keys).where(idempotency_keys.c.created_at < cutoff))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
