@@ -13,8 +13,10 @@ from fastapi import APIRouter, FastAPI, Request
 from metrology.servicekit import health
 from metrology.servicekit.asyncapi import asyncapi_document
 from metrology.servicekit.auth import token_verifier
+from metrology.servicekit.limits import BodyLimit
 from metrology.servicekit.observability import instrument
 from metrology.servicekit.problems import install_problem_handlers
+from metrology.servicekit.responses import document_problem_responses
 from metrology.servicekit.runtime import ServiceRuntime
 from metrology.servicekit.workers import Workers
 
@@ -68,6 +70,13 @@ def create_app(runtime: ServiceRuntime, *, with_workers: bool = False) -> FastAP
     app.include_router(asyncapi_router)
     for router in runtime.routers:
         app.include_router(router)
+    document_problem_responses(app)
+    app.add_middleware(
+        BodyLimit,
+        fastapi=app,
+        body_bytes=runtime.settings.http_max_body_bytes,
+        upload_bytes=runtime.settings.http_max_upload_bytes,
+    )
     instrument(app, runtime.engine)
     return app
 

@@ -50,6 +50,10 @@ class ServiceSettings(BaseSettings):
     auth_jwks_file: str | None = Field(None, description="A JWKS document on disk, instead of AUTH_JWKS_URL")
     auth_audience: str = Field("metrology", description="The audience (aud) every token must name")
     auth_issuer: str = Field("metrology-dev", description="The issuer (iss) every token must name")
+    http_max_body_bytes: int = Field(1024 * 1024, ge=1024, description="Largest request body (JSON) in bytes")
+    http_max_upload_bytes: int = Field(
+        10 * 1024 * 1024, ge=1024, description="Largest spreadsheet upload (CSV or XLSX import) in bytes"
+    )
     log_level: str = "INFO"
     log_json: bool = True
     otel_exporter_otlp_endpoint: str | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from datetime import date, datetime
@@ -9,6 +10,8 @@ from datetime import date, datetime
 from openpyxl import load_workbook
 
 from metrology.eventkit.errors import RuleViolationError
+from metrology.servicekit.cells import neutralised
+from metrology.servicekit.limits import SpreadsheetLimits, bounded_rows, check_xlsx_archive
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -16,32 +19,44 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 Rows = list[tuple[int, dict[str, str]]]
 
 
-def read_rows(content: bytes, content_type: str | None = None) -> Rows:
+LIMITS = SpreadsheetLimits()
+
+
+async def read_upload(content: bytes, content_type: str | None = None, limits: SpreadsheetLimits = LIMITS) -> Rows:
+    """`read_rows` in a worker thread: parsing never holds the event loop."""
+    return await asyncio.to_thread(read_rows, content, content_type, limits)
+
+
+def read_rows(content: bytes, content_type: str | None = None, limits: SpreadsheetLimits = LIMITS) -> Rows:
     if content.startswith(b"PK") or (content_type or "").startswith(XLSX):
-        return _xlsx_rows(content)
+        return _xlsx_rows(content, limits)
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise RuleViolationError("the file is neither UTF-8 CSV nor XLSX", field="file", rule="file-format") from None
-    reader = csv.DictReader(io.StringIO(text))
+    lines = bounded_rows(csv.reader(io.StringIO(text)), limits)
+    header = [cell.strip() for cell in next(lines, [])]
     return [
-        (number, _clean(row))
-        for number, row in enumerate(reader, start=2)
-        if any((v or "").strip() for v in row.values())
+        (number, _clean(dict(zip(header, [*values, *[""] * (len(header) - len(values))], strict=False))))
+        for number, values in enumerate(lines, start=2)
+        if any((v or "").strip() for v in values)
     ]
 
 
-def _xlsx_rows(content: bytes) -> Rows:
+def _xlsx_rows(content: bytes, limits: SpreadsheetLimits) -> Rows:
+    check_xlsx_archive(content, limits)
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception as error:
         raise RuleViolationError(f"the XLSX file cannot be read: {error}", field="file", rule="file-format") from None
     sheet = workbook.worksheets[0]
-    lines = sheet.iter_rows(values_only=True)
-    header = [str(cell).strip() if cell is not None else "" for cell in next(lines, ())]
+    sheet.reset_dimensions()  # type: ignore[union-attr]  # a declared dimension would pad every row to it
+    lines = bounded_rows(sheet.iter_rows(values_only=True), limits)
+    header = [str(cell).strip() if cell is not None else "" for cell in next(lines, [])]
     rows: Rows = []
     for number, values in enumerate(lines, start=2):
-        cells = {name: _text(value) for name, value in zip(header, values, strict=False) if name}
+        padded = [*values, *[None] * (len(header) - len(values))]
+        cells = {name: _text(value) for name, value in zip(header, padded, strict=False) if name}
         if any(cells.values()):
             rows.append((number, cells))
     workbook.close()
@@ -58,7 +73,7 @@ def _text(value: object) -> str:
     return str(value).strip()
 
 
-def _clean(row: dict[str | None, str | None]) -> dict[str, str]:
+def _clean(row: dict[str, str]) -> dict[str, str]:
     return {key.strip(): (value or "").strip() for key, value in row.items() if key}
 
 
@@ -70,7 +85,7 @@ def write_xlsx(header: list[str], rows: list[list[str]]) -> bytes:
     sheet = workbook.active
     assert sheet is not None
     for line in [header, *rows]:
-        sheet.append(line)
+        sheet.append(neutralised(line))
     for row in sheet.iter_rows():
         for cell in row:
             cell.number_format = "@"

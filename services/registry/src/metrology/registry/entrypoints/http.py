@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from metrology.eventkit.aggregate import Aggregate
 from metrology.eventkit.errors import ForbiddenError, NotFoundError
 from metrology.eventkit.unit_of_work import UnitOfWork
-from metrology.registry.adapters.spreadsheets import read_rows
+from metrology.registry.adapters.spreadsheets import read_upload
 from metrology.registry.adapters.views import designations, enterprises, instruments, laboratories, providers, standards
 from metrology.registry.application import handlers, imports, queries
 from metrology.registry.domain import events as ev
@@ -624,7 +624,7 @@ async def get_instrument(instrument_id: str, request: Request, principal: Reader
 async def _import(
     request: Request, commands: Commands, importer: Callable[[UnitOfWork, Any], Awaitable[list[str]]]
 ) -> JSONResponse:
-    rows = read_rows(await request.body(), request.headers.get("content-type"))
+    rows = await read_upload(await request.body(), request.headers.get("content-type"))
 
     async def handle(uow: UnitOfWork) -> dict[str, Any]:
         ids = await importer(uow, rows)

@@ -8,6 +8,7 @@ is row 1).
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import uuid
@@ -20,11 +21,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from metrology.eventkit.errors import DomainError, RuleViolationError
 from metrology.eventkit.unit_of_work import UnitOfWork
+from metrology.servicekit.limits import SpreadsheetLimits, bounded_rows, check_xlsx_archive
 from metrology.training.adapters.crypto import PersonalDataCipher
 from metrology.training.application import handlers
 from metrology.training.domain.events import OrganisationKind
 from metrology.training.domain.personal import PersonalData
 
+LIMITS = SpreadsheetLimits(rows=5_000, columns=32, cell_chars=500)
 COLUMNS = (
     "full_name",
     "date_of_birth",
@@ -94,10 +97,19 @@ class ImportSummary:
     trainee_ids: list[str] = field(default_factory=list)
 
 
-def read_rows(content: bytes, content_type: str) -> list[tuple[int, dict[str, Any]]]:
-    """The sheet's data rows with their row numbers; a file that cannot be read is one error."""
+async def read_upload(content: bytes, content_type: str) -> list[tuple[int, dict[str, Any]]]:
+    """`read_rows` in a worker thread: parsing never holds the event loop."""
+    return await asyncio.to_thread(read_rows, content, content_type)
+
+
+def read_rows(
+    content: bytes, content_type: str, limits: SpreadsheetLimits = LIMITS
+) -> list[tuple[int, dict[str, Any]]]:
+    """The sheet's data rows with their row numbers; a file that cannot be read, or is too large, is one error."""
     try:
-        table = _read_xlsx(content) if content_type.startswith(XLSX) else _read_csv(content)
+        table = _read_xlsx(content, limits) if content_type.startswith(XLSX) else _read_csv(content, limits)
+    except RuleViolationError:
+        raise
     except Exception as error:
         raise RuleViolationError(f"the file cannot be read: {error}", field="body", rule="import-file") from error
     if not table:
@@ -107,7 +119,7 @@ def read_rows(content: bytes, content_type: str) -> list[tuple[int, dict[str, An
     if missing:
         raise RuleViolationError(f"missing columns: {', '.join(missing)}", field="body", rule="import-columns")
     return [
-        (number, dict(zip(header, values, strict=False)))
+        (number, dict(zip(header, [*values, *[None] * (len(header) - len(values))], strict=False)))
         for number, values in enumerate(table[1:], start=2)
         if any(v not in (None, "") for v in values)
     ]
@@ -175,14 +187,17 @@ async def _trainee_for(
     return trainee_id
 
 
-def _read_csv(content: bytes) -> list[list[Any]]:
+def _read_csv(content: bytes, limits: SpreadsheetLimits) -> list[list[Any]]:
     text = content.decode("utf-8-sig")
-    return [list(row) for row in csv.reader(io.StringIO(text))]
+    return list(bounded_rows(csv.reader(io.StringIO(text)), limits))
 
 
-def _read_xlsx(content: bytes) -> list[list[Any]]:
+def _read_xlsx(content: bytes, limits: SpreadsheetLimits) -> list[list[Any]]:
+    check_xlsx_archive(content, limits)
     workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     try:
-        return [list(row) for row in workbook.active.iter_rows(values_only=True)]  # type: ignore[union-attr]
+        sheet = workbook.active
+        sheet.reset_dimensions()  # type: ignore[union-attr]  # a declared dimension would pad every row to it
+        return list(bounded_rows(sheet.iter_rows(values_only=True), limits))  # type: ignore[union-attr]
     finally:
         workbook.close()

@@ -214,7 +214,7 @@ async def import_attendance(
 ) -> JSONResponse:
     content_type = request.headers.get("content-type", "text/csv")
     try:
-        rows = importing.validate(importing.read_rows(await request.body(), content_type))
+        rows = importing.validate(await importing.read_upload(await request.body(), content_type))
 
         async def handle(uow: UnitOfWork) -> importing.ImportSummary:
             return await importing.import_attendance(uow, cipher, course_id, rows, date.today())
