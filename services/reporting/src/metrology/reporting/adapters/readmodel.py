@@ -2,9 +2,17 @@
 
 Facts that arrive on different topics (a retirement and the registration it refers to, say) may come in any
 order, so each kind of fact has a table of its own and the KPIs join them when asked.
+
+Every fact keeps two dates: its business date (`completed_on`, `verified_on`, ...: when it happened, from the
+event's `occurred_on`) and `recorded_at` (when the platform recorded it: the envelope's `time`). A KPI "as of"
+a date counts facts by the first; "as known on" a time it also leaves out the facts recorded after that time.
+A fact stored again (an upsert of an enterprise's sector, a certificate replacing a computed due date) keeps
+the `recorded_at` of its first recording.
 """
 
 from __future__ import annotations
+
+from datetime import datetime
 
 import sqlalchemy as sa
 
@@ -17,6 +25,11 @@ def _tenant() -> sa.Column[str]:
     return sa.Column("tenant", sa.String(16), primary_key=True)
 
 
+def _recorded() -> sa.Column[datetime]:
+    """When the fact was recorded (the event's `time`, UTC); NULL for facts folded before the column existed."""
+    return sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=True)
+
+
 def _id(name: str) -> sa.Column[str]:
     return sa.Column(name, sa.String(100), primary_key=True)
 
@@ -25,6 +38,7 @@ completions = sa.Table(
     "kpi_training_completions",
     metadata,
     _tenant(),
+    _recorded(),
     _id("course_id"),
     _id("trainee_id"),
     sa.Column("completed_on", sa.Date, nullable=False),
@@ -36,6 +50,7 @@ enterprises = sa.Table(
     "kpi_enterprises",
     metadata,
     _tenant(),
+    _recorded(),
     _id("enterprise_id"),
     sa.Column("sector", sa.String(100), nullable=True),
     sa.Column("commune_code", sa.String(16), nullable=True),
@@ -45,6 +60,7 @@ enrolments = sa.Table(
     "kpi_enrolments",
     metadata,
     _tenant(),
+    _recorded(),
     _id("participation_id"),
     sa.Column("enterprise_id", sa.String(100), nullable=False),
     sa.Column("enrolled_on", sa.Date, nullable=False),
@@ -55,6 +71,7 @@ withdrawals = sa.Table(
     "kpi_withdrawals",
     metadata,
     _tenant(),
+    _recorded(),
     _id("participation_id"),
     sa.Column("withdrawn_on", sa.Date, nullable=False),
 )
@@ -63,6 +80,7 @@ enterprise_jobs = sa.Table(
     "kpi_enterprise_jobs",
     metadata,
     _tenant(),
+    _recorded(),
     _id("job_key"),
     sa.Column("enterprise_id", sa.String(100), nullable=False),
     sa.Column("channel", sa.String(32), nullable=False),
@@ -74,6 +92,7 @@ providers = sa.Table(
     "kpi_providers",
     metadata,
     _tenant(),
+    _recorded(),
     _id("provider_id"),
     sa.Column("name", sa.String(300), nullable=False),
     sa.Column("ownership", sa.String(16), nullable=False),
@@ -84,6 +103,7 @@ designations = sa.Table(
     "kpi_designations",
     metadata,
     _tenant(),
+    _recorded(),
     _id("designation_id"),
     sa.Column("provider_id", sa.String(100), nullable=False),
     sa.Column("instrument_types", sa.JSON, nullable=False),
@@ -95,6 +115,7 @@ renewals = sa.Table(
     "kpi_designation_renewals",
     metadata,
     _tenant(),
+    _recorded(),
     _id("designation_id"),
     sa.Column("renewed_on", sa.Date, primary_key=True),
     sa.Column("valid_until", sa.Date, primary_key=True),
@@ -104,6 +125,7 @@ revocations = sa.Table(
     "kpi_designation_revocations",
     metadata,
     _tenant(),
+    _recorded(),
     _id("designation_id"),
     sa.Column("revoked_on", sa.Date, nullable=False),
 )
@@ -112,6 +134,7 @@ laboratories = sa.Table(
     "kpi_laboratories",
     metadata,
     _tenant(),
+    _recorded(),
     _id("laboratory_id"),
     sa.Column("name", sa.String(300), nullable=False),
     sa.Column("commune_code", sa.String(16), nullable=True),
@@ -121,6 +144,7 @@ accreditations = sa.Table(
     "kpi_accreditations",
     metadata,
     _tenant(),
+    _recorded(),
     _id("laboratory_id"),
     _id("accreditation_number"),
     sa.Column("recorded_on", sa.Date, nullable=False),
@@ -132,6 +156,7 @@ assessments = sa.Table(
     "kpi_assessments",
     metadata,
     _tenant(),
+    _recorded(),
     _id("event_id"),
     sa.Column("laboratory_id", sa.String(100), nullable=False),
     sa.Column("criteria", sa.String(100), nullable=False),
@@ -143,6 +168,7 @@ instruments = sa.Table(
     "kpi_instruments",
     metadata,
     _tenant(),
+    _recorded(),
     _id("instrument_id"),
     sa.Column("type_code", sa.String(32), nullable=False),
     sa.Column("commune_code", sa.String(16), nullable=True),
@@ -153,6 +179,7 @@ retirements = sa.Table(
     "kpi_retirements",
     metadata,
     _tenant(),
+    _recorded(),
     _id("instrument_id"),
     sa.Column("retired_on", sa.Date, nullable=False),
 )
@@ -161,6 +188,7 @@ due_dates = sa.Table(
     "kpi_due_dates",
     metadata,
     _tenant(),
+    _recorded(),
     _id("instrument_id"),
     _id("source"),  # "registration" (initial verification) or the job id of a passed verification
     sa.Column("due_on", sa.Date, nullable=False),
@@ -171,6 +199,7 @@ verifications = sa.Table(
     "kpi_verifications",
     metadata,
     _tenant(),
+    _recorded(),
     _id("job_id"),
     sa.Column("instrument_id", sa.String(100), nullable=False),
     sa.Column("provider_id", sa.String(100), nullable=False),
@@ -226,4 +255,21 @@ METRICS_OF: dict[sa.Table, frozenset[Metric]] = {
     retirements: frozenset({Metric.DEMAND_COVERAGE}),
     due_dates: frozenset({Metric.DEMAND_COVERAGE}),
     verifications: frozenset({Metric.DEMAND_COVERAGE}),
+}
+
+# The business date of each kind of dated fact, for the report of late facts (due dates are derived from the
+# registrations and verifications listed there, so they are not listed themselves).
+BUSINESS_DATES: dict[sa.Table, str] = {
+    completions: "completed_on",
+    enrolments: "enrolled_on",
+    withdrawals: "withdrawn_on",
+    enterprise_jobs: "occurred_on",
+    designations: "valid_from",
+    renewals: "renewed_on",
+    revocations: "revoked_on",
+    accreditations: "recorded_on",
+    assessments: "assessed_on",
+    instruments: "registered_on",
+    retirements: "retired_on",
+    verifications: "verified_on",
 }

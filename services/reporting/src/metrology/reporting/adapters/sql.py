@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -46,6 +47,7 @@ class PendingWrites:
     INFO_KEY = "metrology.reporting.pending_writes"
 
     def __init__(self) -> None:
+        self.recorded_at: datetime | None = None  # of the event being folded: set on the rows it writes
         # table -> key -> the writes still needed for that key, in order: (values, update columns or None)
         self._pending: dict[sa.Table, dict[tuple[Any, ...], list[tuple[dict[str, Any], tuple[str, ...] | None]]]] = {}
 
@@ -56,13 +58,20 @@ class PendingWrites:
             writes = session.info[cls.INFO_KEY] = cls()
         return writes
 
+    def _stamped(self, table: sa.Table, values: dict[str, Any]) -> dict[str, Any]:
+        if "recorded_at" in table.c and "recorded_at" not in values:
+            values["recorded_at"] = self.recorded_at
+        return values
+
     def insert_once(self, table: sa.Table, **values: Any) -> None:
+        values = self._stamped(table, values)
         rows = self._pending.setdefault(table, {})
         key = _key(table, values)
         if key not in rows:  # a row already pending (inserted or upserted) for the key makes this a no-op
             rows[key] = [(values, None)]
 
     def upsert(self, table: sa.Table, update: Sequence[str], **values: Any) -> None:
+        values = self._stamped(table, values)
         rows = self._pending.setdefault(table, {})
         key = _key(table, values)
         ops = rows.get(key)
@@ -76,7 +85,8 @@ class PendingWrites:
             merged.update({name: values[name] for name in update if values.get(name) is not None})
             ops[-1] = (merged, update)
         elif len(ops) == 1 and last_update is None and _covers(table, update, values):
-            ops[0] = (values, update)  # insert then an upsert that sets every other column: the upsert decides
+            # insert then an upsert that sets every other column: the upsert decides, the first recording stays
+            ops[0] = ({**values, "recorded_at": last.get("recorded_at")}, update)
         else:
             ops.append((values, update))  # rare: replayed one by one at flush time
 
@@ -133,7 +143,7 @@ def _key(table: sa.Table, values: dict[str, Any]) -> tuple[Any, ...]:
 
 
 def _covers(table: sa.Table, update: Sequence[str], values: dict[str, Any]) -> bool:
-    keys = {c.name for c in table.primary_key.columns}
+    keys = {c.name for c in table.primary_key.columns} | {"recorded_at"}
     others = {c.name for c in table.columns} - keys
     return others <= set(update) and all(values.get(name) is not None for name in others)
 

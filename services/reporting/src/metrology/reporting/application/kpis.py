@@ -1,10 +1,11 @@
-"""KPI readings over the read model: every answer is "as of" a business date D, within a target's scope."""
+"""KPI readings over the read model: every answer is "as of" a business date D, within a target's scope, and
+"as known on" a recording time K when the scope names one (only the facts recorded at or before K count)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -28,12 +29,29 @@ class Scope:
     provinces: tuple[str, ...] = ()
     communes: tuple[str, ...] = ()
     criteria: str | None = None
+    known_at: datetime | None = None
 
     @classmethod
-    def of_target(cls, plan: Plan, target: Target) -> Scope:
+    def of_target(cls, plan: Plan, target: Target, known_at: datetime | None = None) -> Scope:
         region = plan.region_of(target)
         provinces = region.provinces or plan.region.provinces
-        return cls(plan.tenant, target.window.start, target.window.end, provinces, region.communes, target.criteria)
+        return cls(
+            plan.tenant,
+            target.window.start,
+            target.window.end,
+            provinces,
+            region.communes,
+            target.criteria,
+            known_at.astimezone(UTC) if known_at else None,
+        )
+
+    def facts(self, table: sa.Table) -> Any:
+        """The table, or as known on `known_at` only its rows recorded by then (rows folded before the recording
+        time was kept have none and count as always known)."""
+        if self.known_at is None:
+            return table
+        known = sa.or_(table.c.recorded_at.is_(None), table.c.recorded_at <= self.known_at)
+        return sa.select(table).where(known).subquery(f"{table.name}_known")
 
     def day(self, as_of: date) -> date:
         """The date the facts are counted up to: `as_of`, but not past the window's end."""
@@ -62,7 +80,7 @@ async def read(
 async def person_times_trained(connection: AsyncConnection, scope: Scope, as_of: date, breakdowns: bool) -> Reading:
     """Distinct (person, course) passed completions dated within the window, on or before D."""
     day = scope.day(as_of)
-    c = rm.completions
+    c = scope.facts(rm.completions)
     where = [c.c.tenant == scope.tenant, c.c.passed.is_(True), c.c.completed_on <= day]
     if scope.start:
         where.append(c.c.completed_on >= scope.start)
@@ -79,13 +97,13 @@ async def person_times_trained(connection: AsyncConnection, scope: Scope, as_of:
 # T4 ---------------------------------------------------------------------------------------------------------
 
 
-def _enrolled_on_job_date() -> sa.Exists:
+def _enrolled_on_job_date(scope: Scope, j: Any) -> sa.Exists:
     """An enrolment of the job's enterprise on or before the job's date, not withdrawn on or before it.
 
     A participation is withdrawn at most once (the withdrawal is keyed by it), so each enrolment is a span
     [enrolled_on, withdrawn_on) and the test is one semi-join against the (small) set of spans.
     """
-    j, e, w = rm.enterprise_jobs, rm.enrolments, rm.withdrawals
+    e, w = scope.facts(rm.enrolments), scope.facts(rm.withdrawals)
     spans = e.outerjoin(w, sa.and_(w.c.tenant == e.c.tenant, w.c.participation_id == e.c.participation_id))
     return (
         sa.select(e.c.participation_id)
@@ -100,8 +118,8 @@ def _enrolled_on_job_date() -> sa.Exists:
 async def enterprise_times(connection: AsyncConnection, scope: Scope, as_of: date, breakdowns: bool) -> Reading:
     """Distinct jobs for enterprises enrolled in the programme on the job's date; unique enterprises beside."""
     day = scope.day(as_of)
-    j, e = rm.enterprise_jobs, rm.enterprises
-    where: list[Any] = [j.c.tenant == scope.tenant, j.c.occurred_on <= day, _enrolled_on_job_date()]
+    j, e = scope.facts(rm.enterprise_jobs), scope.facts(rm.enterprises)
+    where: list[Any] = [j.c.tenant == scope.tenant, j.c.occurred_on <= day, _enrolled_on_job_date(scope, j)]
     if scope.start:
         where.append(j.c.occurred_on >= scope.start)
     counted = (
@@ -152,14 +170,15 @@ async def _totals_and_groups(
 # T2 ---------------------------------------------------------------------------------------------------------
 
 
-async def load_providers(connection: AsyncConnection, tenant: str) -> list[folds.Provider]:
-    p = rm.providers
-    rows = await connection.execute(sa.select(p).where(p.c.tenant == tenant))
+async def load_providers(connection: AsyncConnection, scope: Scope) -> list[folds.Provider]:
+    p = scope.facts(rm.providers)
+    rows = await connection.execute(sa.select(p).where(p.c.tenant == scope.tenant))
     return [folds.Provider(r.provider_id, r.name, r.ownership, r.province_code) for r in rows]
 
 
-async def load_designations(connection: AsyncConnection, tenant: str) -> list[folds.Designation]:
-    d, n, v = rm.designations, rm.renewals, rm.revocations
+async def load_designations(connection: AsyncConnection, scope: Scope) -> list[folds.Designation]:
+    tenant = scope.tenant
+    d, n, v = scope.facts(rm.designations), scope.facts(rm.renewals), scope.facts(rm.revocations)
     renewed: dict[str, list[tuple[date, date]]] = {}
     for r in await connection.execute(sa.select(n).where(n.c.tenant == tenant)):
         renewed.setdefault(r.designation_id, []).append((r.renewed_on, r.valid_until))
@@ -184,8 +203,8 @@ async def load_designations(connection: AsyncConnection, tenant: str) -> list[fo
 async def socialised_providers(connection: AsyncConnection, scope: Scope, as_of: date, breakdowns: bool) -> Reading:
     """Non-state providers holding a designation valid on D, not revoked on or before D."""
     day = scope.day(as_of)
-    providers = await load_providers(connection, scope.tenant)
-    designations = await load_designations(connection, scope.tenant)
+    providers = await load_providers(connection, scope)
+    designations = await load_designations(connection, scope)
     counted = folds.socialised_providers(providers, designations, day, scope.provinces)
     reading = Reading(Metric.SOCIALISED_PROVIDERS, day, float(len(counted)))
     if breakdowns:
@@ -196,8 +215,9 @@ async def socialised_providers(connection: AsyncConnection, scope: Scope, as_of:
 # T5 ---------------------------------------------------------------------------------------------------------
 
 
-async def load_laboratories(connection: AsyncConnection, tenant: str) -> list[folds.Laboratory]:
-    a, s, lab = rm.accreditations, rm.assessments, rm.laboratories
+async def load_laboratories(connection: AsyncConnection, scope: Scope) -> list[folds.Laboratory]:
+    tenant = scope.tenant
+    a, s, lab = scope.facts(rm.accreditations), scope.facts(rm.assessments), scope.facts(rm.laboratories)
     windows: dict[str, list[tuple[date, date, date]]] = {}
     for r in await connection.execute(sa.select(a).where(a.c.tenant == tenant)):
         windows.setdefault(r.laboratory_id, []).append((r.recorded_on, r.valid_from, r.valid_until))
@@ -220,7 +240,7 @@ async def load_laboratories(connection: AsyncConnection, tenant: str) -> list[fo
 async def accredited_labs(connection: AsyncConnection, scope: Scope, as_of: date, breakdowns: bool) -> Reading:
     """Laboratories in the region's communes with a passed assessment inside an accreditation window."""
     day = scope.day(as_of)
-    labs = await load_laboratories(connection, scope.tenant)
+    labs = await load_laboratories(connection, scope)
     counted = folds.accredited_labs(labs, day, scope.communes, scope.criteria)
     reading = Reading(Metric.ACCREDITED_LABS, day, float(len(counted)))
     if breakdowns:
@@ -242,7 +262,7 @@ def coverage_period(scope: Scope, as_of: date) -> tuple[date, date]:
 
 def _due_in(scope: Scope, start: date, end: date) -> sa.Select[Any]:
     """(instrument, type, commune, due date) of each due date in the period, not retired before it."""
-    d, i, r = rm.due_dates, rm.instruments, rm.retirements
+    d, i, r = scope.facts(rm.due_dates), scope.facts(rm.instruments), scope.facts(rm.retirements)
     return (
         sa.select(d.c.instrument_id, i.c.type_code, i.c.commune_code, d.c.due_on)
         .join(i, sa.and_(i.c.tenant == d.c.tenant, i.c.instrument_id == d.c.instrument_id))
@@ -254,7 +274,7 @@ def _due_in(scope: Scope, start: date, end: date) -> sa.Select[Any]:
 
 def _verified_locally(scope: Scope, start: date, end: date) -> sa.Select[Any]:
     """(instrument, job, provider) of each verification in the period by a provider located in the region."""
-    v = rm.verifications
+    v = scope.facts(rm.verifications)
     query = sa.select(v.c.instrument_id, v.c.job_id, v.c.provider_id, v.c.verified_on).where(
         v.c.tenant == scope.tenant, v.c.verified_on >= start, v.c.verified_on <= end
     )
@@ -309,7 +329,7 @@ async def demand_coverage(connection: AsyncConnection, scope: Scope, as_of: date
                     sa.literal(kind, text), column, sa.cast(none, text), sa.func.count(), sa.func.sum(flagged.c.met)
                 ).group_by(column)
             )
-        p = rm.providers
+        p = scope.facts(rm.providers)
         parts.append(
             sa.select(sa.literal("provider", text), local.c.provider_id, p.c.name, sa.func.count(), sa.literal(0))
             .select_from(
@@ -353,8 +373,8 @@ async def _designated_on_due_date(
     same rule as folds.type_designated_on) and handed to SQL as date ranges per type.
     """
     by_type = folds.designated_types(
-        await load_designations(connection, scope.tenant),
-        await load_providers(connection, scope.tenant),
+        await load_designations(connection, scope),
+        await load_providers(connection, scope),
         scope.provinces,
     )
     ranges = [
@@ -405,22 +425,22 @@ async def series_values(connection: AsyncConnection, metric: Metric, scope: Scop
     if not days:
         return []
     if metric is Metric.PERSON_TIMES_TRAINED:
-        c = rm.completions
+        c = scope.facts(rm.completions)
         where = [c.c.tenant == scope.tenant, c.c.passed.is_(True)]
         return await _counts_on(connection, c.c.completed_on, where, scope, days)
     if metric is Metric.ENTERPRISE_TIMES:
-        j = rm.enterprise_jobs
+        j = scope.facts(rm.enterprise_jobs)
         return await _counts_on(
-            connection, j.c.occurred_on, [j.c.tenant == scope.tenant, _enrolled_on_job_date()], scope, days
+            connection, j.c.occurred_on, [j.c.tenant == scope.tenant, _enrolled_on_job_date(scope, j)], scope, days
         )
     if metric is Metric.SOCIALISED_PROVIDERS:
-        providers = await load_providers(connection, scope.tenant)
-        designations = await load_designations(connection, scope.tenant)
+        providers = await load_providers(connection, scope)
+        designations = await load_designations(connection, scope)
         return [
             float(len(folds.socialised_providers(providers, designations, scope.day(d), scope.provinces))) for d in days
         ]
     if metric is Metric.ACCREDITED_LABS:
-        labs = await load_laboratories(connection, scope.tenant)
+        labs = await load_laboratories(connection, scope)
         return [float(len(folds.accredited_labs(labs, scope.day(d), scope.communes, scope.criteria))) for d in days]
     if metric is Metric.DEMAND_COVERAGE:
         return await _coverage_on(connection, scope, days)

@@ -1,10 +1,10 @@
-"""Progress of a plan's targets as of a date: value, monthly series, forecast at the deadline, status."""
+"""Progress of a plan's targets as of a date (and as known on a time): value, monthly series, forecast, status."""
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -30,10 +30,16 @@ class TargetProgress:
 
 
 async def series(
-    connection: AsyncConnection, plan: Plan, target: Target, as_of: date, *, months: int | None = None
+    connection: AsyncConnection,
+    plan: Plan,
+    target: Target,
+    as_of: date,
+    *,
+    months: int | None = None,
+    known_at: datetime | None = None,
 ) -> list[tuple[date, float]]:
     """The target's value at the end of every month of its window (or of its last `months`), up to D."""
-    scope = kpis.Scope.of_target(plan, target)
+    scope = kpis.Scope.of_target(plan, target, known_at)
     end = scope.day(as_of)
     if end < target.window.start:
         return []
@@ -50,11 +56,13 @@ async def target_progress(
     *,
     breakdowns: bool = True,
     months: int | None = None,
+    known_at: datetime | None = None,
 ) -> TargetProgress:
-    """`months` limits the series to the last months (the forecast reads the last twelve)."""
-    scope = kpis.Scope.of_target(plan, target)
+    """`months` limits the series to the last months (the forecast reads the last twelve); `known_at` counts
+    only the facts recorded by then."""
+    scope = kpis.Scope.of_target(plan, target, known_at)
     reading = await kpis.read(connection, target.metric, scope, as_of, breakdowns=breakdowns)
-    points = await series(connection, plan, target, as_of, months=months)
+    points = await series(connection, plan, target, as_of, months=months, known_at=known_at)
     floor = reading.value if target.metric in CUMULATIVE else 0.0
     ceiling = 1.0 if target.metric.is_share else None
     projected = forecast(points, target.deadline, floor=floor, ceiling=ceiling)
@@ -63,21 +71,35 @@ async def target_progress(
 
 
 async def plan_progress(
-    connection: AsyncConnection, plan: Plan, as_of: date, *, breakdowns: bool = True
+    connection: AsyncConnection,
+    plan: Plan,
+    as_of: date,
+    *,
+    breakdowns: bool = True,
+    known_at: datetime | None = None,
 ) -> list[TargetProgress]:
-    return [await target_progress(connection, plan, t, as_of, breakdowns=breakdowns) for t in plan.targets]
+    return [
+        await target_progress(connection, plan, t, as_of, breakdowns=breakdowns, known_at=known_at)
+        for t in plan.targets
+    ]
 
 
 async def plan_progress_concurrently(
-    engine: AsyncEngine, connection: AsyncConnection, plan: Plan, as_of: date, *, breakdowns: bool = True
+    engine: AsyncEngine,
+    connection: AsyncConnection,
+    plan: Plan,
+    as_of: date,
+    *,
+    breakdowns: bool = True,
+    known_at: datetime | None = None,
 ) -> list[TargetProgress]:
     """`plan_progress` with every target on a connection of its own from `engine`, at the same time (PostgreSQL
     only; on SQLite the targets run one after another on `connection`). The results keep the plan's order."""
     if engine.dialect.name != "postgresql":
-        return await plan_progress(connection, plan, as_of, breakdowns=breakdowns)
+        return await plan_progress(connection, plan, as_of, breakdowns=breakdowns, known_at=known_at)
 
     async def one(target: Target) -> TargetProgress:
         async with engine.connect() as connection:
-            return await target_progress(connection, plan, target, as_of, breakdowns=breakdowns)
+            return await target_progress(connection, plan, target, as_of, breakdowns=breakdowns, known_at=known_at)
 
     return list(await asyncio.gather(*(one(t) for t in plan.targets)))

@@ -10,6 +10,7 @@ target whose facts the batch touched with the last one published.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import UTC
 from typing import Any
 
 import sqlalchemy as sa
@@ -36,7 +37,9 @@ class KpiProjection:
     async def apply(self, session: AsyncSession, envelope: Envelope, event: DomainEvent) -> None:
         handler = FOLDS.get(type(event))
         if handler is not None:
-            handler(PendingWrites.of(session), envelope.tenant, envelope, event)
+            writes = PendingWrites.of(session)
+            writes.recorded_at = envelope.time.astimezone(UTC)  # the recording time, beside each business date
+            handler(writes, envelope.tenant, envelope, event)
 
     async def after_batch(self, session: AsyncSession) -> None:
         """Write the batch's facts (a few multi-row statements per table), then evaluate what they touched."""

@@ -1,8 +1,9 @@
-"""HTTP API of the reporting service: KPIs as of any date, plan progress with forecasts, exports."""
+"""HTTP API of the reporting service: KPIs as of any date and as known on any time, plan progress with
+forecasts, exports, and what late facts changed since a report."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from metrology.eventkit.errors import NotFoundError, RuleViolationError
 from metrology.reporting.application import kpis
 from metrology.reporting.application.answers import AnswerCache
+from metrology.reporting.application.changes import LateFact, late_facts, plan_changes
 from metrology.reporting.application.progress import TargetProgress, plan_progress_concurrently, target_progress
 from metrology.reporting.domain.calendar import month_ends
 from metrology.reporting.domain.forecast import METHOD
@@ -25,6 +27,14 @@ router = APIRouter()
 AsOf = Annotated[
     date | None, Query(description="Count the facts that happened on or before this date (default: today)")
 ]
+KnownAt = Annotated[
+    str | None,
+    Query(
+        description="Count only the facts recorded at or before this time (RFC 3339; a date alone: the end of that "
+        "day, UTC). Default: everything recorded so far",
+        examples=["2026-01-15", "2026-01-15T09:30:00+07:00"],
+    ),
+]
 From = Annotated[
     date | None,
     Query(alias="from", description="Count only facts dated on or after this date (demand coverage: period start)"),
@@ -35,6 +45,7 @@ class KpiValue(BaseModel):
     metric: str
     tenant: str
     as_of: date
+    known_at: datetime | None = None
     value: float
     details: dict[str, Any] = Field(default_factory=dict)
     breakdowns: dict[str, list[dict[str, Any]]] = Field(default_factory=dict)
@@ -48,6 +59,7 @@ class Point(BaseModel):
 class KpiSeries(BaseModel):
     metric: str
     tenant: str
+    known_at: datetime | None = None
     points: list[Point]
 
 
@@ -83,7 +95,38 @@ class PlanProgressOut(BaseModel):
     tenant: str
     title: dict[str, str]
     as_of: date
+    known_at: datetime | None = Field(None, description="Facts recorded after this time were left out")
     targets: list[TargetOut]
+
+
+class LateFactOut(BaseModel):
+    kind: str
+    key: dict[str, str]
+    business_date: date = Field(description="When it happened (the event's occurred_on)")
+    recorded_at: datetime = Field(description="When the platform recorded it (the event's time)")
+    metrics: list[str]
+
+
+class ChangesOut(BaseModel):
+    tenant: str
+    as_of: date
+    since_known_at: datetime
+    known_at: datetime | None
+    facts: list[LateFactOut]
+
+
+class TargetChangeOut(BaseModel):
+    id: str
+    metric: str
+    value_then: float
+    value_now: float
+    status_then: str
+    status_now: str
+
+
+class PlanChangesOut(ChangesOut):
+    plan_id: str
+    targets: list[TargetChangeOut]
 
 
 class PlanOut(BaseModel):
@@ -116,16 +159,18 @@ async def list_plans(request: Request, tenant: ReaderTenant) -> list[PlanOut]:
     summary="Every target of a plan as of a date: value, progress, status, forecast, monthly series, breakdowns",
 )
 async def get_plan_progress(
-    request: Request, plan_id: str, tenant: ReaderTenant, as_of: AsOf = None
+    request: Request, plan_id: str, tenant: ReaderTenant, as_of: AsOf = None, known_at: KnownAt = None
 ) -> PlanProgressOut:
     plan = plan_named(request, plan_id, tenant)
     day = as_of or date.today()
-    results = await cached_plan_progress(request, plan, day)
+    known = parse_known_at(known_at)
+    results = await cached_plan_progress(request, plan, day, known_at=known)
     return PlanProgressOut(
         plan_id=plan.id,
         tenant=plan.tenant,
         title=plan.title.model_dump(),
         as_of=day,
+        known_at=known,
         targets=[target_out(r, day) for r in results],
     )
 
@@ -137,19 +182,20 @@ async def get_plan_progress(
     summary="One target as of a date",
 )
 async def get_target(
-    request: Request, plan_id: str, target_id: str, tenant: ReaderTenant, as_of: AsOf = None
+    request: Request, plan_id: str, target_id: str, tenant: ReaderTenant, as_of: AsOf = None, known_at: KnownAt = None
 ) -> TargetOut:
     plan = plan_named(request, plan_id, tenant)
     target = plan.target(target_id)
     if target is None:
         raise NotFoundError(f"plan '{plan_id}' has no target '{target_id}'", field="target_id")
     day = as_of or date.today()
+    known = parse_known_at(known_at)
 
     async def compute(connection: AsyncConnection) -> TargetProgress:
-        return await target_progress(connection, plan, target, day)
+        return await target_progress(connection, plan, target, day, known_at=known)
 
     engine = request.app.state.runtime.engine
-    key = ("target", plan.id, target.id, day)
+    key = ("target", plan.id, target.id, day, known)
     return target_out(await answers_of(request).answer(engine, plan.tenant, key, compute), day)
 
 
@@ -165,12 +211,15 @@ async def get_report(
     fmt: exports.Format,
     tenant: ReaderTenant,
     as_of: AsOf = None,
+    known_at: KnownAt = None,
 ) -> Response:
     plan = plan_named(request, plan_id, tenant)
     day = as_of or date.today()
-    results = await cached_plan_progress(request, plan, day)
-    content, media_type = exports.render(fmt, plan, day, results)
-    filename = f"{plan.id}-{day.isoformat()}.{fmt.value}"
+    known = parse_known_at(known_at)
+    results = await cached_plan_progress(request, plan, day, known_at=known)
+    content, media_type = exports.render(fmt, plan, day, results, known_at=known)
+    suffix = f"-known-{known.strftime('%Y%m%dT%H%M%SZ')}" if known else ""
+    filename = f"{plan.id}-{day.isoformat()}{suffix}.{fmt.value}"
     return Response(
         content, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
     )
@@ -183,11 +232,16 @@ async def get_report(
     summary="One KPI as of a date, with its details (unique counts, channels) and breakdowns",
 )
 async def get_kpi(
-    request: Request, metric: Metric, tenant: ReaderTenant, as_of: AsOf = None, start: From = None
+    request: Request,
+    metric: Metric,
+    tenant: ReaderTenant,
+    as_of: AsOf = None,
+    start: From = None,
+    known_at: KnownAt = None,
 ) -> KpiValue:
     day = as_of or date.today()
     _check_period(start, day)
-    scope = _scope(request, tenant, start)
+    scope = _scope(request, tenant, start, parse_known_at(known_at))
 
     async def compute(connection: AsyncConnection) -> kpis.Reading:
         return await kpis.read(connection, metric, scope, day)
@@ -199,6 +253,7 @@ async def get_kpi(
         metric=metric.value,
         tenant=tenant,
         as_of=reading.as_of,
+        known_at=scope.known_at,
         value=reading.value,
         details=reading.details,
         breakdowns=reading.breakdowns,
@@ -217,12 +272,13 @@ async def get_kpi_series(
     tenant: ReaderTenant,
     start: Annotated[date, Query(alias="from", description="First month of the series")],
     as_of: AsOf = None,
+    known_at: KnownAt = None,
 ) -> KpiSeries:
     day = as_of or date.today()
     _check_period(start, day)
     if (day.year - start.year) * 12 + day.month - start.month > 240:
         raise RuleViolationError("a series covers at most 240 months", field="from", rule="series-length")
-    scope = _scope(request, tenant, None)
+    scope = _scope(request, tenant, None, parse_known_at(known_at))
     days = month_ends(start, day)
 
     async def compute(connection: AsyncConnection) -> list[float]:
@@ -232,7 +288,105 @@ async def get_kpi_series(
     key = ("series", metric.value, scope, start, day)
     values = await answers_of(request).answer(engine, tenant, key, compute)
     points = [Point(date=point, value=value) for point, value in zip(days, values, strict=True)]
-    return KpiSeries(metric=metric.value, tenant=tenant, points=points)
+    return KpiSeries(metric=metric.value, tenant=tenant, known_at=scope.known_at, points=points)
+
+
+@router.get(
+    "/changes",
+    response_model=ChangesOut,
+    tags=["kpis"],
+    summary="Late facts: dated on or before `as_of`, recorded after `since_known_at` (and by `known_at`)",
+)
+async def get_changes(
+    request: Request,
+    tenant: ReaderTenant,
+    since_known_at: Annotated[str, Query(description="When the earlier report was made (as `known_at`)")],
+    as_of: AsOf = None,
+    known_at: KnownAt = None,
+) -> ChangesOut:
+    day = as_of or date.today()
+    since, until = _since_and_until(since_known_at, known_at)
+    async with request.app.state.runtime.engine.connect() as connection:
+        facts = await late_facts(connection, tenant, day, since, until)
+    return ChangesOut(
+        tenant=tenant, as_of=day, since_known_at=since, known_at=until, facts=[_late_fact_out(f) for f in facts]
+    )
+
+
+@router.get(
+    "/plans/{plan_id}/changes",
+    response_model=PlanChangesOut,
+    tags=["plans"],
+    summary="What changed since a report: each target then and now, and the late facts that changed it",
+)
+async def get_plan_changes(
+    request: Request,
+    plan_id: str,
+    tenant: ReaderTenant,
+    since_known_at: Annotated[str, Query(description="When the earlier report was made (as `known_at`)")],
+    as_of: AsOf = None,
+    known_at: KnownAt = None,
+) -> PlanChangesOut:
+    plan = plan_named(request, plan_id, tenant)
+    day = as_of or date.today()
+    since, until = _since_and_until(since_known_at, known_at)
+    async with request.app.state.runtime.engine.connect() as connection:
+        changes = await plan_changes(connection, plan, day, since, until)
+    return PlanChangesOut(
+        plan_id=plan.id,
+        tenant=plan.tenant,
+        as_of=day,
+        since_known_at=since,
+        known_at=until,
+        targets=[
+            TargetChangeOut(
+                id=t.target_id,
+                metric=t.metric,
+                value_then=t.value_then,
+                value_now=t.value_now,
+                status_then=t.status_then,
+                status_now=t.status_now,
+            )
+            for t in changes.targets
+        ],
+        facts=[_late_fact_out(f) for f in changes.facts],
+    )
+
+
+def parse_known_at(value: str | None, field: str = "known_at") -> datetime | None:
+    """An RFC 3339 time (UTC when it names no offset), or a date alone meaning the end of that day in UTC."""
+    if value is None or value == "":
+        return None
+    try:
+        if len(value) == 10:
+            return datetime.combine(date.fromisoformat(value), time.max, UTC)
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise RuleViolationError(
+            f"'{field}' is not a date or an RFC 3339 time: {value!r}", field=field, rule="recording-time"
+        ) from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _since_and_until(since_known_at: str, known_at: str | None) -> tuple[datetime, datetime | None]:
+    since = parse_known_at(since_known_at, "since_known_at")
+    assert since is not None
+    until = parse_known_at(known_at)
+    if until is not None and until < since:
+        raise RuleViolationError(
+            "'known_at' is before 'since_known_at'", field="known_at", rule="recording-period-order"
+        )
+    return since, until
+
+
+def _late_fact_out(fact: LateFact) -> LateFactOut:
+    return LateFactOut(
+        kind=fact.kind,
+        key=fact.key,
+        business_date=fact.business_date,
+        recorded_at=fact.recorded_at,
+        metrics=list(fact.metrics),
+    )
 
 
 def answers_of(request: Request) -> AnswerCache:
@@ -245,15 +399,16 @@ def answers_of(request: Request) -> AnswerCache:
 
 
 async def cached_plan_progress(
-    request: Request, plan: Plan, day: date, *, breakdowns: bool = True
+    request: Request, plan: Plan, day: date, *, breakdowns: bool = True, known_at: datetime | None = None
 ) -> list[TargetProgress]:
-    """Every target of the plan as of `day`, from the cache at the tenant's read-model version or computed."""
+    """Every target of the plan as of `day` (as known at `known_at`), from the cache at the tenant's read-model
+    version or computed."""
     engine = request.app.state.runtime.engine
 
     async def compute(connection: AsyncConnection) -> list[TargetProgress]:
-        return await plan_progress_concurrently(engine, connection, plan, day, breakdowns=breakdowns)
+        return await plan_progress_concurrently(engine, connection, plan, day, breakdowns=breakdowns, known_at=known_at)
 
-    key = ("progress", plan.id, day, breakdowns)
+    key = ("progress", plan.id, day, breakdowns, known_at)
     return await answers_of(request).answer(engine, plan.tenant, key, compute)
 
 
@@ -264,10 +419,10 @@ def _check_period(start: date | None, as_of: date) -> None:
         )
 
 
-def _scope(request: Request, tenant: str, start: date | None) -> kpis.Scope:
+def _scope(request: Request, tenant: str, start: date | None, known_at: datetime | None = None) -> kpis.Scope:
     plan = plan_of_tenant(request, tenant)
     provinces = plan.region.provinces if plan else ()
-    return kpis.Scope(tenant, start=start, provinces=provinces)
+    return kpis.Scope(tenant, start=start, provinces=provinces, known_at=known_at)
 
 
 def target_out(result: TargetProgress, as_of: date) -> TargetOut:
