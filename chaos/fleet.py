@@ -39,6 +39,10 @@ class Fleet:
         return self.processes[(name, command)]
 
     def stop_all(self) -> None:
+        """SIGTERM to all at once, then each waited for (killed after 20 s)."""
+        for process in self.processes.values():
+            if process.process and process.process.poll() is None:
+                process.process.terminate()
         for process in self.processes.values():
             process.stop()
 
@@ -50,7 +54,7 @@ class Fleet:
         log = self.platform.workdir / f"{name}-{command}.log"
         return ServiceProcess(name, port, self.env(name, command), log, command=command)
 
-    def start_all(self, which: list[tuple[str, str]], ready_within: float = 180) -> None:
+    def start_all(self, which: list[tuple[str, str]], ready_within: float = 360) -> None:
         for name, command in which:
             self.processes[(name, command)] = self._new(name, command, free_port()).start()
         with concurrent.futures.ThreadPoolExecutor(len(which)) as pool:
