@@ -19,17 +19,18 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import asyncpg
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import (
     CONTEXT,
+    EVENT_TYPE,
     SOURCE,
     Stopwatch,
     arguments,
@@ -114,53 +115,11 @@ class CatchUpReader:
         return len(batch)
 
 
-class WhatIfStore(EventStore):
-    """Not the kit: the kit's store minus the NOTIFY in each append (and, with `trust_expected`, minus the
-    version read when the caller states the version it expects, leaving conflicts to the unique constraint).
-    Used only for the what-if rows that size the round trips of an append."""
-
-    def __init__(self, source: str, *, trust_expected: bool) -> None:
-        super().__init__(source)
-        self.trust_expected = trust_expected
-        self.expected: dict[str, int] = {}
-
-    async def append(
-        self, session: Any, stream_id: str, expected_version: int | None, events: Any, context: Any
-    ) -> Any:
-        if expected_version is not None:
-            self.expected[stream_id] = expected_version
-        return await super().append(session, stream_id, expected_version, events, context)
-
-    async def stream_version(self, session: Any, stream_id: str) -> int:
-        if self.trust_expected and stream_id in self.expected:
-            return self.expected.pop(stream_id)
-        return await super().stream_version(session, stream_id)
-
-    async def insert(self, session: Any, envelopes: Any) -> None:
-        rows = [
-            {
-                "event_id": e.id,
-                "stream_id": e.stream_id,
-                "stream_version": e.stream_version,
-                "type": e.type,
-                "recorded_at": e.time,
-                "traceparent": e.traceparent,
-                "payload": e.to_json(),
-            }
-            for e in envelopes
-        ]
-        await session.execute(sa.insert(event_store.events_table), rows)
-
-
-async def ours_single(
-    url: str, database: str, sizes: Sizes, *, with_reader: bool, what_if: str | None = None
-) -> dict[str, Any]:
-    engine = create_engine(url, **({"pool_pre_ping": False} if what_if == "lean" else {}))
+async def ours_single(url: str, database: str, sizes: Sizes, *, with_reader: bool) -> dict[str, Any]:
+    engine = create_engine(url)
     try:
         await create_schema(engine, event_store.metadata)
         sessions, store, events = session_factory(engine), EventStore(SOURCE), registry()
-        if what_if:
-            store = WhatIfStore(SOURCE, trust_expected=what_if == "lean")
         counts = [0] * sizes.writers
         streams = [f"bench-{uuid.uuid4().hex[:8]}" for _ in range(sizes.writers)]
 
@@ -183,12 +142,7 @@ async def ours_single(
         with Stopwatch() as clock:
             await asyncio.gather(*(writer(w) for w in range(sizes.writers)))
         done.set()
-        name = {
-            None: "metrology.eventkit",
-            "no-notify": "what-if: kit without NOTIFY",
-            "lean": "what-if: no NOTIFY/pre-ping/version read",
-        }[what_if]
-        row = _row(name, database, "single", sizes.writers, sum(counts) - warm, clock)
+        row = _row("metrology.eventkit", database, "single", sizes.writers, sum(counts) - warm, clock)
         row["payload_bytes"] = await _avg_payload(engine, "events", "payload")
         if reading_task and reader:
             await reading_task
@@ -196,61 +150,6 @@ async def ours_single(
         return row
     finally:
         await engine.dispose()
-
-
-async def raw_asyncpg_single(url: str, sizes: Sizes, *, notify: bool = True) -> dict[str, Any]:
-    """What-if: the kit's append statements (version read, insert, NOTIFY, in one transaction) sent with asyncpg
-    alone, one connection per writer: what the SQLAlchemy session and pool add to each append."""
-    engine = create_engine(url)
-    await create_schema(engine, event_store.metadata)
-    await engine.dispose()
-    connections = [await asyncpg.connect(url) for _ in range(sizes.writers)]
-    counts = [0] * sizes.writers
-    streams = [f"bench-{uuid.uuid4().hex[:8]}" for _ in range(sizes.writers)]
-    try:
-
-        async def append(w: int) -> None:
-            connection = connections[w]
-            async with connection.transaction():
-                current = await connection.fetchval(_RAW_VERSION, streams[w])
-                e = Envelope.wrap(
-                    reading(current), source=SOURCE, stream_id=streams[w], stream_version=current + 1, context=CONTEXT
-                )
-                await connection.execute(
-                    _RAW_INSERT, e.id, e.stream_id, e.stream_version, e.type, e.time, e.traceparent, e.to_json()
-                )
-                if notify:
-                    await connection.execute("SELECT pg_notify($1, '')", event_store.NOTIFY_CHANNEL)
-            counts[w] += 1
-
-        await asyncio.gather(*(append(w) for w in range(sizes.writers)))
-        warm = sum(counts)
-        deadline = time.perf_counter() + sizes.seconds
-
-        async def writer(w: int) -> None:
-            while time.perf_counter() < deadline:
-                await append(w)
-
-        with Stopwatch() as clock:
-            await asyncio.gather(*(writer(w) for w in range(sizes.writers)))
-        return _row(
-            "what-if: same statements, raw asyncpg" + ("" if notify else ", no NOTIFY"),
-            "postgresql",
-            "single",
-            sizes.writers,
-            sum(counts) - warm,
-            clock,
-        )
-    finally:
-        for connection in connections:
-            await connection.close()
-
-
-_RAW_VERSION = "SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = $1"
-_RAW_INSERT = (
-    "INSERT INTO events (event_id, stream_id, stream_version, type, recorded_at, traceparent, payload) "
-    "VALUES ($1, $2, $3, $4, $5, $6, $7)"
-)
 
 
 async def ours_batch(url: str, database: str, sizes: Sizes) -> dict[str, Any]:
@@ -306,6 +205,95 @@ def encode_alone(count: int) -> list[dict[str, Any]]:
             json.dumps(fields | {"id": str(uuid.uuid4()), "data": event.model_dump(mode="json")}).encode()
     plain = _row("what-if: model_dump + json.dumps alone (CPU)", "-", "encode", 1, count, clock)
     return [kit, plain]
+
+
+# --- the database's own limit: plain psycopg, no event store -----------------------------------------------------
+
+
+def raw_psycopg_single(url: str, sizes: Sizes) -> dict[str, Any]:
+    """The limit for one event per transaction: INSERT + commit of a pre-encoded row of the same size into the
+    same `events` table (same indexes), 8 threads with a connection each, psycopg as eventsourcing uses it."""
+    import psycopg
+
+    payload = envelope_bytes()
+    connections = [psycopg.connect(url) for _ in range(sizes.writers)]
+    counts = [0] * sizes.writers
+    start = threading.Barrier(sizes.writers + 1)
+    deadline = [0.0]
+
+    def insert(w: int) -> None:
+        stream = f"raw-{w}-{uuid.uuid4().hex[:8]}"
+        with connections[w].cursor() as cursor:
+            cursor.execute(_PSYCOPG_INSERT, (str(uuid.uuid4()), stream, counts[w] + 1, EVENT_TYPE, NOW, None, payload))
+        connections[w].commit()
+        counts[w] += 1
+
+    def writer(w: int) -> None:
+        insert(w)
+        start.wait()
+        while time.perf_counter() < deadline[0]:
+            insert(w)
+
+    threads = [threading.Thread(target=writer, args=(w,)) for w in range(sizes.writers)]
+    for t in threads:
+        t.start()
+    deadline[0] = time.perf_counter() + sizes.seconds
+    with Stopwatch() as clock:
+        start.wait()
+        for t in threads:
+            t.join()
+    for connection in connections:
+        connection.close()
+    return _row(
+        "limit: psycopg INSERT + commit", "postgresql", "single", sizes.writers, sum(counts) - sizes.writers, clock
+    )
+
+
+def raw_psycopg_batch(url: str, sizes: Sizes, *, copy: bool) -> dict[str, Any]:
+    """The limit for 1,000 events per transaction: pre-encoded rows by `executemany` or by `COPY`, then commit."""
+    import psycopg
+
+    payload = envelope_bytes()
+
+    def rows() -> list[tuple[Any, ...]]:
+        stream = f"raw-{uuid.uuid4().hex[:12]}"
+        return [(str(uuid.uuid4()), stream, v, EVENT_TYPE, NOW, None, payload) for v in range(1, BATCH + 1)]
+
+    with psycopg.connect(url) as connection:
+
+        def append() -> None:
+            batch = rows()
+            with connection.cursor() as cursor:
+                if copy:
+                    with cursor.copy(_PSYCOPG_COPY) as writer:
+                        for row in batch:
+                            writer.write_row(row)
+                else:
+                    cursor.executemany(_PSYCOPG_INSERT, batch)
+            connection.commit()
+
+        append()
+        with Stopwatch() as clock:
+            for _ in range(sizes.batches):
+                append()
+    what = "limit: psycopg COPY + commit" if copy else "limit: psycopg executemany + commit"
+    return _row(what, "postgresql", f"batch {BATCH:,}", 1, sizes.batches * BATCH, clock)
+
+
+NOW = datetime.now(UTC)
+_PSYCOPG_INSERT = (
+    "INSERT INTO events (event_id, stream_id, stream_version, type, recorded_at, traceparent, payload) "
+    "VALUES (%s, %s, %s, %s, %s, %s, %s)"
+)
+_PSYCOPG_COPY = "COPY events (event_id, stream_id, stream_version, type, recorded_at, traceparent, payload) FROM STDIN"
+
+
+async def with_events_table(url: str) -> None:
+    engine = create_engine(url)
+    try:
+        await create_schema(engine, event_store.metadata)
+    finally:
+        await engine.dispose()
 
 
 # --- pyeventsourcing ----------------------------------------------------------------------------------------------
@@ -452,16 +440,10 @@ def _ratios(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             for r in rows
             if r["store"] == "metrology.eventkit" and r["database"] == "postgresql" and r["mode"] == mode
         )
-        for level in ("recorder", "application"):
-            theirs = next((r for r in rows if r["store"] == f"eventsourcing ({level})" and r["mode"] == mode), None)
-            if theirs:
-                out.append(
-                    {
-                        "mode": mode,
-                        "versus": theirs["store"],
-                        "ours_per_theirs": round(ours["events_per_s"] / theirs["events_per_s"], 2),
-                    }
-                )
+        for theirs in rows:
+            if theirs["mode"] == mode and theirs["store"].startswith(("eventsourcing", "limit")):
+                ratio = round(ours["events_per_s"] / theirs["events_per_s"], 2)
+                out.append({"mode": mode, "versus": theirs["store"], "ours_per_theirs": ratio})
     return out
 
 
@@ -486,12 +468,11 @@ async def main() -> None:
         show(await ours_single(url, "postgresql", sizes, with_reader=True))
     async with scratch_database(args.pg_url, "ours") as url:
         show(await ours_batch(url, "postgresql", sizes))
-    for what_if in ("no-notify", "lean"):
-        async with scratch_database(args.pg_url, "whatif") as url:
-            show(await ours_single(url, "postgresql", sizes, with_reader=False, what_if=what_if))
-    for notify in (True, False):
-        async with scratch_database(args.pg_url, "whatif") as url:
-            show(await raw_asyncpg_single(url, sizes, notify=notify))
+    async with scratch_database(args.pg_url, "limit") as url:
+        await with_events_table(url)
+        show(await asyncio.to_thread(raw_psycopg_single, url, sizes))
+        show(await asyncio.to_thread(raw_psycopg_batch, url, sizes, copy=False))
+        show(await asyncio.to_thread(raw_psycopg_batch, url, sizes, copy=True))
     ours = [r for r in rows if r["store"] == "metrology.eventkit" and r["database"] == "postgresql"]
     record = ours[0]["payload_bytes"]
     for level in ("recorder", "application"):

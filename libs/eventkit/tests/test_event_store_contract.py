@@ -101,3 +101,36 @@ async def test_a_failed_transaction_leaves_no_events_behind(store_engine):
             raise RuntimeError("handler failed after appending")
     async with store_engine.connect() as connection:
         assert (await connection.execute(sa.select(sa.func.count()).select_from(events_table))).scalar_one() == 0
+
+
+async def test_append_expecting_a_version_the_stream_has_not_reached_is_a_conflict(store_engine):
+    await append(store_engine, "s-1", 0, counted("a"))
+    with pytest.raises(ConcurrencyError):
+        await append(store_engine, "s-1", 3, counted("b"))
+    with pytest.raises(ConcurrencyError):
+        await append(store_engine, "s-new", 2, counted("c"))
+    assert len(await read_everything(store_engine, 1)) == 1
+
+
+async def test_a_large_batch_appends_in_order_and_a_stale_one_writes_nothing(store_engine):
+    batch = [counted(str(i)) for i in range(300)]
+    await append(store_engine, "s-big", 0, *batch)
+    await append(store_engine, "s-big", 300, *batch)
+    with pytest.raises(ConcurrencyError):
+        await append(store_engine, "s-big", 300, *batch)
+    with pytest.raises(ConcurrencyError):
+        await append(store_engine, "s-big", 700, *batch)
+    async with session_factory(store_engine)() as session:
+        stream = await EventStore("/test").read_stream(session, "s-big")
+    assert [e.stream_version for e in stream] == list(range(1, 601))
+    assert [e.data["thing"] for e in stream] == [str(i) for i in range(300)] * 2
+
+
+async def test_several_appends_in_one_transaction_commit_together(store_engine):
+    async with session_factory(store_engine).begin() as session:
+        store = EventStore("/test")
+        await store.append(session, "s-1", 0, [counted("a")], CTX)
+        await store.append(session, "s-2", None, [counted("b")], CTX)
+        await store.append(session, "s-1", 1, [counted("c")] * 100, CTX)
+        assert await store.stream_version(session, "s-1") == 101
+    assert len(await read_everything(store_engine, 102)) == 102

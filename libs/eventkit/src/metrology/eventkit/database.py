@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import sqlalchemy.ext.asyncio as sa_asyncio
-from sqlalchemy import MetaData, event, text
+from sqlalchemy import MetaData, event, exc, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -22,9 +23,33 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
-    kwargs.setdefault("pool_pre_ping", True)
+    ping_idle = "pool_pre_ping" not in kwargs
     # Looked up on the module at call time, so that tracing instrumentation that wraps it applies.
-    return sa_asyncio.create_async_engine(url, **kwargs)
+    engine = sa_asyncio.create_async_engine(url, **kwargs)
+    if ping_idle:
+        event.listen(engine.sync_engine.pool, "checkin", _note_checkin)
+        event.listen(engine.sync_engine.pool, "checkout", _ping_if_idle)
+    return engine
+
+
+PING_AFTER_IDLE_SECONDS = 2.0
+
+
+def _note_checkin(_dbapi_connection: Any, record: Any) -> None:
+    record.info["checked_in_at"] = time.monotonic()
+
+
+def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """A pre-ping only for a connection that sat idle (where a restarted or lost server shows): a busy pool
+    reuses its connections without the extra round trips of a ping per checkout. A lost connection found
+    in use is invalidated by SQLAlchemy with the whole pool, and the request fails once (503, Retry-After)."""
+    idle_since = record.info.get("checked_in_at")
+    if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+        return
+    try:
+        dbapi_connection.ping()
+    except Exception as error:
+        raise exc.DisconnectionError(f"connection lost while idle: {error}") from error
 
 
 def async_url(url: str) -> str:

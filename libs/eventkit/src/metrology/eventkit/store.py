@@ -18,7 +18,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 
+import asyncpg
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -130,32 +133,51 @@ class EventStore:
         events: Sequence[DomainEvent],
         context: EventContext,
     ) -> list[Envelope]:
-        """Append `events` after `expected_version` (None: whatever the stream holds; 0: a new stream)."""
-        current = await self._version_for_append(session, stream_id)
-        if expected_version is not None and current != expected_version:
-            raise ConcurrencyError(f"stream {stream_id} is at version {current}, not the expected {expected_version}")
+        """Append `events` after `expected_version` (None: whatever the stream holds; 0: a new stream).
+
+        On PostgreSQL an append with an expected version is one statement: the unique (stream, version) index and
+        the guards folded into the INSERT decide, with no version read first.
+        """
+        postgres = session.get_bind().dialect.name == "postgresql"
+        if expected_version is None or not postgres:
+            current = await self._version_for_append(session, stream_id)
+            if expected_version is not None and current != expected_version:
+                raise ConcurrencyError(
+                    f"stream {stream_id} is at version {current}, not the expected {expected_version}"
+                )
+        else:
+            current = expected_version
+        now = datetime.now(UTC)  # one recording time for the events of one append
         envelopes = [
-            Envelope.wrap(event, source=self.source, stream_id=stream_id, stream_version=current + i, context=context)
+            Envelope.wrap(
+                event,
+                source=self.source,
+                stream_id=stream_id,
+                stream_version=current + i,
+                context=context,
+                recorded_at=now,
+            )
             for i, event in enumerate(events, start=1)
         ]
         await self.insert(session, envelopes)
         return envelopes
 
     async def insert(self, session: AsyncSession, envelopes: Sequence[Envelope]) -> None:
-        """Write already-wrapped envelopes; a taken (stream, version) is a ConcurrencyError.
+        """Write already-wrapped envelopes of one stream, versions following on from what it holds.
 
-        For appends to a stream that this transaction creates (version 1 onwards); `append` reads and checks the
-        stream first.
+        A taken (stream, version), a missing previous version, or (on PostgreSQL) a younger transaction that has
+        already appended to the stream is a ConcurrencyError.
         """
         if not envelopes:
             return
         rows = [self._row(e) for e in envelopes]
+        if session.get_bind().dialect.name == "postgresql":
+            await _pg_insert(session, envelopes[0].stream_id, envelopes[0].stream_version - 1, rows)
+            return
         try:
             await session.execute(sa.insert(events_table), rows)
         except IntegrityError as error:
             raise ConcurrencyError(f"stream {envelopes[0].stream_id} was appended to concurrently") from error
-        if session.get_bind().dialect.name == "postgresql":
-            await session.execute(sa.select(sa.func.pg_notify(NOTIFY_CHANNEL, "")))
 
     def _row(self, envelope: Envelope) -> dict[str, object]:
         payload = envelope.to_json()
@@ -178,12 +200,13 @@ class EventStore:
         """The stream's version; on PostgreSQL also takes this transaction's id and checks no younger one wrote."""
         if session.get_bind().dialect.name != "postgresql":
             return await self.stream_version(session, stream_id)
-        row = (await session.execute(_PG_VERSION_FOR_APPEND, {"stream_id": stream_id})).one()
-        if row.younger:
+        driver = await driver_connection(session)
+        row = await driver.fetchrow(_PG_VERSION_FOR_APPEND, stream_id)
+        if row["younger"]:
             raise ConcurrencyError(
                 f"stream {stream_id} was appended to by a younger transaction; retry so versions keep their order"
             )
-        return int(row.version)
+        return int(row["version"])
 
     async def stream_version(self, session: AsyncSession, stream_id: str) -> int:
         query = sa.select(sa.func.coalesce(sa.func.max(events_table.c.stream_version), 0)).where(
@@ -237,12 +260,96 @@ def _recorded(row: sa.Row, txid: int) -> RecordedEvent:
     return RecordedEvent(Position(txid, row.position), row.stream_id, row.type, row.traceparent, bytes(row.payload))
 
 
-_PG_VERSION_FOR_APPEND = sa.text(
-    # pg_current_xact_id() assigns this transaction its id now, if it has none yet.
+async def driver_connection(session: AsyncSession) -> Any:
+    """The session's asyncpg connection, inside the session's transaction (its unit of work).
+
+    SQLAlchemy's asyncpg adapter sends BEGIN lazily, with the first statement it runs; statements sent on the
+    driver directly must not run ahead of it, so the adapter's transaction is started here when it is not yet.
+    The driver's own statement cache then prepares each statement once per connection.
     """
-    SELECT coalesce(max(stream_version), 0) AS version, coalesce(bool_or(txid > pg_current_xact_id()), false) AS younger
-    FROM events WHERE stream_id = :stream_id
-    """
+    transaction = session.get_transaction()
+    cached = session.info.get(_DRIVER)
+    if cached is not None and cached[0] is transaction:
+        return cached[1]
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    adapter: Any = raw.dbapi_connection
+    if not adapter._started:  # SQLAlchemy 2.0's AsyncAdapt_asyncpg_connection
+        await adapter._start_transaction()
+    session.info[_DRIVER] = (session.get_transaction(), raw.driver_connection)
+    return raw.driver_connection
+
+
+COPY_FROM = 64  # from this many events on, an append goes in with COPY (after its guard statement)
+_NOTIFIED = "metrology.eventkit.notified"
+_DRIVER = "metrology.eventkit.driver"
+_COLUMNS = ("event_id", "stream_id", "stream_version", "type", "recorded_at", "traceparent", "payload")
+
+
+async def _pg_insert(session: AsyncSession, stream_id: str, after: int, rows: list[dict[str, Any]]) -> None:
+    """One guarded statement (or, for a large batch, a guard then COPY); NOTIFY once per transaction."""
+    transaction = session.get_transaction()
+    notify = session.info.get(_NOTIFIED) is not transaction
+    driver = await driver_connection(session)
+    try:
+        if len(rows) < COPY_FROM:
+            columns = [[row[name] for row in rows] for name in _COLUMNS]
+            statement = _PG_GUARDED_INSERT_NOTIFY if notify else _PG_GUARDED_INSERT
+            inserted = await driver.fetchval(statement, stream_id, after, *columns)
+            if inserted != len(rows):
+                raise ConcurrencyError(_moved_on(stream_id, after))
+        else:
+            guard = await driver.fetchrow(_PG_GUARD_NOTIFY if notify else _PG_GUARD, stream_id)
+            if guard["younger"] or guard["version"] != after:
+                raise ConcurrencyError(_moved_on(stream_id, after))
+            records = [tuple(row[name] for name in _COLUMNS) for row in rows]
+            await driver.copy_records_to_table("events", records=records, columns=_COLUMNS)
+    except asyncpg.UniqueViolationError as error:
+        raise ConcurrencyError(f"stream {stream_id} was appended to concurrently") from error
+    session.info[_NOTIFIED] = transaction
+
+
+def _moved_on(stream_id: str, after: int) -> str:
+    return (
+        f"stream {stream_id} is not at version {after}, or a younger transaction has appended to it; "
+        "retry so versions keep their order"
+    )
+
+
+# Versions of a stream are in txid order (the check below keeps them so), so the stream's newest row is the one to
+# compare with: one index probe, however long the stream. pg_current_xact_id() assigns this transaction its id now,
+# if it has none yet.
+_PG_VERSION_FOR_APPEND = """
+    WITH me AS MATERIALIZED (SELECT pg_current_xact_id() AS txid),
+         newest AS (SELECT stream_version, txid FROM events WHERE stream_id = $1 ORDER BY stream_version DESC LIMIT 1)
+    SELECT coalesce((SELECT stream_version FROM newest), 0) AS version,
+           coalesce((SELECT newest.txid > me.txid FROM newest, me), false) AS younger,
+           (SELECT txid FROM me)::text AS txid
+"""
+_PG_GUARD = _PG_VERSION_FOR_APPEND
+_PG_GUARD_NOTIFY = _PG_VERSION_FOR_APPEND + f", pg_notify('{NOTIFY_CHANNEL}', '') AS notified"
+
+# The append in one round trip: the rows go in only if the stream's newest version is the one they follow (0: an
+# empty stream) and was not written by a younger transaction; a version taken meanwhile is refused by the unique
+# index (a concurrent writer's uncommitted row makes this one wait for its outcome).
+_PG_GUARDED_INSERT = """
+    WITH me AS MATERIALIZED (SELECT pg_current_xact_id() AS txid),
+         newest AS (SELECT stream_version, txid FROM events WHERE stream_id = $1 ORDER BY stream_version DESC LIMIT 1),
+         guard AS MATERIALIZED (
+             SELECT coalesce((SELECT stream_version FROM newest), 0) = $2
+                AND NOT coalesce((SELECT newest.txid > me.txid FROM newest, me), false) AS ok
+         ),
+         inserted AS (
+             INSERT INTO events (event_id, stream_id, stream_version, type, recorded_at, traceparent, payload)
+             SELECT r.* FROM guard, unnest($3::varchar[], $4::varchar[], $5::int[], $6::varchar[],
+                                           $7::timestamptz[], $8::varchar[], $9::bytea[]) AS r
+             WHERE guard.ok
+             RETURNING 1
+         )
+    SELECT count(*) FROM inserted
+"""
+_PG_GUARDED_INSERT_NOTIFY = _PG_GUARDED_INSERT.replace(
+    "SELECT count(*) FROM inserted", f"SELECT count(*), pg_notify('{NOTIFY_CHANNEL}', '') FROM inserted"
 )
 
 _PG_COUNT_UP_TO = sa.text(
