@@ -8,7 +8,7 @@ from metrology.servicekit.settings import ServiceSettings
 from metrology.verification.adapters.tables import metadata
 from metrology.verification.application.replica import RegistryReplica
 from metrology.verification.domain.events import registry
-from metrology.verification.entrypoints import http
+from metrology.verification.entrypoints import enterprise_services, http
 from metrology.verification.settings import VerificationSettings
 
 
@@ -22,10 +22,11 @@ def bootstrap(settings: ServiceSettings) -> ServiceRuntime:
         )
         runtime.sessions = session_factory(runtime.engine)
     runtime.subscribe(RegistryReplica(), ["registry"], group="registry-replica")
-    runtime.routers += [http.router, http.public]
+    runtime.routers += [http.router, http.public, enterprise_services.router]
     runtime.title = "metrology verification"
     runtime.description = (
-        "Verification, calibration and testing jobs (kiểm định, hiệu chuẩn, thử nghiệm), certificates, "
+        "Verification, calibration and testing jobs (kiểm định, hiệu chuẩn, thử nghiệm), certificates, services to "
+        "any registered enterprise, "
         "due dates and the public certificate check. Every job is checked against a local replica of the registry."
     )
     return runtime

@@ -12,6 +12,19 @@ metadata = sa.MetaData()
 
 # --- the local replica of registry events -------------------------------------------------------------------
 
+replica_enterprises = sa.Table(
+    "replica_enterprises",
+    metadata,
+    sa.Column("enterprise_id", sa.String(64), primary_key=True),
+    sa.Column("tenant", sa.String(16), nullable=False),
+    sa.Column("tax_code", sa.String(14), nullable=False, index=True),
+    sa.Column("name", sa.String(300), nullable=False),
+    sa.Column("province_code", sa.String(8), nullable=False),
+    sa.Column("commune_code", sa.String(8), nullable=False),
+    sa.Column("registered_on", sa.Date, nullable=False),
+    sa.Column("closed_on", sa.Date, nullable=True),
+)
+
 replica_providers = sa.Table(
     "replica_providers",
     metadata,
@@ -124,6 +137,22 @@ certificates = sa.Table(
     sa.Column("measurements", sa.JSON, nullable=False),
     sa.Column("revoked_on", sa.Date, nullable=True),
     sa.Column("revocation_reason", sa.String(500), nullable=True),
+)
+
+enterprise_services = sa.Table(
+    "enterprise_services",
+    metadata,
+    sa.Column("service_id", sa.String(64), primary_key=True),
+    sa.Column("tenant", sa.String(16), nullable=False),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("enterprise_id", sa.String(64), nullable=False, index=True),
+    sa.Column("enterprise_name", sa.String(300), nullable=False),
+    sa.Column("provider_id", sa.String(64), nullable=False, index=True),
+    sa.Column("performed_on", sa.Date, nullable=False, index=True),
+    sa.Column("description", sa.String(2000), nullable=False),
+    sa.Column("external_reference", sa.String(100), nullable=True),
+    # as for jobs: the client's id names one service per provider and tenant
+    sa.UniqueConstraint("tenant", "provider_id", "external_reference", name="uq_enterprise_services_reference"),
 )
 
 instrument_due = sa.Table(

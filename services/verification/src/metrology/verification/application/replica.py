@@ -19,6 +19,7 @@ from metrology.eventkit.events import DomainEvent, EventRegistry
 from metrology.verification.adapters.tables import (
     instrument_due,
     replica_designations,
+    replica_enterprises,
     replica_instruments,
     replica_providers,
     replica_standards,
@@ -30,6 +31,7 @@ from metrology.verification.application.facts import instrument_from_row
 from metrology.verification.domain import consumed as c
 
 REPLICA_TABLES = [
+    replica_enterprises,
     replica_providers,
     replica_designations,
     replica_verifiers,
@@ -40,6 +42,7 @@ REPLICA_TABLES = [
 
 
 KEYS: dict[str, str] = {
+    replica_enterprises.name: "enterprise_id",
     replica_providers.name: "provider_id",
     replica_designations.name: "designation_id",
     replica_verifiers.name: "verifier_id",
@@ -67,6 +70,13 @@ class RegistryReplica:
         batch: _Batch = session.info.setdefault(_BATCH, _Batch())
         day = event.occurred_on
         match event:
+            case c.EnterpriseRegistered():
+                batch.put(replica_enterprises, _enterprise_row(envelope, event))
+            case c.EnterpriseUpdated():
+                changed = event.model_dump(include={"name", "province_code", "commune_code"}, exclude_none=True)
+                batch.set(replica_enterprises, event.enterprise_id, changed)
+            case c.EnterpriseClosed():
+                batch.set(replica_enterprises, event.enterprise_id, {"closed_on": day})
             case c.ProviderRegistered():
                 batch.put(replica_providers, _provider_row(envelope, event))
             case c.ProviderDesignated():
@@ -183,6 +193,19 @@ def _instrument_row(envelope: Envelope, event: c.InstrumentRegistered) -> dict[s
         "commune_code": event.commune_code,
         "registered_on": event.occurred_on,
         "status_changes": changes,
+    }
+
+
+def _enterprise_row(envelope: Envelope, event: c.EnterpriseRegistered) -> dict[str, Any]:
+    return {
+        "enterprise_id": event.enterprise_id,
+        "tenant": envelope.tenant,
+        "tax_code": event.tax_code,
+        "name": event.name,
+        "province_code": event.province_code,
+        "commune_code": event.commune_code,
+        "registered_on": event.occurred_on,
+        "closed_on": None,
     }
 
 

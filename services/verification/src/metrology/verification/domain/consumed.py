@@ -9,6 +9,28 @@ from metrology.eventkit.events import ConsumedEvent, EventRegistry, JsonDict
 _REGISTRY = "vn.metrology.registry."
 
 
+class EnterpriseRegistered(ConsumedEvent):
+    event_type = _REGISTRY + "enterprise-registered"
+    enterprise_id: str
+    tax_code: str
+    name: str
+    province_code: str
+    commune_code: str
+
+
+class EnterpriseUpdated(ConsumedEvent):
+    event_type = _REGISTRY + "enterprise-updated"
+    enterprise_id: str
+    name: str | None = None
+    province_code: str | None = None
+    commune_code: str | None = None
+
+
+class EnterpriseClosed(ConsumedEvent):
+    event_type = _REGISTRY + "enterprise-closed"
+    enterprise_id: str
+
+
 class ProviderRegistered(ConsumedEvent):
     event_type = _REGISTRY + "provider-registered"
     provider_id: str
@@ -98,6 +120,9 @@ class InstrumentStatusChanged(ConsumedEvent):
 
 
 CONSUMED: list[type[ConsumedEvent]] = [
+    EnterpriseRegistered,
+    EnterpriseUpdated,
+    EnterpriseClosed,
     ProviderRegistered,
     ProviderDesignated,
     DesignationRenewed,

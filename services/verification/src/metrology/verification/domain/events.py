@@ -17,6 +17,7 @@ Kind = Literal["verification", "calibration", "testing"]
 Mode = Literal["initial", "periodic", "after-repair", "cross-check"]
 Subject = Literal["instrument", "standard"]
 Result = Literal["pass", "fail"]
+ServiceKind = Literal["calibration", "testing", "measurement-method", "consultation"]
 
 
 class Measurement(BaseModel):
@@ -93,7 +94,30 @@ class InstrumentMarkedUnfit(DomainEvent):
     findings: str | None = None
 
 
-ALL_EVENTS: list[type[DomainEvent]] = [WorkRecorded, CertificateIssued, CertificateRevoked, InstrumentMarkedUnfit]
+class EnterpriseServiceRecorded(DomainEvent):
+    """A provider served a registered enterprise (occurred_on = date performed): calibration, testing, a measurement
+    method or a consultation not tied to a registered instrument or standard. Stream `enterprise-service-<id>`.
+    Whether it counts as an access of the Measurement Assurance Programme is outreach's decision, not this one's."""
+
+    event_type = "vn.metrology.verification.enterprise-service-recorded"
+    service_id: str
+    kind: ServiceKind
+    enterprise_id: str
+    enterprise_province_code: str
+    enterprise_commune_code: str
+    provider_id: str
+    provider_province_code: str
+    description: str
+    external_reference: str | None = None
+
+
+ALL_EVENTS: list[type[DomainEvent]] = [
+    WorkRecorded,
+    CertificateIssued,
+    CertificateRevoked,
+    InstrumentMarkedUnfit,
+    EnterpriseServiceRecorded,
+]
 
 
 def registry() -> EventRegistry:
