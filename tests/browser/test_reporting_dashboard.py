@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import sys
 import time
+from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
@@ -91,6 +92,7 @@ def test_the_dashboard_shows_the_api_numbers_in_vietnamese_and_english_on_a_phon
             assert card.locator("canvas").count() == (1 if target["series"] else 0), "a chart where months exist"
         risk = page.locator("[data-target='enterprise-times-2025'] .status").inner_text()
         assert risk == "Có nguy cơ"
+        assert page.locator("[data-i18n=knownAt]").inner_text() == "Theo dữ liệu ghi nhận đến"
         assert page.evaluate("document.documentElement.scrollWidth") <= 390, "nothing wider than the phone"
         assert page.evaluate(OVERFLOWING) == [], "every chart and its legend fit in the card on a phone"
 
@@ -117,6 +119,19 @@ def test_the_dashboard_shows_the_api_numbers_in_vietnamese_and_english_on_a_phon
         )
         assert "missed" in (card.get_attribute("class") or "")
         assert page.evaluate(OVERFLOWING) == [], "the charts fit after a re-render too"
+
+        # as known on yesterday (every fact was recorded today): the 2025 year as it stood before any of it
+        page.fill("#as-of", "2025-12-31")
+        page.fill("#known-at", (date.today() - timedelta(days=1)).isoformat())
+        page.wait_for_function(
+            "document.querySelector(\"[data-target='person-times-trained-2025'] .value\").textContent === '0'"
+        )
+        assert page.locator("[data-i18n=knownAt]").inner_text() == "As known on"
+        assert "known_at=" in (page.locator("#csv").get_attribute("href") or ""), "the export answers for it too"
+        page.fill("#known-at", "")
+        page.wait_for_function(
+            "document.querySelector(\"[data-target='person-times-trained-2025'] .value\").textContent === '15'"
+        )
         browser.close()
     assert (tmp_path / "dashboard-vi.png").stat().st_size > 10_000
     print(f"screenshots: {tmp_path}")

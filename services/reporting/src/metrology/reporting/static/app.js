@@ -3,7 +3,7 @@
   "use strict";
   const TEXT = {
     vi: {
-      asOf: "Tính đến ngày", csv: "Tải CSV", xlsx: "Tải XLSX", method: "Dự báo", other: "English",
+      asOf: "Tính đến ngày", knownAt: "Theo dữ liệu ghi nhận đến", csv: "Tải CSV", xlsx: "Tải XLSX", method: "Dự báo", other: "English",
       threshold: "Chỉ tiêu", deadline: "Hạn", forecast: "Dự báo đến hạn", breakdowns: "Chi tiết",
       status: { "on-track": "Đúng tiến độ", "at-risk": "Có nguy cơ", met: "Đã đạt", missed: "Không đạt" },
       series: "Thực tế", trend: "Xu hướng", demand: "Nhu cầu", met: "Đáp ứng", unique_enterprises: "Doanh nghiệp (không trùng)",
@@ -12,7 +12,7 @@
             provider: "Theo tổ chức", course: "Theo khóa học", laboratory: "Phòng thử nghiệm" },
     },
     en: {
-      asOf: "As of", csv: "Download CSV", xlsx: "Download XLSX", method: "Forecast", other: "Tiếng Việt",
+      asOf: "As of", knownAt: "As known on", csv: "Download CSV", xlsx: "Download XLSX", method: "Forecast", other: "Tiếng Việt",
       threshold: "Target", deadline: "Deadline", forecast: "Forecast at deadline", breakdowns: "Breakdowns",
       status: { "on-track": "On track", "at-risk": "At risk", met: "Met", missed: "Missed" },
       series: "Actual", trend: "Trend", demand: "Demand", met: "Met", unique_enterprises: "Unique enterprises",
@@ -25,6 +25,9 @@
   let lang = params.get("lang") === "en" ? "en" : "vi";
   const asOfInput = document.getElementById("as-of");
   asOfInput.value = params.get("as_of") || new Date().toISOString().slice(0, 10);
+  // "as known on": facts recorded after the end of that day are left out (empty: everything recorded so far)
+  const knownAtInput = document.getElementById("known-at");
+  knownAtInput.value = params.get("known_at") || "";
   let plan = null;
   const CHART_HEIGHT = 160;
   let mounted = []; // { plot, observer } of the charts on the page, torn down on every render
@@ -40,6 +43,7 @@
     return node;
   }
   function tenantQuery() { return params.get("tenant") ? "&tenant=" + encodeURIComponent(params.get("tenant")) : ""; }
+  function knownQuery() { return knownAtInput.value ? "&known_at=" + encodeURIComponent(knownAtInput.value) : ""; }
 
   async function getJson(url) {
     const response = await fetch(url, { headers: { Accept: "application/json" } });
@@ -152,14 +156,15 @@
         plan = plans[0];
       }
       const asOf = asOfInput.value;
-      const progress = await getJson("/plans/" + plan.id + "/progress?as_of=" + asOf + tenantQuery());
+      const query = "?as_of=" + asOf + knownQuery() + tenantQuery();
+      const progress = await getJson("/plans/" + plan.id + "/progress" + query);
       const main = document.getElementById("targets");
       main.replaceChildren(...progress.targets.map(card));
       mountCharts(main);
       const method = progress.targets.find((x) => x.forecast);
       document.getElementById("method").textContent = method ? method.forecast.method : "";
-      document.getElementById("csv").href = "/plans/" + plan.id + "/report.csv?as_of=" + asOf + tenantQuery();
-      document.getElementById("xlsx").href = "/plans/" + plan.id + "/report.xlsx?as_of=" + asOf + tenantQuery();
+      document.getElementById("csv").href = "/plans/" + plan.id + "/report.csv" + query;
+      document.getElementById("xlsx").href = "/plans/" + plan.id + "/report.xlsx" + query;
       applyText();
       error.hidden = true;
       document.body.dataset.ready = "true";
@@ -171,6 +176,7 @@
 
   document.getElementById("lang").addEventListener("click", () => { lang = lang === "vi" ? "en" : "vi"; render(); });
   asOfInput.addEventListener("change", render);
+  knownAtInput.addEventListener("change", render);
   applyText();
   render();
 })();
