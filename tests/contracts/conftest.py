@@ -12,7 +12,7 @@ from metrology.servicekit.settings import ServiceSettings
 
 REPO = Path(__file__).resolve().parents[2]
 CONTRACTS = REPO / "contracts"
-SERVICES = ("registry", "verification", "outreach", "training", "reporting", "webhooks")
+SERVICES = ("registry", "verification", "outreach", "training", "reporting", "webhooks", "inspection")
 SETTINGS = {
     "registry": "RegistrySettings",
     "verification": "VerificationSettings",
@@ -20,6 +20,7 @@ SETTINGS = {
     "training": "TrainingSettings",
     "reporting": "ReportingSettings",
     "webhooks": "WebhooksSettings",
+    "inspection": "InspectionSettings",
 }
 
 
