@@ -27,6 +27,7 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 }
 
 DESCRIPTIONS = {
+    400: "The body is not well-formed JSON",
     401: "No bearer token, or one that does not verify",
     403: "The token's roles, tenant or scope do not allow this",
     404: "No such resource (or not visible to this caller)",
@@ -50,6 +51,8 @@ def problem_statuses(path: str, method: str, operation: dict[str, Any]) -> set[i
         statuses |= {409, 413, 422}
     if operation.get("parameters") or operation.get("requestBody"):
         statuses.add(422)
+    if operation.get("requestBody"):
+        statuses.add(400)
     return statuses
 
 
