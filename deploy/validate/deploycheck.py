@@ -54,6 +54,7 @@ SERVICES: dict[str, int] = {
     "outreach": 8003,
     "training": 8004,
     "reporting": 8005,
+    "webhooks": 8006,
 }
 # Who reads whose topic (project conventions).
 READS: dict[str, list[str]] = {
@@ -62,6 +63,7 @@ READS: dict[str, list[str]] = {
     "outreach": ["registry", "verification"],
     "training": [],
     "reporting": ["registry", "verification", "outreach", "training"],
+    "webhooks": ["registry", "verification", "outreach", "training", "reporting"],
 }
 DLQ_SERVICES = ("verification", "outreach", "reporting")
 EVENT_TOPICS = [f"metrology.{s}.v1" for s in SERVICES] + [f"metrology.{s}.dlq.v1" for s in DLQ_SERVICES]
