@@ -9,7 +9,9 @@ from sqlalchemy.exc import IntegrityError
 
 from metrology.eventkit.aggregate import Aggregate
 from metrology.eventkit.errors import ConflictError, NotFoundError
+from metrology.eventkit.events import DomainEvent
 from metrology.eventkit.unit_of_work import UnitOfWork
+from metrology.refdata.admin_units import administrative_units
 from metrology.refdata.group2 import group2
 from metrology.registry.adapters.views import (
     accreditations,
@@ -23,6 +25,7 @@ from metrology.registry.adapters.views import (
     verifiers,
 )
 from metrology.registry.domain import events as ev
+from metrology.registry.domain.address import check_address
 from metrology.registry.domain.enterprise import Enterprise
 from metrology.registry.domain.instrument import Instrument
 from metrology.registry.domain.laboratory import Laboratory
@@ -45,6 +48,7 @@ async def save(uow: UnitOfWork, stream: str, aggregate: Aggregate) -> None:
 
 async def register_enterprise(uow: UnitOfWork, event: ev.EnterpriseRegistered) -> Enterprise:
     tenant = uow.context.tenant
+    _check_address(uow, event.province_code, event.commune_code, event)
     await _refuse_known_tax_code(uow, tenant, event.tax_code)
     enterprise = await load(uow, Enterprise, f"enterprise-{event.enterprise_id}")
     enterprise.register(event)
@@ -76,6 +80,9 @@ def _tax_code_taken(tax_code: str) -> ConflictError:
 
 async def update_enterprise(uow: UnitOfWork, event: ev.EnterpriseUpdated) -> Enterprise:
     enterprise = await _existing(uow, Enterprise, "enterprise", event.enterprise_id)
+    if event.province_code is not None or event.commune_code is not None:
+        province = event.province_code or await _province_of_enterprise(uow, event.enterprise_id)
+        _check_address(uow, province, event.commune_code, event)
     enterprise.update(event)
     await save(uow, f"enterprise-{event.enterprise_id}", enterprise)
     changes = event.model_dump(exclude={"occurred_on", "enterprise_id"}, exclude_none=True)
@@ -83,6 +90,16 @@ async def update_enterprise(uow: UnitOfWork, event: ev.EnterpriseUpdated) -> Ent
         sa.update(enterprises).where(enterprises.c.enterprise_id == event.enterprise_id).values(**changes)
     )
     return enterprise
+
+
+async def _province_of_enterprise(uow: UnitOfWork, enterprise_id: str) -> str:
+    query = sa.select(enterprises.c.province_code).where(enterprises.c.enterprise_id == enterprise_id)
+    return str((await uow.session.execute(query)).scalar_one())
+
+
+def _check_address(uow: UnitOfWork, province_code: str, commune_code: str | None, event: DomainEvent) -> None:
+    """The codes name administrative units in force on the fact's date (422 naming the field otherwise)."""
+    check_address(administrative_units(), uow.context.tenant, province_code, commune_code, event.occurred_on)
 
 
 async def close_enterprise(uow: UnitOfWork, event: ev.EnterpriseClosed) -> Enterprise:
@@ -102,6 +119,7 @@ async def close_enterprise(uow: UnitOfWork, event: ev.EnterpriseClosed) -> Enter
 
 async def register_provider(uow: UnitOfWork, event: ev.ProviderRegistered) -> Provider:
     number = event.registration_certificate_number
+    _check_address(uow, event.province_code, event.commune_code, event)
     taken = _registration_taken("provider", number, "registration_certificate_number")
     await _refuse_known(uow, providers, "registration_certificate_number", number, taken)
     provider = await load(uow, Provider, f"provider-{event.provider_id}")
@@ -211,6 +229,7 @@ async def _set_verifier_status(uow: UnitOfWork, verifier_id: str, status: str) -
 
 
 async def register_laboratory(uow: UnitOfWork, event: ev.LaboratoryRegistered) -> Laboratory:
+    _check_address(uow, event.province_code, event.commune_code, event)
     taken = _registration_taken("laboratory", event.registration_number, "registration_number")
     await _refuse_known(uow, laboratories, "registration_number", event.registration_number, taken)
     laboratory = await load(uow, Laboratory, f"laboratory-{event.laboratory_id}")
@@ -266,6 +285,7 @@ async def _higher_standard(uow: UnitOfWork, standard_id: str | None) -> HigherSt
 
 
 async def register_instrument(uow: UnitOfWork, event: ev.InstrumentRegistered) -> Instrument:
+    _check_address(uow, event.province_code, event.commune_code, event)
     owner = await load(uow, Enterprise, f"enterprise-{event.owner_enterprise_id}")
     instrument = await load(uow, Instrument, f"instrument-{event.instrument_id}")
     instrument.register(event, owner, group2())
