@@ -215,8 +215,6 @@ class Envelope:
         """Read a Kafka record in binary mode, or in structured mode (records published before binary mode)."""
         if not value:
             raise ValueError("empty record")
-        if not is_binary_mode(headers):
-            return cls.from_json(value)
         attrs: dict[str, Any] = {}
         for name, raw in headers:
             attribute = _ATTRIBUTE_OF_HEADER.get(name)
@@ -226,6 +224,8 @@ class Envelope:
                     continue
                 attribute = lowered[len(CE_PREFIX) :]
             attrs[attribute] = raw.decode()
+        if "specversion" not in attrs:  # no ce_specversion header: structured mode
+            return cls.from_json(value)
         try:
             data = json.loads(value)
         except ValueError as error:
@@ -255,12 +255,15 @@ class Envelope:
         if not isinstance(data, dict):
             raise ValueError("event data must be a JSON object")
         for name in _REQUIRED_TEXT:
-            if name not in attrs:
-                raise KeyError(f"missing attribute '{name}'")
-            if not isinstance(attrs[name], str) or not attrs[name]:
-                raise ValueError(f"attribute '{name}' must be a non-empty string")
+            value = attrs.get(name)
+            if type(value) is not str or not value:
+                if name not in attrs:
+                    raise KeyError(f"missing attribute '{name}'")
+                if not isinstance(value, str) or not value:
+                    raise ValueError(f"attribute '{name}' must be a non-empty string")
         for name in _OPTIONAL_TEXT:
-            if attrs.get(name) is not None and not isinstance(attrs[name], str):
+            value = attrs.get(name)
+            if value is not None and not isinstance(value, str):
                 raise ValueError(f"attribute '{name}' must be a string")
         version = attrs.get("streamversion")
         if isinstance(version, bool) or not isinstance(version, int | str) or not str(version).isdigit():

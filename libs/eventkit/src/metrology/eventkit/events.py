@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from datetime import date
 from typing import Any, ClassVar, TypeVar
@@ -36,6 +37,7 @@ def versioned_type_name(event_type: str, version: int) -> str:
     return f"{event_type}.v{version}"
 
 
+@functools.lru_cache(maxsize=4096)
 def split_type_name(type_name: str) -> tuple[str, int]:
     base, _, suffix = type_name.rpartition(".v")
     if not base or not suffix.isdigit():

@@ -35,8 +35,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from metrology.eventkit.database import SessionFactory
 from metrology.eventkit.envelope import Envelope
 from metrology.eventkit.events import DomainEvent, EventParseError, EventRegistry, NewerVersionError
-from metrology.eventkit.store import ConcurrencyError, metadata
-from metrology.eventkit.tracing import span_continuing
+from metrology.eventkit.store import ConcurrencyError, driver_connection, metadata
+from metrology.eventkit.tracing import span_continuing, tracing_enabled
 
 log = logging.getLogger(__name__)
 
@@ -238,29 +238,67 @@ class ProjectorRunner:
 
     async def _apply(self, items: list[_Readable], result: BatchResult) -> None:
         async with self.sessions.begin() as session:
-            fresh = await self._unseen(session, items)
-            for item in fresh:
-                with span_continuing(
-                    f"project {item.envelope.type}", item.envelope.traceparent, consumer=self.projection.name
-                ):
-                    await self.projection.apply(session, item.envelope, item.event)
-            if fresh:
-                rows = [{"consumer": self.projection.name, "event_id": item.envelope.id} for item in fresh]
-                await session.execute(sa.insert(processed_events), rows)
-                await self.projection.after_batch(session)
-                await self._record_progress(session, fresh)
+            postgres = session.get_bind().dialect.name == "postgresql"
+            fresh = await (self._unseen_pg(session, items) if postgres else self._unseen(session, items))
+            with span_continuing(f"project {len(fresh)} events", None, consumer=self.projection.name):
+                await self._fold(session, fresh)
+                if fresh:
+                    if postgres:
+                        await self._track_pg(session, fresh)
+                    else:
+                        rows = [{"consumer": self.projection.name, "event_id": item.envelope.id} for item in fresh]
+                        await session.execute(sa.insert(processed_events), rows)
+                    await self.projection.after_batch(session)
+                    await self._record_progress(session, fresh, postgres)
         result.duplicates += len(items) - len(fresh)
         result.applied += len(fresh)
         if fresh:
             self.stats.last_applied_recorded_at = max(item.envelope.time.timestamp() for item in fresh)
 
-    async def _record_progress(self, session: AsyncSession, fresh: list[_Readable]) -> None:
+    async def _fold(self, session: AsyncSession, fresh: list[_Readable]) -> None:
+        """Apply each event; with tracing on, an event that carries a trace gets its span in that trace."""
+        apply, consumer = self.projection.apply, self.projection.name
+        traced = tracing_enabled()
+        for item in fresh:
+            envelope = item.envelope
+            if traced and envelope.traceparent:
+                with span_continuing(f"project {envelope.type}", envelope.traceparent, consumer=consumer):
+                    await apply(session, envelope, item.event)
+            else:
+                await apply(session, envelope, item.event)
+
+    async def _unseen_pg(self, session: AsyncSession, items: list[_Readable]) -> list[_Readable]:
+        """The events of the batch not applied before: one prepared statement over the batch's ids."""
+        if not items:
+            return []
+        driver = await driver_connection(session)
+        ids = [item.envelope.id for item in items]
+        seen = {row[0] for row in await driver.fetch(_PG_SEEN, self.projection.name, ids)}
+        fresh = []
+        for item in items:
+            if item.envelope.id not in seen:
+                seen.add(item.envelope.id)
+                fresh.append(item)
+        return fresh
+
+    async def _track_pg(self, session: AsyncSession, fresh: list[_Readable]) -> None:
+        driver = await driver_connection(session)
+        name = self.projection.name
+        records = [(name, item.envelope.id) for item in fresh]
+        await driver.copy_records_to_table("processed_events", records=records, columns=("consumer", "event_id"))
+
+    async def _record_progress(self, session: AsyncSession, fresh: list[_Readable], postgres: bool = False) -> None:
         """How far the read model is, in its own transaction: what read answers report as their freshness."""
         newest = max(fresh, key=lambda item: item.envelope.time).envelope
+        now = datetime.now(UTC)
+        if postgres:
+            driver = await driver_connection(session)
+            await driver.execute(_PG_PROGRESS, self.projection.name, len(fresh), newest.id, newest.time, now)
+            return
         values = {
             "last_event_id": newest.id,
             "last_event_recorded_at": newest.time,
-            "updated_at": datetime.now(UTC),
+            "updated_at": now,
         }
         mine = projection_progress.c.consumer == self.projection.name
         updated = await session.execute(
@@ -336,6 +374,21 @@ class ProjectorRunner:
                 seen.add(item.envelope.id)
                 fresh.append(item)
         return fresh
+
+
+_PG_SEEN = "SELECT event_id FROM processed_events WHERE consumer = $1 AND event_id = ANY($2::varchar[])"
+
+# One statement for the progress row: counts add up; the newest event moves only forward in recording time.
+_PG_PROGRESS = """
+    INSERT INTO projection_progress AS p (consumer, events_applied, last_event_id, last_event_recorded_at, updated_at)
+    VALUES ($1, $2, $3, $4, $5)
+    ON CONFLICT (consumer) DO UPDATE SET
+        events_applied = p.events_applied + excluded.events_applied,
+        last_event_id = CASE WHEN p.last_event_recorded_at <= excluded.last_event_recorded_at
+                             THEN excluded.last_event_id ELSE p.last_event_id END,
+        last_event_recorded_at = greatest(p.last_event_recorded_at, excluded.last_event_recorded_at),
+        updated_at = excluded.updated_at
+"""
 
 
 def _where(record: Record) -> str:

@@ -17,10 +17,11 @@ import contextlib
 import logging
 import time
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.partitioner import DefaultPartitioner
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from metrology.eventkit.kafka import KafkaConnection
@@ -61,6 +62,7 @@ class KafkaEventPublisher:
             max_batch_size=512 * 1024,
             client_id="metrology-relay",
         )
+        self._partitioner = DefaultPartitioner()
 
     async def start(self) -> None:
         await self._producer.start()
@@ -69,10 +71,25 @@ class KafkaEventPublisher:
         await self._producer.stop()
 
     async def publish(self, topic: str, events: Sequence[RecordedEvent]) -> None:
+        """Records go into one record batch per partition (the default partitioner's choice by key, as
+        `send` makes it), in store order, each batch handed to the producer whole: no per-record future."""
+        producer = self._producer
+        partitions = sorted(await producer.partitions_for(topic))
+        batches: dict[int, Any] = {}
         pending = []
         for recorded in events:
             key, value, headers = recorded.kafka_record()
-            pending.append(await self._producer.send(topic, value=value, key=key, headers=headers))
+            partition = self._partitioner(key, partitions, partitions)
+            batch = batches.get(partition)
+            if batch is None:
+                batch = batches[partition] = producer.create_batch()
+            if batch.append(key=key, value=value, timestamp=None, headers=headers) is None:
+                pending.append(await producer.send_batch(batch, topic, partition=partition))
+                batch = batches[partition] = producer.create_batch()
+                if batch.append(key=key, value=value, timestamp=None, headers=headers) is None:
+                    raise ValueError(f"event at {recorded.position} does not fit in a record batch")
+        for partition, batch in batches.items():
+            pending.append(await producer.send_batch(batch, topic, partition=partition))
         await asyncio.gather(*pending)
 
     async def records_in(self, topic: str) -> int:
@@ -152,19 +169,22 @@ class OutboxRelay:
             return await self._publish_pending()
 
     async def _publish_pending(self) -> int:
+        """Publish batch after batch; the next batch is read while the broker takes the one before it."""
         sent = 0
-        after = await self.checkpoint()
-        while True:
-            async with self.engine.connect() as connection:
-                batch = await self.store.read_all(connection, after, self.batch_size)
-            if not batch:
-                return sent
-            await self.publisher.publish(self.topic, batch)
+        batch = await self._read(await self.checkpoint())
+        while batch:
             after = batch[-1].position
+            _, following = await asyncio.gather(self.publisher.publish(self.topic, batch), self._read(after))
             await self._record(after)
             sent += len(batch)
             self.published += len(batch)
             self.last_loop_at = time.monotonic()
+            batch = following
+        return sent
+
+    async def _read(self, after: Position) -> list[RecordedEvent]:
+        async with self.engine.connect() as connection:
+            return await self.store.read_all(connection, after, self.batch_size)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Publish until `stop`; on PostgreSQL only while holding the relay lock (else wait as a standby)."""

@@ -225,10 +225,13 @@ class EventStore:
     async def read_all(self, connection: AsyncConnection, after: Position, limit: int) -> list[RecordedEvent]:
         """Committed events after `after`, in an order no later commit can fall behind."""
         if connection.dialect.name == "postgresql":
-            rows = await connection.execute(
-                _PG_READ_ALL, {"txid": str(after.txid), "position": after.position, "limit": limit}
-            )
-            return [_recorded(r, int(r.txid_text)) for r in rows]
+            driver = (await connection.get_raw_connection()).driver_connection
+            assert driver is not None
+            records = await driver.fetch(_PG_READ_ALL, str(after.txid), after.position, limit)
+            return [
+                RecordedEvent(Position(int(txid), position), stream_id, type_, traceparent, payload)
+                for txid, position, stream_id, type_, traceparent, payload in records
+            ]
         query = (
             sa.select(*_RECORDED_COLUMNS)
             .where(events_table.c.position > after.position)
@@ -356,13 +359,11 @@ _PG_COUNT_UP_TO = sa.text(
     "SELECT count(*) FROM events e WHERE (e.txid, e.position) <= (CAST(:txid AS text)::xid8, :position)"
 )
 
-_PG_READ_ALL = sa.text(
-    # Order by the xid8 column itself: its text form (selected for the driver) sorts '1000000' before '999999'.
-    """
+# Ordered by the xid8 column itself: its text form (selected for the driver) sorts '1000000' before '999999'.
+_PG_READ_ALL = """
     SELECT e.txid::text AS txid_text, e.position, e.stream_id, e.type, e.traceparent, e.payload FROM events e
-    WHERE (e.txid, e.position) > (CAST(:txid AS text)::xid8, :position)
+    WHERE (e.txid, e.position) > ($1::text::xid8, $2)
       AND e.txid < pg_snapshot_xmin(pg_current_snapshot())
     ORDER BY e.txid, e.position
-    LIMIT :limit
-    """
-)
+    LIMIT $3
+"""

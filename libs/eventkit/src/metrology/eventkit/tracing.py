@@ -19,3 +19,8 @@ def span_continuing(name: str, traceparent: str | None, **attributes: str) -> Ab
     """A span whose parent is the trace that wrote the event (or a new root without one)."""
     context = propagate.extract({"traceparent": traceparent}) if traceparent else None
     return _tracer.start_as_current_span(name, context=context, kind=trace.SpanKind.CONSUMER, attributes=attributes)
+
+
+def tracing_enabled() -> bool:
+    """Whether spans are recorded (a tracer provider is installed), so per-event spans are worth their cost."""
+    return not isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider | trace.NoOpTracerProvider)
