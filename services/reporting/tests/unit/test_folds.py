@@ -132,5 +132,5 @@ def test_a_deadline_passed_with_the_threshold_held_stays_met():
     assert target_status(share, 0.8, projected(0.8), D("2027-06-30")) is Status.MET
 
 
-def test_a_target_whose_window_has_not_opened_is_on_track():
-    assert target_status(target(Metric.DEMAND_COVERAGE, 0.85), 0.0, None, D("2024-06-30")) is Status.ON_TRACK
+def test_a_target_whose_window_has_not_opened_is_not_started_rather_than_on_track():
+    assert target_status(target(Metric.DEMAND_COVERAGE, 0.85), 0.0, None, D("2024-06-30")) is Status.NOT_STARTED

@@ -16,6 +16,11 @@ from datetime import date
 from metrology.reporting.domain.calendar import months_between
 
 METHOD = "least-squares linear trend over the last 12 monthly values, 95% prediction interval"
+# The same note in each language the dashboard and the exports speak.
+METHOD_TEXT = {
+    "vi": "xu hướng tuyến tính bình phương tối thiểu trên 12 giá trị tháng gần nhất, khoảng dự báo 95%",
+    "en": METHOD,
+}
 Z95 = 1.96
 
 

@@ -31,6 +31,7 @@ class Comparison(StrEnum):
 
 
 class Status(StrEnum):
+    NOT_STARTED = "not-started"
     ON_TRACK = "on-track"
     AT_RISK = "at-risk"
     MET = "met"
@@ -108,6 +109,12 @@ class Plan(BaseModel):
 
     def target(self, target_id: str) -> Target | None:
         return next((t for t in self.targets if t.id == target_id), None)
+
+    def defining_target(self, metric: Metric) -> Target | None:
+        """The target whose region and criteria define `metric` for this plan (one definition per KPI): of the
+        plan's targets on that metric, the one with the latest deadline; None when no target reads it."""
+        targets = [t for t in self.targets if t.metric is metric]
+        return max(targets, key=lambda t: t.deadline) if targets else None
 
     def region_of(self, target: Target) -> Region:
         """The target's own region, else the plan's."""

@@ -15,10 +15,10 @@ def target_status(target: Target, value: float, projected: Forecast | None, as_o
 
     Missed: the as-of date is after the deadline and the target is not met. Otherwise on-track when the
     forecast at the deadline meets the threshold, at-risk when it does not (on the deadline day itself: at-risk
-    unless already met). Before its window opens a target is on-track.
+    unless already met). Before its window opens a target is not started (nothing to judge yet).
     """
     if as_of < target.window.start:
-        return Status.ON_TRACK  # nothing to judge before the counting window opens
+        return Status.NOT_STARTED
     holds_now = target.comparison.holds(value, target.threshold)
     if holds_now and (target.metric in CUMULATIVE or as_of >= target.deadline):
         return Status.MET

@@ -17,7 +17,7 @@ from metrology.reporting.application.answers import AnswerCache
 from metrology.reporting.application.changes import LateFact, late_facts, plan_changes
 from metrology.reporting.application.progress import TargetProgress, plan_progress_concurrently, target_progress
 from metrology.reporting.domain.calendar import month_ends
-from metrology.reporting.domain.forecast import METHOD
+from metrology.reporting.domain.forecast import METHOD, METHOD_TEXT
 from metrology.reporting.domain.plan import Metric, Plan
 from metrology.reporting.entrypoints import exports
 from metrology.reporting.entrypoints.access import ReaderTenant, plan_named, plan_of_tenant, plans_of
@@ -46,6 +46,10 @@ class KpiValue(BaseModel):
     tenant: str
     as_of: date
     known_at: datetime | None = None
+    defined_by: str | None = Field(
+        None,
+        description="The plan's target whose region and criteria define this KPI (the same count as the target's)",
+    )
     value: float
     details: dict[str, Any] = Field(default_factory=dict)
     breakdowns: dict[str, list[dict[str, Any]]] = Field(default_factory=dict)
@@ -60,6 +64,10 @@ class KpiSeries(BaseModel):
     metric: str
     tenant: str
     known_at: datetime | None = None
+    defined_by: str | None = Field(
+        None,
+        description="The plan's target whose region and criteria define this KPI (the same count as the target's)",
+    )
     points: list[Point]
 
 
@@ -70,6 +78,9 @@ class ForecastOut(BaseModel):
     slope_per_month: float
     points: int
     method: str = METHOD
+    method_text: dict[str, str] = Field(
+        default_factory=lambda: dict(METHOD_TEXT), description="The method in each language (vi, en)"
+    )
 
 
 class TargetOut(BaseModel):
@@ -83,7 +94,7 @@ class TargetOut(BaseModel):
     as_of: date
     value: float
     progress: float = Field(description="value / threshold")
-    status: str = Field(description="on-track | at-risk | met")
+    status: str = Field(description="not-started (before its counting window) | on-track | at-risk | met | missed")
     forecast: ForecastOut | None
     details: dict[str, Any]
     breakdowns: dict[str, list[dict[str, Any]]]
@@ -241,7 +252,7 @@ async def get_kpi(
 ) -> KpiValue:
     day = as_of or date.today()
     _check_period(start, day)
-    scope = _scope(request, tenant, start, parse_known_at(known_at))
+    scope, defined_by = _scope(request, tenant, metric, start, parse_known_at(known_at))
 
     async def compute(connection: AsyncConnection) -> kpis.Reading:
         return await kpis.read(connection, metric, scope, day)
@@ -254,6 +265,7 @@ async def get_kpi(
         tenant=tenant,
         as_of=reading.as_of,
         known_at=scope.known_at,
+        defined_by=defined_by,
         value=reading.value,
         details=reading.details,
         breakdowns=reading.breakdowns,
@@ -278,7 +290,7 @@ async def get_kpi_series(
     _check_period(start, day)
     if (day.year - start.year) * 12 + day.month - start.month > 240:
         raise RuleViolationError("a series covers at most 240 months", field="from", rule="series-length")
-    scope = _scope(request, tenant, None, parse_known_at(known_at))
+    scope, defined_by = _scope(request, tenant, metric, None, parse_known_at(known_at))
     days = month_ends(start, day)
 
     async def compute(connection: AsyncConnection) -> list[float]:
@@ -288,7 +300,7 @@ async def get_kpi_series(
     key = ("series", metric.value, scope, start, day)
     values = await answers_of(request).answer(engine, tenant, key, compute)
     points = [Point(date=point, value=value) for point, value in zip(days, values, strict=True)]
-    return KpiSeries(metric=metric.value, tenant=tenant, known_at=scope.known_at, points=points)
+    return KpiSeries(metric=metric.value, tenant=tenant, known_at=scope.known_at, defined_by=defined_by, points=points)
 
 
 @router.get(
@@ -419,10 +431,26 @@ def _check_period(start: date | None, as_of: date) -> None:
         )
 
 
-def _scope(request: Request, tenant: str, start: date | None, known_at: datetime | None = None) -> kpis.Scope:
+def _scope(
+    request: Request, tenant: str, metric: Metric, start: date | None, known_at: datetime | None = None
+) -> tuple[kpis.Scope, str | None]:
+    """The KPI as the tenant's plan defines it (the region and criteria of its target on the metric, so a KPI and
+    its target agree on the same date), over the requested period; and the id of that target."""
     plan = plan_of_tenant(request, tenant)
-    provinces = plan.region.provinces if plan else ()
-    return kpis.Scope(tenant, start=start, provinces=provinces, known_at=known_at)
+    target = plan.defining_target(metric) if plan else None
+    if plan is None or target is None:
+        provinces = plan.region.provinces if plan else ()
+        return kpis.Scope(tenant, start=start, provinces=provinces, known_at=known_at), None
+    region = plan.region_of(target)
+    scope = kpis.Scope(
+        tenant,
+        start=start,
+        provinces=region.provinces or plan.region.provinces,
+        communes=region.communes,
+        criteria=target.criteria,
+        known_at=known_at,
+    )
+    return scope, target.id
 
 
 def target_out(result: TargetProgress, as_of: date) -> TargetOut:

@@ -5,18 +5,20 @@
     vi: {
       asOf: "Tính đến ngày", knownAt: "Theo dữ liệu ghi nhận đến", csv: "Tải CSV", xlsx: "Tải XLSX", method: "Dự báo", other: "English",
       threshold: "Chỉ tiêu", deadline: "Hạn", forecast: "Dự báo đến hạn", breakdowns: "Chi tiết",
-      status: { "on-track": "Đúng tiến độ", "at-risk": "Có nguy cơ", met: "Đã đạt", missed: "Không đạt" },
+      status: { "not-started": "Chưa bắt đầu", "on-track": "Đúng tiến độ", "at-risk": "Có nguy cơ", met: "Đã đạt", missed: "Không đạt" },
       series: "Thực tế", trend: "Xu hướng", demand: "Nhu cầu", met: "Đáp ứng", unique_enterprises: "Doanh nghiệp (không trùng)",
       unique_people: "Người (không trùng)", designated_share: "Thuộc lĩnh vực được chỉ định", noData: "Chưa có số liệu",
+      notStarted: "Chưa đến thời gian tính (từ {from})",
       by: { channel: "Theo hình thức", sector: "Theo ngành", commune: "Theo xã/phường", instrument_type: "Theo loại PTĐ",
             provider: "Theo tổ chức", course: "Theo khóa học", laboratory: "Phòng thử nghiệm" },
     },
     en: {
       asOf: "As of", knownAt: "As known on", csv: "Download CSV", xlsx: "Download XLSX", method: "Forecast", other: "Tiếng Việt",
       threshold: "Target", deadline: "Deadline", forecast: "Forecast at deadline", breakdowns: "Breakdowns",
-      status: { "on-track": "On track", "at-risk": "At risk", met: "Met", missed: "Missed" },
+      status: { "not-started": "Not started", "on-track": "On track", "at-risk": "At risk", met: "Met", missed: "Missed" },
       series: "Actual", trend: "Trend", demand: "Demand", met: "Met", unique_enterprises: "Unique enterprises",
       unique_people: "Unique people", designated_share: "Within a local designation", noData: "No data yet",
+      notStarted: "Counting starts on {from}",
       by: { channel: "By channel", sector: "By sector", commune: "By commune", instrument_type: "By instrument type",
             provider: "By provider", course: "By course", laboratory: "Laboratories" },
     },
@@ -139,7 +141,8 @@
          [el("div", { style: "width:" + Math.min(100, target.progress * 100).toFixed(1) + "%" })]),
       el("div", { class: "threshold", text: t.threshold + ": " + target.comparison + " " + fmt(target.metric, target.threshold) +
                   " · " + t.deadline + ": " + target.deadline }),
-      el("div", { class: "forecast", text: f ? t.forecast + ": " + fmt(target.metric, f.value) + " [" +
+      el("div", { class: "forecast", text: target.status === "not-started" ? t.notStarted.replace("{from}", target.window.from)
+                  : f ? t.forecast + ": " + fmt(target.metric, f.value) + " [" +
                   fmt(target.metric, f.low) + " – " + fmt(target.metric, f.high) + "]" : t.noData }),
       el("div", { class: "details", text: details.join(" · ") }),
     ]);
@@ -162,7 +165,9 @@
       main.replaceChildren(...progress.targets.map(card));
       mountCharts(main);
       const method = progress.targets.find((x) => x.forecast);
-      document.getElementById("method").textContent = method ? method.forecast.method : "";
+      // the method note in the page's language (the API gives it in each)
+      document.getElementById("method").textContent = method
+        ? (method.forecast.method_text || {})[lang] || method.forecast.method : "";
       document.getElementById("csv").href = "/plans/" + plan.id + "/report.csv" + query;
       document.getElementById("xlsx").href = "/plans/" + plan.id + "/report.xlsx" + query;
       applyText();

@@ -1,0 +1,118 @@
+"""One definition per KPI, "not started" before a target's window, the forecast note in each language."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import date
+
+import httpx
+import pytest
+import scripted_year
+
+from metrology.eventkit.projector import ProjectorRunner
+from metrology.reporting.bootstrap import bootstrap
+from metrology.reporting.domain.forecast import METHOD_TEXT
+from metrology.reporting.settings import ReportingSettings
+from metrology.servicekit.app import create_app
+from metrology.servicekit.runtime import ServiceRuntime
+
+# The scripted year folded by the real projector into SQLite and PostgreSQL, read over HTTP.
+PLAN = "ben-tre-996-2021"
+
+
+@dataclass
+class FakeRecord:
+    value: bytes
+    topic: str = "t"
+    partition: int = 0
+    offset: int = 0
+    key: bytes | None = None
+    headers: list[tuple[str, bytes]] = field(default_factory=list)
+
+
+class NoDeadLetters:
+    def __init__(self) -> None:
+        self.letters: list[object] = []
+
+    async def send(self, letters: list[object]) -> None:
+        self.letters += letters
+
+
+@pytest.fixture
+async def runtime(database_url: str) -> AsyncIterator[ServiceRuntime]:
+    settings = ReportingSettings(
+        service_name="reporting", database_url=database_url, evaluation_date=date(2025, 12, 31)
+    )
+    rt = bootstrap(settings)
+    await rt.migrate()
+    yield rt
+    await rt.engine.dispose()
+
+
+async def fold(runtime: ServiceRuntime, batch: int = 25) -> NoDeadLetters:
+    sink = NoDeadLetters()
+    runner = ProjectorRunner(runtime.sessions, runtime.subscriptions[0].projection, sink)
+    records = [FakeRecord(e.to_json()) for e in scripted_year.build().envelopes()]
+    for i in range(0, len(records), batch):
+        await runner.handle(records[i : i + batch])
+    return sink
+
+
+@pytest.fixture
+async def client(runtime: ServiceRuntime) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(runtime)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://reporting") as c:
+        yield c
+
+
+def by_id(progress: dict) -> dict[str, dict]:
+    return {t["id"]: t for t in progress["targets"]}
+
+
+async def test_the_accredited_labs_kpi_counts_what_the_plans_target_counts_on_the_same_date(runtime, client):
+    await fold(runtime)
+    for as_of in ("2025-06-30", "2025-12-31"):
+        kpi = (await client.get("/kpis/accredited-labs", params={"as_of": as_of})).json()
+        progress = (await client.get(f"/plans/{PLAN}/progress", params={"as_of": as_of})).json()
+        target = by_id(progress)["accredited-labs-2030"]
+        assert kpi["value"] == target["value"]
+        assert kpi["defined_by"] == "accredited-labs-2030"
+    labs = {row["key"] for row in kpi["breakdowns"]["laboratory"]}
+    assert "l3" not in labs, "l3 lies outside the city the target names"
+    assert kpi["value"] == scripted_year.expected(date(2025, 12, 31)).labs
+
+
+async def test_the_kpi_series_uses_the_same_definition_as_the_kpi(runtime, client):
+    await fold(runtime)
+    series = (
+        await client.get("/kpis/accredited-labs/series", params={"from": "2025-01-01", "as_of": "2025-12-31"})
+    ).json()
+    kpi = (await client.get("/kpis/accredited-labs", params={"as_of": "2025-12-31"})).json()
+    assert series["defined_by"] == "accredited-labs-2030"
+    assert series["points"][-1]["value"] == kpi["value"]
+
+
+async def test_a_2030_target_before_its_window_is_not_started_and_has_no_forecast(runtime, client):
+    await fold(runtime)
+    progress = (await client.get(f"/plans/{PLAN}/progress", params={"as_of": "2025-12-31"})).json()
+    later = by_id(progress)["demand-coverage-2030"]
+    assert (later["status"], later["forecast"], later["series"]) == ("not-started", None, [])
+    opened = (await client.get(f"/plans/{PLAN}/targets/demand-coverage-2030", params={"as_of": "2026-03-31"})).json()
+    assert opened["status"] != "not-started"
+
+
+async def test_the_forecast_method_comes_in_vietnamese_and_english(runtime, client):
+    await fold(runtime)
+    target = (await client.get(f"/plans/{PLAN}/targets/enterprise-times-2025", params={"as_of": "2025-12-31"})).json()
+    text = target["forecast"]["method_text"]
+    assert text == METHOD_TEXT
+    assert text["vi"].startswith("xu hướng tuyến tính") and text["en"] == target["forecast"]["method"]
+
+
+def test_the_dashboard_labels_not_started_and_shows_the_method_in_the_page_language():
+    from importlib import resources
+
+    script = resources.files("metrology.reporting").joinpath("static/app.js").read_text()
+    assert '"not-started": "Chưa bắt đầu"' in script and '"not-started": "Not started"' in script
+    assert "method_text || {})[lang]" in script
