@@ -123,10 +123,12 @@ def test_each_subscription_receives_from_the_topics_it_reads_through_its_views(
     assert receive["channel"] == {"$ref": "#/channels/verification"}
     assert document["channels"]["verification"]["address"] == "metrology.verification.v1"
     assert receive["bindings"]["kafka"]["groupId"]["enum"] == ["outreach.access-saga"]
-    [message_ref] = receive["messages"]
-    message = resolve(document, message_ref["$ref"])
-    assert message["title"] == "vn.metrology.verification.work-recorded.v1"
-    assert message["summary"].startswith("How this service reads it")
+    messages = [resolve(document, ref["$ref"]) for ref in receive["messages"]]
+    assert sorted(message["title"] for message in messages) == [
+        "vn.metrology.verification.enterprise-service-recorded.v1",
+        "vn.metrology.verification.work-recorded.v1",
+    ]
+    assert all(message["summary"].startswith("How this service reads it") for message in messages)
 
 
 async def test_the_document_is_served_at_asyncapi_json_without_a_token(runtimes: dict[str, ServiceRuntime]) -> None:

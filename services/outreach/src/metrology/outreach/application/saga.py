@@ -1,8 +1,12 @@
-"""The access saga: verification work for an enrolled enterprise's instrument or standard records an access.
+"""The access saga: verification work for an enrolled enterprise's instrument or standard, or a service to an
+enrolled enterprise (calibration, testing, a measurement method, a consultation), records an access.
+
+The programme's rule is the same for both: the enterprise takes part on the date of the work. A service to an
+enterprise outside the programme on that date records nothing here (verification keeps the service itself).
 
 It runs as a projection on the verification topic. The kit's tracking table drops a redelivered event (same id)
-in the same transaction; the access itself is keyed by job id, so a corrected job or an event re-sent under a
-new id still counts once. The access event is appended to outreach's own store inside the projector's
+in the same transaction; the access itself is keyed by job (or service) id, so a corrected job or an event
+re-sent under a new id still counts once. The access event is appended to outreach's own store inside the projector's
 transaction, and the relay is woken after commit.
 """
 
@@ -20,7 +24,12 @@ from metrology.eventkit.relay import CommitSignal
 from metrology.eventkit.store import EventStore
 from metrology.outreach.application import handlers
 from metrology.outreach.application.replica import owner_of
-from metrology.outreach.domain.consumed import WorkRecorded, verification_events
+from metrology.outreach.domain.consumed import (
+    SERVICE_CHANNELS,
+    EnterpriseServiceRecorded,
+    WorkRecorded,
+    verification_events,
+)
 from metrology.outreach.domain.events import CHANNELS, Channel
 
 SAGA_ACTOR = "outreach.access-saga"
@@ -59,22 +68,38 @@ class AccessSaga:
         self.signal = signal
 
     async def apply(self, session: AsyncSession, envelope: Envelope, event: DomainEvent) -> None:
-        if not isinstance(event, WorkRecorded) or event.kind not in CHANNELS:
-            return
-        enterprise_id = event.owner_enterprise_id or await owner_of(session, envelope.tenant, event.subject_id)
-        if enterprise_id is None:
+        job = await self._job_of(session, envelope, event)
+        if job is None:
             return
         context = EventContext(tenant=envelope.tenant, actor=SAGA_ACTOR).caused_by(envelope)
         unit = ProjectorUnit(session, self.store, self.own_events, context)
-        job = handlers.JobPerformed(
+        if await handlers.record_access_for_job(unit, job) is not None:
+            self._wake_relay_after_commit(session)
+
+    async def _job_of(
+        self, session: AsyncSession, envelope: Envelope, event: DomainEvent
+    ) -> handlers.JobPerformed | None:
+        """The work as the saga counts it: whose enterprise it served, when, through which channel."""
+        if isinstance(event, EnterpriseServiceRecorded):
+            return handlers.JobPerformed(
+                tenant=envelope.tenant,
+                job_id=event.service_id,
+                kind=cast(Channel, SERVICE_CHANNELS.get(event.kind, "consultation")),
+                performed_on=event.occurred_on,
+                enterprise_id=event.enterprise_id,
+            )
+        if not isinstance(event, WorkRecorded) or event.kind not in CHANNELS:
+            return None
+        enterprise_id = event.owner_enterprise_id or await owner_of(session, envelope.tenant, event.subject_id)
+        if enterprise_id is None:
+            return None
+        return handlers.JobPerformed(
             tenant=envelope.tenant,
             job_id=event.job_id,
             kind=cast(Channel, event.kind),
             performed_on=event.occurred_on,
             enterprise_id=enterprise_id,
         )
-        if await handlers.record_access_for_job(unit, job) is not None:
-            self._wake_relay_after_commit(session)
 
     async def after_batch(self, session: AsyncSession) -> None:
         """Everything is written in `apply`."""

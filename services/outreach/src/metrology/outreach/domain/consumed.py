@@ -50,6 +50,25 @@ class WorkRecorded(ConsumedEvent):
     owner_enterprise_id: str | None = None
 
 
+class EnterpriseServiceRecorded(ConsumedEvent):
+    """Calibration, testing, a measurement method or a consultation for any registered enterprise
+    (occurred_on = date performed); the enterprise may or may not take part in the programme."""
+
+    event_type = "vn.metrology.verification.enterprise-service-recorded"
+    service_id: str
+    kind: str
+    enterprise_id: str
+
+
+# the channel an access records for each kind of service
+SERVICE_CHANNELS = {
+    "calibration": "calibration",
+    "testing": "testing",
+    "measurement-method": "method",
+    "consultation": "consultation",
+}
+
+
 REGISTRY_EVENTS: list[type[ConsumedEvent]] = [
     EnterpriseRegistered,
     EnterpriseUpdated,
@@ -57,7 +76,7 @@ REGISTRY_EVENTS: list[type[ConsumedEvent]] = [
     InstrumentRegistered,
     StandardRegistered,
 ]
-VERIFICATION_EVENTS: list[type[ConsumedEvent]] = [WorkRecorded]
+VERIFICATION_EVENTS: list[type[ConsumedEvent]] = [WorkRecorded, EnterpriseServiceRecorded]
 
 
 def registry_events() -> EventRegistry:

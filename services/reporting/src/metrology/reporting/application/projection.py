@@ -132,6 +132,24 @@ def work_recorded(writes: PendingWrites, tenant: str, _: Envelope, e: ev.WorkRec
         writes.insert_once(rm.due_dates, tenant=tenant, instrument_id=e.subject_id, source=e.job_id, due_on=due)
 
 
+SERVICE_CHANNELS = {"measurement-method": "method"}  # the access channel of each kind where the names differ
+
+
+def enterprise_service_recorded(
+    writes: PendingWrites, tenant: str, _: Envelope, e: ev.EnterpriseServiceRecorded
+) -> None:
+    """A service to any enterprise; T4 counts it only when the enterprise took part on its date, and once, whether
+    it reaches us as the service or as the access outreach recorded for it (same key: the service id)."""
+    writes.insert_once(
+        rm.enterprise_jobs,
+        tenant=tenant,
+        job_key=e.service_id,
+        enterprise_id=e.enterprise_id,
+        channel=SERVICE_CHANNELS.get(e.kind, e.kind),
+        occurred_on=e.occurred_on,
+    )
+
+
 def _next_due(e: ev.WorkRecorded) -> Any:
     """The verification's date plus the interval in force for the type (clamped to the month's end)."""
     if not e.type_code:
@@ -259,6 +277,7 @@ FOLDS: dict[type[DomainEvent], Callable[[PendingWrites, str, Envelope, Any], Non
     ev.EnterpriseWithdrawn: enterprise_withdrawn,
     ev.AccessRecorded: access_recorded,
     ev.WorkRecorded: work_recorded,
+    ev.EnterpriseServiceRecorded: enterprise_service_recorded,
     ev.CertificateIssued: certificate_issued,
     ev.InstrumentRegistered: instrument_registered,
     ev.InstrumentStatusChanged: instrument_status_changed,

@@ -112,6 +112,13 @@ class WorkRecorded(ConsumedEvent):
     result: str | None = None
 
 
+class EnterpriseServiceRecorded(ConsumedEvent):
+    event_type = "vn.metrology.verification.enterprise-service-recorded"
+    service_id: str
+    kind: str
+    enterprise_id: str
+
+
 class CertificateIssued(ConsumedEvent):
     event_type = "vn.metrology.verification.certificate-issued"
     job_id: str
@@ -166,6 +173,7 @@ CONSUMED: list[type[ConsumedEvent]] = [
     InstrumentRegistered,
     InstrumentStatusChanged,
     WorkRecorded,
+    EnterpriseServiceRecorded,
     CertificateIssued,
     EnterpriseEnrolled,
     EnterpriseWithdrawn,
