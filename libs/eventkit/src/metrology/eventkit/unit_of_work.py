@@ -64,8 +64,11 @@ class UnitOfWork:
             await session.close()
 
     async def history(self, stream_id: str) -> list[DomainEvent]:
-        """The stream's events, upcast to their current versions."""
+        """The stream's events, upcast to their current versions; another tenant's stream reads as empty, so a
+        command never loads (or learns of) a record of another province by its id."""
         envelopes = await self.store.read_stream(self.session, stream_id)
+        if envelopes and envelopes[0].tenant != self.context.tenant:
+            return []
         return [envelope.event(self.registry) for envelope in envelopes]
 
     async def append(self, stream_id: str, expected_version: int | None, events: Sequence[DomainEvent]) -> None:

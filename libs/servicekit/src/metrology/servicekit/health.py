@@ -24,6 +24,8 @@ from aiokafka.client import AIOKafkaClient
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, generate_latest
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
 
 from metrology.eventkit.projector import projection_progress
 from metrology.eventkit.relay import relay_checkpoints
@@ -225,12 +227,19 @@ def _counter(registry: CollectorRegistry, name: str, doc: str, labels: list[str]
 
 
 async def _database_ok(runtime: ServiceRuntime) -> bool:
+    """Whether the database answers, asked on a connection of its own (PostgreSQL): a pool drained by busy
+    requests does not make the service look unready (on SQLite there is no pool to spare)."""
+    postgres = runtime.engine.dialect.name == "postgresql"
+    engine = create_async_engine(runtime.engine.url, poolclass=NullPool) if postgres else runtime.engine
     try:
-        async with asyncio.timeout(3), runtime.engine.connect() as connection:
+        async with asyncio.timeout(3), engine.connect() as connection:
             await connection.execute(sa.text("SELECT 1"))
         return True
     except Exception:
         return False
+    finally:
+        if postgres:
+            await engine.dispose()
 
 
 async def _kafka_ok(runtime: ServiceRuntime) -> bool:

@@ -35,7 +35,9 @@ def bootstrap(settings: ServiceSettings, *, evaluate: bool = True) -> ServiceRun
     runtime.title = "metrology reporting"
     runtime.description = DESCRIPTION
     set_plans(runtime, plans)
-    runtime.answers = AnswerCache()  # type: ignore[attr-defined]
+    runtime.answers = AnswerCache(  # type: ignore[attr-defined]
+        computations=reporting.answer_computations, wait_seconds=reporting.answer_wait_seconds
+    )
     return runtime
 
 

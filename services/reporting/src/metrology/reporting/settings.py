@@ -18,6 +18,12 @@ class ReportingSettings(ServiceSettings):
     public_dashboard: bool = Field(True, description="KPI reads, dashboard and exports open to anonymous users")
     evaluation_date: date | None = Field(None, description="Evaluate target statuses as of this date (default today)")
     evaluation_interval: float = Field(0.0, description="Seconds between status evaluations (0: after each batch)")
+    answer_computations: int = Field(
+        4, ge=1, description="Uncached answers computed at once (each holds one connection); keep below the pool size"
+    )
+    answer_wait_seconds: float = Field(
+        5.0, gt=0, description="How long a request waits for a computation slot before 503 with Retry-After"
+    )
 
     def plan_paths(self) -> list[Path]:
         return [Path(p.strip()) for p in self.plan_files.split(",") if p.strip()]

@@ -224,6 +224,7 @@ async def record_access_for_job(uow: Unit, job: JobPerformed) -> AccessRecorded 
 async def hold_campaign(uow: Unit, event: CampaignHeld) -> Campaign:
     stream = campaign_stream(event.campaign_id)
     campaign = Campaign.replay(await uow.history(stream))
+    await _refuse_unknown_enterprises(uow, event.enterprise_ids)
     campaign.hold(event)
     await uow.append(stream, campaign.version, campaign.pending)
     await uow.session.execute(
@@ -243,6 +244,20 @@ async def hold_campaign(uow: Unit, event: CampaignHeld) -> Campaign:
 
 
 # -- helpers -------------------------------------------------------------------------------------
+
+
+async def _refuse_unknown_enterprises(uow: Unit, enterprise_ids: Sequence[str]) -> None:
+    """A campaign names only enterprises of the caller's province (another province's ids are not known here)."""
+    if not enterprise_ids:
+        return
+    query = sa.select(known_enterprises.c.enterprise_id).where(
+        known_enterprises.c.tenant == uow.context.tenant, known_enterprises.c.enterprise_id.in_(set(enterprise_ids))
+    )
+    unknown = sorted(set(enterprise_ids) - set((await uow.session.execute(query)).scalars()))
+    if unknown:
+        raise RuleViolationError(
+            f"enterprise {unknown[0]} is not in the registry", field="enterprise_ids", rule="enterprise-unknown"
+        )
 
 
 async def _known_enterprise(uow: Unit, enterprise_id: str) -> sa.Row[Any]:

@@ -334,10 +334,15 @@ async def list_campaigns(
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> dict[str, Any]:
+    own = _own_enterprise(principal, None)
     async with request.app.state.runtime.engine.connect() as connection:
-        return await queries.campaigns_page(
+        page = await queries.campaigns_page(
             connection, principal.tenant, queries.Page(limit, offset), date_from, date_to
         )
+    if own is not None:  # an enterprise learns that it was reached, never which others were
+        for item in page["items"]:
+            item["enterprise_ids"] = [e for e in item["enterprise_ids"] or [] if e == own]
+    return page
 
 
 # -- replica and schemas -------------------------------------------------------------------------

@@ -52,7 +52,8 @@ async def run(
 
 
 def tenant_of(request: Request, principal: Principal) -> str:
-    return principal.tenant or request.app.state.runtime.settings.tenant
+    """The caller's province: every read is limited to it (a token without one is refused at sign-in)."""
+    return principal.tenant
 
 
 def connect(request: Request) -> Any:

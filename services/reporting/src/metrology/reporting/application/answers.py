@@ -7,10 +7,15 @@ separate processes: nothing is shared but the database.
 
 An answer is stored only when the version read before computing it is still the version after: no batch committed
 in between, so every statement of the computation (on any connection) saw that version's facts and nothing newer.
+
+The public dashboard is open to anonymous readers, so uncached computations are bounded: at most `computations` run
+at once, each on one connection; a request waits for its turn holding no connection, and one that waits longer than
+`wait_seconds` is refused with `AnswersBusyError` (503 with Retry-After) instead of queueing on the pool.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Any, TypeVar
@@ -24,6 +29,16 @@ T = TypeVar("T")
 Version = tuple[str, int]  # (epoch, version); ("", 0) before the first batch of a tenant
 
 DEFAULT_SIZE = 512
+DEFAULT_COMPUTATIONS = 4
+DEFAULT_WAIT_SECONDS = 5.0
+
+
+class AnswersBusyError(Exception):
+    """Every computation slot stayed taken for the whole wait: ask again after `retry_after` seconds."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"every answer computation is busy; retry after {retry_after} s")
+        self.retry_after = retry_after
 
 
 async def read_version(connection: AsyncConnection, tenant: str) -> Version:
@@ -35,11 +50,20 @@ async def read_version(connection: AsyncConnection, tenant: str) -> Version:
 class AnswerCache:
     """A bounded LRU of computed answers, keyed by the request's parameters and the tenant's read-model version."""
 
-    def __init__(self, size: int = DEFAULT_SIZE) -> None:
+    def __init__(
+        self,
+        size: int = DEFAULT_SIZE,
+        computations: int = DEFAULT_COMPUTATIONS,
+        wait_seconds: float = DEFAULT_WAIT_SECONDS,
+    ) -> None:
         self.size = size
         self._answers: OrderedDict[Hashable, Any] = OrderedDict()
+        self._computing = asyncio.Semaphore(computations)
+        self._looking = asyncio.Semaphore(computations)  # cache look-ups: one short primary-key read each
+        self.wait_seconds = wait_seconds
         self.hits = 0
         self.misses = 0
+        self.refused = 0
 
     def __len__(self) -> int:
         return len(self._answers)
@@ -68,15 +92,35 @@ class AnswerCache:
         key: Hashable,
         compute: Callable[[AsyncConnection], Awaitable[T]],
     ) -> T:
-        """The cached answer for `key` at the tenant's current version, else `compute(connection)` (then cached)."""
-        async with engine.connect() as connection:
-            version = await read_version(connection, tenant)
-            found, value = self.get((key, tenant, version))
-            if found:
-                self.hits += 1
-                return value  # type: ignore[no-any-return]
-            self.misses += 1
-            value = await compute(connection)
-            if await read_version(connection, tenant) == version:
-                self.put((key, tenant, version), value)
-            return value
+        """The cached answer for `key` at the tenant's current version, else `compute(connection)` (then cached)
+        once a computation slot is free; `AnswersBusyError` when none frees up within `wait_seconds`."""
+        async with self._looking, engine.connect() as connection:
+            found, value = self._cached(key, tenant, await read_version(connection, tenant))
+        if found:
+            return value  # type: ignore[no-any-return]
+        await self._turn()
+        try:
+            async with engine.connect() as connection:
+                version = await read_version(connection, tenant)
+                found, value = self._cached(key, tenant, version)  # computed by a request served meanwhile
+                if found:
+                    return value  # type: ignore[no-any-return]
+                self.misses += 1
+                value = await compute(connection)
+                if await read_version(connection, tenant) == version:
+                    self.put((key, tenant, version), value)
+                return value
+        finally:
+            self._computing.release()
+
+    def _cached(self, key: Hashable, tenant: str, version: Version) -> tuple[bool, Any]:
+        found, value = self.get((key, tenant, version))
+        self.hits += found
+        return found, value
+
+    async def _turn(self) -> None:
+        try:
+            await asyncio.wait_for(self._computing.acquire(), self.wait_seconds)
+        except TimeoutError:
+            self.refused += 1
+            raise AnswersBusyError(max(1, round(self.wait_seconds))) from None

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from metrology.eventkit.errors import NotFoundError
+from metrology.reporting.application.answers import AnswersBusyError
 from metrology.reporting.domain.plan import Plan
 from metrology.servicekit.auth import verify_bearer
 
@@ -47,3 +49,12 @@ def plan_named(request: Request, plan_id: str, tenant: str) -> Plan:
 
 def plan_of_tenant(request: Request, tenant: str) -> Plan | None:
     return next((plan for plan in plans_of(request) if plan.tenant == tenant), None)
+
+
+async def answers_busy_as_503() -> AsyncIterator[None]:
+    """A request that found no free computation slot in time is answered 503 with Retry-After, so a crowd of
+    anonymous readers is turned away early instead of waiting on the connection pool until it times out."""
+    try:
+        yield
+    except AnswersBusyError as busy:
+        raise HTTPException(503, str(busy), headers={"Retry-After": str(busy.retry_after)}) from busy

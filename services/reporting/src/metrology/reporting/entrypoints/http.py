@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -15,14 +15,20 @@ from metrology.eventkit.errors import NotFoundError, RuleViolationError
 from metrology.reporting.application import kpis
 from metrology.reporting.application.answers import AnswerCache
 from metrology.reporting.application.changes import LateFact, late_facts, plan_changes
-from metrology.reporting.application.progress import TargetProgress, plan_progress_concurrently, target_progress
+from metrology.reporting.application.progress import TargetProgress, plan_progress, target_progress
 from metrology.reporting.domain.calendar import month_ends
 from metrology.reporting.domain.forecast import METHOD, METHOD_TEXT
 from metrology.reporting.domain.plan import Metric, Plan
 from metrology.reporting.entrypoints import exports
-from metrology.reporting.entrypoints.access import ReaderTenant, plan_named, plan_of_tenant, plans_of
+from metrology.reporting.entrypoints.access import (
+    ReaderTenant,
+    answers_busy_as_503,
+    plan_named,
+    plan_of_tenant,
+    plans_of,
+)
 
-router = APIRouter()
+router = APIRouter(dependencies=[Depends(answers_busy_as_503)])
 
 AsOf = Annotated[
     date | None, Query(description="Count the facts that happened on or before this date (default: today)")
@@ -418,7 +424,8 @@ async def cached_plan_progress(
     engine = request.app.state.runtime.engine
 
     async def compute(connection: AsyncConnection) -> list[TargetProgress]:
-        return await plan_progress_concurrently(engine, connection, plan, day, breakdowns=breakdowns, known_at=known_at)
+        # one connection per request: the targets one after another (a crowd of readers cannot drain the pool)
+        return await plan_progress(connection, plan, day, breakdowns=breakdowns, known_at=known_at)
 
     key = ("progress", plan.id, day, breakdowns, known_at)
     return await answers_of(request).answer(engine, plan.tenant, key, compute)

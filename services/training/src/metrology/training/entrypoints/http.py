@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from metrology.eventkit.errors import NotFoundError
 from metrology.eventkit.unit_of_work import UnitOfWork
@@ -125,9 +126,15 @@ async def list_courses(request: Request, principal: Reader, limit: Limit = 50, o
 
 
 @router.get("/courses/{course_id}", tags=["courses"], summary="One course with its completion counts")
-async def get_course(course_id: str, request: Request, _: Authenticated) -> dict[str, object]:
+async def get_course(course_id: str, request: Request, principal: Reader) -> dict[str, object]:
     async with request.app.state.runtime.engine.connect() as connection:
-        row = (await connection.execute(sa.select(courses).where(courses.c.course_id == course_id))).first()
+        return await _course(connection, principal.tenant, course_id)
+
+
+async def _course(connection: AsyncConnection, tenant: str, course_id: str) -> dict[str, object]:
+    """A course of the caller's province, or 404 (another province's course is not known here)."""
+    query = sa.select(courses).where(courses.c.course_id == course_id, courses.c.tenant == tenant)
+    row = (await connection.execute(query)).first()
     if row is None:
         raise NotFoundError(f"no course {course_id}", field="course_id")
     return dict(row._mapping)
@@ -249,6 +256,7 @@ async def roster(
 ) -> dict[str, Any] | Response:
     view = personal_view(cipher, principal)
     async with request.app.state.runtime.engine.connect() as connection:
+        await _course(connection, principal.tenant, course_id)
         page = await queries.trainees_page(
             connection, principal.tenant, queries.Page(limit, offset), view, course_id=course_id
         )

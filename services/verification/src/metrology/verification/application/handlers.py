@@ -14,7 +14,7 @@ from metrology.eventkit.envelope import Envelope
 from metrology.eventkit.errors import ConflictError, ForbiddenError, NotFoundError
 from metrology.eventkit.unit_of_work import UnitOfWork
 from metrology.refdata.group2 import group2
-from metrology.verification.adapters.tables import certificates, jobs
+from metrology.verification.adapters.tables import certificates, jobs, replica_providers
 from metrology.verification.application import due_dates
 from metrology.verification.application.facts import read_facts
 from metrology.verification.domain.certificates import QrSigner
@@ -30,7 +30,9 @@ from metrology.verification.domain.work import Work
 
 @dataclass(frozen=True, slots=True)
 class Actor:
-    """Who records: a province admin (any provider) or a provider (its own id only)."""
+    """Who records: a province admin (for any provider its province registered) or a provider (its own id only).
+
+    Either way the provider named must be registered in the caller's province (see `record_work`)."""
 
     is_admin: bool
     provider_id: str | None = None
@@ -67,6 +69,7 @@ async def record_work(uow: UnitOfWork, job_id: str, work: Work, actor: Actor, si
         raise ForbiddenError(
             f"a provider records work only for itself ({actor.provider_id})", field="provider_id", rule="other-provider"
         )
+    await _require_provider_of_tenant(uow, work.provider_id)
     await _refuse_known_reference(uow, work)
     # The HTTP layer names every job with a fresh UUID, so its stream is new: no history to read, and the events
     # take versions 1.. directly (the store's unique (stream, version) still refuses a second writer).
@@ -83,6 +86,16 @@ async def record_work(uow: UnitOfWork, job_id: str, work: Work, actor: Actor, si
     uow.appended += envelopes
     await _write_views(uow, job, facts, instrument_tenant)
     return job
+
+
+async def _require_provider_of_tenant(uow: UnitOfWork, provider_id: str) -> None:
+    """Work is recorded only in the name of a provider the caller's province registered (outside providers
+    included): one registered by another province, or by none, is not known here."""
+    query = sa.select(replica_providers.c.tenant).where(replica_providers.c.provider_id == provider_id)
+    if (await uow.session.execute(query)).scalar_one_or_none() != uow.context.tenant:
+        raise NotFoundError(
+            f"no provider {provider_id} registered in this province", field="provider_id", rule="provider-unknown"
+        )
 
 
 async def _refuse_known_reference(uow: UnitOfWork, work: Work) -> None:

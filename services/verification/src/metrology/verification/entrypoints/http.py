@@ -106,7 +106,7 @@ def _actor(principal: Principal) -> handlers.Actor:
 
 
 def _scope(principal: Principal, runtime: ServiceRuntime) -> queries.Scope:
-    tenant = principal.tenant or runtime.settings.tenant
+    tenant = principal.tenant
     if principal.has_any([Role.PROVINCE_ADMIN, Role.VIEWER]):
         return queries.Scope(tenant)
     if principal.has_any([Role.PROVIDER]) and principal.provider_id:
