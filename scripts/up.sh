@@ -5,8 +5,8 @@ set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 cd "$REPO"
 
-SERVICES=(registry verification outreach training reporting webhooks)
-declare -A PORTS=([registry]=8001 [verification]=8002 [outreach]=8003 [training]=8004 [reporting]=8005 [webhooks]=8006)
+SERVICES=(registry verification outreach training reporting webhooks inspection)
+declare -A PORTS=([registry]=8001 [verification]=8002 [outreach]=8003 [training]=8004 [reporting]=8005 [webhooks]=8006 [inspection]=8007)
 PID_DIR="$RUN_DIR/pids"
 LOG_DIR="$RUN_DIR/logs"
 mkdir -p "$PID_DIR" "$LOG_DIR" "$RUN_DIR/data"
@@ -66,6 +66,7 @@ metrology-platform is running (Ctrl-C or \`make down\` stops it):
   training      http://127.0.0.1:8004/docs
   reporting     http://127.0.0.1:8005/docs        KPI: /kpis/person-times-trained
   webhooks      http://127.0.0.1:8006/docs        deliveries of events to HTTP receivers
+  inspection    http://127.0.0.1:8007/docs        state metrological inspection: campaigns, visits, findings
   Kafka         ${KAFKA_BOOTSTRAP_SERVERS:-127.0.0.1:9092}                    logs: $LOG_DIR
   a viewer token for the APIs (12 h):
     $VIEWER

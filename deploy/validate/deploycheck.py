@@ -55,6 +55,7 @@ SERVICES: dict[str, int] = {
     "training": 8004,
     "reporting": 8005,
     "webhooks": 8006,
+    "inspection": 8007,
 }
 # Who reads whose topic (project conventions).
 READS: dict[str, list[str]] = {
@@ -64,8 +65,9 @@ READS: dict[str, list[str]] = {
     "training": [],
     "reporting": ["registry", "verification", "outreach", "training"],
     "webhooks": ["registry", "verification", "outreach", "training", "reporting"],
+    "inspection": ["registry", "verification"],
 }
-DLQ_SERVICES = ("verification", "outreach", "reporting")
+DLQ_SERVICES = ("verification", "outreach", "reporting", "inspection")
 EVENT_TOPICS = [f"metrology.{s}.v1" for s in SERVICES] + [f"metrology.{s}.dlq.v1" for s in DLQ_SERVICES]
 
 
