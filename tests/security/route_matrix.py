@@ -174,6 +174,7 @@ MATRIX: dict[str, dict[tuple[str, str], Access]] = {
         ("GET", "/plans/{plan_id}/report.{fmt}"): allow(*Role, scope=(Scope.PUBLIC, Scope.TENANT)),
         ("GET", "/changes"): allow(*Role, scope=(Scope.PUBLIC, Scope.TENANT)),
         ("GET", "/plans/{plan_id}/changes"): allow(*Role, scope=(Scope.PUBLIC, Scope.TENANT)),
+        ("GET", "/national"): allow(*Role, scope=(Scope.PUBLIC, Scope.TENANT)),  # totals across tenants only
         ("GET", "/kpis/{metric}"): allow(*Role, scope=(Scope.PUBLIC, Scope.TENANT)),
         ("GET", "/kpis/{metric}/series"): allow(*Role, scope=(Scope.PUBLIC, Scope.TENANT)),
         ("GET", "/"): PUBLIC,

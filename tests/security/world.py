@@ -599,8 +599,11 @@ def _reporting(ids: dict[str, str]) -> dict[tuple[str, str], Call]:
             f"{plan}/targets/demand-coverage-2025", names_record=True
         ),
         ("GET", "/plans/{plan_id}/report.{fmt}"): Call(f"{plan}/report.csv", names_record=True),
-        ("GET", "/changes"): Call("/changes"),
-        ("GET", "/plans/{plan_id}/changes"): Call(f"{plan}/changes", names_record=True),
+        ("GET", "/changes"): Call("/changes", params={"since_known_at": "2025-01-01T00:00:00Z"}),
+        ("GET", "/plans/{plan_id}/changes"): Call(
+            f"{plan}/changes", params={"since_known_at": "2025-01-01T00:00:00Z"}, names_record=True
+        ),
+        ("GET", "/national"): Call("/national"),
         ("GET", "/kpis/{metric}"): Call("/kpis/person-times-trained"),
         ("GET", "/kpis/{metric}/series"): Call("/kpis/person-times-trained/series", params={"from": "2024-01-01"}),
         ("GET", "/"): Call("/"),
