@@ -38,6 +38,9 @@ def load_plan_text(text: str, name: str) -> Plan:
 
 
 def load_plan_file(path: Path) -> Plan:
+    """A plan file; a bare name of a plan shipped with the service (`vinh-long.yaml`) loads the shipped one."""
+    if not path.exists() and path.name == str(path) and path.name in shipped_plan_names():
+        return load_shipped_plan(path.name)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
@@ -46,8 +49,17 @@ def load_plan_file(path: Path) -> Plan:
 
 
 def default_plan() -> Plan:
-    text = resources.files("metrology.reporting").joinpath(f"plans/{DEFAULT_PLAN}").read_text(encoding="utf-8")
-    return load_plan_text(text, DEFAULT_PLAN)
+    return load_shipped_plan(DEFAULT_PLAN)
+
+
+def shipped_plan_names() -> list[str]:
+    plans = resources.files("metrology.reporting").joinpath("plans")
+    return sorted(entry.name for entry in plans.iterdir() if entry.name.endswith(".yaml"))
+
+
+def load_shipped_plan(name: str) -> Plan:
+    text = resources.files("metrology.reporting").joinpath(f"plans/{name}").read_text(encoding="utf-8")
+    return load_plan_text(text, name)
 
 
 def load_plans(paths: Iterable[Path]) -> list[Plan]:
@@ -57,6 +69,15 @@ def load_plans(paths: Iterable[Path]) -> list[Plan]:
     twice = sorted({t for t in tenants if tenants.count(t) > 1})
     if twice:
         raise PlanFileError(f"one plan per tenant: tenant {', '.join(twice)} has more than one plan")
+    by_id = {plan.id: plan for plan in plans}
+    for plan in plans:
+        for former in plan.rolls_up:
+            loaded = by_id.get(former.plan)
+            if loaded is not None and loaded.tenant != former.tenant:
+                raise PlanFileError(
+                    f"plan {plan.id} rolls up {former.plan} as tenant {former.tenant}, but that plan is tenant "
+                    f"{loaded.tenant}'s"
+                )
     return plans
 
 

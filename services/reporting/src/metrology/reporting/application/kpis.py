@@ -74,6 +74,45 @@ async def read(
     return await reader(connection, scope, as_of, breakdowns)
 
 
+async def read_rolled_up(
+    connection: AsyncConnection, metric: Metric, scopes: list[Scope], as_of: date, *, breakdowns: bool = True
+) -> Reading:
+    """The metric over several tenants (the former provinces of a merged one): counts added, a share computed
+    again from the parts' met and demand; each part's value under the `province` breakdown (by tenant)."""
+    parts = [await read(connection, metric, scope, as_of, breakdowns=False) for scope in scopes]
+    reading = combine(metric, parts)
+    reading.details["tenants"] = [scope.tenant for scope in scopes]
+    if breakdowns:
+        reading.breakdowns["province"] = [
+            {"key": scope.tenant, "value": part.value} for scope, part in zip(scopes, parts, strict=True)
+        ]
+    return reading
+
+
+def combine(metric: Metric, parts: list[Reading]) -> Reading:
+    """Readings of disjoint parts (tenants) as one: counts added, a share computed again from met and demand."""
+    reading = Reading(metric, max(p.as_of for p in parts), 0.0)
+    if metric.is_share:
+        demand, met = (sum(int(p.details.get(k, 0)) for p in parts) for k in ("demand", "met"))
+        reading.value = met / demand if demand else 0.0
+        reading.details = {"demand": demand, "met": met}
+    else:
+        reading.value = sum(p.value for p in parts)
+    return reading
+
+
+async def series_rolled_up(
+    connection: AsyncConnection, metric: Metric, scopes: list[Scope], days: list[date]
+) -> list[float]:
+    """`series_values` over several tenants, added up as `read_rolled_up` does."""
+    if metric is Metric.DEMAND_COVERAGE:
+        counts = [await _coverage_counts_on(connection, scope, days) for scope in scopes]
+        totals = [(sum(c[k][0] for c in counts), sum(c[k][1] for c in counts)) for k in range(len(days))]
+        return [met / demand if demand else 0.0 for demand, met in totals]
+    parts = [await series_values(connection, metric, scope, days) for scope in scopes]
+    return [sum(values) for values in zip(*parts, strict=True)] if parts else [0.0 for _ in days]
+
+
 # T3 ---------------------------------------------------------------------------------------------------------
 
 
@@ -448,12 +487,16 @@ async def series_values(connection: AsyncConnection, metric: Metric, scope: Scop
 
 
 async def _coverage_on(connection: AsyncConnection, scope: Scope, days: list[date]) -> list[float]:
-    """Demand coverage on each day in one statement: each instrument's due dates and local verifications are
+    return [met / demand if demand else 0.0 for demand, met in await _coverage_counts_on(connection, scope, days)]
+
+
+async def _coverage_counts_on(connection: AsyncConnection, scope: Scope, days: list[date]) -> list[tuple[int, int]]:
+    """(demand, met) on each day in one statement: each instrument's due dates and local verifications are
     flagged per period (a column per day) over the union of the periods, then summed."""
     periods = [coverage_period(scope, d) for d in days]
     wanted = [k for k, (_, end) in enumerate(periods) if not (scope.start and end < scope.start)]
     if not wanted:
-        return [0.0 for _ in days]
+        return [(0, 0) for _ in days]
     low, high = min(periods[k][0] for k in wanted), max(periods[k][1] for k in wanted)
     due = _due_in(scope, low, high).cte("due")
     local = _verified_locally(scope, low, high).cte("local")
@@ -470,11 +513,10 @@ async def _coverage_on(connection: AsyncConnection, scope: Scope, days: list[dat
         sums.append(sa.func.coalesce(sa.func.sum(met), 0))
     joined = due_flags.outerjoin(met_flags, met_flags.c.instrument_id == due_flags.c.instrument_id)
     row = (await connection.execute(sa.select(*sums).select_from(joined))).one()
-    values = [0.0 for _ in days]
+    counts = [(0, 0) for _ in days]
     for i, k in enumerate(wanted):
-        demand, met = int(row[2 * i]), int(row[2 * i + 1])
-        values[k] = met / demand if demand else 0.0
-    return values
+        counts[k] = (int(row[2 * i]), int(row[2 * i + 1]))
+    return counts
 
 
 async def _counts_on(

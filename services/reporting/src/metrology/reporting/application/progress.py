@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -45,7 +45,17 @@ async def series(
         return []
     start = target.window.start if months is None else max(target.window.start, add_months(end, -months))
     days = month_ends(start, end)
-    return list(zip(days, await kpis.series_values(connection, target.metric, scope, days), strict=True))
+    if target.roll_up is not None:
+        values = await kpis.series_rolled_up(connection, target.metric, scopes_of(plan, target, known_at), days)
+    else:
+        values = await kpis.series_values(connection, target.metric, scope, days)
+    return list(zip(days, values, strict=True))
+
+
+def scopes_of(plan: Plan, target: Target, known_at: datetime | None = None) -> list[kpis.Scope]:
+    """The target's scope for each tenant it counts (one, unless it rolls up former provinces)."""
+    scope = kpis.Scope.of_target(plan, target, known_at)
+    return [replace(scope, tenant=tenant) for tenant in plan.tenants_of(target)]
 
 
 async def target_progress(
@@ -60,8 +70,12 @@ async def target_progress(
 ) -> TargetProgress:
     """`months` limits the series to the last months (the forecast reads the last twelve); `known_at` counts
     only the facts recorded by then."""
-    scope = kpis.Scope.of_target(plan, target, known_at)
-    reading = await kpis.read(connection, target.metric, scope, as_of, breakdowns=breakdowns)
+    if target.roll_up is not None:
+        scopes = scopes_of(plan, target, known_at)
+        reading = await kpis.read_rolled_up(connection, target.metric, scopes, as_of, breakdowns=breakdowns)
+    else:
+        scope = kpis.Scope.of_target(plan, target, known_at)
+        reading = await kpis.read(connection, target.metric, scope, as_of, breakdowns=breakdowns)
     points = await series(connection, plan, target, as_of, months=months, known_at=known_at)
     floor = reading.value if target.metric in CUMULATIVE else 0.0
     ceiling = 1.0 if target.metric.is_share else None

@@ -30,6 +30,13 @@ class Comparison(StrEnum):
         return value > threshold if self is Comparison.GREATER else value >= threshold
 
 
+class RollUp(StrEnum):
+    """How a merged province's target adds up the former provinces' (the tenants of `Plan.rolls_up`)."""
+
+    SUM = "sum"  # the former provinces' counts added
+    RECOMPUTE = "recompute"  # a share computed again from their numerators and denominators (met / demand)
+
+
 class Status(StrEnum):
     NOT_STARTED = "not-started"
     ON_TRACK = "on-track"
@@ -80,14 +87,25 @@ class Target(BaseModel):
     window: Window
     region: Region = Region()
     criteria: str | None = None
+    roll_up: RollUp | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Target:
         if self.metric.is_share and self.threshold > 1:
             raise ValueError("a share's threshold is a fraction between 0 and 1")
+        if self.metric.is_share and self.roll_up is RollUp.SUM:
+            raise ValueError("shares do not add up: a share rolls up with 'recompute'")
         if self.deadline < self.window.start:
             raise ValueError("the deadline is before the counting window starts")
         return self
+
+
+class FormerPlan(BaseModel):
+    """A former province's plan that a merged province's plan rolls up, and the tenant its facts are under."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    plan: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    tenant: str = Field(min_length=1)
 
 
 class Plan(BaseModel):
@@ -97,7 +115,20 @@ class Plan(BaseModel):
     title: Text
     decision: str | None = None
     region: Region = Region()
+    rolls_up: tuple[FormerPlan, ...] = ()
     targets: tuple[Target, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _rolls_up_something(self) -> Plan:
+        if any(t.roll_up for t in self.targets) and not self.rolls_up:
+            raise ValueError("a target rolls up, but the plan names no former plans in 'rolls_up'")
+        return self
+
+    def tenants_of(self, target: Target) -> tuple[str, ...]:
+        """Whose facts the target counts: the plan's tenant, and for a rolled-up target the former plans' too."""
+        if target.roll_up is None:
+            return (self.tenant,)
+        return tuple(dict.fromkeys([self.tenant, *(former.tenant for former in self.rolls_up)]))
 
     @model_validator(mode="after")
     def _unique_targets(self) -> Plan:

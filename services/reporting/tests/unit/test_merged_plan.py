@@ -1,0 +1,35 @@
+from pathlib import Path
+
+import pytest
+
+from metrology.reporting.adapters.plan_files import PlanFileError, load_plan_text, load_plans
+
+SHIPPED = Path(__file__).parents[2] / "src/metrology/reporting/plans"
+MERGED = (SHIPPED / "vinh-long.yaml").read_text(encoding="utf-8")
+
+
+def test_the_shipped_merged_plan_loads_by_name_beside_the_former_provinces_plan():
+    ben_tre, vinh_long = load_plans([Path("ben-tre-2021.yaml"), Path("vinh-long.yaml")])
+    assert (ben_tre.tenant, vinh_long.tenant) == ("83", "86")
+    trained = vinh_long.target("person-times-trained-2030")
+    assert vinh_long.tenants_of(trained) == ("86", "83")
+    assert ben_tre.tenants_of(ben_tre.target("person-times-trained-2030")) == ("83",)
+
+
+def test_a_share_that_would_be_summed_is_refused_naming_its_line():
+    bad = MERGED.replace("roll_up: recompute", "roll_up: sum")
+    with pytest.raises(PlanFileError, match="shares do not add up"):
+        load_plan_text(bad, "bad.yaml")
+
+
+def test_a_target_that_rolls_up_needs_the_plans_it_rolls_up():
+    bad = MERGED.replace('rolls_up:\n  - {plan: ben-tre-996-2021, tenant: "83"}\n', "")
+    with pytest.raises(PlanFileError, match="names no former plans"):
+        load_plan_text(bad, "bad.yaml")
+
+
+def test_a_former_plan_named_under_another_tenant_than_its_own_is_refused(tmp_path):
+    merged = tmp_path / "merged.yaml"
+    merged.write_text(MERGED.replace('tenant: "83"}', 'tenant: "84"}'), encoding="utf-8")
+    with pytest.raises(PlanFileError, match="rolls up ben-tre-996-2021 as tenant 84"):
+        load_plans([Path("ben-tre-2021.yaml"), merged])
