@@ -10,7 +10,7 @@ from metrology.reporting.application.projection import KpiProjection
 from metrology.reporting.domain.consumed import FOLDED_SERVICES, registry
 from metrology.reporting.domain.events import register_published
 from metrology.reporting.domain.plan import Plan
-from metrology.reporting.entrypoints import dashboard, http, metrics, national
+from metrology.reporting.entrypoints import dashboard, http, metrics, national, tasks
 from metrology.reporting.settings import ReportingSettings
 from metrology.servicekit.runtime import ServiceRuntime, new_runtime
 from metrology.servicekit.settings import ServiceSettings
@@ -29,7 +29,7 @@ def bootstrap(settings: ServiceSettings, *, evaluate: bool = True) -> ServiceRun
         else None
     )
     runtime.subscribe(KpiProjection(runtime.registry, evaluation), FOLDED_SERVICES, group="projector")
-    runtime.routers += [http.router, national.router, dashboard.router]
+    runtime.routers += [http.router, national.router, tasks.router, dashboard.router]
     runtime.metric_sources.append(metrics.kpi_metrics)
     runtime.publishes = True
     runtime.title = "metrology reporting"

@@ -7,6 +7,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from metrology.reporting.domain.tasks import Task, check_unique
+
 
 class Metric(StrEnum):
     DEMAND_COVERAGE = "demand-coverage"
@@ -117,6 +119,7 @@ class Plan(BaseModel):
     region: Region = Region()
     rolls_up: tuple[FormerPlan, ...] = ()
     targets: tuple[Target, ...] = Field(min_length=1)
+    tasks: tuple[Task, ...] = ()  # the plan's tasks beside its targets (see domain/tasks.py)
 
     @model_validator(mode="after")
     def _rolls_up_something(self) -> Plan:
@@ -136,6 +139,11 @@ class Plan(BaseModel):
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
             raise ValueError(f"target ids must be unique: {', '.join(duplicates)}")
+        return self
+
+    @model_validator(mode="after")
+    def _unique_tasks(self) -> Plan:
+        check_unique(self.tasks)
         return self
 
     def target(self, target_id: str) -> Target | None:
