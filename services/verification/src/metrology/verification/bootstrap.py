@@ -6,6 +6,7 @@ from metrology.eventkit.database import create_engine, session_factory
 from metrology.servicekit.runtime import ServiceRuntime, new_runtime
 from metrology.servicekit.settings import ServiceSettings
 from metrology.verification.adapters.tables import metadata
+from metrology.verification.application.overdue import daily_sweep
 from metrology.verification.application.replica import RegistryReplica
 from metrology.verification.domain.events import registry
 from metrology.verification.entrypoints import enterprise_services, http
@@ -22,6 +23,8 @@ def bootstrap(settings: ServiceSettings) -> ServiceRuntime:
         )
         runtime.sessions = session_factory(runtime.engine)
     runtime.subscribe(RegistryReplica(), ["registry"], group="registry-replica")
+    if isinstance(settings, VerificationSettings) and settings.due_sweep_seconds > 0:
+        runtime.background.append(daily_sweep(runtime, settings.due_sweep_seconds))
     runtime.routers += [http.router, http.public, enterprise_services.router]
     runtime.title = "metrology verification"
     runtime.description = (

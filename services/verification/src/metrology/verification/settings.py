@@ -4,7 +4,6 @@ from pydantic import Field
 
 from metrology.servicekit.settings import ServiceSettings
 
-
 DEV_QR_SECRET = "dev-only-qr-secret-change-me-0123456789"  # for local runs and tests only
 
 
@@ -23,6 +22,12 @@ class VerificationSettings(ServiceSettings):
         ),
     )
     database_max_overflow: int = Field(16, ge=0, description="Connections opened beyond the pool under bursts")
+    due_sweep_seconds: float = Field(
+        0.0,
+        ge=0,
+        description="How often the consumer process raises instrument-fell-overdue for passed due dates, first at "
+        "start (0: not in the process; deployments set 3600; `metrology-verification sweep-due` runs it by hand)",
+    )
 
     def secrets(self) -> dict[str, tuple[str | None, set[str]]]:
         return {"VERIFICATION_QR_SECRET": (self.qr_secret, {DEV_QR_SECRET})}

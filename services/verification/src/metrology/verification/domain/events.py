@@ -94,6 +94,22 @@ class InstrumentMarkedUnfit(DomainEvent):
     findings: str | None = None
 
 
+class InstrumentFellOverdue(DomainEvent):
+    """An instrument in use passed its verification due date without a new verification (occurred_on = the first
+    day overdue). Stream `overdue-<instrument_id>-<due_on>`: once per instrument and due date, found by the daily
+    sweep (`metrology-verification sweep-due`). Outreach and inspection act on it; it may not be used until verified."""
+
+    event_type = "vn.metrology.verification.instrument-fell-overdue"
+    instrument_id: str
+    due_on: date
+    type_code: str
+    serial: str
+    owner_enterprise_id: str
+    commune_code: str
+    last_job_id: str | None = None
+    last_verified_on: date | None = None
+
+
 class EnterpriseServiceRecorded(DomainEvent):
     """A provider served a registered enterprise (occurred_on = date performed): calibration, testing, a measurement
     method or a consultation not tied to a registered instrument or standard. Stream `enterprise-service-<id>`.
@@ -117,6 +133,7 @@ ALL_EVENTS: list[type[DomainEvent]] = [
     CertificateRevoked,
     InstrumentMarkedUnfit,
     EnterpriseServiceRecorded,
+    InstrumentFellOverdue,
 ]
 
 

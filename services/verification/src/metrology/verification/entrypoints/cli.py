@@ -1,7 +1,8 @@
-"""`metrology-verification`: the service's command line (the kit's commands plus `demo-data`)."""
+"""`metrology-verification`: the service's command line (the kit's commands plus `demo-data` and `sweep-due`)."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
 import typer
@@ -28,6 +29,31 @@ def app() -> typer.Typer:
 
         summary = load_demo_history(url, token, registry_url=registry_url, seed=seed)
         typer.echo(" ".join(f"{key}={value}" for key, value in summary.items()))
+
+    @cli.command("sweep-due")
+    def sweep_due(
+        on: Annotated[
+            str | None, typer.Option(help="the day of the sweep (YYYY-MM-DD, default today): due dates before it")
+        ] = None,
+    ) -> None:
+        """Raise instrument-fell-overdue for every instrument in use past its due date (once per due date)."""
+        from datetime import date
+
+        from metrology.verification.application.overdue import sweep_due as sweep
+
+        day = date.fromisoformat(on) if on else date.today()
+        runtime = bootstrap(VerificationSettings.from_env("verification"))
+
+        async def run() -> None:
+            try:
+                await runtime.migrate()
+                result = await sweep(runtime, day)
+            finally:
+                await runtime.engine.dispose()
+            already = f"{result.already_raised} already raised"
+            typer.echo(f"verification: {result.raised} instruments fell overdue before {day} ({already})")
+
+        asyncio.run(run())
 
     return cli
 
