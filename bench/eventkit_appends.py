@@ -48,6 +48,7 @@ from common import (
 from metrology.eventkit import store as event_store
 from metrology.eventkit.database import create_engine, create_schema, session_factory
 from metrology.eventkit.envelope import Envelope
+from metrology.eventkit.relay import CommitSignal, PostgresCommitNotifier
 from metrology.eventkit.store import EventStore, Position
 from metrology.eventkit.unit_of_work import UnitOfWork
 
@@ -115,16 +116,25 @@ class CatchUpReader:
         return len(batch)
 
 
+def as_services_wire_it(engine: Any) -> tuple[EventStore, CommitSignal]:
+    """The store and commit signal as `servicekit.runtime.new_runtime` builds them: on PostgreSQL, other
+    processes' relays are told of commits by a NOTIFY after each commit, not from within the transaction."""
+    postgres = engine.dialect.name == "postgresql"
+    notifier = PostgresCommitNotifier(engine) if postgres else None
+    return EventStore(SOURCE, notify=not postgres), CommitSignal(notifier)
+
+
 async def ours_single(url: str, database: str, sizes: Sizes, *, with_reader: bool) -> dict[str, Any]:
     engine = create_engine(url)
     try:
         await create_schema(engine, event_store.metadata)
-        sessions, store, events = session_factory(engine), EventStore(SOURCE), registry()
+        sessions, events = session_factory(engine), registry()
+        store, signal = as_services_wire_it(engine)
         counts = [0] * sizes.writers
         streams = [f"bench-{uuid.uuid4().hex[:8]}" for _ in range(sizes.writers)]
 
         async def append(w: int) -> None:
-            async with UnitOfWork(sessions, store, events, CONTEXT) as uow:
+            async with UnitOfWork(sessions, store, events, CONTEXT, signal) as uow:
                 await uow.append(streams[w], counts[w], [reading(counts[w])])
             counts[w] += 1
 
@@ -156,11 +166,12 @@ async def ours_batch(url: str, database: str, sizes: Sizes) -> dict[str, Any]:
     engine = create_engine(url)
     try:
         await create_schema(engine, event_store.metadata)
-        sessions, store, events = session_factory(engine), EventStore(SOURCE), registry()
+        sessions, events = session_factory(engine), registry()
+        store, signal = as_services_wire_it(engine)
         batch = [reading(i) for i in range(BATCH)]
 
         async def append() -> None:
-            async with UnitOfWork(sessions, store, events, CONTEXT) as uow:
+            async with UnitOfWork(sessions, store, events, CONTEXT, signal) as uow:
                 await uow.append(f"bench-{uuid.uuid4().hex[:8]}", 0, batch)
 
         await append()

@@ -6,7 +6,7 @@ A fresh PostgreSQL database is filled with N committed events (~530-byte CloudEv
 1,000 events per transaction), then `OutboxRelay.publish_pending()` is timed into a fresh 3-partition topic with
 the kit's `KafkaEventPublisher` (acks=all, idempotent, linger 5 ms). Two partial runs show where the time goes:
 reading the store alone (`read_all` in the relay's batches) and publishing already-read batches alone.
-`--profile` adds a cProfile of the relay (as it is, and with the what-if read) over fresh topics and prints the
+`--profile` adds a cProfile of the relay over a fresh topic and prints the
 functions that take the most time.
 """
 
@@ -91,30 +91,10 @@ async def wait_until_readable(engine: Any, count: int, seconds: float = 120) -> 
     raise TimeoutError("events stayed behind a transaction held open elsewhere on the server")
 
 
-class OrderedByXid8Store(EventStore):
-    """What-if, not the kit: `read_all` with its ORDER BY on the xid8 column. The kit's query selects
-    `txid::text AS txid` and orders by `txid`, which PostgreSQL takes to be that text output column: every batch
-    sorts all the rows after the reader's position, as text (and text order is not numeric order)."""
-
-    async def read_all(self, connection: Any, after: Position, limit: int) -> list[RecordedEvent]:
-        rows = await connection.execute(
-            _READ_ALL_BY_XID8, {"txid": str(after.txid), "position": after.position, "limit": limit}
-        )
-        return [
-            RecordedEvent(Position(int(r.txid), r.position), r.stream_id, r.type, r.traceparent, bytes(r.payload))
-            for r in rows
-        ]
-
-
-_READ_ALL_BY_XID8 = sa.text(
-    """
-    SELECT txid::text AS txid, position, stream_id, type, traceparent, payload FROM events
-    WHERE (txid, position) > (CAST(:txid AS text)::xid8, :position)
-      AND txid < pg_snapshot_xmin(pg_current_snapshot())
-    ORDER BY events.txid, events.position
-    LIMIT :limit
-    """
-)
+def _wire_bytes(recorded: RecordedEvent) -> int:
+    """What a record carries on the wire: its key, value and headers (names and values)."""
+    key, value, headers = recorded.kafka_record()
+    return len(key) + len(value) + sum(len(name) + len(raw) for name, raw in headers)
 
 
 async def read_everything(engine: Any, store: EventStore, batch_size: int) -> list[list[RecordedEvent]]:
@@ -200,13 +180,9 @@ async def main() -> None:
                 batches = await read_everything(engine, store, OutboxRelay.__init__.__kwdefaults__["batch_size"])
             read = sum(len(b) for b in batches)
             show({"what": "read_all alone (PostgreSQL → RecordedEvent, 2,000/batch)", **measured(read, clock)})
-            with Stopwatch() as clock:
-                fixed = await read_everything(engine, OrderedByXid8Store(SOURCE), 2000)
-            same = [r.position for b in fixed for r in b] == [r.position for b in batches for r in b]
-            show({"what": "what-if: read_all ordered by the xid8 column", **measured(sum(map(len, fixed)), clock)})
-            result["what_if_read_same_events_in_same_order"] = same
-            del fixed
-
+            wire = [_wire_bytes(r) for b in batches[:1] for r in b]
+            size = round(sum(wire) / len(wire))
+            result["record_bytes_key_value_headers"] = size
             with scratch_topic(args.kafka, "publish") as topic:
                 publisher = KafkaEventPublisher(kafka)
                 await publisher.start()
@@ -231,15 +207,11 @@ async def main() -> None:
                 sent, clock = await relay_once(engine, kafka, topic, "bench-10k", batch_size=10_000)
                 show({"what": "OutboxRelay.publish_pending, batch_size=10,000", **measured(sent, clock)})
 
-            with scratch_topic(args.kafka, "relayfixed") as topic:
-                sent, clock = await relay_once(engine, kafka, topic, "bench-fixed", OrderedByXid8Store(SOURCE))
-                show({"what": "what-if: publish_pending, read_all ordered by xid8", **measured(sent, clock)})
-
             with scratch_topic(args.kafka, "perf") as topic:
                 perf = await asyncio.to_thread(producer_performance, args.kafka, topic, count, size)
                 show(
                     {
-                        "what": f"Kafka ProducerPerformance ({size}-byte records, no keys/headers)",
+                        "what": f"Kafka ProducerPerformance ({size}-byte records: key + value + headers)",
                         "events": count,
                         "seconds": round(count / perf["events_per_s"], 2),
                         "events_per_s": perf["events_per_s"],
@@ -248,9 +220,8 @@ async def main() -> None:
                 result["producer_performance"] = perf
 
             if args.profile:
-                for label, store in (("profile", None), ("profile_what_if", OrderedByXid8Store(SOURCE))):
-                    with scratch_topic(args.kafka, label) as topic:
-                        result[label] = await profile_relay(engine, kafka, topic, label, store)
+                with scratch_topic(args.kafka, "profile") as topic:
+                    result["profile"] = await profile_relay(engine, kafka, topic, "profile", None)
         finally:
             await engine.dispose()
 
@@ -260,7 +231,7 @@ async def main() -> None:
     result["results"] = rows
     print_table("Outbox relay into Kafka", rows, ["what", "events", "seconds", "events_per_s", "cpu_us_per_event"])
     print(f"\nrelay / ProducerPerformance = {ours:,} / {theirs:,} = {ours / theirs:.2f}   (goal {GOAL:,} events/s)")
-    for label in ("profile", "profile_what_if"):
+    for label in ("profile",):
         if label in result:
             print(f"\n{label}:\n" + result[label]["text"])
     write_results("relay", result)

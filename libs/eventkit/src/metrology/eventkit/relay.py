@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
 import sqlalchemy as sa
@@ -110,12 +110,28 @@ async def records_in_topic(connection: KafkaConnection, topic: str) -> int:
 
 
 class CommitSignal:
-    """Wakes the relay when events were committed: NOTIFY on PostgreSQL, an asyncio.Event in process."""
+    """Wakes the relay when events were committed: an asyncio.Event in process and, with a `notifier`, a NOTIFY
+    to relays in other processes, sent after the commit (coalesced: one in flight, one more if commits came
+    meanwhile)."""
 
-    def __init__(self) -> None:
+    def __init__(self, notifier: Callable[[], Awaitable[None]] | None = None) -> None:
         self._event = asyncio.Event()
+        self._notifier = notifier
+        self._sending: asyncio.Task[None] | None = None
+        self._again = False
 
     def notify(self) -> None:
+        """Events were committed here: wake this process's relay and tell the others."""
+        self.wake()
+        if self._notifier is None:
+            return
+        if self._sending is None or self._sending.done():
+            self._sending = asyncio.get_running_loop().create_task(self._tell_others())
+        else:
+            self._again = True
+
+    def wake(self) -> None:
+        """Wake this process's relay only (a NOTIFY arrived from another process)."""
         self._event.set()
 
     async def wait(self, seconds: float) -> None:
@@ -123,6 +139,34 @@ class CommitSignal:
             async with asyncio.timeout(seconds):
                 await self._event.wait()
         self._event.clear()
+
+    async def _tell_others(self) -> None:
+        assert self._notifier is not None
+        while True:
+            self._again = False
+            try:
+                await self._notifier()
+            except Exception as error:  # the relay's polling still finds the events
+                log.warning("could not notify other relays of a commit: %s", error)
+            if not self._again:
+                return
+
+
+class PostgresCommitNotifier:
+    """NOTIFY on its own pooled connection, outside any appender's transaction.
+
+    A NOTIFY inside a transaction takes PostgreSQL's notification queue lock at commit and holds it until the commit
+    is flushed, so appenders that notify commit one at a time; notified after their commits, they commit together.
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    async def __call__(self) -> None:
+        async with self.engine.connect() as connection:
+            driver = (await connection.get_raw_connection()).driver_connection
+            assert driver is not None
+            await driver.execute(f"NOTIFY {NOTIFY_CHANNEL}")
 
 
 class OutboxRelay:
@@ -277,7 +321,7 @@ class OutboxRelay:
                     raw = await connection.get_raw_connection()
                     driver = raw.driver_connection
                     assert driver is not None
-                    await driver.add_listener(NOTIFY_CHANNEL, lambda *_: self.signal.notify())
+                    await driver.add_listener(NOTIFY_CHANNEL, lambda *_: self.signal.wake())
                     await stop.wait()
             except Exception:
                 log.warning("relay %s lost its LISTEN connection; polling until it is back", self.name)

@@ -121,9 +121,14 @@ class StreamEvent:
 class EventStore:
     """Appends to and reads from the `events` table within the caller's session (its unit of work)."""
 
-    def __init__(self, source: str, max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES) -> None:
+    def __init__(self, source: str, max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES, *, notify: bool = True) -> None:
+        """`notify`: on PostgreSQL, NOTIFY relays in other processes from within each appending transaction (once
+        per transaction). That makes appenders commit one at a time (PostgreSQL's notification lock); a runtime
+        that notifies after commit instead (`relay.PostgresCommitNotifier` behind its `CommitSignal`) turns it off.
+        """
         self.source = source
         self.max_event_bytes = max_event_bytes
+        self.notify = notify
 
     async def append(
         self,
@@ -172,7 +177,8 @@ class EventStore:
             return
         rows = [self._row(e) for e in envelopes]
         if session.get_bind().dialect.name == "postgresql":
-            await _pg_insert(session, envelopes[0].stream_id, envelopes[0].stream_version - 1, rows)
+            stream_id, after = envelopes[0].stream_id, envelopes[0].stream_version - 1
+            await _pg_insert(session, stream_id, after, [tuple(row.values()) for row in rows], self.notify)
             return
         try:
             await session.execute(sa.insert(events_table), rows)
@@ -289,14 +295,16 @@ _DRIVER = "metrology.eventkit.driver"
 _COLUMNS = ("event_id", "stream_id", "stream_version", "type", "recorded_at", "traceparent", "payload")
 
 
-async def _pg_insert(session: AsyncSession, stream_id: str, after: int, rows: list[dict[str, Any]]) -> None:
-    """One guarded statement (or, for a large batch, a guard then COPY); NOTIFY once per transaction."""
+async def _pg_insert(
+    session: AsyncSession, stream_id: str, after: int, rows: list[tuple[Any, ...]], notify: bool
+) -> None:
+    """One guarded statement (or, for a large batch, a guard then COPY); NOTIFY at most once per transaction."""
     transaction = session.get_transaction()
-    notify = session.info.get(_NOTIFIED) is not transaction
+    notify = notify and session.info.get(_NOTIFIED) is not transaction
     driver = await driver_connection(session)
     try:
         if len(rows) < COPY_FROM:
-            columns = [[row[name] for row in rows] for name in _COLUMNS]
+            columns = [list(column) for column in zip(*rows, strict=True)]
             statement = _PG_GUARDED_INSERT_NOTIFY if notify else _PG_GUARDED_INSERT
             inserted = await driver.fetchval(statement, stream_id, after, *columns)
             if inserted != len(rows):
@@ -305,8 +313,7 @@ async def _pg_insert(session: AsyncSession, stream_id: str, after: int, rows: li
             guard = await driver.fetchrow(_PG_GUARD_NOTIFY if notify else _PG_GUARD, stream_id)
             if guard["younger"] or guard["version"] != after:
                 raise ConcurrencyError(_moved_on(stream_id, after))
-            records = [tuple(row[name] for name in _COLUMNS) for row in rows]
-            await driver.copy_records_to_table("events", records=records, columns=_COLUMNS)
+            await driver.copy_records_to_table("events", records=rows, columns=_COLUMNS)
     except asyncpg.UniqueViolationError as error:
         raise ConcurrencyError(f"stream {stream_id} was appended to concurrently") from error
     session.info[_NOTIFIED] = transaction

@@ -12,11 +12,11 @@ from fastapi import APIRouter, Request
 from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from metrology.eventkit.database import SessionFactory, create_engine, session_factory
+from metrology.eventkit.database import SessionFactory, create_engine, is_postgres, session_factory
 from metrology.eventkit.envelope import EventContext
 from metrology.eventkit.events import EventRegistry
 from metrology.eventkit.projector import Projection, ProjectorRunner
-from metrology.eventkit.relay import CommitSignal, OutboxRelay
+from metrology.eventkit.relay import CommitSignal, OutboxRelay, PostgresCommitNotifier
 from metrology.eventkit.store import EventStore
 from metrology.eventkit.topics import TopicSpec, dead_letter_topic, event_topic
 from metrology.eventkit.unit_of_work import UnitOfWork
@@ -102,11 +102,13 @@ class ServiceRuntime:
 def new_runtime(settings: ServiceSettings, registry: EventRegistry, schema: Sequence[MetaData]) -> ServiceRuntime:
     """The common parts every service's bootstrap starts from."""
     engine = create_engine(settings.database_url)
+    postgres = is_postgres(engine)  # relays elsewhere hear of commits by a NOTIFY after each commit, not within
     return ServiceRuntime(
         settings=settings,
         engine=engine,
         sessions=session_factory(engine),
         registry=registry,
-        store=EventStore(source=f"/metrology/{settings.service_name}"),
+        store=EventStore(source=f"/metrology/{settings.service_name}", notify=not postgres),
         schema=list(schema),
+        signal=CommitSignal(PostgresCommitNotifier(engine) if postgres else None),
     )
