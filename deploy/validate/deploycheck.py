@@ -63,7 +63,7 @@ READS: dict[str, list[str]] = {
     "verification": ["registry"],
     "outreach": ["registry", "verification"],
     "training": [],
-    "reporting": ["registry", "verification", "outreach", "training"],
+    "reporting": ["registry", "verification", "outreach", "training", "inspection"],
     "webhooks": ["registry", "verification", "outreach", "training", "reporting"],
     "inspection": ["registry", "verification"],
 }

@@ -215,6 +215,19 @@ sa.Index(
 )
 sa.Index("ix_kpi_verifications_day", verifications.c.tenant, verifications.c.verified_on)
 
+# instruments found in use without a valid verification at a state inspection (demand not met, seen on site)
+found_overdue = sa.Table(
+    "kpi_found_overdue",
+    metadata,
+    _tenant(),
+    _recorded(),
+    _id("finding_id"),
+    sa.Column("instrument_id", sa.String(100), nullable=False),
+    sa.Column("type_code", sa.String(32), nullable=False),
+    sa.Column("found_on", sa.Date, nullable=False),
+)
+sa.Index("ix_kpi_found_overdue_day", found_overdue.c.tenant, found_overdue.c.found_on)
+
 target_statuses = sa.Table(
     "reporting_target_statuses",
     metadata,
@@ -255,6 +268,7 @@ METRICS_OF: dict[sa.Table, frozenset[Metric]] = {
     retirements: frozenset({Metric.DEMAND_COVERAGE}),
     due_dates: frozenset({Metric.DEMAND_COVERAGE}),
     verifications: frozenset({Metric.DEMAND_COVERAGE}),
+    found_overdue: frozenset({Metric.DEMAND_COVERAGE}),
 }
 
 # The business date of each kind of dated fact, for the report of late facts (due dates are derived from the
@@ -272,4 +286,5 @@ BUSINESS_DATES: dict[sa.Table, str] = {
     instruments: "registered_on",
     retirements: "retired_on",
     verifications: "verified_on",
+    found_overdue: "found_on",
 }

@@ -400,7 +400,39 @@ async def demand_coverage(connection: AsyncConnection, scope: Scope, as_of: date
         reading.breakdowns["provider"] = [
             {"key": r.key, "label": r.label, "value": int(r.demand)} for r in rows.get("provider", [])
         ]
+        reading.breakdowns["inspection"] = await _found_overdue_at_inspection(connection, scope, start, end)
     return reading
+
+
+async def _found_overdue_at_inspection(
+    connection: AsyncConnection, scope: Scope, start: date, end: date
+) -> list[dict[str, Any]]:
+    """Instruments found in use without a valid verification at state inspections in the period (each once), and
+    how many of them are in the period's demand and not met: a breakdown line beside T1, not part of it."""
+    f = scope.facts(rm.found_overdue)
+    found = (
+        sa.select(f.c.instrument_id)
+        .where(f.c.tenant == scope.tenant, f.c.found_on >= start, f.c.found_on <= end)
+        .distinct()
+        .subquery("found")
+    )
+    due = _due_in(scope, start, end).subquery("due")
+    verified = _verified_locally(scope, start, end).subquery("verified")
+    unmet = (
+        sa.select(found.c.instrument_id)
+        .where(found.c.instrument_id.in_(sa.select(due.c.instrument_id)))
+        .where(found.c.instrument_id.not_in(sa.select(verified.c.instrument_id)))
+        .subquery("unmet")
+    )
+    counts = sa.select(
+        sa.select(sa.func.count()).select_from(found).scalar_subquery(),
+        sa.select(sa.func.count()).select_from(unmet).scalar_subquery(),
+    )
+    total, not_met = (await connection.execute(counts)).one()
+    return [
+        {"key": "found-overdue", "label": "found overdue at inspection", "value": int(total)},
+        {"key": "found-overdue-not-met", "label": "of which due in the period and not verified", "value": int(not_met)},
+    ]
 
 
 async def _designated_on_due_date(

@@ -269,6 +269,17 @@ def laboratory_assessed(writes: PendingWrites, tenant: str, envelope: Envelope, 
     )
 
 
+def overdue_instrument_found(writes: PendingWrites, tenant: str, _: Envelope, e: ev.OverdueInstrumentFound) -> None:
+    writes.insert_once(
+        rm.found_overdue,
+        tenant=tenant,
+        finding_id=e.finding_id,
+        instrument_id=e.instrument_id,
+        type_code=e.type_code,
+        found_on=e.occurred_on,
+    )
+
+
 FOLDS: dict[type[DomainEvent], Callable[[PendingWrites, str, Envelope, Any], None]] = {
     ev.TraineeCompleted: trainee_completed,
     ev.EnterpriseRegistered: enterprise_registered,
@@ -288,4 +299,5 @@ FOLDS: dict[type[DomainEvent], Callable[[PendingWrites, str, Envelope, Any], Non
     ev.LaboratoryRegistered: laboratory_registered,
     ev.LaboratoryAccredited: laboratory_accredited,
     ev.LaboratoryAssessed: laboratory_assessed,
+    ev.OverdueInstrumentFound: overdue_instrument_found,
 }

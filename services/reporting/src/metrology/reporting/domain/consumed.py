@@ -160,6 +160,18 @@ class TraineeCompleted(ConsumedEvent):
     passed: bool
 
 
+# inspection
+
+
+class OverdueInstrumentFound(ConsumedEvent):
+    """A registered instrument found in use at an inspection without a valid verification (occurred_on = visit)."""
+
+    event_type = "vn.metrology.inspection.overdue-instrument-found"
+    finding_id: str
+    instrument_id: str
+    type_code: str
+
+
 CONSUMED: list[type[ConsumedEvent]] = [
     EnterpriseRegistered,
     EnterpriseUpdated,
@@ -179,8 +191,9 @@ CONSUMED: list[type[ConsumedEvent]] = [
     EnterpriseWithdrawn,
     AccessRecorded,
     TraineeCompleted,
+    OverdueInstrumentFound,
 ]
-FOLDED_SERVICES = ("registry", "verification", "outreach", "training")
+FOLDED_SERVICES = ("registry", "verification", "outreach", "training", "inspection")
 
 
 def registry() -> EventRegistry:
