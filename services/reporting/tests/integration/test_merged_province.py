@@ -161,3 +161,15 @@ async def test_before_the_merger_the_national_view_keeps_the_provinces_apart(cli
     body = (await client.get("/national", params={"as_of": "2025-06-30"})).json()
     trained = next(k for k in body["kpis"] if k["metric"] == "person-times-trained")
     assert {p["province_code"]: p["value"] for p in trained["by_province"]} == {"83": 10, "86": 0}
+
+
+async def test_a_cached_rolled_up_answer_is_computed_again_when_only_a_former_province_gets_new_facts(runtime, client):
+    params = {**AS_OF, "tenant": "86"}
+    before = by_id(await client.get(f"/plans/{MERGED}/progress", params=params))["person-times-trained-2030"]
+    late = scripted_year.Script()
+    late.add("training", "trainee-completed", "course-c9", "2026-04-01", course_id="c9", trainee_id="t99", passed=True)
+    await fold(runtime, late, "83")
+
+    after = by_id(await client.get(f"/plans/{MERGED}/progress", params=params))["person-times-trained-2030"]
+
+    assert (before["value"], after["value"]) == (18, 19)

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from metrology.eventkit.errors import NotFoundError, RuleViolationError
 from metrology.reporting.application import kpis
-from metrology.reporting.application.answers import AnswerCache
+from metrology.reporting.application.answers import AnswerCache, Version, read_version
 from metrology.reporting.application.changes import LateFact, late_facts, plan_changes
 from metrology.reporting.application.progress import TargetProgress, plan_progress, target_progress
 from metrology.reporting.domain.calendar import month_ends
@@ -27,12 +27,11 @@ from metrology.reporting.entrypoints.access import (
     plan_of_tenant,
     plans_of,
 )
+from metrology.servicekit.validation import Day
 
 router = APIRouter(dependencies=[Depends(answers_busy_as_503)])
 
-AsOf = Annotated[
-    date | None, Query(description="Count the facts that happened on or before this date (default: today)")
-]
+AsOf = Annotated[Day | None, Query(description="Count the facts that happened on or before this date (default: today)")]
 KnownAt = Annotated[
     str | None,
     Query(
@@ -42,7 +41,7 @@ KnownAt = Annotated[
     ),
 ]
 From = Annotated[
-    date | None,
+    Day | None,
     Query(alias="from", description="Count only facts dated on or after this date (demand coverage: period start)"),
 ]
 
@@ -212,7 +211,7 @@ async def get_target(
         return await target_progress(connection, plan, target, day, known_at=known)
 
     engine = request.app.state.runtime.engine
-    key = ("target", plan.id, target.id, day, known)
+    key = ("target", plan.id, target.id, day, known, await former_versions(request, plan))
     return target_out(await answers_of(request).answer(engine, plan.tenant, key, compute), day)
 
 
@@ -288,7 +287,7 @@ async def get_kpi_series(
     request: Request,
     metric: Metric,
     tenant: ReaderTenant,
-    start: Annotated[date, Query(alias="from", description="First month of the series")],
+    start: Annotated[Day, Query(alias="from", description="First month of the series")],
     as_of: AsOf = None,
     known_at: KnownAt = None,
 ) -> KpiSeries:
@@ -318,7 +317,7 @@ async def get_kpi_series(
 async def get_changes(
     request: Request,
     tenant: ReaderTenant,
-    since_known_at: Annotated[str, Query(description="When the earlier report was made (as `known_at`)")],
+    since_known_at: Annotated[str, Query(min_length=1, description="When the earlier report was made (as `known_at`)")],
     as_of: AsOf = None,
     known_at: KnownAt = None,
 ) -> ChangesOut:
@@ -341,7 +340,7 @@ async def get_plan_changes(
     request: Request,
     plan_id: str,
     tenant: ReaderTenant,
-    since_known_at: Annotated[str, Query(description="When the earlier report was made (as `known_at`)")],
+    since_known_at: Annotated[str, Query(min_length=1, description="When the earlier report was made (as `known_at`)")],
     as_of: AsOf = None,
     known_at: KnownAt = None,
 ) -> PlanChangesOut:
@@ -427,8 +426,17 @@ async def cached_plan_progress(
         # one connection per request: the targets one after another (a crowd of readers cannot drain the pool)
         return await plan_progress(connection, plan, day, breakdowns=breakdowns, known_at=known_at)
 
-    key = ("progress", plan.id, day, breakdowns, known_at)
+    key = ("progress", plan.id, day, breakdowns, known_at, await former_versions(request, plan))
     return await answers_of(request).answer(engine, plan.tenant, key, compute)
+
+
+async def former_versions(request: Request, plan: Plan) -> tuple[Version, ...]:
+    """The read-model versions of the former provinces a merged plan rolls up (the cache is kept by the plan
+    tenant's version; a rolled-up answer also changes with theirs). Empty for a plan that rolls up nothing."""
+    if not plan.rolls_up:
+        return ()
+    async with request.app.state.runtime.engine.connect() as connection:
+        return tuple([await read_version(connection, former.tenant) for former in plan.rolls_up])
 
 
 def _check_period(start: date | None, as_of: date) -> None:
