@@ -71,6 +71,11 @@ replica_standards = sa.Table(
     sa.Column("quantity", sa.String(100), nullable=False),
     sa.Column("calibrated_on", sa.Date, nullable=False),
     sa.Column("due_on", sa.Date, nullable=False),
+    # the traceability chain (null in rows folded before they were kept: rebuild the replica to fill them)
+    sa.Column("name", sa.String(300), nullable=True),
+    sa.Column("calibrated_against", sa.String(64), nullable=True),
+    sa.Column("national_standard", sa.String(300), nullable=True),
+    sa.Column("certificate_number", sa.String(100), nullable=True),
 )
 
 replica_instruments = sa.Table(
@@ -137,6 +142,7 @@ certificates = sa.Table(
     sa.Column("measurements", sa.JSON, nullable=False),
     sa.Column("revoked_on", sa.Date, nullable=True),
     sa.Column("revocation_reason", sa.String(500), nullable=True),
+    sa.Column("traceability", sa.JSON, nullable=True),  # the working standard's chain on the date performed
 )
 
 enterprise_services = sa.Table(

@@ -15,7 +15,7 @@ from metrology.eventkit.errors import ConflictError, ForbiddenError, NotFoundErr
 from metrology.eventkit.unit_of_work import UnitOfWork
 from metrology.refdata.group2 import group2
 from metrology.verification.adapters.tables import certificates, jobs, replica_providers
-from metrology.verification.application import due_dates
+from metrology.verification.application import due_dates, traceability
 from metrology.verification.application.facts import read_facts
 from metrology.verification.domain.certificates import QrSigner
 from metrology.verification.domain.events import (
@@ -25,6 +25,7 @@ from metrology.verification.domain.events import (
 )
 from metrology.verification.domain.facts import Facts
 from metrology.verification.domain.job import Context, Job
+from metrology.verification.domain.traceability import TraceabilityLink
 from metrology.verification.domain.work import Work
 
 
@@ -75,7 +76,8 @@ async def record_work(uow: UnitOfWork, job_id: str, work: Work, actor: Actor, si
     # take versions 1.. directly (the store's unique (stream, version) still refuses a second writer).
     job = Job()
     facts, instrument_tenant = await read_facts(uow.session, work)
-    job.record_work(job_id, work, facts, Context(today, uow.context.tenant, group2(), signer))
+    chain = await _traceability(uow, work)
+    job.record_work(job_id, work, facts, Context(today, uow.context.tenant, group2(), signer, chain))
     envelopes = [
         Envelope.wrap(
             event, source=uow.store.source, stream_id=job_stream(job_id), stream_version=n, context=uow.context
@@ -86,6 +88,14 @@ async def record_work(uow: UnitOfWork, job_id: str, work: Work, actor: Actor, si
     uow.appended += envelopes
     await _write_views(uow, job, facts, instrument_tenant)
     return job
+
+
+async def _traceability(uow: UnitOfWork, work: Work) -> tuple[TraceabilityLink, ...]:
+    """Passed work with a working standard: its chain as it stood on the date performed (frozen into the
+    certificate)."""
+    if work.result != "pass" or work.working_standard_id is None:
+        return ()
+    return tuple(await traceability.chain_on(uow.session, work.working_standard_id, work.performed_on))
 
 
 async def _require_provider_of_tenant(uow: UnitOfWork, provider_id: str) -> None:
@@ -203,4 +213,5 @@ def _certificate_row(uow: UnitOfWork, work: WorkRecorded, issued: CertificateIss
         "measurements": [m.model_dump(mode="json") for m in work.measurements],
         "revoked_on": None,
         "revocation_reason": None,
+        "traceability": [link.model_dump(mode="json") for link in issued.traceability or []] or None,
     }

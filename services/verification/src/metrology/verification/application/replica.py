@@ -254,6 +254,10 @@ def _standard_row(event: c.StandardRegistered) -> dict[str, Any]:
         "quantity": event.quantity,
         "calibrated_on": event.calibrated_on,
         "due_on": event.due_on,
+        "name": event.name,
+        "calibrated_against": event.calibrated_against,
+        "national_standard": event.national_standard,
+        "certificate_number": event.certificate_number,
     }
 
 

@@ -99,6 +99,10 @@ class StandardRegistered(ConsumedEvent):
     level: str
     calibrated_on: date
     due_on: date
+    name: str | None = None
+    calibrated_against: str | None = None  # the higher standard (traceability chain)
+    national_standard: str | None = None  # when calibrated directly against a national standard
+    certificate_number: str | None = None
 
 
 class InstrumentRegistered(ConsumedEvent):

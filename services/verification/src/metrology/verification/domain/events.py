@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from metrology.eventkit.events import DomainEvent, EventRegistry
+from metrology.verification.domain.traceability import TraceabilityLink
 
 Kind = Literal["verification", "calibration", "testing"]
 Mode = Literal["initial", "periodic", "after-repair", "cross-check"]
@@ -72,6 +73,7 @@ class CertificateIssued(DomainEvent):
     valid_until: date | None
     sticker_serial: str
     qr_payload: str
+    traceability: list[TraceabilityLink] | None = None  # the working standard's chain, frozen on the date performed
 
 
 class CertificateRevoked(DomainEvent):

@@ -17,6 +17,7 @@ from metrology.verification.domain.events import (
     WorkRecorded,
 )
 from metrology.verification.domain.facts import Facts
+from metrology.verification.domain.traceability import TraceabilityLink
 from metrology.verification.domain.work import Work, check_work
 
 
@@ -28,6 +29,7 @@ class Context:
     province_code: str
     intervals: Group2List
     signer: certificates.QrSigner
+    traceability: tuple[TraceabilityLink, ...] = ()  # the working standard's chain on the date performed
 
 
 class Job(Aggregate):
@@ -98,6 +100,7 @@ class Job(Aggregate):
                 valid_until=until,
                 sticker_serial=work.sticker_serial or certificates.sticker_serial(work.performed_on, self.job_id),
                 qr_payload=context.signer.payload(number, until),
+                traceability=list(context.traceability) or None,
             )
         )
 
