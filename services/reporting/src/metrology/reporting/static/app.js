@@ -4,6 +4,7 @@
   const TEXT = {
     vi: {
       asOf: "Tính đến ngày", knownAt: "Theo dữ liệu ghi nhận đến", csv: "Tải CSV", xlsx: "Tải XLSX", method: "Dự báo", other: "English",
+      yearlyPdf: "Báo cáo năm (PDF)", yearlyXlsx: "Báo cáo năm (XLSX)",
       threshold: "Chỉ tiêu", deadline: "Hạn", forecast: "Dự báo đến hạn", breakdowns: "Chi tiết",
       status: { "not-started": "Chưa bắt đầu", "on-track": "Đúng tiến độ", "at-risk": "Có nguy cơ", met: "Đã đạt", missed: "Không đạt" },
       series: "Thực tế", trend: "Xu hướng", demand: "Nhu cầu", met: "Đáp ứng", unique_enterprises: "Doanh nghiệp (không trùng)",
@@ -17,6 +18,7 @@
     },
     en: {
       asOf: "As of", knownAt: "As known on", csv: "Download CSV", xlsx: "Download XLSX", method: "Forecast", other: "Tiếng Việt",
+      yearlyPdf: "Yearly report (PDF)", yearlyXlsx: "Yearly report (XLSX)",
       threshold: "Target", deadline: "Deadline", forecast: "Forecast at deadline", breakdowns: "Breakdowns",
       status: { "not-started": "Not started", "on-track": "On track", "at-risk": "At risk", met: "Met", missed: "Missed" },
       series: "Actual", trend: "Trend", demand: "Demand", met: "Met", unique_enterprises: "Unique enterprises",
@@ -174,6 +176,10 @@
         ? (method.forecast.method_text || {})[lang] || method.forecast.method : "";
       document.getElementById("csv").href = "/plans/" + plan.id + "/report.csv" + query;
       document.getElementById("xlsx").href = "/plans/" + plan.id + "/report.xlsx" + query;
+      // the yearly report to the ministry: targets and tasks for the year of the as-of date, in the page's language
+      const yearly = "/plans/" + plan.id + "/reports/" + asOf.slice(0, 4);
+      document.getElementById("yearly-pdf").href = yearly + ".pdf?lang=" + lang + tenantQuery();
+      document.getElementById("yearly-xlsx").href = yearly + ".xlsx?lang=" + lang + tenantQuery();
       applyText();
       error.hidden = true;
       document.body.dataset.ready = "true";
