@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import asyncpg
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -49,7 +50,7 @@ from metrology.eventkit import store as event_store
 from metrology.eventkit.database import create_engine, create_schema, session_factory
 from metrology.eventkit.envelope import Envelope
 from metrology.eventkit.relay import CommitSignal, PostgresCommitNotifier
-from metrology.eventkit.store import EventStore, Position
+from metrology.eventkit.store import EventStore, Position, driver_connection
 from metrology.eventkit.unit_of_work import UnitOfWork
 
 BATCH = 1000
@@ -152,7 +153,8 @@ async def ours_single(url: str, database: str, sizes: Sizes, *, with_reader: boo
         with Stopwatch() as clock:
             await asyncio.gather(*(writer(w) for w in range(sizes.writers)))
         done.set()
-        row = _row("metrology.eventkit", database, "single", sizes.writers, sum(counts) - warm, clock)
+        name = "metrology.eventkit + catch-up reader" if with_reader else "metrology.eventkit"
+        row = _row(name, database, "single", sizes.writers, sum(counts) - warm, clock)
         row["payload_bytes"] = await _avg_payload(engine, "events", "payload")
         if reading_task and reader:
             await reading_task
@@ -216,6 +218,66 @@ def encode_alone(count: int) -> list[dict[str, Any]]:
             json.dumps(fields | {"id": str(uuid.uuid4()), "data": event.model_dump(mode="json")}).encode()
     plain = _row("what-if: model_dump + json.dumps alone (CPU)", "-", "encode", 1, count, clock)
     return [kit, plain]
+
+
+# --- what-ifs: where a single append's time goes, layer by layer ------------------------------------------------
+
+
+async def layers_single(url: str, sizes: Sizes, layer: str) -> dict[str, Any]:
+    """What-if rows, not the kit: the same pre-encoded INSERT + commit, 8 asyncio writers, sent (a) with asyncpg
+    alone, (b) on connections from SQLAlchemy's pool, (c) inside an AsyncSession transaction as the unit of work
+    opens it. Between them and the kit's row lies what each layer costs per append."""
+    engine = create_engine(url)
+    await create_schema(engine, event_store.metadata)
+    sessions = session_factory(engine)
+    connections = [await asyncpg.connect(url) for _ in range(sizes.writers)] if layer == "asyncpg" else []
+    payload, counts = envelope_bytes(), [0] * sizes.writers
+
+    async def insert(driver: Any) -> None:
+        await driver.execute(_RAW_INSERT, str(uuid.uuid4()), str(uuid.uuid4()), 1, EVENT_TYPE, NOW, None, payload)
+
+    async def append(w: int) -> None:
+        if layer == "asyncpg":
+            async with connections[w].transaction():
+                await insert(connections[w])
+        elif layer == "pool":
+            async with engine.connect() as connection:
+                driver = (await connection.get_raw_connection()).driver_connection
+                async with driver.transaction():
+                    await insert(driver)
+        else:
+            async with sessions() as session:
+                await session.begin()
+                await insert(await driver_connection(session))
+                await session.commit()
+        counts[w] += 1
+
+    try:
+        await asyncio.gather(*(append(w) for w in range(sizes.writers)))
+        warm, deadline = sum(counts), time.perf_counter() + sizes.seconds
+
+        async def writer(w: int) -> None:
+            while time.perf_counter() < deadline:
+                await append(w)
+
+        with Stopwatch() as clock:
+            await asyncio.gather(*(writer(w) for w in range(sizes.writers)))
+        what = {
+            "asyncpg": "what-if: asyncpg INSERT + commit",
+            "pool": "what-if: same on SQLAlchemy's pool",
+            "session": "what-if: same in an AsyncSession",
+        }[layer]
+        return _row(what, "postgresql", "single", sizes.writers, sum(counts) - warm, clock)
+    finally:
+        for connection in connections:
+            await connection.close()
+        await engine.dispose()
+
+
+_RAW_INSERT = (
+    "INSERT INTO events (event_id, stream_id, stream_version, type, recorded_at, traceparent, payload) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7)"
+)
 
 
 # --- the database's own limit: plain psycopg, no event store -----------------------------------------------------
@@ -476,9 +538,14 @@ async def main() -> None:
         show(await ours_single(f"sqlite:///{folder}/single.db", "sqlite", sizes, with_reader=False))
         show(await ours_batch(f"sqlite:///{folder}/batch.db", "sqlite", sizes))
     async with scratch_database(args.pg_url, "ours") as url:
+        show(await ours_single(url, "postgresql", sizes, with_reader=False))
+    async with scratch_database(args.pg_url, "ours") as url:
         show(await ours_single(url, "postgresql", sizes, with_reader=True))
     async with scratch_database(args.pg_url, "ours") as url:
         show(await ours_batch(url, "postgresql", sizes))
+    for layer in ("asyncpg", "pool", "session"):
+        async with scratch_database(args.pg_url, "whatif") as url:
+            show(await layers_single(url, sizes, layer))
     async with scratch_database(args.pg_url, "limit") as url:
         await with_events_table(url)
         show(await asyncio.to_thread(raw_psycopg_single, url, sizes))

@@ -179,7 +179,7 @@ async def main() -> None:
             with Stopwatch() as clock:
                 batches = await read_everything(engine, store, OutboxRelay.__init__.__kwdefaults__["batch_size"])
             read = sum(len(b) for b in batches)
-            show({"what": "read_all alone (PostgreSQL → RecordedEvent, 2,000/batch)", **measured(read, clock)})
+            show({"what": "read_all alone (PostgreSQL → RecordedEvent, 5,000/batch)", **measured(read, clock)})
             wire = [_wire_bytes(r) for b in batches[:1] for r in b]
             size = round(sum(wire) / len(wire))
             result["record_bytes_key_value_headers"] = size

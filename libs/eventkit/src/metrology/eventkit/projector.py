@@ -376,7 +376,11 @@ class ProjectorRunner:
         return fresh
 
 
-_PG_SEEN = "SELECT event_id FROM processed_events WHERE consumer = $1 AND event_id = ANY($2::varchar[])"
+# A join, not `event_id = ANY($2)`: under a generic plan that becomes a scan comparing every row with every id.
+_PG_SEEN = """
+    SELECT p.event_id FROM unnest($2::varchar[]) AS batch(event_id)
+    JOIN processed_events p ON p.consumer = $1 AND p.event_id = batch.event_id
+"""
 
 # One statement for the progress row: counts add up; the newest event moves only forward in recording time.
 _PG_PROGRESS = """

@@ -73,13 +73,14 @@ async def _drain(
             remaining.discard(tp)
     while remaining:
         fetched = await consumer.getmany(*remaining, timeout_ms=1000, max_records=batch_size)
+        wanted = []  # one transaction for what every partition brought (each partition's records stay in order)
         for tp, records in fetched.items():
-            wanted = [r for r in records if r.offset < ends[tp]]
-            if wanted:
-                await runner.handle(wanted)
-                done += len(wanted)
+            wanted += [r for r in records if r.offset < ends[tp]]
             if records and records[-1].offset + 1 >= ends[tp]:
                 remaining.discard(tp)
+        if wanted:
+            await runner.handle(wanted)
+            done += len(wanted)
         if on_progress:
             on_progress(ReplayProgress(done, total, time.monotonic() - started))
     return ReplayProgress(done, total, time.monotonic() - started)
