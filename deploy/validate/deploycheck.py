@@ -59,7 +59,7 @@ SERVICES: dict[str, int] = {
 }
 # Who reads whose topic (project conventions).
 READS: dict[str, list[str]] = {
-    "registry": [],
+    "registry": ["inspection"],
     "verification": ["registry"],
     "outreach": ["registry", "verification"],
     "training": [],
@@ -67,7 +67,7 @@ READS: dict[str, list[str]] = {
     "webhooks": ["registry", "verification", "outreach", "training", "reporting"],
     "inspection": ["registry", "verification"],
 }
-DLQ_SERVICES = ("verification", "outreach", "reporting", "inspection")
+DLQ_SERVICES = ("registry", "verification", "outreach", "reporting", "inspection")
 EVENT_TOPICS = [f"metrology.{s}.v1" for s in SERVICES] + [f"metrology.{s}.dlq.v1" for s in DLQ_SERVICES]
 
 

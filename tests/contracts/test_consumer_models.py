@@ -99,7 +99,7 @@ def _show(types: set[str]) -> str:
 
 def test_every_service_reading_events_is_checked(runtimes: dict[str, ServiceRuntime]) -> None:
     readers = {name for name, runtime in runtimes.items() if views_of(runtime)}
-    assert readers == {"verification", "outreach", "reporting", "inspection"}
+    assert readers == {"registry", "verification", "outreach", "reporting", "inspection"}
 
 
 def test_every_consumer_view_fits_the_producer_contract(

@@ -149,3 +149,19 @@ instruments = sa.Table(
     sa.Column("registered_on", sa.Date, nullable=False),
     sa.UniqueConstraint("tenant", "type_code", "manufacturer", "serial", name="uq_instruments_identity"),
 )
+
+
+# Fed by the inspection topic: instruments found in use that the registry did not know (to be registered).
+registration_requests = sa.Table(
+    "registration_requests",
+    metadata,
+    _id("finding_id"),
+    sa.Column("tenant", sa.String(16), nullable=False, index=True),
+    sa.Column("visit_id", sa.String(64), nullable=False),
+    sa.Column("type_code", sa.String(16), nullable=False),
+    sa.Column("serial", sa.String(100), nullable=False),
+    sa.Column("enterprise_id", sa.String(64)),
+    sa.Column("venue_name", sa.String(300), nullable=False),
+    sa.Column("commune_code", sa.String(5), nullable=False),
+    sa.Column("found_on", sa.Date, nullable=False),
+)
