@@ -90,6 +90,8 @@ async def test_a_service_to_an_enterprise_outside_the_programme_is_recorded_with
     async with service.runtime.engine.connect() as connection:
         streams = (await connection.execute(sa.select(events_table.c.stream_id))).scalars().all()
     assert streams == [f"enterprise-service-{recorded.json()['service_id']}"]
+    replica = await service.http.get("/replica", headers=admin(service))
+    assert replica.json()["enterprises"] == 3
 
 
 async def test_a_service_to_an_unknown_or_closed_enterprise_is_refused_and_nothing_is_stored(service: Service):

@@ -15,6 +15,7 @@ from metrology.verification.adapters.tables import (
     instrument_due,
     jobs,
     replica_designations,
+    replica_enterprises,
     replica_instruments,
     replica_providers,
     replica_standards,
@@ -204,6 +205,7 @@ async def public_certificate(connection: AsyncConnection, number: str, today: da
 
 async def replica_counts(connection: AsyncConnection) -> dict[str, int]:
     tables = {
+        "enterprises": replica_enterprises,
         "providers": replica_providers,
         "designations": replica_designations,
         "verifiers": replica_verifiers,
