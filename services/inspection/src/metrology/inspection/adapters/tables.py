@@ -149,3 +149,14 @@ replica_certificates = sa.Table(
     sa.Column("valid_until", sa.Date, nullable=True),
     sa.Column("revoked_on", sa.Date, nullable=True),
 )
+
+replica_alerts = sa.Table(
+    "replica_alerts",
+    metadata,
+    sa.Column("instrument_id", sa.String(64), primary_key=True),
+    sa.Column("reason", sa.String(16), primary_key=True),  # "overdue" or "unfit"
+    sa.Column("tenant", sa.String(16), nullable=False, index=True),
+    sa.Column("since", sa.Date, nullable=False),
+    sa.Column("due_on", sa.Date, nullable=True),
+    sa.Column("job_id", sa.String(64), nullable=True),
+)

@@ -13,11 +13,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from metrology.eventkit.envelope import Envelope
 from metrology.eventkit.events import DomainEvent, EventRegistry
-from metrology.inspection.adapters.tables import replica_certificates, replica_enterprises, replica_instruments
+from metrology.inspection.adapters.tables import (
+    replica_alerts,
+    replica_certificates,
+    replica_enterprises,
+    replica_instruments,
+)
 from metrology.inspection.domain import consumed as c
 from metrology.inspection.domain.visit import Registration
 
-REPLICA_TABLES = [replica_instruments, replica_enterprises, replica_certificates]
+REPLICA_TABLES = [replica_instruments, replica_enterprises, replica_certificates, replica_alerts]
 
 
 class Replica:
@@ -57,6 +62,10 @@ class Replica:
                     .where(replica_certificates.c.certificate_number == event.certificate_number)
                     .values(revoked_on=event.occurred_on)
                 )
+            case c.InstrumentFellOverdue():
+                await _alert(session, tenant, event.instrument_id, "overdue", event.occurred_on, due_on=event.due_on)
+            case c.InstrumentMarkedUnfit():
+                await _alert(session, tenant, event.subject_id, "unfit", event.occurred_on, job_id=event.job_id)
 
     async def after_batch(self, session: AsyncSession) -> None:
         """Everything is written in `apply`."""
@@ -69,6 +78,17 @@ class Replica:
 async def _replace(session: AsyncSession, table: sa.Table, key: str, row: dict[str, object]) -> None:
     await session.execute(sa.delete(table).where(table.c[key] == row[key]))
     await session.execute(sa.insert(table).values(**row))
+
+
+async def _alert(
+    session: AsyncSession, tenant: str, instrument_id: str, reason: str, since: date, **more: object
+) -> None:
+    """The latest alert of each kind per instrument (a later one replaces an earlier one)."""
+    key = [replica_alerts.c.instrument_id == instrument_id, replica_alerts.c.reason == reason]
+    await session.execute(sa.delete(replica_alerts).where(*key, replica_alerts.c.since <= since))
+    if (await session.execute(sa.select(replica_alerts.c.since).where(*key))).first() is None:
+        row = {"instrument_id": instrument_id, "reason": reason, "tenant": tenant, "since": since} | more
+        await session.execute(sa.insert(replica_alerts).values(**row))
 
 
 # -- look-ups for the write side -------------------------------------------------------------------

@@ -47,12 +47,30 @@ class CertificateRevoked(ConsumedEvent):
     certificate_number: str
 
 
+class InstrumentFellOverdue(ConsumedEvent):
+    """An instrument in use passed its due date without a verification (occurred_on = its first day overdue)."""
+
+    event_type = _VERIFICATION + "instrument-fell-overdue"
+    instrument_id: str
+    due_on: date
+
+
+class InstrumentMarkedUnfit(ConsumedEvent):
+    """An instrument failed a verification (occurred_on = the date performed)."""
+
+    event_type = _VERIFICATION + "instrument-marked-unfit"
+    job_id: str
+    subject_id: str
+
+
 CONSUMED: list[type[ConsumedEvent]] = [
     EnterpriseRegistered,
     InstrumentRegistered,
     InstrumentStatusChanged,
     CertificateIssued,
     CertificateRevoked,
+    InstrumentFellOverdue,
+    InstrumentMarkedUnfit,
 ]
 
 
