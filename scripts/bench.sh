@@ -23,5 +23,6 @@ if [ -n "${QUICK:-}" ]; then
   .venv/bin/python bench/reporting_million.py --events 20000 --requests 50 --progress-requests 5
 else
   .venv/bin/python bench/verification_write.py
+  .venv/bin/python bench/scale_out.py
   .venv/bin/python bench/reporting_million.py --events 1000000 --requests 200 --progress-requests 20
 fi

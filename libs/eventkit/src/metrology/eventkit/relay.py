@@ -111,12 +111,13 @@ async def records_in_topic(connection: KafkaConnection, topic: str) -> int:
 
 class CommitSignal:
     """Wakes the relay when events were committed: an asyncio.Event in process and, with a `notifier`, a NOTIFY
-    to relays in other processes, sent after the commit (coalesced: one in flight, one more if commits came
-    meanwhile)."""
+    to relays in other processes, sent after the commit (coalesced: one in flight, and one more after
+    `coalesce_seconds` if commits came meanwhile)."""
 
-    def __init__(self, notifier: Callable[[], Awaitable[None]] | None = None) -> None:
+    def __init__(self, notifier: Callable[[], Awaitable[None]] | None = None, coalesce_seconds: float = 0.01) -> None:
         self._event = asyncio.Event()
         self._notifier = notifier
+        self._coalesce_seconds = coalesce_seconds  # at most one NOTIFY per this interval (relays wake that late)
         self._sending: asyncio.Task[None] | None = None
         self._again = False
 
@@ -148,6 +149,7 @@ class CommitSignal:
                 await self._notifier()
             except Exception as error:  # the relay's polling still finds the events
                 log.warning("could not notify other relays of a commit: %s", error)
+            await asyncio.sleep(self._coalesce_seconds)
             if not self._again:
                 return
 
