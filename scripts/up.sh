@@ -48,7 +48,7 @@ for service in "${SERVICES[@]}"; do wait_ready "$service" "${PORTS[$service]}"; 
 
 TOKEN=$(.venv/bin/metrology-registry token --role province-admin --subject demo-loader)
 if [ ! -f "$RUN_DIR/data/.demo-loaded" ]; then
-  for service in registry verification outreach training; do
+  for service in registry verification outreach training inspection; do
     say "loading demo data into $service"
     .venv/bin/metrology-"$service" demo-data --url "http://127.0.0.1:${PORTS[$service]}" --token "$TOKEN"
   done

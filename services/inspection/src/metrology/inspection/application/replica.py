@@ -7,9 +7,10 @@ certificate in force on the visit date.
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from metrology.eventkit.envelope import Envelope
 from metrology.eventkit.events import DomainEvent, EventRegistry
@@ -132,3 +133,30 @@ async def _registration(session: AsyncSession, row: sa.Row, on: date) -> Registr
         verified=bool(ends),
         valid_until=valid_until,
     )
+
+
+async def instruments_page(
+    connection: AsyncConnection,
+    tenant: str,
+    type_code: str | None,
+    serial: str | None,
+    limit: int,
+    offset: int,
+) -> dict[str, Any]:
+    """The replica's registered instruments of the province, with the end of their latest certificate in force."""
+    i, cert = replica_instruments, replica_certificates
+    valid_until = (
+        sa.select(sa.func.max(cert.c.valid_until))
+        .where(cert.c.subject_id == i.c.instrument_id, cert.c.revoked_on.is_(None))
+        .scalar_subquery()
+    )
+    where = [i.c.tenant == tenant]
+    if type_code:
+        where.append(i.c.type_code == type_code)
+    if serial:
+        where.append(i.c.serial == serial)
+    total = (await connection.execute(sa.select(sa.func.count()).select_from(i).where(*where))).scalar_one()
+    columns = [i.c.instrument_id, i.c.type_code, i.c.serial, i.c.owner_enterprise_id, i.c.commune_code, i.c.status]
+    query = sa.select(*columns, valid_until.label("valid_until")).where(*where).order_by(i.c.instrument_id)
+    items = [dict(row._mapping) for row in await connection.execute(query.limit(limit).offset(offset))]
+    return {"items": items, "total": total, "limit": limit, "offset": offset}

@@ -1,4 +1,5 @@
-"""HTTP: instruments to inspect, as verification reports them (overdue, unfit) and until verified again."""
+"""HTTP reads of the replica: the province's registered instruments, and the instruments to inspect as verification
+reports them (overdue, unfit) until verified again."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
+from metrology.inspection.application.replica import instruments_page
 from metrology.inspection.application.watchlist import Reason, watchlist_page
 from metrology.servicekit.auth import Principal, Role, require
 
@@ -28,3 +30,20 @@ async def get_watchlist(
 ) -> dict[str, Any]:
     async with request.app.state.runtime.engine.connect() as connection:
         return await watchlist_page(connection, principal.tenant, reason, type_code, limit, offset)
+
+
+@router.get(
+    "/instruments",
+    tags=["findings"],
+    summary="Registered instruments of the province as the replica knows them, with their latest certificate's end",
+)
+async def list_instruments(
+    request: Request,
+    principal: Reader,
+    type_code: Annotated[str | None, Query(max_length=16)] = None,
+    serial: Annotated[str | None, Query(max_length=100)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    async with request.app.state.runtime.engine.connect() as connection:
+        return await instruments_page(connection, principal.tenant, type_code, serial, limit, offset)
