@@ -34,9 +34,36 @@ def test_every_former_province_is_replaced_by_the_merged_one_that_lists_it():
         assert old.code in units.former_codes(old.replaced_by), old.code
 
 
-def test_uncertain_codes_are_marked_as_such_in_the_data():
-    uncertain = {p.code for p in administrative_units().provinces if not p.certain and p.replaces}
-    assert uncertain == {"15", "24", "44", "52", "80", "82", "91"}
+def test_the_merged_provinces_keep_the_code_of_the_former_province_holding_their_seat():
+    units = administrative_units()
+    assert {code: units.former_codes(code) for code in ("15", "24", "44", "52", "80", "82", "91")} == {
+        "15": ("10", "15"),
+        "24": ("27", "24"),
+        "44": ("45", "44"),
+        "52": ("64", "52"),
+        "80": ("72", "80"),
+        "82": ("87", "82"),
+        "91": ("89", "91"),
+    }
+    assert all(p.certain for p in units.provinces)
+
+
+def test_the_merged_vinh_long_has_124_communes_each_replacing_former_ones():
+    units = administrative_units()
+    after = [c for c in units.communes if c.province_code == "86" and c.in_force_on(AFTER)]
+    before = {c.province_code for c in units.communes if c.in_force_on(BEFORE)}
+    assert len(after) == 124
+    assert before == {"83", "84", "86"}
+    ben_tre_ward = next(c for c in after if c.code == "28789")
+    assert (ben_tre_ward.name_vi, ben_tre_ward.replaces) == ("Phường Bến Tre", ("28780", "28789", "28906"))
+
+
+def test_after_the_merger_an_unlisted_commune_of_vinh_long_is_refused_before_it_is_accepted():
+    units = administrative_units()
+    units.check_address("83", "28765", BEFORE)  # earlier changes are not recorded: accepted as given
+    with pytest.raises(AddressError) as refused:
+        units.check_address("86", "28765", AFTER)
+    assert refused.value.field == "commune_code"
 
 
 def test_ben_tre_is_a_valid_province_on_the_last_day_before_the_merger_only():
@@ -50,11 +77,13 @@ def test_ben_tre_is_a_valid_province_on_the_last_day_before_the_merger_only():
 
 def test_a_former_code_is_accepted_after_the_merger_only_when_the_transition_allows_it():
     units = administrative_units()
-    units.check_address("83", "28756", date(2026, 3, 1), former_codes_accepted=True)
-    units.check_address("86", "28756", date(2026, 3, 1), former_codes_accepted=True)
+    units.check_address("83", "28759", date(2026, 3, 1), former_codes_accepted=True)  # Phường 8, now Phú Khương
+    units.check_address("86", "28759", date(2026, 3, 1), former_codes_accepted=True)
+    units.check_address("86", "28756", date(2026, 3, 1))  # Phú Khương kept its code
     with pytest.raises(AddressError) as refused:
-        units.check_address("86", "28756", date(2026, 3, 1))
+        units.check_address("86", "28759", date(2026, 3, 1))
     assert refused.value.field == "commune_code"
+    assert "ceased on 2025-06-30" in refused.value.detail
 
 
 def test_a_code_no_province_ever_had_is_refused_on_any_date():

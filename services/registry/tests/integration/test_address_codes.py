@@ -36,7 +36,9 @@ def test_a_province_merged_into_another_on_2025_07_01_is_refused_after_it_naming
 
 
 def test_the_same_former_province_is_accepted_before_the_merger(api):
-    api.created("/enterprises", ENTERPRISE | {"province_code": "74", "registered_on": "2025-06-30"})
+    api.created(
+        "/enterprises", ENTERPRISE | {"province_code": "74", "commune_code": "25741", "registered_on": "2025-06-30"}
+    )
 
 
 def test_within_the_tenants_merged_province_the_former_codes_are_still_accepted_after_the_merger(api):
@@ -66,3 +68,17 @@ def test_an_update_to_a_ceased_province_is_refused(api):
     )
 
     assert refused_field(response) == "province_code"
+
+
+def test_after_the_merger_a_commune_the_merged_province_does_not_have_is_refused(api):
+    # the list of Vĩnh Long's communes from 2025-07-01 is complete: 28765 is none of them
+    response = api.post(
+        "/enterprises", ENTERPRISE | {"province_code": "86", "commune_code": "28765", "registered_on": "2025-07-01"}
+    )
+
+    assert refused_field(response) == "commune_code"
+
+
+def test_within_the_tenants_merged_province_a_former_commune_is_still_accepted(api):
+    # Phường 8 of Bến Tre city (28759) became part of Phường Phú Khương (28756) on 2025-07-01
+    api.created("/enterprises", ENTERPRISE | {"commune_code": "28759", "registered_on": "2026-01-05"})

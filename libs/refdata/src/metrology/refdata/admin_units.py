@@ -7,14 +7,14 @@ lists the codes it `replaces` (its own former code among them). A merged provinc
 province that holds its seat.
 
 What is shipped, and how sure it is (version `ADMINISTRATIVE_UNITS_VERSION`):
-- provinces: complete, 63 before 2025-07-01 and 34 from then on. Rows marked `certain=no` carry a merged
-  province's code inferred from the seat rule (Lào Cai 15, Bắc Ninh 24, Quảng Trị 44, Gia Lai 52, Tây Ninh 80,
-  Đồng Tháp 82, An Giang 91), not read from Decision 19/2025/QĐ-TTg (the list of codes), which was not at hand
-  when the file was made: check them before relying on them.
-- communes: NOT the national list, which was not available offline. `data/communes.csv` holds only the
-  communes the shipped plans name (the former Bến Tre city, until 2025-06-30), with names still to be filled.
-  A commune code the file does not list is accepted as it is; a listed one must be in force on the date and
-  in the province given. The list of communes of the merged Vĩnh Long province (from 2025-07-01) is not shipped.
+- provinces: complete, 63 before 2025-07-01 and 34 from then on, with the codes of the list of administrative
+  units and codes published with the draft decision on that list (chinhphu.vn, 2025; Decision 19/2025/QĐ-TTg),
+  as mirrored by the VietnamProvinces project (codes of the national statistics office).
+- communes: NOT the national list. `data/communes.csv` holds the communes of the merged Vĩnh Long province from
+  2025-07-01 (124, complete: an unlisted code there is refused) and the communes of former Vĩnh Long, Bến Tre
+  and Trà Vinh as they stood on 2025-06-30, each naming the commune(s) that replaced it (from the same
+  source's conversion table). Earlier changes of those communes are not recorded, so before 2025-07-01 an
+  unlisted code is accepted; so is any commune of a province whose list is not shipped.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from datetime import date, timedelta
 from functools import cache
 from importlib import resources
 
-ADMINISTRATIVE_UNITS_VERSION = "2025-07-01.1"
+ADMINISTRATIVE_UNITS_VERSION = "2025-07-01.2"  # .2: checked codes; the merged Vĩnh Long communes
 MERGER_DAY = date(2025, 7, 1)
 
 
@@ -54,6 +54,8 @@ class Province(Unit):
 @dataclass(frozen=True, slots=True)
 class Commune(Unit):
     province_code: str
+    replaces: tuple[str, ...]
+    replaced_by: tuple[str, ...]
 
 
 class AddressError(ValueError):
@@ -99,7 +101,6 @@ class AdministrativeUnits:
     ) -> None:
         """Raise AddressError unless the codes name units in force on `day` (with `former_codes_accepted`, a
         province or commune that ceased in the reorganisation is still accepted as it stood the day before)."""
-        on = day
         if self.province_on(province_code, day) is None:
             known = [p for p in self.provinces if p.code == province_code]
             if not known:
@@ -107,22 +108,38 @@ class AdministrativeUnits:
             last = max(known, key=_until)
             if not former_codes_accepted or last.valid_until is None or last.valid_until > day:
                 raise AddressError(_ceased(last, day, self), "province_code")
-            on = last.valid_until
-        if commune_code is None:
-            return
+        if commune_code is not None:
+            self._check_commune(province_code, commune_code, day, former_codes_accepted)
+
+    def communes_complete(self, province_code: str, day: date) -> bool:
+        """Whether the shipped list holds every commune of the province on `day` (the merged provinces' lists from
+        2025-07-01; the former provinces' rows are their state on 2025-06-30, earlier changes not recorded)."""
+        return any(
+            c.province_code == province_code and c.valid_from is not None and c.in_force_on(day) for c in self.communes
+        )
+
+    def _check_commune(self, province_code: str, commune_code: str, day: date, former_codes_accepted: bool) -> None:
         listed = [c for c in self.communes if c.code == commune_code]
-        if not listed:
-            return  # the commune list of this province is not shipped (see the module's docstring)
-        current = next((c for c in listed if c.in_force_on(on)), None)
-        if current is None and former_codes_accepted and day >= MERGER_DAY:
-            current = next((c for c in listed if c.in_force_on(MERGER_DAY - timedelta(days=1))), None)
-        if current is None:
-            raise AddressError(f"commune '{commune_code}' is not in force on {day.isoformat()}", "commune_code")
-        if current.province_code not in (province_code, *self.former_codes(province_code)):
+        now = self.successor(province_code, day)
+        wanted = {province_code, now}
+        days = [day]
+        if former_codes_accepted and day >= MERGER_DAY:
+            wanted.update(self.former_codes(now))
+            days.append(MERGER_DAY - timedelta(days=1))  # the former communes, as they stood
+        if any(c.in_force_on(d) and c.province_code in wanted for c in listed for d in days):
+            return
+        in_force = next((c for c in listed if c.in_force_on(day)), None)
+        if in_force is not None:
             raise AddressError(
-                f"commune '{commune_code}' is in province '{current.province_code}', not '{province_code}'",
+                f"commune '{commune_code}' is in province '{in_force.province_code}', not '{province_code}'",
                 "commune_code",
             )
+        if listed:
+            last = max(listed, key=_until)
+            ceased = f": it ceased on {last.valid_until.isoformat()}" if last.valid_until else ""
+            raise AddressError(f"commune '{commune_code}' is not in force on {day.isoformat()}{ceased}", "commune_code")
+        if self.communes_complete(now, day):
+            raise AddressError(f"province '{now}' has no commune '{commune_code}' on {day.isoformat()}", "commune_code")
 
 
 def _until(unit: Unit) -> date:
@@ -175,4 +192,6 @@ def _commune(raw: dict[str, str]) -> Commune:
         certain=raw["certain"] == "yes",
         note=raw["note"],
         province_code=raw["province_code"],
+        replaces=tuple(raw["replaces"].split()),
+        replaced_by=tuple(raw["replaced_by"].split()),
     )
