@@ -116,3 +116,47 @@ def test_the_dashboard_labels_not_started_and_shows_the_method_in_the_page_langu
     script = resources.files("metrology.reporting").joinpath("static/app.js").read_text()
     assert '"not-started": "Chưa bắt đầu"' in script and '"not-started": "Not started"' in script
     assert "method_text || {})[lang]" in script
+
+
+async def scheduled(runtime: ServiceRuntime, *courses: tuple[str, str | None]) -> None:
+    """Training's course-scheduled for each (course, field), folded as the projector folds it."""
+    runner = ProjectorRunner(runtime.sessions, runtime.subscriptions[0].projection, NoDeadLetters())
+    facts = [
+        scripted_year.Fact(
+            "training",
+            "course-scheduled",
+            f"course-{course}",
+            {
+                "occurred_on": "2025-03-01",
+                "course_id": course,
+                "title": f"Khóa {course}",
+                "topic": "Kiểm định cân" if field == "mass" else "Đo lường chung",
+                "field": field,
+                "organiser": "Chi cục TĐC",
+                "starts_on": "2025-03-10",
+                "ends_on": "2025-03-20",
+            },
+        )
+        for course, field in courses
+    ]
+    await runner.handle([FakeRecord(fact.envelope().to_json()) for fact in facts])
+
+
+async def test_person_times_are_broken_down_by_the_courses_field_of_training(runtime, client):
+    await scheduled(runtime, ("c1", "mass"), ("c2", "volume"))
+    await fold(runtime)
+
+    kpi = (await client.get("/kpis/person-times-trained", params={"as_of": "2025-12-31"})).json()
+
+    assert kpi["value"] == 15
+    assert {row["key"]: row["value"] for row in kpi["breakdowns"]["field"]} == {"mass": 10, "volume": 5}
+    march = (await client.get("/kpis/person-times-trained", params={"as_of": "2025-06-30"})).json()
+    assert {row["key"]: row["value"] for row in march["breakdowns"]["field"]} == {"mass": 10}
+
+
+async def test_a_completion_of_a_course_not_yet_known_counts_under_no_field(runtime, client):
+    await scheduled(runtime, ("c1", "mass"))
+    await fold(runtime)
+    kpi = (await client.get("/kpis/person-times-trained", params={"as_of": "2025-12-31"})).json()
+    assert {row["key"]: row["value"] for row in kpi["breakdowns"]["field"]} == {"mass": 10, None: 5}
+    assert sum(row["value"] for row in kpi["breakdowns"]["field"]) == kpi["value"]

@@ -46,6 +46,18 @@ completions = sa.Table(
 )
 sa.Index("ix_kpi_completions_day", completions.c.tenant, completions.c.completed_on)
 
+# The field of training of each course (person-times by field); a completion whose course is not here yet counts
+# under no field.
+courses = sa.Table(
+    "kpi_training_courses",
+    metadata,
+    _tenant(),
+    _recorded(),
+    _id("course_id"),
+    sa.Column("topic", sa.String(300), nullable=True),
+    sa.Column("field", sa.String(100), nullable=True),
+)
+
 enterprises = sa.Table(
     "kpi_enterprises",
     metadata,
@@ -253,6 +265,7 @@ FACT_TABLES = [t for t in metadata.sorted_tables if t is not target_statuses and
 # Which KPIs read each table: a batch that wrote none of a metric's tables cannot have moved its targets.
 METRICS_OF: dict[sa.Table, frozenset[Metric]] = {
     completions: frozenset({Metric.PERSON_TIMES_TRAINED}),
+    courses: frozenset({Metric.PERSON_TIMES_TRAINED}),
     enterprises: frozenset({Metric.ENTERPRISE_TIMES}),
     enrolments: frozenset({Metric.ENTERPRISE_TIMES}),
     withdrawals: frozenset({Metric.ENTERPRISE_TIMES}),

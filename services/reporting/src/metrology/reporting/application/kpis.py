@@ -117,14 +117,17 @@ async def series_rolled_up(
 
 
 async def person_times_trained(connection: AsyncConnection, scope: Scope, as_of: date, breakdowns: bool) -> Reading:
-    """Distinct (person, course) passed completions dated within the window, on or before D."""
+    """Distinct (person, course) passed completions dated within the window, on or before D; breakdowns by course
+    and by the course's field of training."""
     day = scope.day(as_of)
-    c = scope.facts(rm.completions)
+    c, k = scope.facts(rm.completions), scope.facts(rm.courses)
     where = [c.c.tenant == scope.tenant, c.c.passed.is_(True), c.c.completed_on <= day]
     if scope.start:
         where.append(c.c.completed_on >= scope.start)
-    counted = sa.select(c.c.course_id, c.c.trainee_id).where(*where).cte("counted")
-    groups = {"course": counted.c.course_id} if breakdowns else {}
+    course = sa.and_(k.c.tenant == c.c.tenant, k.c.course_id == c.c.course_id)
+    query = sa.select(c.c.course_id, c.c.trainee_id, k.c.field).select_from(c.outerjoin(k, course)).where(*where)
+    counted = query.cte("counted")
+    groups = {"course": counted.c.course_id, "field": counted.c.field} if breakdowns else {}
     rows = await _totals_and_groups(connection, counted, sa.func.count(sa.distinct(counted.c.trainee_id)), groups)
     total = rows["0total"][0]
     reading = Reading(Metric.PERSON_TIMES_TRAINED, day, float(total.value), {"unique_people": int(total.other)})

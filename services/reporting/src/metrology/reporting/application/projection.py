@@ -69,6 +69,10 @@ def trainee_completed(writes: PendingWrites, tenant: str, _: Envelope, e: ev.Tra
         )
 
 
+def course_scheduled(writes: PendingWrites, tenant: str, _: Envelope, e: ev.CourseScheduled) -> None:
+    writes.upsert(rm.courses, ["topic", "field"], tenant=tenant, course_id=e.course_id, topic=e.topic, field=e.field)
+
+
 def enterprise_registered(writes: PendingWrites, tenant: str, _: Envelope, e: Any) -> None:
     writes.upsert(
         rm.enterprises,
@@ -282,6 +286,7 @@ def overdue_instrument_found(writes: PendingWrites, tenant: str, _: Envelope, e:
 
 FOLDS: dict[type[DomainEvent], Callable[[PendingWrites, str, Envelope, Any], None]] = {
     ev.TraineeCompleted: trainee_completed,
+    ev.CourseScheduled: course_scheduled,
     ev.EnterpriseRegistered: enterprise_registered,
     ev.EnterpriseUpdated: enterprise_registered,
     ev.EnterpriseEnrolled: enterprise_enrolled,

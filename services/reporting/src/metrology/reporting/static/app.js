@@ -11,7 +11,7 @@
       unique_people: "Người (không trùng)", designated_share: "Thuộc lĩnh vực được chỉ định", noData: "Chưa có số liệu",
       notStarted: "Chưa đến thời gian tính (từ {from})",
       by: { channel: "Theo hình thức", sector: "Theo ngành", commune: "Theo xã/phường", instrument_type: "Theo loại PTĐ",
-            provider: "Theo tổ chức", course: "Theo khóa học", laboratory: "Phòng thử nghiệm",
+            provider: "Theo tổ chức", course: "Theo khóa học", field: "Theo lĩnh vực đào tạo", laboratory: "Phòng thử nghiệm",
             inspection: "Phát hiện khi kiểm tra nhà nước" },
       rows: { "found-overdue": "PTĐ quá hạn kiểm định phát hiện khi kiểm tra",
               "found-overdue-not-met": "trong đó đến hạn trong kỳ mà chưa được kiểm định" },
@@ -25,7 +25,7 @@
       unique_people: "Unique people", designated_share: "Within a local designation", noData: "No data yet",
       notStarted: "Counting starts on {from}",
       by: { channel: "By channel", sector: "By sector", commune: "By commune", instrument_type: "By instrument type",
-            provider: "By provider", course: "By course", laboratory: "Laboratories",
+            provider: "By provider", course: "By course", field: "By field of training", laboratory: "Laboratories",
             inspection: "Found at state inspection" },
     },
   };
