@@ -153,6 +153,15 @@ class AccessRecorded(ConsumedEvent):
 # training
 
 
+class CourseScheduled(ConsumedEvent):
+    """Only for the breakdown of person-times by field of training."""
+
+    event_type = "vn.metrology.training.course-scheduled"
+    course_id: str
+    topic: str
+    field: str | None = None
+
+
 class TraineeCompleted(ConsumedEvent):
     event_type = "vn.metrology.training.trainee-completed"
     course_id: str
@@ -190,6 +199,7 @@ CONSUMED: list[type[ConsumedEvent]] = [
     EnterpriseEnrolled,
     EnterpriseWithdrawn,
     AccessRecorded,
+    CourseScheduled,
     TraineeCompleted,
     OverdueInstrumentFound,
 ]
