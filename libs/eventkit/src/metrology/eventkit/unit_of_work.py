@@ -24,7 +24,7 @@ class UnitOfWork:
 
     def __init__(
         self,
-        sessions: SessionFactory,
+        sessions: SessionFactory | None,
         store: EventStore,
         registry: EventRegistry,
         context: EventContext,
@@ -38,6 +38,15 @@ class UnitOfWork:
         self._session: AsyncSession | None = None
         self.appended: list[Envelope] = []
 
+    @classmethod
+    def joining(
+        cls, session: AsyncSession, store: EventStore, registry: EventRegistry, context: EventContext
+    ) -> UnitOfWork:
+        """A unit of work inside a transaction that its owner opens and commits (a projector's, for a saga)."""
+        unit = cls(None, store, registry, context)
+        unit._session = session
+        return unit
+
     @property
     def session(self) -> AsyncSession:
         if self._session is None:
@@ -45,6 +54,8 @@ class UnitOfWork:
         return self._session
 
     async def __aenter__(self) -> Self:
+        if self._sessions is None:
+            raise RuntimeError("a unit of work joining another transaction is committed by its owner")
         self._session = self._sessions()
         await self._session.begin()
         return self

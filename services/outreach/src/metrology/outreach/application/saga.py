@@ -12,7 +12,6 @@ transaction, and the relay is woken after commit.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import cast
 
 import sqlalchemy as sa
@@ -22,6 +21,7 @@ from metrology.eventkit.envelope import Envelope, EventContext
 from metrology.eventkit.events import DomainEvent, EventRegistry
 from metrology.eventkit.relay import CommitSignal
 from metrology.eventkit.store import EventStore
+from metrology.eventkit.unit_of_work import UnitOfWork
 from metrology.outreach.application import handlers
 from metrology.outreach.application.replica import owner_of
 from metrology.outreach.domain.consumed import (
@@ -33,29 +33,6 @@ from metrology.outreach.domain.consumed import (
 from metrology.outreach.domain.events import CHANNELS, Channel
 
 SAGA_ACTOR = "outreach.access-saga"
-
-
-class ProjectorUnit:
-    """A handler's transaction made of the projector's session: reads and appends go to outreach's own store."""
-
-    def __init__(
-        self, session: AsyncSession, store: EventStore, registry: EventRegistry, context: EventContext
-    ) -> None:
-        self._session = session
-        self.store = store
-        self.registry = registry
-        self.context = context
-        self.appended: list[Envelope] = []
-
-    @property
-    def session(self) -> AsyncSession:
-        return self._session
-
-    async def history(self, stream_id: str) -> list[DomainEvent]:
-        return [e.event(self.registry) for e in await self.store.read_stream(self._session, stream_id)]
-
-    async def append(self, stream_id: str, expected_version: int | None, events: Sequence[DomainEvent]) -> None:
-        self.appended += await self.store.append(self._session, stream_id, expected_version, events, self.context)
 
 
 class AccessSaga:
@@ -72,7 +49,7 @@ class AccessSaga:
         if job is None:
             return
         context = EventContext(tenant=envelope.tenant, actor=SAGA_ACTOR).caused_by(envelope)
-        unit = ProjectorUnit(session, self.store, self.own_events, context)
+        unit = UnitOfWork.joining(session, self.store, self.own_events, context)
         if await handlers.record_access_for_job(unit, job) is not None:
             self._wake_relay_after_commit(session)
 
