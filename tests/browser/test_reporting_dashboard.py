@@ -92,6 +92,9 @@ def test_the_dashboard_shows_the_api_numbers_in_vietnamese_and_english_on_a_phon
             assert card.locator("canvas").count() == (1 if target["series"] else 0), "a chart where months exist"
         risk = page.locator("[data-target='enterprise-times-2025'] .status").inner_text()
         assert risk == "Có nguy cơ"
+        # a 2030 target whose window opens in 2026 is not started, and the forecast note speaks the page's language
+        assert page.locator("[data-target='demand-coverage-2030'] .status").inner_text() == "Chưa bắt đầu"
+        assert page.locator("#method").inner_text().startswith("xu hướng tuyến tính bình phương tối thiểu")
         assert page.locator("[data-i18n=knownAt]").inner_text() == "Theo dữ liệu ghi nhận đến"
         assert page.evaluate("document.documentElement.scrollWidth") <= 390, "nothing wider than the phone"
         assert page.evaluate(OVERFLOWING) == [], "every chart and its legend fit in the card on a phone"
@@ -102,6 +105,8 @@ def test_the_dashboard_shows_the_api_numbers_in_vietnamese_and_english_on_a_phon
         card = page.locator("[data-target='enterprise-times-2025']")
         assert card.locator("h2").inner_text() == "Enterprise-times reached by the Measurement Assurance Programme"
         assert card.locator(".status").inner_text() == "At risk"
+        assert page.locator("[data-target='demand-coverage-2030'] .status").inner_text() == "Not started"
+        assert page.locator("#method").inner_text().startswith("least-squares linear trend")
         channels = card.locator("table[data-breakdown='channel']")
         assert "calibration" in (channels.text_content() or "")
 
