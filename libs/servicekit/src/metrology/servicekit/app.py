@@ -18,6 +18,7 @@ from metrology.servicekit.observability import instrument
 from metrology.servicekit.problems import install_problem_handlers
 from metrology.servicekit.responses import document_problem_responses
 from metrology.servicekit.runtime import ServiceRuntime
+from metrology.servicekit.validation import InputGuard
 from metrology.servicekit.workers import Workers
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,7 @@ def create_app(runtime: ServiceRuntime, *, with_workers: bool = False) -> FastAP
     for router in runtime.routers:
         app.include_router(router)
     document_problem_responses(app)
+    app.add_middleware(InputGuard)  # inside the body limit: it reads bodies the limit has counted
     app.add_middleware(
         BodyLimit,
         fastapi=app,

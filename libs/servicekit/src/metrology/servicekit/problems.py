@@ -41,11 +41,13 @@ def install_problem_handlers(app: FastAPI) -> None:
 
 
 async def _database_error(request: Request, error: Exception) -> JSONResponse:
-    """Database errors as problems: unavailable → 503 with Retry-After, bad values → 422, conflicts → 409."""
+    """Database errors as problems: unavailable → 503 with Retry-After, bad values (SQLSTATE class 22) → 422,
+    conflicts (class 23) → 409."""
     assert isinstance(error, sa_exc.DBAPIError)
-    if isinstance(error, sa_exc.IntegrityError):
+    sqlstate = str(getattr(error.orig, "sqlstate", None) or "")  # asyncpg's errors reach SQLAlchemy as DBAPIError
+    if isinstance(error, sa_exc.IntegrityError) or sqlstate.startswith("23"):
         return problem(409, "Conflict", "the change conflicts with recorded data", instance=request.url.path)
-    if isinstance(error, sa_exc.DataError):
+    if isinstance(error, sa_exc.DataError) or sqlstate.startswith("22"):
         return problem(
             422,
             "Invalid value",

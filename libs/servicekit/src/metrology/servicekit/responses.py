@@ -58,7 +58,8 @@ def problem_statuses(path: str, method: str, operation: dict[str, Any]) -> set[i
 
 def with_problem_responses(document: dict[str, Any]) -> dict[str, Any]:
     """The OpenAPI document with each operation's problem responses declared (a route's own declaration wins;
-    FastAPI's default 422 is replaced by the problem+json the service really answers)."""
+    FastAPI's default 422 is replaced by the problem+json the service really answers). A status a route declares
+    itself (`responses={404: {"description": ...}}`, e.g. a body naming another resource) answers problem+json too."""
     for path, operations in document.get("paths", {}).items():
         for method, operation in operations.items():
             if not isinstance(operation, dict) or "responses" not in operation:
@@ -72,6 +73,9 @@ def with_problem_responses(document: dict[str, Any]) -> dict[str, Any]:
                     str(status),
                     {"description": DESCRIPTIONS[status], "content": {PROBLEM_JSON: {"schema": PROBLEM_SCHEMA}}},
                 )
+            for status, response in responses.items():
+                if status.isdigit() and int(status) >= 400 and not response.get("content"):
+                    response["content"] = {PROBLEM_JSON: {"schema": PROBLEM_SCHEMA}}
     return document
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -27,12 +26,11 @@ from metrology.inspection.domain.events import (
 from metrology.inspection.domain.visit import Sighting, Visit
 from metrology.servicekit.auth import Principal, Role, require
 from metrology.servicekit.commands import Commands
+from metrology.servicekit.validation import Day, Limit, Offset
 
 router = APIRouter()
 Inspector = Annotated[Principal, Depends(require(Role.PROVINCE_ADMIN))]
 Reader = Annotated[Principal, Depends(require(Role.PROVINCE_ADMIN, Role.VIEWER))]
-Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0)]
 Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
 Text = Annotated[str, Field(min_length=1, max_length=300)]
 
@@ -42,7 +40,7 @@ class PlanIn(BaseModel):
     title: str = Field(min_length=3, max_length=300, examples=["Kế hoạch kiểm tra nhà nước về đo lường năm 2026"])
     decision_number: str = Field(min_length=1, max_length=64, examples=["125/QĐ-SKHCN"])
     approved_by: str = Field(min_length=2, max_length=200, examples=["Sở Khoa học và Công nghệ"])
-    approved_on: date = Field(examples=["2026-01-15"])
+    approved_on: Day = Field(examples=["2026-01-15"])
 
 
 class CampaignIn(BaseModel):
@@ -54,8 +52,8 @@ class CampaignIn(BaseModel):
         default_factory=list, max_length=100, examples=[["2.19"]], description="Group 2 codes"
     )
     prepackaged_goods: bool = Field(False, description="Whether prepackaged goods (hàng đóng gói sẵn) are inspected")
-    starts_on: date = Field(examples=["2026-04-01"])
-    ends_on: date = Field(examples=["2026-06-30"])
+    starts_on: Day = Field(examples=["2026-04-01"])
+    ends_on: Day = Field(examples=["2026-06-30"])
 
 
 class VisitIn(BaseModel):
@@ -66,7 +64,7 @@ class VisitIn(BaseModel):
     enterprise_id: Id | None = Field(None, description="The registry's id of the enterprise inspected, if any")
     commune_code: str = Field(pattern=r"^\d{5}$", examples=["28756"])
     inspectors: list[Annotated[str, Field(min_length=2, max_length=200)]] = Field(min_length=1, max_length=20)
-    visited_on: date = Field(examples=["2026-04-14"])
+    visited_on: Day = Field(examples=["2026-04-14"])
 
 
 class FindingIn(BaseModel):
@@ -92,13 +90,13 @@ class DecisionIn(BaseModel):
     fine_vnd: int = Field(0, ge=0, le=1_000_000_000, examples=[7_500_000])
     remedies: list[Annotated[str, Field(min_length=1, max_length=300)]] = Field(default_factory=list, max_length=20)
     issued_by: str = Field(min_length=2, max_length=200, examples=["Chánh Thanh tra Sở KH&CN"])
-    issued_on: date = Field(examples=["2026-04-20"])
+    issued_on: Day = Field(examples=["2026-04-20"])
 
 
 class FollowUpIn(BaseModel):
     finding_id: Id
-    ordered_on: date = Field(examples=["2026-04-14"])
-    due_on: date = Field(examples=["2026-05-14"])
+    ordered_on: Day = Field(examples=["2026-04-14"])
+    due_on: Day = Field(examples=["2026-05-14"])
 
 
 class Accepted(BaseModel):
@@ -279,7 +277,7 @@ async def list_findings(
 
 @router.get("/follow-ups", tags=["findings"], summary="Follow-up verifications ordered, by due date (paginated)")
 async def list_follow_ups(
-    request: Request, principal: Reader, due_by: date | None = None, limit: Limit = 50, offset: Offset = 0
+    request: Request, principal: Reader, due_by: Day | None = None, limit: Limit = 50, offset: Offset = 0
 ) -> dict[str, Any]:
     async with request.app.state.runtime.engine.connect() as connection:
         return await queries.follow_ups_page(connection, principal.tenant, queries.Page(limit, offset), due_by)

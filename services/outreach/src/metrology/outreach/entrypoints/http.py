@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -18,12 +17,11 @@ from metrology.outreach.domain.events import AreaRating, CampaignHeld, Channel, 
 from metrology.outreach.domain.participation import Participation
 from metrology.servicekit.auth import Authenticated, Principal, Role, require
 from metrology.servicekit.commands import Commands
+from metrology.servicekit.validation import Count, Day, Limit, Offset
 
 router = APIRouter()
 Admin = Annotated[Principal, Depends(require(Role.PROVINCE_ADMIN))]
 Reader = Annotated[Principal, Depends(require(Role.PROVINCE_ADMIN, Role.VIEWER, Role.ENTERPRISE, Role.TRAINER))]
-Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0)]
 
 
 # -- request models ------------------------------------------------------------------------------
@@ -31,7 +29,7 @@ Offset = Annotated[int, Query(ge=0)]
 
 class EnrolmentIn(BaseModel):
     enterprise_id: str = Field(min_length=1, max_length=64, examples=["2f0c6f5e-8d0b-4b1e-9a55-3c1d7e6a9b21"])
-    enrolled_on: date = Field(examples=["2025-02-10"])
+    enrolled_on: Day = Field(examples=["2025-02-10"])
     consent: bool = Field(examples=[True], description="The enterprise agreed in writing to take part")
     contact_name: str = Field(min_length=2, max_length=200, examples=["Nguyễn Văn An"])
     contact_role: str | None = Field(None, max_length=200, examples=["Phó giám đốc kỹ thuật"])
@@ -40,7 +38,7 @@ class EnrolmentIn(BaseModel):
 
 
 class AssessmentIn(BaseModel):
-    assessed_on: date = Field(examples=["2025-03-05"])
+    assessed_on: Day = Field(examples=["2025-03-05"])
     assessor: str = Field(min_length=2, max_length=200, examples=["Chi cục TĐC Bến Tre"])
     areas: list[AreaRating] = Field(
         min_length=1,
@@ -49,7 +47,7 @@ class AssessmentIn(BaseModel):
 
 
 class PlanIn(BaseModel):
-    approved_on: date = Field(examples=["2025-04-01"])
+    approved_on: Day = Field(examples=["2025-04-01"])
     approved_by: str = Field(min_length=2, max_length=200, examples=["Trần Thị Bích, Giám đốc"])
     objectives: list[Objective] = Field(
         min_length=1, examples=[[{"objective": "All Group 2 scales verified on time", "due_on": "2025-12-31"}]]
@@ -58,43 +56,43 @@ class PlanIn(BaseModel):
 
 
 class SupportIn(BaseModel):
-    delivered_on: date = Field(examples=["2025-05-12"])
+    delivered_on: Day = Field(examples=["2025-05-12"])
     kind: str = Field(min_length=2, max_length=100, examples=["consultation visit"])
     description: str = Field(min_length=2, max_length=2000, examples=["Set up the instrument register and due dates"])
 
 
 class EvaluationIn(BaseModel):
-    evaluated_on: date = Field(examples=["2025-12-15"])
+    evaluated_on: Day = Field(examples=["2025-12-15"])
     year: int = Field(ge=2018, le=2100, examples=[2025])
-    objectives_met: int = Field(ge=0, examples=[2])
+    objectives_met: Count = Field(ge=0, examples=[2])
     findings: str = Field(min_length=2, max_length=4000, examples=["Verification on time; records improved"])
 
 
 class CompletionIn(BaseModel):
-    completed_on: date = Field(examples=["2026-01-20"])
+    completed_on: Day = Field(examples=["2026-01-20"])
     summary: str | None = Field(None, max_length=4000, examples=["Programme objectives met"])
 
 
 class WithdrawalIn(BaseModel):
-    withdrawn_on: date = Field(examples=["2025-08-01"])
+    withdrawn_on: Day = Field(examples=["2025-08-01"])
     reason: str | None = Field(None, max_length=2000, examples=["Production line closed"])
 
 
 class AccessIn(BaseModel):
-    occurred_on: date = Field(examples=["2025-06-18"])
+    occurred_on: Day = Field(examples=["2025-06-18"])
     channel: Channel = Field(examples=["consultation"])
     note: str | None = Field(None, max_length=1000, examples=["Advice on a measurement method for filling volume"])
     source_job_id: str | None = Field(None, max_length=64, description="A verification job, when there is one")
 
 
 class CampaignIn(BaseModel):
-    held_on: date = Field(examples=["2025-03-15"])
+    held_on: Day = Field(examples=["2025-03-15"])
     title: str = Field(min_length=3, max_length=300, examples=["Ngày đo lường thế giới 20/5"])
     audience: str = Field(min_length=2, max_length=300, examples=["enterprises of the Giao Long industrial park"])
     channel: str = Field(min_length=2, max_length=100, examples=["seminar"])
-    enterprises_reached: int = Field(ge=0, examples=[35])
+    enterprises_reached: Count = Field(ge=0, examples=[35])
     enterprise_ids: list[str] = Field(default_factory=list, max_length=5000)
-    people_reached: int | None = Field(None, ge=0, examples=[80])
+    people_reached: Count | None = Field(None, ge=0, examples=[80])
 
 
 class Accepted(BaseModel):
@@ -291,8 +289,8 @@ async def list_accesses(
     principal: Reader,
     enterprise_id: str | None = None,
     channel: Channel | None = None,
-    date_from: Annotated[date | None, Query(alias="from")] = None,
-    date_to: Annotated[date | None, Query(alias="to")] = None,
+    date_from: Annotated[Day | None, Query(alias="from")] = None,
+    date_to: Annotated[Day | None, Query(alias="to")] = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> dict[str, Any]:
@@ -329,8 +327,8 @@ async def hold_campaign(body: CampaignIn, commands: Commands, _: Admin) -> JSONR
 async def list_campaigns(
     request: Request,
     principal: Reader,
-    date_from: Annotated[date | None, Query(alias="from")] = None,
-    date_to: Annotated[date | None, Query(alias="to")] = None,
+    date_from: Annotated[Day | None, Query(alias="from")] = None,
+    date_to: Annotated[Day | None, Query(alias="to")] = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> dict[str, Any]:

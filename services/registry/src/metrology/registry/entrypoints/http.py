@@ -22,6 +22,7 @@ from metrology.registry.domain.provider import default_valid_until
 from metrology.servicekit.auth import Principal, Role, require
 from metrology.servicekit.commands import Commands
 from metrology.servicekit.problems import problem
+from metrology.servicekit.validation import Day, Limit, Offset
 
 router = APIRouter()
 Admin = Annotated[Principal, Depends(require(Role.PROVINCE_ADMIN))]
@@ -29,8 +30,6 @@ Reader = Annotated[Principal, Depends(require(Role.PROVINCE_ADMIN, Role.VIEWER, 
 
 ProvinceCode = Annotated[str, Field(pattern=r"^\d{2}$", examples=["83"])]
 CommuneCode = Annotated[str, Field(pattern=r"^\d{5}$", examples=["28756"])]
-Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0)]
 
 
 class Accepted(BaseModel):
@@ -70,13 +69,15 @@ class Contact(BaseModel):
 
 
 class EnterpriseIn(Contact):
-    tax_code: str = Field(examples=["1300588566", "1300588566-001"], description="mã số thuế (check digit verified)")
+    tax_code: str = Field(
+        max_length=14, examples=["1300588566", "1300588566-001"], description="mã số thuế (check digit verified)"
+    )
     name: str = Field(min_length=2, max_length=300, examples=["Công ty TNHH Xăng dầu Bến Tre"])
     sector: str = Field(min_length=2, max_length=64, examples=["fuel-retail"])
     address: str = Field(min_length=2, max_length=500, examples=["12 Đồng Khởi, phường An Hội, Bến Tre"])
     province_code: ProvinceCode
     commune_code: CommuneCode
-    registered_on: date = Field(default_factory=date.today)
+    registered_on: Day = Field(default_factory=date.today)
 
 
 class EnterpriseChanges(Contact):
@@ -85,11 +86,11 @@ class EnterpriseChanges(Contact):
     address: str | None = Field(None, min_length=2, max_length=500)
     province_code: ProvinceCode | None = None
     commune_code: CommuneCode | None = None
-    changed_on: date = Field(default_factory=date.today)
+    changed_on: Day = Field(default_factory=date.today)
 
 
 class ClosureIn(BaseModel):
-    closed_on: date = Field(default_factory=date.today)
+    closed_on: Day = Field(default_factory=date.today)
     reason: str | None = Field(None, max_length=500, examples=["dissolved"])
 
 
@@ -194,27 +195,27 @@ class ProviderIn(BaseModel):
     commune_code: CommuneCode
     fields: list[str] = Field(min_length=1, examples=[["mass", "volume", "electricity"]])
     registration_certificate_number: str = Field(min_length=1, max_length=64, examples=["12/ĐKDV"])
-    registration_certificate_date: date
-    registered_on: date = Field(default_factory=date.today)
+    registration_certificate_date: Day
+    registered_on: Day = Field(default_factory=date.today)
 
 
 class DesignationIn(BaseModel):
     decision_number: str = Field(min_length=1, max_length=64, examples=["245/QĐ-TĐC"])
     instrument_types: list[str] = Field(min_length=1, examples=[["2.19", "2.21a", "2.8b"]])
     fields: list[str] = Field(min_length=1, examples=[["volume", "flow", "mass"]])
-    designated_on: date = Field(examples=["2024-03-15"], description="decision date: types are checked on it")
-    valid_from: date | None = Field(None, description="defaults to designated_on")
-    valid_until: date | None = Field(None, description="defaults to five years from valid_from")
+    designated_on: Day = Field(examples=["2024-03-15"], description="decision date: types are checked on it")
+    valid_from: Day | None = Field(None, description="defaults to designated_on")
+    valid_until: Day | None = Field(None, description="defaults to five years from valid_from")
 
 
 class RenewalIn(BaseModel):
-    renewed_on: date = Field(default_factory=date.today)
-    valid_until: date | None = Field(None, description="defaults to five years after the current valid_until")
+    renewed_on: Day = Field(default_factory=date.today)
+    valid_until: Day | None = Field(None, description="defaults to five years after the current valid_until")
     decision_number: str | None = Field(None, max_length=64)
 
 
 class RevocationIn(BaseModel):
-    revoked_on: date = Field(default_factory=date.today)
+    revoked_on: Day = Field(default_factory=date.today)
     reason: str = Field(min_length=3, max_length=500, examples=["verification outside the designated scope"])
 
 
@@ -222,14 +223,14 @@ class VerifierIn(BaseModel):
     card_number: str = Field(min_length=1, max_length=64, examples=["KĐV-83-0012"])
     full_name: str = Field(min_length=2, max_length=200, examples=["Trần Thị Bích"])
     fields: list[str] = Field(min_length=1, examples=[["volume"]])
-    certified_on: date = Field(default_factory=date.today)
-    card_valid_until: date | None = Field(
+    certified_on: Day = Field(default_factory=date.today)
+    card_valid_until: Day | None = Field(
         None, description="The last day the card may be used; none if the card has no end date", examples=["2030-02-28"]
     )
 
 
 class SuspensionIn(BaseModel):
-    on: date = Field(default_factory=date.today)
+    on: Day = Field(default_factory=date.today)
     reason: str | None = Field(None, max_length=500)
 
 
@@ -332,7 +333,7 @@ async def list_providers(
     principal: Reader,
     ownership: Literal["state", "socialised"] | None = None,
     commune_code: str | None = None,
-    as_of: date | None = None,
+    as_of: Day | None = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> dict[str, Any]:
@@ -351,7 +352,7 @@ async def list_providers(
     summary="One provider by its service registration certificate number (e.g. 01/ĐKDV-TĐC)",
 )
 async def get_provider_by_registration(
-    number: str, request: Request, principal: Reader, as_of: date | None = None
+    number: str, request: Request, principal: Reader, as_of: Day | None = None
 ) -> dict[str, Any]:
     filters = {"registration_certificate_number": number, "tenant": tenant_of(request, principal)}
     async with connect(request) as connection:
@@ -361,7 +362,7 @@ async def get_provider_by_registration(
 
 @router.get("/providers/{provider_id}", tags=["providers"], summary="One provider with designations and verifiers")
 async def get_provider(
-    provider_id: str, request: Request, principal: Reader, as_of: date | None = None
+    provider_id: str, request: Request, principal: Reader, as_of: Day | None = None
 ) -> dict[str, Any]:
     async with connect(request) as connection:
         filters = {"provider_id": provider_id, "tenant": tenant_of(request, principal)}
@@ -381,7 +382,7 @@ class LaboratoryIn(BaseModel):
     registration_number: str | None = Field(
         None, min_length=1, max_length=64, examples=["PTN-83-007"], description="unique in the province when given"
     )
-    registered_on: date = Field(default_factory=date.today)
+    registered_on: Day = Field(default_factory=date.today)
 
 
 class AccreditationIn(BaseModel):
@@ -389,12 +390,12 @@ class AccreditationIn(BaseModel):
     standard: str = Field("ISO/IEC 17025", max_length=64)
     accreditation_body: str | None = Field(None, max_length=200, examples=["BoA"])
     scope: list[str] = Field(min_length=1, examples=[["mass", "volume"]])
-    valid_from: date
-    valid_until: date
+    valid_from: Day
+    valid_until: Day
 
 
 class AssessmentIn(BaseModel):
-    assessed_on: date
+    assessed_on: Day
     criteria: str = Field("TCVN 13187:2020", max_length=64)
     passed: bool
     assessor: str = Field(min_length=2, max_length=200, examples=["Sở KH&CN Bến Tre"])
@@ -472,12 +473,12 @@ class StandardIn(BaseModel):
     measuring_range: str = Field(min_length=1, max_length=200, examples=["20 L"])
     accuracy: str = Field(min_length=1, max_length=200, examples=["±0.02 %"])
     level: Literal["reference", "working"]
-    calibrated_against: str | None = Field(None, description="standard_id of the higher standard")
+    calibrated_against: str | None = Field(None, max_length=64, description="standard_id of the higher standard")
     national_standard: str | None = Field(None, max_length=300, description="for a reference standard at the top")
     certificate_number: str = Field(min_length=1, max_length=64, examples=["V12.345.24"])
-    calibrated_on: date
-    due_on: date
-    registered_on: date | None = Field(None, description="defaults to calibrated_on")
+    calibrated_on: Day
+    due_on: Day
+    registered_on: Day | None = Field(None, description="defaults to calibrated_on")
 
 
 @router.post("/standards", status_code=201, response_model=Accepted, tags=["standards"], summary="Register a standard")
@@ -530,12 +531,12 @@ class InstrumentIn(BaseModel):
     owner_enterprise_id: str = Field(min_length=1, max_length=64)
     province_code: ProvinceCode
     commune_code: CommuneCode
-    registered_on: date = Field(default_factory=date.today)
+    registered_on: Day = Field(default_factory=date.today)
 
 
 class StatusIn(BaseModel):
     status: Literal["in-use", "out-of-use", "retired"]
-    changed_on: date = Field(default_factory=date.today)
+    changed_on: Day = Field(default_factory=date.today)
     reason: str | None = Field(None, max_length=500)
 
 
@@ -589,7 +590,10 @@ async def list_instruments(
     "/instruments/by-serial",
     tags=["instruments", "natural keys"],
     summary="One instrument by its Group 2 type and serial number (an enterprise finds only its own)",
-    responses={422: {"description": "several manufacturers share the type and serial: give `manufacturer`"}},
+    responses={
+        404: {"description": "no instrument of that type and serial (visible to the caller)"},
+        422: {"description": "several manufacturers share the type and serial: give `manufacturer`"},
+    },
 )
 async def get_instrument_by_serial(
     request: Request,

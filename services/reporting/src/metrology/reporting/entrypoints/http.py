@@ -27,12 +27,11 @@ from metrology.reporting.entrypoints.access import (
     plan_of_tenant,
     plans_of,
 )
+from metrology.servicekit.validation import Day
 
 router = APIRouter(dependencies=[Depends(answers_busy_as_503)])
 
-AsOf = Annotated[
-    date | None, Query(description="Count the facts that happened on or before this date (default: today)")
-]
+AsOf = Annotated[Day | None, Query(description="Count the facts that happened on or before this date (default: today)")]
 KnownAt = Annotated[
     str | None,
     Query(
@@ -42,7 +41,7 @@ KnownAt = Annotated[
     ),
 ]
 From = Annotated[
-    date | None,
+    Day | None,
     Query(alias="from", description="Count only facts dated on or after this date (demand coverage: period start)"),
 ]
 
@@ -288,7 +287,7 @@ async def get_kpi_series(
     request: Request,
     metric: Metric,
     tenant: ReaderTenant,
-    start: Annotated[date, Query(alias="from", description="First month of the series")],
+    start: Annotated[Day, Query(alias="from", description="First month of the series")],
     as_of: AsOf = None,
     known_at: KnownAt = None,
 ) -> KpiSeries:
@@ -318,7 +317,7 @@ async def get_kpi_series(
 async def get_changes(
     request: Request,
     tenant: ReaderTenant,
-    since_known_at: Annotated[str, Query(description="When the earlier report was made (as `known_at`)")],
+    since_known_at: Annotated[str, Query(min_length=1, description="When the earlier report was made (as `known_at`)")],
     as_of: AsOf = None,
     known_at: KnownAt = None,
 ) -> ChangesOut:
@@ -341,7 +340,7 @@ async def get_plan_changes(
     request: Request,
     plan_id: str,
     tenant: ReaderTenant,
-    since_known_at: Annotated[str, Query(description="When the earlier report was made (as `known_at`)")],
+    since_known_at: Annotated[str, Query(min_length=1, description="When the earlier report was made (as `known_at`)")],
     as_of: AsOf = None,
     known_at: KnownAt = None,
 ) -> PlanChangesOut:

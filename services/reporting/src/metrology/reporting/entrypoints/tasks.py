@@ -17,6 +17,7 @@ from metrology.reporting.domain.tasks import Evidence, TaskStatus, TaskView
 from metrology.reporting.entrypoints.access import ReaderTenant, plan_named
 from metrology.servicekit.auth import Principal, Role, require
 from metrology.servicekit.commands import Commands
+from metrology.servicekit.validation import Day, Finite
 
 router = APIRouter(tags=["tasks"])
 Admin = Annotated[Principal, Depends(require(Role.PROVINCE_ADMIN))]
@@ -28,11 +29,11 @@ class EvidenceIn(BaseModel):
 
 
 class ProgressIn(BaseModel):
-    on: date = Field(examples=["2025-06-30"], description="the date of the work")
+    on: Day = Field(examples=["2025-06-30"], description="the date of the work")
     done: str = Field(min_length=3, max_length=2000, examples=["Kiểm tra 42 cột đo xăng dầu tại 12 cửa hàng"])
     status: TaskStatus = Field(examples=["in-progress"], description="the status the task is in after this work")
     activity_id: str | None = Field(None, max_length=100, examples=["fuel-stations"])
-    budget_spent: float = Field(0, ge=0, le=1e9, description="million VND spent by this work", examples=[35.5])
+    budget_spent: Finite = Field(0, ge=0, le=1e9, description="million VND spent by this work", examples=[35.5])
     evidence: list[EvidenceIn] = Field(default_factory=list, max_length=50)
 
     def command(self) -> tasks.RecordProgress:
@@ -96,7 +97,7 @@ async def record_progress(
 @router.get(
     "/plans/{plan_id}/tasks", summary="The plan's tasks as of a date: status, activities done, budget, evidence"
 )
-async def list_tasks(plan_id: str, request: Request, tenant: ReaderTenant, as_of: date | None = None) -> dict[str, Any]:
+async def list_tasks(plan_id: str, request: Request, tenant: ReaderTenant, as_of: Day | None = None) -> dict[str, Any]:
     plan = plan_named(request, plan_id, tenant)
     day = as_of or date.today()
     async with request.app.state.runtime.engine.connect() as connection:

@@ -19,6 +19,7 @@ from metrology.eventkit.unit_of_work import UnitOfWork
 from metrology.servicekit.auth import Authenticated, Principal, Role, require
 from metrology.servicekit.commands import Commands
 from metrology.servicekit.problems import problem
+from metrology.servicekit.validation import Day, Finite, Limit, Offset
 from metrology.training.adapters.crypto import PersonalDataCipher
 from metrology.training.adapters.views import courses
 from metrology.training.application import handlers, importing, queries
@@ -28,8 +29,6 @@ from metrology.training.domain.personal import PersonalData
 router = APIRouter()
 Trainer = Annotated[Principal, Depends(require(Role.PROVINCE_ADMIN, Role.TRAINER))]
 Reader = Annotated[Principal, Depends(require(Role.PROVINCE_ADMIN, Role.TRAINER, Role.VIEWER))]
-Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0)]
 SEES_PERSONAL_DATA = (Role.PROVINCE_ADMIN, Role.TRAINER)
 
 
@@ -55,8 +54,8 @@ class CourseIn(BaseModel):
     audience: str | None = Field(None, max_length=200, examples=["verifiers of socialised providers"])
     organiser: str = Field(min_length=2, max_length=200, examples=["Chi cục TĐC Bến Tre"])
     trainer: str | None = Field(None, max_length=200, examples=["Trung tâm Kỹ thuật TĐC 3"])
-    starts_on: date = Field(examples=["2025-04-01"])
-    ends_on: date = Field(examples=["2025-04-03"])
+    starts_on: Day = Field(examples=["2025-04-01"])
+    ends_on: Day = Field(examples=["2025-04-03"])
     commune_code: str | None = Field(None, pattern=r"^\d{5}$", examples=["28756"])
     pass_mark: int = Field(50, ge=0, le=100, examples=[50])
 
@@ -64,36 +63,36 @@ class CourseIn(BaseModel):
 class CompletionIn(BaseModel):
     trainee_id: str = Field(min_length=1, max_length=64, examples=["trainee-0042"])
     passed: bool = Field(examples=[True])
-    completed_on: date = Field(examples=["2025-04-03"])
+    completed_on: Day = Field(examples=["2025-04-03"])
     certificate_number: str | None = Field(None, max_length=64, examples=["ĐT-2025-017"])
 
 
 class TraineeIn(BaseModel):
     full_name: str = Field(min_length=2, max_length=200, examples=["Lê Thị Hồng"])
-    date_of_birth: date = Field(examples=["1990-05-14"])
+    date_of_birth: Day = Field(examples=["1990-05-14"])
     id_number: str = Field(pattern=r"^(\d{9}|\d{12})$", examples=["083190001234"])
     phone: str | None = Field(None, pattern=r"^\+?\d[\d .-]{6,18}$", examples=["0912 345 678"])
     organisation_kind: OrganisationKind = Field(examples=["enterprise"])
     organisation_id: str | None = Field(None, max_length=64, description="The registry's id, where there is one")
     organisation_name: str | None = Field(None, max_length=300, examples=["Công ty CP Cấp thoát nước Bến Tre"])
-    registered_on: date | None = Field(None, examples=["2025-03-20"])
+    registered_on: Day | None = Field(None, examples=["2025-03-20"])
 
 
 class EnrolmentIn(BaseModel):
     trainee_id: str = Field(min_length=1, max_length=64, examples=["4b1c2f3e-..."])
-    enrolled_on: date | None = Field(None, examples=["2025-03-25"])
+    enrolled_on: Day | None = Field(None, examples=["2025-03-25"])
 
 
 class AttendanceIn(BaseModel):
     trainee_id: str = Field(min_length=1, max_length=64, examples=["4b1c2f3e-..."])
-    day: date = Field(examples=["2025-04-02"])
+    day: Day = Field(examples=["2025-04-02"])
     present: bool = Field(True, examples=[True])
 
 
 class AssessmentIn(BaseModel):
     trainee_id: str = Field(min_length=1, max_length=64, examples=["4b1c2f3e-..."])
-    score: float = Field(ge=0, le=100, examples=[82.5])
-    assessed_on: date = Field(examples=["2025-04-03"])
+    score: Finite = Field(ge=0, le=100, examples=[82.5])
+    assessed_on: Day = Field(examples=["2025-04-03"])
 
 
 class Accepted(BaseModel):
@@ -244,6 +243,7 @@ async def import_attendance(
     tags=["courses"],
     response_model=None,
     summary="The course's roster (paginated; format=csv exports it); personal data only for trainers",
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
 )
 async def roster(
     course_id: str,

@@ -16,6 +16,7 @@ from metrology.servicekit.auth import Principal, Role, require
 from metrology.servicekit.commands import Commands
 from metrology.servicekit.problems import problem
 from metrology.servicekit.runtime import ServiceRuntime
+from metrology.servicekit.validation import Day, Limit, Offset
 from metrology.verification.adapters.spreadsheets import XLSX, read_rows
 from metrology.verification.application import enterprise_services as services
 from metrology.verification.application import imports
@@ -32,7 +33,7 @@ class EnterpriseServiceIn(BaseModel):
     kind: ServiceKind = Field(examples=["measurement-method"])
     enterprise_id: str = Field(min_length=1, max_length=64, examples=["7f0c2a9e-3b1d-4e57-9a41-0c5f8e2d6b13"])
     provider_id: str = Field(min_length=1, max_length=64, examples=["4d1c7a52-1c1e-4f44-8e0b-6d1f0a3e9b21"])
-    performed_on: date = Field(examples=["2025-05-14"])
+    performed_on: Day = Field(examples=["2025-05-14"])
     description: str = Field(
         min_length=3, max_length=2000, examples=["Tư vấn phương pháp đo khối lượng tịnh hàng đóng gói sẵn"]
     )
@@ -103,10 +104,10 @@ async def list_enterprise_services(
     enterprise_id: str | None = None,
     provider_id: str | None = None,
     kind: ServiceKind | None = None,
-    performed_from: Annotated[date | None, Query(alias="from")] = None,
-    performed_to: Annotated[date | None, Query(alias="to")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    performed_from: Annotated[Day | None, Query(alias="from")] = None,
+    performed_to: Annotated[Day | None, Query(alias="to")] = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> dict[str, Any]:
     if not principal.has_any([Role.PROVINCE_ADMIN, Role.VIEWER]):
         provider_id, enterprise_id = _own_scope(principal, provider_id, enterprise_id)

@@ -17,6 +17,7 @@ from metrology.servicekit.auth import Authenticated, Principal, Role, require
 from metrology.servicekit.commands import Commands
 from metrology.servicekit.problems import problem
 from metrology.servicekit.runtime import ServiceRuntime
+from metrology.servicekit.validation import Day, Finite, Limit, Offset
 from metrology.verification.application import handlers, queries
 from metrology.verification.bootstrap_support import signer_of
 from metrology.verification.domain.certificates import InvalidQrError
@@ -27,17 +28,15 @@ router = APIRouter(tags=["verification"])
 public = APIRouter(prefix="/public", tags=["public certificate check"])
 Recorder = Annotated[Principal, Depends(require(Role.PROVINCE_ADMIN, Role.PROVIDER))]
 Reader = Annotated[Principal, Depends(require(Role.PROVINCE_ADMIN, Role.VIEWER, Role.PROVIDER, Role.ENTERPRISE))]
-Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0)]
 
 
 class MeasurementIn(BaseModel):
     quantity: str = Field(min_length=1, max_length=100, examples=["mass"])
-    nominal: float = Field(examples=[10.0])
-    measured: float = Field(examples=[10.0003])
+    nominal: Finite = Field(examples=[10.0])
+    measured: Finite = Field(examples=[10.0003])
     unit: str = Field(min_length=1, max_length=20, examples=["kg"])
-    expanded_uncertainty: float = Field(gt=0, examples=[0.0005])
-    coverage_factor: float = Field(2.0, examples=[2.0])
+    expanded_uncertainty: Finite = Field(gt=0, examples=[0.0005])
+    coverage_factor: Finite = Field(2.0, examples=[2.0])
 
 
 class JobIn(BaseModel):
@@ -50,11 +49,11 @@ class JobIn(BaseModel):
     procedure: str = Field(min_length=3, max_length=100, examples=["ĐLVN 39:2012"])
     working_standard_id: str | None = Field(None, max_length=64, examples=["standard-mass-m1-01"])
     field: str | None = Field(None, max_length=100, examples=["mass"])
-    performed_on: date = Field(examples=["2025-05-14"])
+    performed_on: Day = Field(examples=["2025-05-14"])
     result: Result = Field(examples=["pass"])
     measurements: list[MeasurementIn] = Field(default_factory=list, max_length=200)
     sticker_serial: str | None = Field(None, max_length=100, examples=["TEM-83-0012345"])
-    valid_until: date | None = Field(None, description="Calibration/testing only: the validity the provider states")
+    valid_until: Day | None = Field(None, description="Calibration/testing only: the validity the provider states")
     findings: str | None = Field(None, max_length=2000, examples=["error exceeds the maximum permissible error"])
     notes: str | None = Field(None, max_length=2000)
     external_reference: str | None = Field(
@@ -93,7 +92,7 @@ class JobIn(BaseModel):
 
 class RevocationIn(BaseModel):
     reason: str = Field(min_length=3, max_length=500, examples=["sticker found on a different instrument"])
-    revoked_on: date = Field(examples=["2025-06-01"])
+    revoked_on: Day = Field(examples=["2025-06-01"])
 
 
 def _runtime(request: Request) -> ServiceRuntime:
@@ -132,6 +131,7 @@ def _job_answer(job_id: str, job: Any, runtime: ServiceRuntime) -> dict[str, Any
     status_code=201,
     summary="Record verification, calibration or testing work (checked against the registry replica)",
     responses={
+        404: {"description": "the provider named in the body is not registered in this province"},
         409: {"description": "`external_reference` already names a job of this provider (its id in `job_id`)"},
         422: {"description": "a rule is violated (its name in `rule`); nothing is stored"},
     },
@@ -238,8 +238,8 @@ async def revoke_certificate(number: str, body: RevocationIn, commands: Commands
 async def due_dates(
     request: Request,
     principal: Reader,
-    due_from: Annotated[date, Query(alias="from")],
-    due_to: Annotated[date, Query(alias="to")],
+    due_from: Annotated[Day, Query(alias="from")],
+    due_to: Annotated[Day, Query(alias="to")],
     commune_code: str | None = None,
     type_code: str | None = None,
     owner_enterprise_id: str | None = None,
@@ -266,7 +266,7 @@ async def due_dates(
 async def overdue(
     request: Request,
     principal: Reader,
-    as_of: date | None = None,
+    as_of: Day | None = None,
     commune_code: str | None = None,
     type_code: str | None = None,
     owner_enterprise_id: str | None = None,
@@ -289,8 +289,8 @@ async def overdue(
 async def demand(
     request: Request,
     principal: Annotated[Principal, Depends(require(Role.PROVINCE_ADMIN, Role.VIEWER))],
-    period_from: Annotated[date, Query(alias="from")],
-    period_to: Annotated[date, Query(alias="to")],
+    period_from: Annotated[Day, Query(alias="from")],
+    period_to: Annotated[Day, Query(alias="to")],
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> dict[str, Any]:

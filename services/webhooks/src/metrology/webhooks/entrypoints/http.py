@@ -11,13 +11,12 @@ from pydantic import BaseModel, Field
 from metrology.eventkit.unit_of_work import UnitOfWork
 from metrology.servicekit.auth import Authenticated, Principal, Role, require
 from metrology.servicekit.commands import Commands
+from metrology.servicekit.validation import Limit, Offset
 from metrology.webhooks.application import handlers, queries
 from metrology.webhooks.domain.catalogue import PUBLISHED_TYPES
 
 router = APIRouter()
 Admin = Annotated[Principal, Depends(require(Role.PROVINCE_ADMIN))]
-Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0)]
 EXAMPLE_TYPE = "vn.metrology.training.trainee-completed.v1"
 
 
