@@ -12,6 +12,7 @@
       notStarted: "Chưa đến thời gian tính (từ {from})",
       by: { channel: "Theo hình thức", sector: "Theo ngành", commune: "Theo xã/phường", instrument_type: "Theo loại PTĐ",
             provider: "Theo tổ chức", course: "Theo khóa học", field: "Theo lĩnh vực đào tạo", laboratory: "Phòng thử nghiệm",
+            province: "Theo tỉnh cũ",
             inspection: "Phát hiện khi kiểm tra nhà nước" },
       rows: { "found-overdue": "PTĐ quá hạn kiểm định phát hiện khi kiểm tra",
               "found-overdue-not-met": "trong đó đến hạn trong kỳ mà chưa được kiểm định" },
@@ -26,6 +27,7 @@
       notStarted: "Counting starts on {from}",
       by: { channel: "By channel", sector: "By sector", commune: "By commune", instrument_type: "By instrument type",
             provider: "By provider", course: "By course", field: "By field of training", laboratory: "Laboratories",
+            province: "By former province",
             inspection: "Found at state inspection" },
     },
   };
