@@ -40,7 +40,12 @@ async def certificate_dcc(number: str, request: Request, principal: Principal = 
     return JSONResponse(document, headers={"Content-Disposition": f'inline; filename="{number}.dcc.json"'})
 
 
-@router.get("/certificates/{number}/qr.svg", summary="The QR image of the certificate's public check (SVG)")
+@router.get(
+    "/certificates/{number}/qr.svg",
+    response_class=Response,
+    responses={200: {"content": {"image/svg+xml": {}}, "description": "The QR image"}},
+    summary="The QR image of the certificate's public check (SVG)",
+)
 async def certificate_qr(number: str, request: Request, principal: Principal = Reader) -> Response:
     found = await _certificate(request, principal, number)
     return Response(qr_svg_document(check_url(request, found["qr_payload"])), media_type="image/svg+xml")
