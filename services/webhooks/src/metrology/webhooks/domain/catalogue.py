@@ -34,6 +34,8 @@ _NAMES = {
         "certificate-issued.v1",
         "certificate-revoked.v1",
         "instrument-marked-unfit.v1",
+        "instrument-fell-overdue.v1",
+        "enterprise-service-recorded.v1",
     ],
     "outreach": [
         "enterprise-enrolled.v1",
@@ -55,7 +57,7 @@ _NAMES = {
         "trainee-completed.v1",
         "trainee-erased.v1",
     ],
-    "reporting": ["target-status-changed.v1"],
+    "reporting": ["target-status-changed.v1", "task-progress-recorded.v1"],
 }
 
 PUBLISHED_TYPES: frozenset[str] = frozenset(
