@@ -11,10 +11,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 import httpx
+import openpyxl
 import pytest
 import scripted_year
 
 from metrology.eventkit.projector import ProjectorRunner
+from metrology.reporting.application.yearly_report import yearly_report
 from metrology.reporting.bootstrap import bootstrap
 from metrology.reporting.settings import ReportingSettings
 from metrology.servicekit.app import create_app
@@ -164,3 +166,22 @@ async def test_a_recording_time_that_is_not_one_is_refused_naming_the_field(clie
     assert response.status_code == 422
     assert response.headers["content-type"].startswith("application/problem+json")
     assert "known_at" in response.text
+
+
+async def test_the_yearly_report_is_made_again_as_known_on_the_day_it_was_sent(runtime, client):
+    await fold(runtime, late_script(), LATE)
+    plan = next(p for p in runtime.plans if p.id == PLAN)
+    async with runtime.engine.connect() as connection:
+        sent = await yearly_report(connection, plan, 2025, datetime(2026, 1, 10, 23, 59, tzinfo=UTC))
+        now = await yearly_report(connection, plan, 2025)
+    trained = [
+        {r.target.id: r.reading.value for r in report.targets}["person-times-trained-2025"] for report in (sent, now)
+    ]
+    assert trained == [15, 17]
+
+    response = await client.get(f"/plans/{PLAN}/reports/2025.xlsx", params={"known_at": REPORT_MADE})
+    assert response.status_code == 200, response.text
+    assert "known-20260110T235959Z" in response.headers["content-disposition"]
+    book = openpyxl.load_workbook(io.BytesIO(response.content))
+    cells = [str(c) for sheet in book for row in sheet.iter_rows(values_only=True) for c in row if c]
+    assert any("theo dữ liệu ghi nhận đến 2026-01-10T23:59:59+00:00" in c for c in cells)

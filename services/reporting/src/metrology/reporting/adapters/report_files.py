@@ -147,8 +147,16 @@ def _title(report: YearlyReport, lang: Language) -> tuple[str, str, str]:
     return (
         label["title"].format(year=report.year),
         getattr(report.plan.title, lang.value),
-        label["as_of"].format(day=report.as_of.isoformat()),
+        label["as_of"].format(day=report.as_of.isoformat()) + _known(report, lang),
     )
+
+
+def _known(report: YearlyReport, lang: Language) -> str:
+    """The recording time the figures answer for, when the report was asked as known on one."""
+    if report.known_at is None:
+        return ""
+    known = report.known_at.isoformat(timespec="seconds")
+    return f" — theo dữ liệu ghi nhận đến {known}" if lang is Language.VI else f" — as known on {known}"
 
 
 def render_xlsx(report: YearlyReport, lang: Language) -> bytes:

@@ -15,6 +15,7 @@ from metrology.reporting.application import tasks
 from metrology.reporting.application.yearly_report import Language, yearly_report
 from metrology.reporting.domain.tasks import Evidence, TaskStatus, TaskView
 from metrology.reporting.entrypoints.access import ReaderTenant, plan_named
+from metrology.reporting.entrypoints.http import KnownAt, parse_known_at
 from metrology.servicekit.auth import Principal, Role, require
 from metrology.servicekit.commands import Commands
 from metrology.servicekit.validation import Day, Finite
@@ -119,15 +120,18 @@ async def yearly_report_file(
     request: Request,
     tenant: ReaderTenant,
     lang: Annotated[Language, Query(description="vi (default) or en")] = Language.VI,
+    known_at: KnownAt = None,
 ) -> Response:
     plan = plan_named(request, plan_id, tenant)
+    known = parse_known_at(known_at)
     async with request.app.state.runtime.engine.connect() as connection:
-        report = await yearly_report(connection, plan, year)
+        report = await yearly_report(connection, plan, year, known)
     if fmt == "pdf":
         content, media_type = report_files.render_pdf(report, lang), report_files.PDF
     else:
         content, media_type = report_files.render_xlsx(report, lang), report_files.XLSX
-    filename = f"{plan.id}-{year}-{lang.value}.{fmt}"
+    suffix = f"-known-{known.strftime('%Y%m%dT%H%M%SZ')}" if known else ""
+    filename = f"{plan.id}-{year}-{lang.value}{suffix}.{fmt}"
     return Response(
         content, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
     )
