@@ -3,13 +3,17 @@ decisions and follow-ups; roles, tenants and bad input answered as problem+json.
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 import sqlalchemy as sa
 
 from metrology.eventkit.store import events_table
+from metrology.inspection.application.replica import Replica
+from metrology.verification.domain import events as v
 
 from .conftest import Service
-from .world import ELSEWHERE, LAPSED, NEVER, VERIFIED
+from .world import ELSEWHERE, LAPSED, NEVER, VERIFIED, envelopes
 
 pytestmark = [pytest.mark.integration]
 PREFIX = "vn.metrology.inspection."
@@ -130,3 +134,16 @@ async def test_viewers_read_province_admins_write_and_another_province_sees_noth
     assert foreign.status_code == 404
     elsewhere = await service.post(f"/visits/{visit}/findings", {"instrument_id": ELSEWHERE}, status=422)
     assert elsewhere["rule"] == "instrument-unknown", "another province's instrument is not this one's"
+
+
+async def test_a_certificate_revoked_before_the_visit_leaves_the_instrument_overdue(service: Service):
+    revoked = v.CertificateRevoked(occurred_on=date(2026, 3, 10), certificate_number="KĐ-2026-001",
+                                   job_id="job-KĐ-2026-001", subject_id=VERIFIED, reason="seal tampered")  # fmt: skip
+    replica = Replica()
+    async with service.runtime.sessions.begin() as session:
+        for envelope in envelopes([(f"job-{VERIFIED}", revoked)], "/metrology/verification"):
+            await replica.apply(session, envelope, envelope.event(replica.registry))
+    visit = await service.visit(await service.campaign())
+    finding = await service.post(f"/visits/{visit}/findings", {"instrument_id": VERIFIED})
+    assert finding["events"][0]["verification_status"] == "overdue"
+    assert types(finding) == ["finding-recorded.v1", "overdue-instrument-found.v1"]
