@@ -70,7 +70,7 @@ def registry_world(providers: int, instruments: int) -> tuple[list[tuple[str, Do
             verifier = f"ver-{p:03d}-{v}"
             events.append((stream, r.VerifierCertified(
                 occurred_on=date(2021, 2, 1), provider_id=provider, verifier_id=verifier, card_number=f"KĐV-{p}-{v}",
-                full_name="Nguyễn Văn A", fields=["mass", "volume", "electricity"],
+                personal=None, fields=["mass", "volume", "electricity"],
                 card_valid_until=None)))  # fmt: skip
             standard = f"std-{p:03d}-{v}"
             events.append((f"standard-{standard}", r.StandardRegistered(

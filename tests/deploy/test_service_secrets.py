@@ -59,7 +59,7 @@ def test_every_secret_a_service_checks_comes_from_a_kubernetes_secret(rendered: 
     )
     for service, _, container in containers:
         env = environment_of(container, rendered["prod"] + rendered[target])
-        secret_names = settings_type(service)().secrets().keys()
+        secret_names = settings_type(service)().checked_secrets().keys()
         for name in ["KAFKA_SASL_PASSWORD", *secret_names]:
             assert env.get(name, "").startswith("from-secret:"), f"{service}/{container['name']}: {name}"
 

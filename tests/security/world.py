@@ -332,6 +332,7 @@ def _registry(ids: dict[str, str]) -> dict[tuple[str, str], Call]:
         ("POST", "/enterprises/{enterprise_id}/closure"): Call(
             f"/enterprises/{e}/closure", json={"reason": "dissolved"}, names_record=True
         ),
+        ("DELETE", "/enterprises/{enterprise_id}/contact"): Call(f"/enterprises/{e}/contact", names_record=True),
         ("GET", "/enterprises/by-tax-code/{tax_code}"): Call(
             f"/enterprises/by-tax-code/{ids['tax_code']}", names_record=True
         ),
@@ -365,6 +366,9 @@ def _registry(ids: dict[str, str]) -> dict[tuple[str, str], Call]:
         ),
         ("POST", "/providers/{provider_id}/verifiers/{verifier_id}/reinstatement"): Call(
             f"/providers/{p}/verifiers/{v}/reinstatement", json={}, names_record=True
+        ),
+        ("DELETE", "/providers/{provider_id}/verifiers/{verifier_id}/personal-data"): Call(
+            f"/providers/{p}/verifiers/{v}/personal-data", names_record=True
         ),
         ("GET", "/providers/by-registration/{number}"): Call(
             f"/providers/by-registration/{ids['provider_registration']}", names_record=True
@@ -515,6 +519,9 @@ def _outreach(ids: dict[str, str]) -> dict[tuple[str, str], Call]:
         ),
         ("POST", "/participations/{participation_id}/withdrawal"): Call(
             f"/participations/{p}/withdrawal", json={"withdrawn_on": "2025-08-01"}, names_record=True
+        ),
+        ("DELETE", "/participations/{participation_id}/contact"): Call(
+            f"/participations/{p}/contact", names_record=True
         ),
         ("GET", "/participations/{participation_id}"): Call(f"/participations/{p}", names_record=True),
         ("POST", "/participations/{participation_id}/accesses"): Call(

@@ -117,7 +117,7 @@ def test_production_refuses_to_start_without_a_jwks(monkeypatch):
 
 
 def test_production_starts_with_a_jwks_and_development_starts_with_anything(jwks_file):
-    ServiceSettings(auth_jwks_file=str(jwks_file)).ensure_production_ready()
+    ServiceSettings(auth_jwks_file=str(jwks_file), actor_pseudonym_key="k" * 32).ensure_production_ready()
     ServiceSettings(environment="development").ensure_production_ready()
 
 

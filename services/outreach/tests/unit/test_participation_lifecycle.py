@@ -5,7 +5,8 @@ from datetime import date
 import pytest
 
 from metrology.eventkit.errors import ConflictError, RuleViolationError
-from metrology.outreach.domain.events import AreaRating, EnterpriseEnrolled, Objective
+from metrology.eventkit.sealed import SealedPersonalData
+from metrology.outreach.domain.events import AreaRating, EnterpriseEnrolled, Objective, registry
 from metrology.outreach.domain.participation import Participation, Status
 
 ENROLLED_ON = date(2025, 2, 1)
@@ -15,7 +16,7 @@ def enrolled() -> Participation:
     participation = Participation()
     participation.enrol(
         EnterpriseEnrolled(
-            occurred_on=ENROLLED_ON, participation_id="p1", enterprise_id="e1", consent=True, contact_name="An"
+            occurred_on=ENROLLED_ON, participation_id="p1", enterprise_id="e1", consent=True, contact=None
         )
     )
     return Participation.replay(participation.pending)
@@ -31,7 +32,7 @@ def planned() -> Participation:
 def _history(participation: Participation) -> list:
     return [
         EnterpriseEnrolled(
-            occurred_on=ENROLLED_ON, participation_id="p1", enterprise_id="e1", consent=True, contact_name="An"
+            occurred_on=ENROLLED_ON, participation_id="p1", enterprise_id="e1", consent=True, contact=None
         ),
         *participation.pending,
     ]
@@ -41,7 +42,7 @@ def test_enrolment_needs_the_enterprises_consent():
     with pytest.raises(RuleViolationError) as refused:
         Participation().enrol(
             EnterpriseEnrolled(
-                occurred_on=ENROLLED_ON, participation_id="p", enterprise_id="e", consent=False, contact_name="An"
+                occurred_on=ENROLLED_ON, participation_id="p", enterprise_id="e", consent=False, contact=None
             )
         )
     assert refused.value.field == "consent"
@@ -128,3 +129,41 @@ def test_a_job_counts_once_however_often_it_is_recorded():
     replayed = Participation.replay(_history(participation))
     assert replayed.record_access("a3", date(2025, 3, 2), "verification", "job-1") is None
     assert len(participation.pending) == 1
+
+
+def test_a_sealed_contact_is_erased_once_and_the_participation_goes_on():
+    participation = Participation()
+    sealed = SealedPersonalData(key_id="k1", ciphertext="c2VhbGVk")
+    participation.enrol(
+        EnterpriseEnrolled(
+            occurred_on=ENROLLED_ON, participation_id="p1", enterprise_id="e1", consent=True, contact=sealed
+        )
+    )
+    participation = Participation.replay(participation.pending)
+    participation.erase_contact(date(2025, 3, 1))
+    with pytest.raises(ConflictError) as refused:
+        Participation.replay([*_history_with(sealed), *participation.pending]).erase_contact(date(2025, 3, 2))
+    assert refused.value.rule == "contact-erased"
+    participation.assess(date(2025, 3, 1), "TĐC", [AreaRating(area="staff", rating=2)])
+
+
+def _history_with(contact: SealedPersonalData) -> list:
+    return [
+        EnterpriseEnrolled(
+            occurred_on=ENROLLED_ON, participation_id="p1", enterprise_id="e1", consent=True, contact=contact
+        )
+    ]
+
+
+def test_an_enrolment_published_as_v1_is_read_without_its_contact_in_clear():
+    v1 = {
+        "occurred_on": "2025-02-01",
+        "participation_id": "p1",
+        "enterprise_id": "e1",
+        "consent": True,
+        "contact_name": "Nguyễn Văn An",
+        "contact_phone": "0918 000 111",
+    }
+    event = registry().load("vn.metrology.outreach.enterprise-enrolled.v1", v1)
+    assert isinstance(event, EnterpriseEnrolled)
+    assert event.contact is None and "Nguyễn" not in event.model_dump_json()

@@ -111,7 +111,7 @@ def certified(provider: Provider, verifier_id: str = "v1", card: str = "KĐV-1")
             provider_id="p1",
             verifier_id=verifier_id,
             card_number=card,
-            full_name="A",
+            personal=None,
             fields=["volume"],
             card_valid_until=date(2029, 12, 31),
         )
@@ -145,7 +145,7 @@ def test_a_card_must_be_valid_after_the_certification_date():
         provider_id="p1",
         verifier_id="v1",
         card_number="KĐV-1",
-        full_name="A",
+        personal=None,
         fields=["volume"],
         card_valid_until=date(2024, 1, 1),
     )
@@ -166,3 +166,29 @@ def test_a_certification_published_as_v1_is_read_with_no_card_validity_on_record
     event = ev.registry().load("vn.metrology.registry.verifier-certified.v1", v1)
     assert isinstance(event, ev.VerifierCertified)
     assert event.card_valid_until is None and event.card_number == "KĐV-1"
+
+
+def test_a_certification_published_as_v2_is_read_without_its_name_in_clear():
+    v2 = {
+        "occurred_on": "2024-03-01",
+        "provider_id": "p1",
+        "verifier_id": "v1",
+        "card_number": "KĐV-1",
+        "full_name": "Trần Thị Bích",
+        "fields": ["volume"],
+        "card_valid_until": None,
+    }
+    event = ev.registry().load("vn.metrology.registry.verifier-certified.v2", v2)
+    assert isinstance(event, ev.VerifierCertified)
+    assert event.personal is None and "Trần" not in event.model_dump_json()
+
+
+def test_a_verifier_personal_data_is_erased_once():
+    provider = registered()
+    certified(provider)
+    erasure = ev.VerifierPersonalDataErased(occurred_on=date(2025, 1, 1), provider_id="p1", verifier_id="v1")
+    provider.erase_personal_data(erasure)
+    with pytest.raises(ConflictError) as refused:
+        provider.erase_personal_data(erasure)
+    assert refused.value.rule == "verifier-personal-data-erased"
+    assert provider.is_active_verifier("v1"), "erasure does not end the certification"

@@ -29,7 +29,7 @@ def registry_events() -> list[tuple[str, DomainEvent]]:
             instrument_types=["2.8b", "2.10"], fields=["mass"], valid_from=d(2023, 2, 1), valid_until=d(2028, 1, 31))),
         (f"provider-{CENTRE}", r.VerifierCertified(
             occurred_on=d(2023, 3, 1), provider_id=CENTRE, verifier_id=VERIFIER, card_number="KĐV-83-001",
-            full_name="Nguyễn Văn A", fields=["mass"], card_valid_until=None)),
+            personal=None, fields=["mass"], card_valid_until=None)),
         (f"provider-{OUTSIDE}", r.ProviderRegistered(
             occurred_on=d(2023, 1, 5), provider_id=OUTSIDE, name="Trung tâm Đo lường Cần Thơ", ownership="state",
             province_code="92", commune_code="31117", fields=["mass"],
@@ -39,7 +39,7 @@ def registry_events() -> list[tuple[str, DomainEvent]]:
             instrument_types=["2.8b"], fields=["mass"], valid_from=d(2023, 2, 1), valid_until=d(2028, 1, 31))),
         (f"provider-{OUTSIDE}", r.VerifierCertified(
             occurred_on=d(2023, 3, 1), provider_id=OUTSIDE, verifier_id=OUTSIDE_VERIFIER, card_number="KĐV-92-009",
-            full_name="Trần Thị B", fields=["mass"], card_valid_until=d(2028, 2, 29))),
+            personal=None, fields=["mass"], card_valid_until=d(2028, 2, 29))),
         (f"standard-{STANDARD}", r.StandardRegistered(
             occurred_on=d(2023, 1, 10), standard_id=STANDARD, owner_id=CENTRE, name="Bộ quả cân M1",
             quantity="mass", measuring_range="1 g - 20 kg", accuracy="M1", level="working",

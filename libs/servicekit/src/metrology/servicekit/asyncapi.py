@@ -196,7 +196,10 @@ def cloudevents_headers(cls: type[DomainEvent]) -> JsonDict:
         "ce_tenant": {"type": "string", "pattern": "^[0-9]{2}$", "description": "Province code of the tenant"},
         "ce_correlationid": {**text, "description": "The request or process the event belongs to"},
         "ce_causationid": {**text, "description": "The event that caused this one, if any"},
-        "ce_actor": {**text, "description": "Who did it (a user's subject or a process name)"},
+        "ce_actor": {
+            **text,
+            "description": "Who did it: a pseudonymous id of the user (HMAC of the token subject) or a process name",
+        },
         "ce_traceparent": {**text, "description": "W3C trace context of the write"},
         "traceparent": {**text, "description": "W3C trace context (plain header), when traced"},
     }

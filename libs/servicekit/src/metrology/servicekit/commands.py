@@ -19,6 +19,7 @@ from metrology.eventkit.store import metadata
 from metrology.eventkit.tracing import current_traceparent
 from metrology.eventkit.unit_of_work import UnitOfWork
 from metrology.servicekit.auth import Authenticated, Principal
+from metrology.servicekit.personal_data import pseudonym
 from metrology.servicekit.runtime import ServiceRuntime
 
 idempotency_keys = sa.Table(
@@ -54,7 +55,7 @@ class CommandRunner:
         context = EventContext(
             tenant=self.principal.tenant,
             traceparent=current_traceparent(),
-            actor=self.principal.subject,
+            actor=pseudonym(self.principal.subject, self.runtime.settings.actor_pseudonym_key),
         )
         if correlation:
             context = EventContext(context.tenant, correlation, None, context.traceparent, context.actor)

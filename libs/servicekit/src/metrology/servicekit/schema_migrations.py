@@ -94,9 +94,10 @@ class Migrations:
 
 def kit_branches() -> tuple[Branch, ...]:
     from metrology.servicekit.commands import idempotency_keys  # registers the table on the store's metadata
+    from metrology.servicekit.personal_data import personal_data_keys  # likewise
 
     kit_tables = frozenset(event_store.metadata.tables)
-    servicekit = frozenset({idempotency_keys.name})
+    servicekit = frozenset({idempotency_keys.name, personal_data_keys.name})
     return (
         Branch("eventkit", Path(metrology.eventkit.__file__).parent / "migrations", kit_tables - servicekit),
         Branch("servicekit", ENVIRONMENT / "versions", servicekit),

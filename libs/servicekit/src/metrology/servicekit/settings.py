@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from metrology.eventkit.kafka import KafkaConnection
 
 DEV_JWT_SECRET = "dev-only-secret-change-me-0123456789abcdef"  # HS256, development only
+DEV_ACTOR_PSEUDONYM_KEY = "dev-only-actor-pseudonym-key-change-me"  # development only
 
 
 class InsecureSettingsError(Exception):
@@ -50,6 +51,11 @@ class ServiceSettings(BaseSettings):
     auth_jwks_file: str | None = Field(None, description="A JWKS document on disk, instead of AUTH_JWKS_URL")
     auth_audience: str = Field("metrology", description="The audience (aud) every token must name")
     auth_issuer: str = Field("metrology-dev", description="The issuer (iss) every token must name")
+    actor_pseudonym_key: str = Field(
+        DEV_ACTOR_PSEUDONYM_KEY,
+        description="HMAC-SHA256 key turning a token's subject into the pseudonymous actor events carry "
+        "(the same in every service, so one person is one actor platform-wide)",
+    )
     http_max_body_bytes: int = Field(1024 * 1024, ge=1024, description="Largest request body (JSON) in bytes")
     http_max_upload_bytes: int = Field(
         10 * 1024 * 1024, ge=1024, description="Largest spreadsheet upload (CSV or XLSX import) in bytes"
@@ -85,12 +91,16 @@ class ServiceSettings(BaseSettings):
         """Each secret setting by its variable name: its value and the development values it must not keep."""
         return {}
 
+    def checked_secrets(self) -> dict[str, tuple[str | None, set[str]]]:
+        """The kit's secrets (every service has them) and the service's own `secrets()`."""
+        return {"ACTOR_PSEUDONYM_KEY": (self.actor_pseudonym_key, {DEV_ACTOR_PSEUDONYM_KEY})} | self.secrets()
+
     def insecure_settings(self) -> list[str]:
         """What stops this configuration from running in production (nothing in development)."""
         if self.development:
             return []
         problems = [] if self.uses_jwks() else ["AUTH_JWKS_URL or AUTH_JWKS_FILE is required (no HS256 tokens)"]
-        for name, (value, development_values) in self.secrets().items():
+        for name, (value, development_values) in self.checked_secrets().items():
             if not value:
                 problems.append(f"{name} is empty")
             elif value in development_values:

@@ -27,10 +27,12 @@ from metrology.outreach.domain.events import (
     EnterpriseWithdrawn,
     Objective,
     ParticipationCompleted,
+    ParticipationContactErased,
     PlanApproved,
     SupportDelivered,
 )
 from metrology.outreach.domain.participation import CLOSED, Participation, Status
+from metrology.servicekit.personal_data import ERASED, PersonalDataVault
 
 JOB_ACCESS_NAMESPACE = uuid.UUID("6f1d3c1e-5b7a-4c55-9a63-0c7e8f6d2b10")
 
@@ -60,6 +62,8 @@ def access_id_for_job(tenant: str, job_id: str) -> str:
     """The same job always gives the same access id, whoever records it and however often."""
     return str(uuid.uuid5(JOB_ACCESS_NAMESPACE, f"{tenant}:{job_id}"))
 
+
+CONTACT_FIELDS = ("contact_name", "contact_role", "contact_phone", "contact_email")
 
 # -- commands ------------------------------------------------------------------------------------
 
@@ -100,7 +104,13 @@ class JobPerformed:
 # -- participation lifecycle ----------------------------------------------------------------------
 
 
-async def enrol_enterprise(uow: Unit, command: Enrol) -> Participation:
+def contact_subject(participation_id: str) -> str:
+    """Whose data key seals a participation's contact person."""
+    return f"participation-contact-{participation_id}"
+
+
+async def enrol_enterprise(uow: Unit, command: Enrol, vault: PersonalDataVault) -> Participation:
+    """The contact person travels sealed under their own key; the participation's row names them until erasure."""
     enterprise = await _known_enterprise(uow, command.enterprise_id)
     if enterprise.closed_on is not None:
         raise RuleViolationError(
@@ -114,6 +124,8 @@ async def enrol_enterprise(uow: Unit, command: Enrol) -> Participation:
         )
     stream = participation_stream(command.participation_id)
     participation = Participation.replay(await uow.history(stream))
+    key = await vault.key(uow.session, contact_subject(command.participation_id))
+    contact = {name: getattr(command, name) for name in CONTACT_FIELDS if getattr(command, name) is not None}
     participation.enrol(
         EnterpriseEnrolled(
             occurred_on=command.enrolled_on,
@@ -121,13 +133,11 @@ async def enrol_enterprise(uow: Unit, command: Enrol) -> Participation:
             enterprise_id=command.enterprise_id,
             enterprise_name=enterprise.name,
             consent=command.consent,
-            contact_name=command.contact_name,
-            contact_role=command.contact_role,
-            contact_phone=command.contact_phone,
-            contact_email=command.contact_email,
+            contact=vault.seal(key, contact),
         )
     )
     await uow.append(stream, participation.version, participation.pending)
+    await vault.keep(uow.session, key)
     await uow.session.execute(
         sa.insert(participations).values(
             participation_id=command.participation_id,
@@ -178,6 +188,15 @@ async def complete(uow: Unit, participation_id: str, on: date, summary: str | No
     participation = await _load(uow, participation_id)
     participation.complete(on, summary)
     return await _save(uow, participation)
+
+
+async def erase_contact(uow: Unit, participation_id: str, on: date, vault: PersonalDataVault) -> Participation:
+    """The contact person's key is destroyed; the participation and its counts stay."""
+    participation = await _load(uow, participation_id)
+    participation.erase_contact(on)
+    await _save(uow, participation)
+    await vault.erase(uow.session, contact_subject(participation_id))
+    return participation
 
 
 async def withdraw(uow: Unit, participation_id: str, on: date, reason: str | None) -> Participation:
@@ -345,6 +364,8 @@ async def _update_views(uow: Unit, event: DomainEvent) -> None:
             changes = {"status": "completed", "completed_on": event.occurred_on}
         case EnterpriseWithdrawn():
             changes = {"status": "withdrawn", "withdrawn_on": event.occurred_on}
+        case ParticipationContactErased():
+            changes = {"contact_name": ERASED}
         case AccessRecorded():
             await _insert_access(uow, event)
             changes = {"accesses": participations.c.accesses + 1}

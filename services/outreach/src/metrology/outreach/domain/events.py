@@ -10,7 +10,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from metrology.eventkit.events import DomainEvent, EventRegistry
+from metrology.eventkit.events import DomainEvent, EventRegistry, JsonDict
+from metrology.eventkit.sealed import SealedPersonalData
 
 Channel = Literal["verification", "calibration", "testing", "method", "consultation"]
 AssessmentArea = Literal[
@@ -46,17 +47,33 @@ class Objective(BaseModel):
 
 
 class EnterpriseEnrolled(DomainEvent):
-    """An enterprise enrolled in the programme, with its consent and a contact person (occurred_on = enrolment)."""
+    """An enterprise enrolled in the programme, with its consent and a contact person (occurred_on = enrolment).
+
+    v2: the contact person (name, role, phone, email) travels only sealed under their data key (`contact`),
+    erased with it (participation-contact-erased); v1 carried them in clear (see `contact_not_carried`).
+    """
 
     event_type = "vn.metrology.outreach.enterprise-enrolled"
+    event_version = 2
     participation_id: str
     enterprise_id: str
     enterprise_name: str | None = None
     consent: bool
-    contact_name: str
-    contact_role: str | None = None
-    contact_phone: str | None = None
-    contact_email: str | None = None
+    contact: SealedPersonalData | None
+
+
+def contact_not_carried(v1: JsonDict) -> JsonDict:
+    """enterprise-enrolled v1 -> v2: a contact recorded in clear is not carried into the sealed field (null)."""
+    clear = {"contact_name", "contact_role", "contact_phone", "contact_email"}
+    return {key: value for key, value in v1.items() if key not in clear} | {"contact": None}
+
+
+class ParticipationContactErased(DomainEvent):
+    """The participation's contact person was erased: their data key is destroyed, every sealed copy unreadable."""
+
+    event_type = "vn.metrology.outreach.participation-contact-erased"
+    participation_id: str
+    enterprise_id: str
 
 
 class CurrentStateAssessed(DomainEvent):
@@ -146,6 +163,7 @@ class CampaignHeld(DomainEvent):
 
 ALL_EVENTS: list[type[DomainEvent]] = [
     EnterpriseEnrolled,
+    ParticipationContactErased,
     CurrentStateAssessed,
     PlanApproved,
     SupportDelivered,
@@ -158,4 +176,6 @@ ALL_EVENTS: list[type[DomainEvent]] = [
 
 
 def registry() -> EventRegistry:
-    return EventRegistry().register_all(ALL_EVENTS)
+    events = EventRegistry().register_all(ALL_EVENTS)
+    events.upcaster(EnterpriseEnrolled.event_type, 1)(contact_not_carried)
+    return events

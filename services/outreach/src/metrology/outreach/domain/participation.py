@@ -10,7 +10,7 @@ from datetime import date
 from enum import StrEnum
 
 from metrology.eventkit.aggregate import Aggregate
-from metrology.eventkit.errors import ConflictError, RuleViolationError
+from metrology.eventkit.errors import ConflictError, NotFoundError, RuleViolationError
 from metrology.eventkit.events import DomainEvent
 from metrology.outreach.domain.events import (
     AccessRecorded,
@@ -22,6 +22,7 @@ from metrology.outreach.domain.events import (
     EnterpriseWithdrawn,
     Objective,
     ParticipationCompleted,
+    ParticipationContactErased,
     PlanApproved,
     SupportDelivered,
 )
@@ -51,12 +52,16 @@ class Participation(Aggregate):
         self.evaluated_years: set[int] = set()
         self.ended_on: date | None = None
         self.job_ids: set[str] = set()
+        self.has_contact = False
 
     def when(self, event: DomainEvent) -> None:
         match event:
             case EnterpriseEnrolled():
                 self.participation_id, self.enterprise_id = event.participation_id, event.enterprise_id
                 self.enrolled_on = event.occurred_on
+                self.has_contact = event.contact is not None
+            case ParticipationContactErased():
+                self.has_contact = False
             case CurrentStateAssessed():
                 self.assessed_on = event.occurred_on
                 self.status = Status.ASSESSED if self.status == Status.ENROLLED else self.status
@@ -134,6 +139,14 @@ class Participation(Aggregate):
                 rule="completion-before-evaluation",
             )
         self.record(ParticipationCompleted(occurred_on=on, summary=summary, **self._ids))
+
+    def erase_contact(self, on: date) -> None:
+        """Allowed at any stage, ended participations included; there must be a sealed contact left to erase."""
+        if not self.exists:
+            raise NotFoundError(f"no participation {self.participation_id}", field="participation_id")
+        if not self.has_contact:
+            raise ConflictError("the participation has no contact person on record", rule="contact-erased")
+        self.record(ParticipationContactErased(occurred_on=on, **self._ids))
 
     def withdraw(self, on: date, reason: str | None) -> None:
         self._require_open(on)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -17,6 +18,7 @@ from metrology.outreach.domain.events import AreaRating, CampaignHeld, Channel, 
 from metrology.outreach.domain.participation import Participation
 from metrology.servicekit.auth import Authenticated, Principal, Role, require
 from metrology.servicekit.commands import Commands
+from metrology.servicekit.personal_data import Vault
 from metrology.servicekit.validation import Count, Day, Limit, Offset
 
 router = APIRouter()
@@ -118,11 +120,11 @@ def _accepted(id_: str, participation: Participation) -> Accepted:
     tags=["participations"],
     summary="Enrol an enterprise in the programme (it must exist, open, in the registry replica)",
 )
-async def enrol(body: EnrolmentIn, commands: Commands, _: Admin) -> JSONResponse:
+async def enrol(body: EnrolmentIn, commands: Commands, vault: Vault, _: Admin) -> JSONResponse:
     command = handlers.Enrol(participation_id=str(uuid.uuid4()), **body.model_dump())
 
     async def handle(uow: UnitOfWork) -> Accepted:
-        return _accepted(command.participation_id, await handlers.enrol_enterprise(uow, command))
+        return _accepted(command.participation_id, await handlers.enrol_enterprise(uow, command, vault))
 
     return await commands.run(handle)
 
@@ -228,6 +230,19 @@ async def withdrawal(participation_id: str, body: WithdrawalIn, commands: Comman
         commands,
         lambda uow: handlers.withdraw(uow, participation_id, body.withdrawn_on, body.reason),
     )
+
+
+@router.delete(
+    "/participations/{participation_id}/contact",
+    response_model=Accepted,
+    tags=["participations"],
+    summary="Erase the contact person (crypto-shredding: the participation and its counts stay)",
+)
+async def erase_contact(participation_id: str, commands: Commands, vault: Vault, _: Admin) -> JSONResponse:
+    async def handle(uow: UnitOfWork) -> Accepted:
+        return _accepted(participation_id, await handlers.erase_contact(uow, participation_id, date.today(), vault))
+
+    return await commands.run(handle, 200)
 
 
 @router.get("/participations", tags=["participations"], summary="Participations, by status (paginated)")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -31,8 +31,11 @@ from metrology.registry.domain.instrument import Instrument
 from metrology.registry.domain.laboratory import Laboratory
 from metrology.registry.domain.provider import Provider
 from metrology.registry.domain.standard import HigherStandard, Standard
+from metrology.servicekit.personal_data import ERASED, DataKey, PersonalDataVault
 
 A = TypeVar("A", bound=Aggregate)
+ContactEvent = TypeVar("ContactEvent", ev.EnterpriseRegistered, ev.EnterpriseUpdated)
+CONTACT_FIELDS = ("contact_name", "contact_phone", "contact_email")
 
 
 async def load(uow: UnitOfWork, kind: type[A], stream: str) -> A:
@@ -46,14 +49,42 @@ async def save(uow: UnitOfWork, stream: str, aggregate: Aggregate) -> None:
 # --- enterprises ---------------------------------------------------------------------------------------------
 
 
-async def register_enterprise(uow: UnitOfWork, event: ev.EnterpriseRegistered) -> Enterprise:
+def contact_subject(enterprise_id: str) -> str:
+    """Whose data key seals an enterprise's contact person (one person per enterprise at a time)."""
+    return f"enterprise-contact-{enterprise_id}"
+
+
+def verifier_subject(verifier_id: str) -> str:
+    return f"verifier-{verifier_id}"
+
+
+async def _sealed_contact(
+    uow: UnitOfWork, vault: PersonalDataVault, event: ContactEvent
+) -> tuple[ContactEvent, DataKey | None]:
+    """The event with its contact details sealed under the contact person's key (the clear fields emptied)."""
+    plain = {name: getattr(event, name) for name in CONTACT_FIELDS if getattr(event, name) is not None}
+    if not plain:
+        return event, None
+    key = await vault.key(uow.session, contact_subject(event.enterprise_id))
+    return event.model_copy(update=dict.fromkeys(CONTACT_FIELDS) | {"contact": vault.seal(key, plain)}), key
+
+
+async def _keep(uow: UnitOfWork, vault: PersonalDataVault, key: DataKey | None) -> None:
+    if key is not None:
+        await vault.keep(uow.session, key)
+
+
+async def register_enterprise(uow: UnitOfWork, given: ev.EnterpriseRegistered, vault: PersonalDataVault) -> Enterprise:
+    """`given` names the contact in clear; the event appended carries it sealed, the query table in clear."""
     tenant = uow.context.tenant
-    _check_address(uow, event.province_code, event.commune_code, event)
-    await _refuse_known_tax_code(uow, tenant, event.tax_code)
-    enterprise = await load(uow, Enterprise, f"enterprise-{event.enterprise_id}")
+    _check_address(uow, given.province_code, given.commune_code, given)
+    await _refuse_known_tax_code(uow, tenant, given.tax_code)
+    enterprise = await load(uow, Enterprise, f"enterprise-{given.enterprise_id}")
+    event, key = await _sealed_contact(uow, vault, given)
     enterprise.register(event)
     await save(uow, f"enterprise-{event.enterprise_id}", enterprise)
-    row = event.model_dump(exclude={"occurred_on"})
+    await _keep(uow, vault, key)
+    row = given.model_dump(exclude={"occurred_on", "contact"})
     try:
         async with uow.session.begin_nested():
             await uow.session.execute(
@@ -78,18 +109,39 @@ def _tax_code_taken(tax_code: str) -> ConflictError:
     return ConflictError(f"tax code {tax_code} is already registered", field="tax_code", rule="tax-code-registered")
 
 
-async def update_enterprise(uow: UnitOfWork, event: ev.EnterpriseUpdated) -> Enterprise:
-    enterprise = await _existing(uow, Enterprise, "enterprise", event.enterprise_id)
-    if event.province_code is not None or event.commune_code is not None:
-        province = event.province_code or await _province_of_enterprise(uow, event.enterprise_id)
-        _check_address(uow, province, event.commune_code, event)
+async def update_enterprise(uow: UnitOfWork, given: ev.EnterpriseUpdated, vault: PersonalDataVault) -> Enterprise:
+    enterprise = await _existing(uow, Enterprise, "enterprise", given.enterprise_id)
+    if given.province_code is not None or given.commune_code is not None:
+        province = given.province_code or await _province_of_enterprise(uow, given.enterprise_id)
+        _check_address(uow, province, given.commune_code, given)
+    event, key = await _sealed_contact(uow, vault, given)
     enterprise.update(event)
     await save(uow, f"enterprise-{event.enterprise_id}", enterprise)
-    changes = event.model_dump(exclude={"occurred_on", "enterprise_id"}, exclude_none=True)
+    await _keep(uow, vault, key)
+    changes = given.model_dump(exclude={"occurred_on", "enterprise_id", "contact"}, exclude_none=True)
     await uow.session.execute(
         sa.update(enterprises).where(enterprises.c.enterprise_id == event.enterprise_id).values(**changes)
     )
     return enterprise
+
+
+async def erase_enterprise_contact(
+    uow: UnitOfWork, event: ev.EnterpriseContactErased, vault: PersonalDataVault
+) -> Enterprise:
+    """The contact person's key is destroyed and the query table shows "erased" where a detail was held."""
+    enterprise = await _existing(uow, Enterprise, "enterprise", event.enterprise_id)
+    enterprise.erase_contact(event)
+    await save(uow, f"enterprise-{event.enterprise_id}", enterprise)
+    await vault.erase(uow.session, contact_subject(event.enterprise_id))
+    erased: dict[str, Any] = {name: _erased_if_held(enterprises.c[name]) for name in CONTACT_FIELDS}
+    await uow.session.execute(
+        sa.update(enterprises).where(enterprises.c.enterprise_id == event.enterprise_id).values(**erased)
+    )
+    return enterprise
+
+
+def _erased_if_held(column: sa.Column) -> sa.Case:
+    return sa.case((column.is_(None), None), else_=sa.literal(ERASED))
 
 
 async def _province_of_enterprise(uow: UnitOfWork, enterprise_id: str) -> str:
@@ -193,14 +245,30 @@ async def _update_designation(uow: UnitOfWork, designation_id: str, changes: dic
     )
 
 
-async def certify_verifier(uow: UnitOfWork, event: ev.VerifierCertified) -> Provider:
-    provider = await load(uow, Provider, f"provider-{event.provider_id}")
+async def certify_verifier(
+    uow: UnitOfWork, given: ev.VerifierCertified, full_name: str, vault: PersonalDataVault
+) -> Provider:
+    """The verifier's name travels sealed under their own key; the query table holds it until erasure."""
+    provider = await load(uow, Provider, f"provider-{given.provider_id}")
+    key = await vault.key(uow.session, verifier_subject(given.verifier_id))
+    event = given.model_copy(update={"personal": vault.seal(key, {"full_name": full_name})})
     provider.certify(event)
     await save(uow, f"provider-{event.provider_id}", provider)
+    await vault.keep(uow.session, key)
+    row = event.model_dump(exclude={"occurred_on", "personal"}) | {"full_name": full_name}
+    await uow.session.execute(sa.insert(verifiers).values(**row, certified_on=event.occurred_on, status="active"))
+    return provider
+
+
+async def erase_verifier_personal_data(
+    uow: UnitOfWork, event: ev.VerifierPersonalDataErased, vault: PersonalDataVault
+) -> Provider:
+    provider = await load(uow, Provider, f"provider-{event.provider_id}")
+    provider.erase_personal_data(event)
+    await save(uow, f"provider-{event.provider_id}", provider)
+    await vault.erase(uow.session, verifier_subject(event.verifier_id))
     await uow.session.execute(
-        sa.insert(verifiers).values(
-            **event.model_dump(exclude={"occurred_on"}), certified_on=event.occurred_on, status="active"
-        )
+        sa.update(verifiers).where(verifiers.c.verifier_id == event.verifier_id).values(full_name=ERASED)
     )
     return provider
 

@@ -19,6 +19,7 @@ from metrology.registry.adapters.spreadsheets import Rows
 from metrology.registry.application import handlers
 from metrology.registry.application.queries import enterprise_by_tax_code
 from metrology.registry.domain import events as ev
+from metrology.servicekit.personal_data import PersonalDataVault
 
 RowError = dict[str, Any]
 M = TypeVar("M", bound=BaseModel)
@@ -59,13 +60,12 @@ class InstrumentRow(BaseModel):
     registered_on: date
 
 
-async def import_enterprises(uow: UnitOfWork, rows: Rows) -> list[str]:
+async def import_enterprises(uow: UnitOfWork, rows: Rows, vault: PersonalDataVault) -> list[str]:
     async def register(row: EnterpriseRow) -> str:
         enterprise_id = str(uuid.uuid4())
         data = row.model_dump(exclude={"registered_on"})
-        await handlers.register_enterprise(
-            uow, ev.EnterpriseRegistered(occurred_on=row.registered_on, enterprise_id=enterprise_id, **data)
-        )
+        event = ev.EnterpriseRegistered(occurred_on=row.registered_on, enterprise_id=enterprise_id, **data)
+        await handlers.register_enterprise(uow, event, vault)
         return enterprise_id
 
     return await _import_all(uow, rows, EnterpriseRow, register)

@@ -1,4 +1,4 @@
-"""The Enterprise aggregate: registered once with a valid tax code, updated, closed."""
+"""The Enterprise aggregate: registered once with a valid tax code, updated, closed; its contact person erased."""
 
 from __future__ import annotations
 
@@ -6,7 +6,12 @@ from metrology.eventkit.aggregate import Aggregate
 from metrology.eventkit.errors import ConflictError, RuleViolationError
 from metrology.eventkit.events import DomainEvent
 from metrology.registry.domain import taxcode
-from metrology.registry.domain.events import EnterpriseClosed, EnterpriseRegistered, EnterpriseUpdated
+from metrology.registry.domain.events import (
+    EnterpriseClosed,
+    EnterpriseContactErased,
+    EnterpriseRegistered,
+    EnterpriseUpdated,
+)
 
 
 class Enterprise(Aggregate):
@@ -15,11 +20,17 @@ class Enterprise(Aggregate):
         self.enterprise_id = ""
         self.tax_code = ""
         self.closed = False
+        self.has_contact = False
 
     def when(self, event: DomainEvent) -> None:
         match event:
             case EnterpriseRegistered():
                 self.enterprise_id, self.tax_code = event.enterprise_id, event.tax_code
+                self.has_contact = _names_a_contact(event)
+            case EnterpriseUpdated():
+                self.has_contact = self.has_contact or _names_a_contact(event)
+            case EnterpriseContactErased():
+                self.has_contact = False
             case EnterpriseClosed():
                 self.closed = True
 
@@ -39,6 +50,20 @@ class Enterprise(Aggregate):
         self._require_open("close")
         self.record(event)
 
+    def erase_contact(self, event: EnterpriseContactErased) -> None:
+        """Erasure is allowed on a closed enterprise too; there must be a contact left to erase."""
+        if not self.has_contact:
+            raise ConflictError(
+                f"enterprise {self.enterprise_id} has no contact person on record", rule="enterprise-contact-erased"
+            )
+        self.record(event)
+
     def _require_open(self, action: str) -> None:
         if self.closed:
             raise ConflictError(f"enterprise {self.enterprise_id} is closed: cannot {action}", rule="enterprise-closed")
+
+
+def _names_a_contact(event: EnterpriseRegistered | EnterpriseUpdated) -> bool:
+    return any(
+        value is not None for value in (event.contact, event.contact_name, event.contact_phone, event.contact_email)
+    )

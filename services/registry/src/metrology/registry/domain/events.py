@@ -11,6 +11,7 @@ from datetime import date
 from typing import Literal
 
 from metrology.eventkit.events import DomainEvent, EventRegistry, JsonDict
+from metrology.eventkit.sealed import SealedPersonalData
 
 Ownership = Literal["state", "socialised"]
 StandardLevel = Literal["reference", "working"]
@@ -18,7 +19,12 @@ InstrumentStatus = Literal["in-use", "out-of-use", "retired"]
 
 
 class EnterpriseRegistered(DomainEvent):
-    """An enterprise (doanh nghiệp) was registered with its tax code (mã số thuế), once per tenant."""
+    """An enterprise (doanh nghiệp) was registered with its tax code (mã số thuế), once per tenant.
+
+    The contact person travels only sealed (`contact`: name, phone, email under the person's data key, erased
+    with it); `contact_name`, `contact_phone` and `contact_email` are no longer written (events recorded before
+    sealing may hold them).
+    """
 
     event_type = "vn.metrology.registry.enterprise-registered"
     enterprise_id: str
@@ -31,10 +37,12 @@ class EnterpriseRegistered(DomainEvent):
     contact_name: str | None = None
     contact_phone: str | None = None
     contact_email: str | None = None
+    contact: SealedPersonalData | None = None
 
 
 class EnterpriseUpdated(DomainEvent):
-    """Some of an enterprise's details changed; only the changed fields are set."""
+    """Some of an enterprise's details changed; only the changed fields are set (contact details sealed in
+    `contact`, as in enterprise-registered)."""
 
     event_type = "vn.metrology.registry.enterprise-updated"
     enterprise_id: str
@@ -46,6 +54,14 @@ class EnterpriseUpdated(DomainEvent):
     contact_name: str | None = None
     contact_phone: str | None = None
     contact_email: str | None = None
+    contact: SealedPersonalData | None = None
+
+
+class EnterpriseContactErased(DomainEvent):
+    """The enterprise's contact person was erased: their data key is destroyed, every sealed copy unreadable."""
+
+    event_type = "vn.metrology.registry.enterprise-contact-erased"
+    enterprise_id: str
 
 
 class EnterpriseClosed(DomainEvent):
@@ -110,14 +126,16 @@ class VerifierCertified(DomainEvent):
     v2: `card_valid_until` (the last day the card may be used) is always stated, null when the card carries no
     end date. v1 events had no such field; they are read with `card_valid_until = null` (see
     `card_validity_not_recorded`).
+    v3: the verifier's name travels only sealed under their data key (`personal`: full_name), erased with it;
+    v2's plaintext `full_name` is not carried forward (see `full_name_not_carried`).
     """
 
     event_type = "vn.metrology.registry.verifier-certified"
-    event_version = 2
+    event_version = 3
     provider_id: str
     verifier_id: str
     card_number: str
-    full_name: str
+    personal: SealedPersonalData | None
     fields: list[str]
     card_valid_until: date | None
 
@@ -129,6 +147,23 @@ def card_validity_not_recorded(v1: JsonDict) -> JsonDict:
     in fact valid; a card renewed or limited since is recorded as a new certification.
     """
     return {**v1, "card_valid_until": None}
+
+
+def full_name_not_carried(v2: JsonDict) -> JsonDict:
+    """verifier-certified v2 -> v3: a name recorded in clear is not carried into the sealed field.
+
+    `personal = null` reads as "no personal data in the event"; the name of such a verifier stays where it was
+    recorded (the registry's query table) until erased there.
+    """
+    return {key: value for key, value in v2.items() if key != "full_name"} | {"personal": None}
+
+
+class VerifierPersonalDataErased(DomainEvent):
+    """A verifier's personal data was erased: their data key is destroyed, every sealed copy unreadable."""
+
+    event_type = "vn.metrology.registry.verifier-personal-data-erased"
+    provider_id: str
+    verifier_id: str
 
 
 class VerifierSuspended(DomainEvent):
@@ -233,6 +268,7 @@ ALL_EVENTS: list[type[DomainEvent]] = [
     EnterpriseRegistered,
     EnterpriseUpdated,
     EnterpriseClosed,
+    EnterpriseContactErased,
     ProviderRegistered,
     ProviderDesignated,
     DesignationRenewed,
@@ -240,6 +276,7 @@ ALL_EVENTS: list[type[DomainEvent]] = [
     VerifierCertified,
     VerifierSuspended,
     VerifierReinstated,
+    VerifierPersonalDataErased,
     LaboratoryRegistered,
     LaboratoryAccredited,
     LaboratoryAssessed,
@@ -252,4 +289,5 @@ ALL_EVENTS: list[type[DomainEvent]] = [
 def registry() -> EventRegistry:
     events = EventRegistry().register_all(ALL_EVENTS)
     events.upcaster(VerifierCertified.event_type, 1)(card_validity_not_recorded)
+    events.upcaster(VerifierCertified.event_type, 2)(full_name_not_carried)
     return events

@@ -19,6 +19,7 @@ from metrology.registry.domain.events import (
     ProviderDesignated,
     ProviderRegistered,
     VerifierCertified,
+    VerifierPersonalDataErased,
     VerifierReinstated,
     VerifierSuspended,
 )
@@ -54,6 +55,7 @@ class Provider(Aggregate):
         self.designations: dict[str, Designation] = {}
         self.cards: dict[str, str] = {}  # card number -> verifier id
         self.suspended: set[str] = set()
+        self.erased: set[str] = set()  # verifiers whose personal data is erased
 
     def when(self, event: DomainEvent) -> None:
         match event:
@@ -73,6 +75,8 @@ class Provider(Aggregate):
                 self.suspended.add(event.verifier_id)
             case VerifierReinstated():
                 self.suspended.discard(event.verifier_id)
+            case VerifierPersonalDataErased():
+                self.erased.add(event.verifier_id)
 
     def register(self, event: ProviderRegistered) -> None:
         if self.exists:
@@ -139,6 +143,14 @@ class Provider(Aggregate):
         self._require_verifier(event.verifier_id)
         if event.verifier_id not in self.suspended:
             raise ConflictError(f"verifier {event.verifier_id} is not suspended", rule="verifier-not-suspended")
+        self.record(event)
+
+    def erase_personal_data(self, event: VerifierPersonalDataErased) -> None:
+        self._require_verifier(event.verifier_id)
+        if event.verifier_id in self.erased:
+            raise ConflictError(
+                f"verifier {event.verifier_id}'s personal data is already erased", rule="verifier-personal-data-erased"
+            )
         self.record(event)
 
     def is_active_verifier(self, verifier_id: str) -> bool:

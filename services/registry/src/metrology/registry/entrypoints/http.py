@@ -21,6 +21,7 @@ from metrology.registry.domain import events as ev
 from metrology.registry.domain.provider import default_valid_until
 from metrology.servicekit.auth import Principal, Role, require
 from metrology.servicekit.commands import Commands
+from metrology.servicekit.personal_data import Vault
 from metrology.servicekit.problems import problem
 from metrology.servicekit.validation import Day, Limit, Offset
 
@@ -97,20 +98,33 @@ class ClosureIn(BaseModel):
 @router.post(
     "/enterprises", status_code=201, response_model=Accepted, tags=["enterprises"], summary="Register an enterprise"
 )
-async def register_enterprise(body: EnterpriseIn, commands: Commands, _: Admin) -> JSONResponse:
+async def register_enterprise(body: EnterpriseIn, commands: Commands, vault: Vault, _: Admin) -> JSONResponse:
     enterprise_id = str(uuid.uuid4())
     data = body.model_dump(exclude={"registered_on"}) | {"tax_code": body.tax_code.strip()}
     event = ev.EnterpriseRegistered(occurred_on=body.registered_on, enterprise_id=enterprise_id, **data)
-    return await run(commands, enterprise_id, lambda uow: handlers.register_enterprise(uow, event))
+    return await run(commands, enterprise_id, lambda uow: handlers.register_enterprise(uow, event, vault))
 
 
 @router.patch(
     "/enterprises/{enterprise_id}", response_model=Accepted, tags=["enterprises"], summary="Update an enterprise"
 )
-async def update_enterprise(enterprise_id: str, body: EnterpriseChanges, commands: Commands, _: Admin) -> JSONResponse:
+async def update_enterprise(
+    enterprise_id: str, body: EnterpriseChanges, commands: Commands, vault: Vault, _: Admin
+) -> JSONResponse:
     changes = body.model_dump(exclude={"changed_on"}, exclude_none=True)
     event = ev.EnterpriseUpdated(occurred_on=body.changed_on, enterprise_id=enterprise_id, **changes)
-    return await run(commands, enterprise_id, lambda uow: handlers.update_enterprise(uow, event), 200)
+    return await run(commands, enterprise_id, lambda uow: handlers.update_enterprise(uow, event, vault), 200)
+
+
+@router.delete(
+    "/enterprises/{enterprise_id}/contact",
+    response_model=Accepted,
+    tags=["enterprises"],
+    summary="Erase the contact person (crypto-shredding: counts stay, the details read 'erased' everywhere)",
+)
+async def erase_enterprise_contact(enterprise_id: str, commands: Commands, vault: Vault, _: Admin) -> JSONResponse:
+    event = ev.EnterpriseContactErased(occurred_on=date.today(), enterprise_id=enterprise_id)
+    return await run(commands, enterprise_id, lambda uow: handlers.erase_enterprise_contact(uow, event, vault), 200)
 
 
 @router.post(
@@ -189,7 +203,7 @@ class ProviderIn(BaseModel):
         min_length=2, max_length=300, examples=["Trung tâm Kỹ thuật Tiêu chuẩn Đo lường Chất lượng Bến Tre"]
     )
     ownership: Literal["state", "socialised"]
-    tax_code: str | None = Field(None, examples=["1300588566"])
+    tax_code: str | None = Field(None, max_length=14, examples=["1300588566"])
     address: str | None = Field(None, max_length=500)
     province_code: ProvinceCode
     commune_code: CommuneCode
@@ -298,13 +312,30 @@ async def revoke_designation(
 
 
 @router.post("/providers/{provider_id}/verifiers", status_code=201, tags=["providers"], summary="Certify a verifier")
-async def certify_verifier(provider_id: str, body: VerifierIn, commands: Commands, _: Admin) -> JSONResponse:
+async def certify_verifier(
+    provider_id: str, body: VerifierIn, commands: Commands, vault: Vault, _: Admin
+) -> JSONResponse:
     verifier_id = str(uuid.uuid4())
-    data = body.model_dump(exclude={"certified_on"})
+    data = body.model_dump(exclude={"certified_on", "full_name"})
     event = ev.VerifierCertified(
-        occurred_on=body.certified_on, provider_id=provider_id, verifier_id=verifier_id, **data
+        occurred_on=body.certified_on, provider_id=provider_id, verifier_id=verifier_id, personal=None, **data
     )
-    return await run(commands, verifier_id, lambda uow: handlers.certify_verifier(uow, event))
+    certify = handlers.certify_verifier
+    return await run(commands, verifier_id, lambda uow: certify(uow, event, body.full_name, vault))
+
+
+@router.delete(
+    "/providers/{provider_id}/verifiers/{verifier_id}/personal-data",
+    response_model=Accepted,
+    tags=["providers"],
+    summary="Erase a verifier's personal data (crypto-shredding: the verifier and their work stay)",
+)
+async def erase_verifier_personal_data(
+    provider_id: str, verifier_id: str, commands: Commands, vault: Vault, _: Admin
+) -> JSONResponse:
+    event = ev.VerifierPersonalDataErased(occurred_on=date.today(), provider_id=provider_id, verifier_id=verifier_id)
+    erase = handlers.erase_verifier_personal_data
+    return await run(commands, verifier_id, lambda uow: erase(uow, event, vault), 200)
 
 
 @router.post("/providers/{provider_id}/verifiers/{verifier_id}/suspension", tags=["providers"], summary="Suspend")
@@ -660,8 +691,8 @@ async def _import(
         }
     },
 )
-async def import_enterprises(request: Request, commands: Commands, _: Admin) -> JSONResponse:
-    return await _import(request, commands, imports.import_enterprises)
+async def import_enterprises(request: Request, commands: Commands, vault: Vault, _: Admin) -> JSONResponse:
+    return await _import(request, commands, lambda uow, rows: imports.import_enterprises(uow, rows, vault))
 
 
 @router.post(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from metrology.eventkit.events import ConsumedEvent, EventRegistry
+from metrology.eventkit.events import ConsumedEvent, EventRegistry, JsonDict
 
 # registry
 
@@ -130,7 +130,10 @@ class CertificateIssued(ConsumedEvent):
 
 
 class EnterpriseEnrolled(ConsumedEvent):
+    """v2 seals the contact person (`contact`), which reporting does not read; v1 is read as it is."""
+
     event_type = "vn.metrology.outreach.enterprise-enrolled"
+    event_version = 2
     participation_id: str
     enterprise_id: str
 
@@ -206,5 +209,12 @@ CONSUMED: list[type[ConsumedEvent]] = [
 FOLDED_SERVICES = ("registry", "verification", "outreach", "training", "inspection")
 
 
+def contact_not_read(v1: JsonDict) -> JsonDict:
+    """enterprise-enrolled v1 -> v2: the contact (clear in v1, sealed in v2) is not read here; the rest is the same."""
+    return v1
+
+
 def registry() -> EventRegistry:
-    return EventRegistry().register_all(CONSUMED)
+    events = EventRegistry().register_all(CONSUMED)
+    events.upcaster(EnterpriseEnrolled.event_type, 1)(contact_not_read)
+    return events

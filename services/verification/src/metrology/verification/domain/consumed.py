@@ -66,7 +66,7 @@ class DesignationRevoked(ConsumedEvent):
 
 class VerifierCertified(ConsumedEvent):
     event_type = _REGISTRY + "verifier-certified"
-    event_version = 2
+    event_version = 3
     provider_id: str
     verifier_id: str
     card_number: str
@@ -77,6 +77,11 @@ class VerifierCertified(ConsumedEvent):
 def card_validity_not_recorded(v1: JsonDict) -> JsonDict:
     """verifier-certified v1 had no validity: such a card has no end date on record (as the registry reads it)."""
     return {**v1, "card_valid_until": None}
+
+
+def full_name_not_carried(v2: JsonDict) -> JsonDict:
+    """verifier-certified v3 seals the name (`personal`); the replica reads neither, so v2 only loses its name."""
+    return {key: value for key, value in v2.items() if key != "full_name"} | {"personal": None}
 
 
 class VerifierSuspended(ConsumedEvent):
@@ -143,4 +148,5 @@ CONSUMED: list[type[ConsumedEvent]] = [
 def registry() -> EventRegistry:
     events = EventRegistry().register_all(CONSUMED)
     events.upcaster(VerifierCertified.event_type, 1)(card_validity_not_recorded)
+    events.upcaster(VerifierCertified.event_type, 2)(full_name_not_carried)
     return events
