@@ -133,8 +133,9 @@ def test_the_dashboard_shows_the_api_numbers_in_vietnamese_and_english_on_a_phon
         )
         assert page.locator("[data-i18n=knownAt]").inner_text() == "As known on"
         assert "known_at=" in (page.locator("#csv").get_attribute("href") or ""), "the export answers for it too"
+        assert "known_at=" in (page.locator("#yearly-xlsx").get_attribute("href") or ""), "and the yearly report"
         yearly = page.locator("#yearly-pdf").get_attribute("href") or ""
-        assert yearly.endswith(f"/plans/{PLAN}/reports/2025.pdf?lang=en"), "the yearly report of the as-of year"
+        assert f"/plans/{PLAN}/reports/2025.pdf?lang=en&known_at=" in yearly, "the yearly report of the as-of year"
         page.fill("#known-at", "")
         page.wait_for_function(
             "document.querySelector(\"[data-target='person-times-trained-2025'] .value\").textContent === '15'"

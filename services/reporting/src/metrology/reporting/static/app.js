@@ -180,8 +180,8 @@
       document.getElementById("xlsx").href = "/plans/" + plan.id + "/report.xlsx" + query;
       // the yearly report to the ministry: targets and tasks for the year of the as-of date, in the page's language
       const yearly = "/plans/" + plan.id + "/reports/" + asOf.slice(0, 4);
-      document.getElementById("yearly-pdf").href = yearly + ".pdf?lang=" + lang + tenantQuery();
-      document.getElementById("yearly-xlsx").href = yearly + ".xlsx?lang=" + lang + tenantQuery();
+      document.getElementById("yearly-pdf").href = yearly + ".pdf?lang=" + lang + knownQuery() + tenantQuery();
+      document.getElementById("yearly-xlsx").href = yearly + ".xlsx?lang=" + lang + knownQuery() + tenantQuery();
       applyText();
       error.hidden = true;
       document.body.dataset.ready = "true";
