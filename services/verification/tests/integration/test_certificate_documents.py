@@ -76,6 +76,20 @@ async def test_the_printable_certificate_shows_a_qr_image_of_the_signed_public_c
     assert public.status_code == 200 and public.json()["number"] == number
 
 
+async def test_the_qr_code_opens_the_public_address_when_one_is_configured(service):
+    number = (await issued(service))["certificate_number"]
+    public = "https://kiemdinh.vinhlong.gov.vn"
+    service.runtime.settings = service.runtime.settings.model_copy(update={"public_base_url": public + "/"})
+
+    html = (await service.http.get(f"/certificates/{number}/print", headers=service.token("viewer"))).text
+    dcc = (await service.http.get(f"/certificates/{number}/dcc.json", headers=service.token("viewer"))).json()
+
+    check = f"{public}/public/certificates/check?qr="
+    assert check in html and "http://verification/" not in html
+    url = dcc["digitalCalibrationCertificate"]["administrativeData"]["statements"]["statement"][0]["check"]["url"]
+    assert url.startswith(check)
+
+
 async def test_the_qr_image_alone_is_an_svg_document(service):
     number = (await issued(service))["certificate_number"]
     image = await service.http.get(f"/certificates/{number}/qr.svg", headers=service.token("province-admin"))

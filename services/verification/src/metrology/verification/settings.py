@@ -22,6 +22,12 @@ class VerificationSettings(ServiceSettings):
         ),
     )
     database_max_overflow: int = Field(16, ge=0, description="Connections opened beyond the pool under bursts")
+    public_base_url: str | None = Field(
+        None,
+        pattern=r"^https?://[^\s]+$",
+        description="The public address of this service (e.g. https://kiemdinh.example.gov.vn), encoded in the QR "
+        "codes of printed certificates; default: the address the request came to",
+    )
     due_sweep_seconds: float = Field(
         0.0,
         ge=0,

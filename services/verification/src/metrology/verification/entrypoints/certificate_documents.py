@@ -18,6 +18,7 @@ from metrology.servicekit.runtime import ServiceRuntime
 from metrology.verification.adapters.qr import qr_svg, qr_svg_document
 from metrology.verification.application import queries
 from metrology.verification.domain.dcc import dcc_document, title_of
+from metrology.verification.settings import VerificationSettings
 
 router = APIRouter(tags=["certificate documents"])
 Reader = Depends(require(Role.PROVINCE_ADMIN, Role.VIEWER, Role.PROVIDER, Role.ENTERPRISE))
@@ -25,8 +26,12 @@ COUNTRY = "VN"
 
 
 def check_url(request: Request, qr_payload: str) -> str:
-    """The public check a QR code opens: `GET /public/certificates/check?qr=<signed payload>` (no login)."""
-    return f"{str(request.base_url).rstrip('/')}/public/certificates/check?qr={quote(qr_payload, safe='')}"
+    """The public check a QR code opens: `GET /public/certificates/check?qr=<signed payload>` (no login), at the
+    service's public address (`VERIFICATION_PUBLIC_BASE_URL`) or else the one the request came to."""
+    settings = request.app.state.runtime.settings
+    configured = settings.public_base_url if isinstance(settings, VerificationSettings) else None
+    base = (configured or str(request.base_url)).rstrip("/")
+    return f"{base}/public/certificates/check?qr={quote(qr_payload, safe='')}"
 
 
 @router.get(
