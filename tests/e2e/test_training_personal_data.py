@@ -15,6 +15,7 @@ from metrology.testkit.records import record_bytes
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
 NAME, ID_NUMBER, PHONE = "Võ Thị Thanh Xuân", "083195004567", "0918765432"
+ORGANISATION = "Công ty TNHH Cơ khí Mỏ Cày"
 COURSE = {
     "title": "Kiểm định cân ô tô",
     "topic": "verification of weighbridges",
@@ -73,7 +74,7 @@ async def stored_bytes(url: str) -> tuple[list[bytes], bytes, int]:
 
 
 def assert_no_plaintext(blob: bytes) -> None:
-    for secret in (NAME, ID_NUMBER, PHONE, "1995-02-03"):
+    for secret in (NAME, ID_NUMBER, PHONE, "1995-02-03", ORGANISATION):
         assert secret.encode() not in blob, f"{secret!r} found in clear"
 
 
@@ -91,7 +92,7 @@ def test_an_erased_trainee_cannot_be_read_back_and_the_kpi_stays(platform):
         "id_number": ID_NUMBER,
         "phone": PHONE,
         "organisation_kind": "enterprise",
-        "organisation_name": "Công ty TNHH Cơ khí Mỏ Cày",
+        "organisation_name": ORGANISATION,
     }
     trainee_id = trainer.post("/trainees", json=person).json()["id"]
     course_id = trainer.post("/courses", json=COURSE).json()["id"]

@@ -34,6 +34,12 @@ def test_sealed_personal_data_holds_no_plaintext_and_opens_with_the_persons_key(
     assert cipher.open(key, "t1", sealed) == PERSON
 
 
+def test_the_trainees_organisation_name_is_sealed_with_the_rest(cipher):
+    sealed = cipher.seal(cipher.new_key(), "t1", PERSON, "Công ty TNHH Cơ khí Mỏ Cày")
+    assert sealed.organisation_name and "Mỏ Cày".encode() not in sealed.model_dump_json().encode()
+    assert cipher.seal(cipher.new_key(), "t1", PERSON).organisation_name is None
+
+
 def test_without_the_key_the_data_never_opens(cipher):
     sealed = cipher.seal(cipher.new_key(), "t1", PERSON)
     with pytest.raises(KeyDestroyedError):

@@ -151,7 +151,9 @@ class PersonalDataCipher:
 
     # -- data --------------------------------------------------------------------------------------
 
-    def seal(self, key: DataKey, trainee_id: str, data: PersonalData) -> SealedPersonalData:
+    def seal(
+        self, key: DataKey, trainee_id: str, data: PersonalData, organisation_name: str | None = None
+    ) -> SealedPersonalData:
         aad = f"{trainee_id}:{key.key_id}".encode()
         return SealedPersonalData(
             key_id=key.key_id,
@@ -159,6 +161,7 @@ class PersonalDataCipher:
             date_of_birth=_encrypt(key, data.date_of_birth.isoformat(), aad),
             id_number=_encrypt(key, data.id_number, aad),
             phone=_encrypt(key, data.phone, aad) if data.phone else None,
+            organisation_name=_encrypt(key, organisation_name, aad) if organisation_name else None,
         )
 
     @staticmethod

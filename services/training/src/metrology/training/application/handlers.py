@@ -21,7 +21,7 @@ from metrology.training.domain.events import (
     TraineeEnrolled,
     TraineeRegistered,
 )
-from metrology.training.domain.personal import PersonalData
+from metrology.training.domain.personal import ERASED, PersonalData
 from metrology.training.domain.trainee import Trainee
 
 
@@ -130,14 +130,13 @@ async def register_trainee(uow: UnitOfWork, cipher: PersonalDataCipher, command:
     if await find_by_id_number(uow, digest) is not None:
         raise ConflictError("a trainee with this ID number is registered", field="id_number", rule="trainee-known")
     key = cipher.new_key()
-    sealed = cipher.seal(key, command.trainee_id, command.personal)
+    sealed = cipher.seal(key, command.trainee_id, command.personal, command.organisation_name)
     trainee.register(
         TraineeRegistered(
             occurred_on=command.registered_on,
             trainee_id=command.trainee_id,
             organisation_kind=command.organisation_kind,
             organisation_id=command.organisation_id,
-            organisation_name=command.organisation_name,
             personal=sealed,
         )
     )
@@ -169,9 +168,17 @@ async def erase_trainee(uow: UnitOfWork, cipher: PersonalDataCipher, trainee_id:
     await uow.append(stream, trainee.version, trainee.pending)
     await cipher.destroy(uow.session, trainee.key_id)
     await uow.session.execute(
-        sa.update(trainees).where(trainees.c.trainee_id == trainee_id).values(sealed=None, id_digest=None, erased_on=on)
+        sa.update(trainees)
+        .where(trainees.c.trainee_id == trainee_id)
+        .values(
+            sealed=None, id_digest=None, erased_on=on, organisation_name=_erased_if_held(trainees.c.organisation_name)
+        )
     )
     return trainee
+
+
+def _erased_if_held(column: sa.Column) -> sa.Case:
+    return sa.case((column.is_(None), None), else_=sa.literal(ERASED))
 
 
 async def find_by_id_number(uow: UnitOfWork, digest: str) -> str | None:

@@ -27,6 +27,9 @@ class SealedPersonalData(BaseModel):
     date_of_birth: str
     id_number: str
     phone: str | None = None
+    organisation_name: str | None = (
+        None  # the trainee's organisation, sealed with the rest (it names the person's employer)
+    )
 
 
 class CourseScheduled(DomainEvent):
@@ -47,7 +50,11 @@ class CourseScheduled(DomainEvent):
 
 
 class TraineeRegistered(DomainEvent):
-    """A person to be trained was registered, with their organisation; personal data sealed under their key."""
+    """A person to be trained was registered, with their organisation; personal data sealed under their key.
+
+    The organisation's name travels sealed in `personal`; the clear `organisation_name` is no longer written
+    (events recorded before may hold it).
+    """
 
     event_type = "vn.metrology.training.trainee-registered"
     trainee_id: str
