@@ -4,11 +4,16 @@ table, on Kafka and in the query tables, while the enterprise and the verifier s
 from __future__ import annotations
 
 import asyncio
+import base64
 
 import asyncpg
 import pytest
+from typer.testing import CliRunner
 
-from metrology.servicekit.personal_data import pseudonym
+from metrology.registry.bootstrap import bootstrap
+from metrology.registry.entrypoints.cli import app
+from metrology.registry.settings import RegistrySettings
+from metrology.servicekit.personal_data import DEV_PERSONAL_DATA_KEYS, PersonalDataVault, pseudonym
 from metrology.servicekit.settings import DEV_ACTOR_PSEUDONYM_KEY
 
 pytestmark = pytest.mark.integration
@@ -114,3 +119,29 @@ def test_erasing_an_unknown_verifier_or_enterprise_is_not_found(api):
     assert api.client.delete("/enterprises/nobody/contact", headers=api.admin).status_code == 404
     viewer = api.token("viewer")
     assert api.client.delete(f"/providers/{provider}/verifiers/x/personal-data", headers=viewer).status_code == 403
+
+
+async def one_sealed_person(settings: RegistrySettings) -> None:
+    runtime = bootstrap(settings)
+    try:
+        await runtime.migrate()
+        vault = PersonalDataVault(settings.personal_data_keys)
+        async with runtime.sessions() as session, session.begin():
+            await vault.keep(session, await vault.key(session, "verifier-1"))
+    finally:
+        await runtime.engine.dispose()
+
+
+def test_a_new_key_encryption_key_rewraps_every_data_key_from_the_command_line(tmp_path, monkeypatch):
+    monkeypatch.setenv("REGISTRY_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path}/registry.db")
+    monkeypatch.setenv("ENVIRONMENT", "development")
+    asyncio.run(one_sealed_person(RegistrySettings.from_env("registry")))
+    newer = "v2:" + base64.b64encode(b"r" * 32).decode()
+    monkeypatch.setenv("REGISTRY_PERSONAL_DATA_KEYS", f"{newer},{DEV_PERSONAL_DATA_KEYS}")
+
+    first = CliRunner().invoke(app(), ["rewrap-personal-data-keys"])
+    again = CliRunner().invoke(app(), ["rewrap-personal-data-keys"])
+
+    assert first.exit_code == 0, first.output
+    assert "1 of 1 data keys re-wrapped" in first.output
+    assert "0 of 1 data keys re-wrapped" in again.output

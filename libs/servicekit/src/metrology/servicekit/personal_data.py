@@ -12,17 +12,20 @@ re-wraps every data key under the newest without touching a ciphertext (as the t
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
 import json
 import os
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import sqlalchemy as sa
+import typer
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from fastapi import Depends, Request
@@ -30,6 +33,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from metrology.eventkit.sealed import SealedPersonalData
 from metrology.eventkit.store import metadata
+from metrology.servicekit.settings import InsecureSettingsError, ServiceSettings
+
+if TYPE_CHECKING:
+    from metrology.servicekit.runtime import ServiceRuntime
 
 DEV_PERSONAL_DATA_KEYS = "dev:ZGV2LW9ubHktcGVyc29uYWwtZGF0YS1rZXktY2hnMzI="  # 32 bytes, local runs and tests only
 ERASED = "erased"  # what read models show in place of erased personal data
@@ -191,3 +198,35 @@ def vault_of(request: Request) -> PersonalDataVault:
 
 
 Vault = Annotated[PersonalDataVault, Depends(vault_of)]
+
+
+def rewrap_command(
+    service: str, bootstrap: Callable[[Any], ServiceRuntime], settings_type: type[ServiceSettings]
+) -> Callable[[], None]:
+    """`metrology-<service> rewrap-personal-data-keys`: every data key re-wrapped under the newest KEK, in one
+    transaction (no ciphertext is touched); run after putting a new version in front of <SERVICE>_PERSONAL_DATA_KEYS."""
+
+    def rewrap_personal_data_keys() -> None:
+        """Re-wrap every person's data key under the newest of <SERVICE>_PERSONAL_DATA_KEYS."""
+        settings = settings_type.from_env(service)
+        try:
+            settings.ensure_production_ready()
+        except InsecureSettingsError as error:
+            typer.echo(f"metrology-{service}: refusing to start: {error}", err=True)
+            raise typer.Exit(2) from None
+        vault = PersonalDataVault(settings.model_dump()["personal_data_keys"], f"{service.upper()}_PERSONAL_DATA_KEYS")
+        rewrapped, held = asyncio.run(_rewrap_all(bootstrap(settings), vault))
+        typer.echo(f"{service}: {rewrapped} of {held} data keys re-wrapped under the newest key")
+
+    return rewrap_personal_data_keys
+
+
+async def _rewrap_all(runtime: ServiceRuntime, vault: PersonalDataVault) -> tuple[int, int]:
+    try:
+        await runtime.migrate()
+        async with runtime.sessions() as session, session.begin():
+            rewrapped = await vault.rewrap(session)
+            held = await session.scalar(sa.select(sa.func.count()).select_from(personal_data_keys))
+        return rewrapped, int(held or 0)
+    finally:
+        await runtime.engine.dispose()

@@ -9,6 +9,7 @@ import typer
 from metrology.outreach.bootstrap import bootstrap
 from metrology.outreach.settings import OutreachSettings
 from metrology.servicekit.cli import service_cli
+from metrology.servicekit.personal_data import rewrap_command
 
 
 def app() -> typer.Typer:
@@ -25,6 +26,7 @@ def app() -> typer.Typer:
         summary = demo.load(url, token)
         typer.echo(", ".join(f"{k}: {v}" for k, v in summary.items()) or "nothing new")
 
+    cli.command("rewrap-personal-data-keys")(rewrap_command("outreach", bootstrap, OutreachSettings))
     return cli
 
 

@@ -9,6 +9,7 @@ import typer
 from metrology.registry.bootstrap import bootstrap
 from metrology.registry.settings import RegistrySettings
 from metrology.servicekit.cli import service_cli
+from metrology.servicekit.personal_data import rewrap_command
 
 
 def app() -> typer.Typer:
@@ -25,6 +26,7 @@ def app() -> typer.Typer:
         summary = load_demo(url, token)
         typer.echo(", ".join(f"{name}: {count}" for name, count in summary.items()))
 
+    cli.command("rewrap-personal-data-keys")(rewrap_command("registry", bootstrap, RegistrySettings))
     return cli
 
 
