@@ -469,6 +469,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         "REPORTING_EVALUATION_DATE": "2025-12-31",
         "TENANT": "83",
         "LOG_LEVEL": "WARNING",
+        "ENVIRONMENT": "development",  # development tokens and keys, as verification_write.py runs its service
     }
     server = None
     try:
