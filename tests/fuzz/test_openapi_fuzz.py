@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from metrology.testkit.services import Platform
+from metrology.eventkit.kafka import KafkaConnection
+from metrology.testkit.services import running_platform
 
-SERVICES = ["registry", "verification", "outreach", "training", "reporting"]
+SERVICES = ["registry", "verification", "outreach", "training", "reporting", "webhooks", "inspection"]
 SEED = 20251111
 EXAMPLES_PER_OPERATION = 8
 CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"
@@ -22,16 +23,24 @@ SCHEMATHESIS = str(Path(sys.executable).with_name("schemathesis"))
 @pytest.mark.timeout(600)
 @pytest.mark.parametrize("service", SERVICES)
 def test_fuzzing_the_openapi_finds_no_server_error_undocumented_status_or_schema_break(
-    platform: Platform, service: str, tmp_path: Path
+    kafka: KafkaConnection, postgres_url: str, service: str, tmp_path: Path
 ) -> None:
-    running = platform.start(service)
-    token = platform.token("province-admin", subject="fuzz")
-    report = tmp_path / "report.xml"
-    done = subprocess.run(
+    with running_platform(kafka.bootstrap_servers, tmp_path, {service: postgres_url}) as platform:
+        running = platform.start(service)
+        token = platform.token("province-admin", subject="fuzz")
+        done = fuzz(f"{running.url}/openapi.json", token, tmp_path / "report.xml")
+    summary = "\n".join(done.stdout.splitlines()[-60:])
+    cases = re.search(r"(\d+) generated", done.stdout)
+    print(f"{service}: {cases.group(1) if cases else '?'} cases generated\n{summary}")
+    assert done.returncode == 0, f"{service}:\n{done.stdout[-12000:]}\n{done.stderr[-2000:]}"
+
+
+def fuzz(openapi_url: str, token: str, report: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
         [
             SCHEMATHESIS,
             "run",
-            f"{running.url}/openapi.json",
+            openapi_url,
             "--header",
             f"Authorization: Bearer {token}",
             "--checks",
@@ -59,7 +68,3 @@ def test_fuzzing_the_openapi_finds_no_server_error_undocumented_status_or_schema
         timeout=540,
         check=False,
     )
-    summary = "\n".join(done.stdout.splitlines()[-60:])
-    cases = re.search(r"(\d+) generated", done.stdout)
-    print(f"{service}: {cases.group(1) if cases else '?'} cases generated\n{summary}")
-    assert done.returncode == 0, f"{service}:\n{done.stdout[-12000:]}\n{done.stderr[-2000:]}"

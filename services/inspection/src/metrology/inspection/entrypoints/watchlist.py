@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from metrology.inspection.application.replica import instruments_page
 from metrology.inspection.application.watchlist import Reason, watchlist_page
 from metrology.servicekit.auth import Principal, Role, require
+from metrology.servicekit.validation import Limit, Offset
 
 router = APIRouter()
 Reader = Annotated[Principal, Depends(require(Role.PROVINCE_ADMIN, Role.VIEWER))]
@@ -25,8 +26,8 @@ async def get_watchlist(
     principal: Reader,
     reason: Reason | None = None,
     type_code: Annotated[str | None, Query(max_length=16)] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> dict[str, Any]:
     async with request.app.state.runtime.engine.connect() as connection:
         return await watchlist_page(connection, principal.tenant, reason, type_code, limit, offset)
@@ -42,8 +43,8 @@ async def list_instruments(
     principal: Reader,
     type_code: Annotated[str | None, Query(max_length=16)] = None,
     serial: Annotated[str | None, Query(max_length=100)] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> dict[str, Any]:
     async with request.app.state.runtime.engine.connect() as connection:
         return await instruments_page(connection, principal.tenant, type_code, serial, limit, offset)

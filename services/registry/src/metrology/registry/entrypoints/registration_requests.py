@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 
 from metrology.registry.application.registration_requests import Status, requests_page
 from metrology.servicekit.auth import Principal, Role, require
+from metrology.servicekit.validation import Limit, Offset
 
 router = APIRouter()
 Staff = Annotated[Principal, Depends(require(Role.PROVINCE_ADMIN, Role.VIEWER))]
@@ -22,8 +23,8 @@ async def list_registration_requests(
     request: Request,
     principal: Staff,
     status: Status | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> dict[str, Any]:
     async with request.app.state.runtime.engine.connect() as connection:
         return await requests_page(connection, principal.tenant, status, limit, offset)
