@@ -52,11 +52,7 @@ class CommandRunner:
     @property
     def context(self) -> EventContext:
         correlation = self.request.headers.get("x-correlation-id")
-        context = EventContext(
-            tenant=self.principal.tenant,
-            traceparent=current_traceparent(),
-            actor=pseudonym(self.principal.subject, self.runtime.settings.actor_pseudonym_key),
-        )
+        context = EventContext(tenant=self.principal.tenant, traceparent=current_traceparent(), actor=self._actor)
         if correlation:
             context = EventContext(context.tenant, correlation, None, context.traceparent, context.actor)
         return context
@@ -83,8 +79,13 @@ class CommandRunner:
         return self.request.method.encode() + self.request.url.path.encode() + await self.request.body()
 
     @property
+    def _actor(self) -> str:
+        """Who acts, as events and stored replays name them: a pseudonym of the token's subject, never the subject."""
+        return pseudonym(self.principal.subject, self.runtime.settings.actor_pseudonym_key)
+
+    @property
     def _scope(self) -> str:
-        return f"{self.principal.tenant}:{self.principal.subject}"
+        return f"{self.principal.tenant}:{self._actor}"
 
     async def _stored(self) -> sa.Row | None:
         async with self.runtime.engine.connect() as connection:
