@@ -24,7 +24,8 @@ SUBJECT = "huynh.thi.thu@sokhcn.bentre.gov.vn"  # the token's subject: events ca
 CONTACT = {"contact_name": "Huỳnh Văn Lộc", "contact_phone": "0275 3811 456", "contact_email": "loc@moccay.vn"}
 VERIFIER_NAME = "Trần Thị Bích Ngọc"
 PARTICIPANT = {"contact_name": "Nguyễn Thị Ánh Tuyết", "contact_phone": "0918 765 432"}
-SECRETS = (*CONTACT.values(), VERIFIER_NAME, *PARTICIPANT.values(), SUBJECT)
+APPROVER = "Lê Quang Vinh, Giám đốc"
+SECRETS = (*CONTACT.values(), VERIFIER_NAME, *PARTICIPANT.values(), APPROVER, SUBJECT)
 SERVICES = ("registry", "verification", "outreach", "reporting")
 ENTERPRISE = {
     "tax_code": "0300588569",
@@ -126,6 +127,10 @@ def test_erased_contacts_and_verifiers_are_unreadable_everywhere_and_the_kpis_st
         return str(answer.json()["id"]) if answer.status_code == 201 else None
 
     participation = wait_for(enrolled, "outreach's replica of the enterprise")
+    assessment = {"assessed_on": "2025-02-15", "assessor": "Chi cục TĐC", "areas": [{"area": "staff", "rating": 2}]}
+    assert outreach.post(f"/participations/{participation}/assessment", json=assessment).status_code == 201
+    plan = {"approved_on": "2025-03-01", "approved_by": APPROVER, "objectives": [{"objective": "cân đúng hạn"}]}
+    assert outreach.post(f"/participations/{participation}/plan", json=plan).status_code == 201
     service = {"kind": "consultation", "enterprise_id": enterprise, "provider_id": provider}
     service |= {"performed_on": "2025-03-10", "description": "Tư vấn đo lường"}
     wait_for(

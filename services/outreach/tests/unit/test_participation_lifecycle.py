@@ -25,7 +25,7 @@ def enrolled() -> Participation:
 def planned() -> Participation:
     participation = enrolled()
     participation.assess(date(2025, 3, 1), "TĐC", [AreaRating(area="staff", rating=2)])
-    participation.approve_plan(date(2025, 4, 1), "Director", [Objective(objective="verify on time")], None)
+    participation.approve_plan(date(2025, 4, 1), None, [Objective(objective="verify on time")], None)
     return Participation.replay(_history(participation))
 
 
@@ -50,7 +50,7 @@ def test_enrolment_needs_the_enterprises_consent():
 
 def test_no_plan_before_the_current_state_assessment():
     with pytest.raises(RuleViolationError) as refused:
-        enrolled().approve_plan(date(2025, 4, 1), "Director", [Objective(objective="x")], None)
+        enrolled().approve_plan(date(2025, 4, 1), None, [Objective(objective="x")], None)
     assert refused.value.rule == "plan-before-assessment"
 
 

@@ -162,12 +162,24 @@ async def assess_current_state(
     return await _save(uow, participation)
 
 
-async def approve_plan(
-    uow: Unit, participation_id: str, on: date, approved_by: str, objectives: list[Objective], budget_vnd: int | None
-) -> Participation:
-    participation = await _load(uow, participation_id)
-    participation.approve_plan(on, approved_by, objectives, budget_vnd)
-    return await _save(uow, participation)
+@dataclass(frozen=True)
+class ApprovePlan:
+    participation_id: str
+    approved_on: date
+    approved_by: str
+    objectives: list[Objective]
+    budget_vnd: int | None = None
+
+
+async def approve_plan(uow: Unit, command: ApprovePlan, vault: PersonalDataVault) -> Participation:
+    """The approver (the enterprise's head) travels sealed under the key of the participation's contact persons."""
+    participation = await _load(uow, command.participation_id)
+    key = await vault.key(uow.session, contact_subject(command.participation_id))
+    approver = vault.seal(key, {"approved_by": command.approved_by})
+    participation.approve_plan(command.approved_on, approver, command.objectives, command.budget_vnd)
+    await _save(uow, participation)
+    await vault.keep(uow.session, key)
+    return participation
 
 
 async def deliver_support(uow: Unit, participation_id: str, on: date, kind: str, description: str) -> Participation:

@@ -68,8 +68,14 @@ def contact_not_carried(v1: JsonDict) -> JsonDict:
     return {key: value for key, value in v1.items() if key not in clear} | {"contact": None}
 
 
+def approver_not_carried(v1: JsonDict) -> JsonDict:
+    """plan-approved v1 -> v2: a name recorded in clear is not carried into the sealed field (null)."""
+    return {key: value for key, value in v1.items() if key != "approved_by"} | {"approver": None}
+
+
 class ParticipationContactErased(DomainEvent):
-    """The participation's contact person was erased: their data key is destroyed, every sealed copy unreadable."""
+    """The participation's contact persons (its contact, the plan's approver) were erased: their data key is
+    destroyed, every sealed copy unreadable."""
 
     event_type = "vn.metrology.outreach.participation-contact-erased"
     participation_id: str
@@ -87,12 +93,17 @@ class CurrentStateAssessed(DomainEvent):
 
 
 class PlanApproved(DomainEvent):
-    """The enterprise's programme plan, with its objectives, was approved by the enterprise's head."""
+    """The enterprise's programme plan, with its objectives, was approved by the enterprise's head.
+
+    v2: who approved it (a person) travels only sealed (`approver`), under the key of the participation's contact
+    persons, erased with them; v1 carried `approved_by` in clear (see `approver_not_carried`).
+    """
 
     event_type = "vn.metrology.outreach.plan-approved"
+    event_version = 2
     participation_id: str
     enterprise_id: str
-    approved_by: str
+    approver: SealedPersonalData | None
     objectives: list[Objective]
     budget_vnd: int | None = None
 
@@ -178,4 +189,5 @@ ALL_EVENTS: list[type[DomainEvent]] = [
 def registry() -> EventRegistry:
     events = EventRegistry().register_all(ALL_EVENTS)
     events.upcaster(EnterpriseEnrolled.event_type, 1)(contact_not_carried)
+    events.upcaster(PlanApproved.event_type, 1)(approver_not_carried)
     return events

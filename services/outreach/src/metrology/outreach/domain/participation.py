@@ -12,6 +12,7 @@ from enum import StrEnum
 from metrology.eventkit.aggregate import Aggregate
 from metrology.eventkit.errors import ConflictError, NotFoundError, RuleViolationError
 from metrology.eventkit.events import DomainEvent
+from metrology.eventkit.sealed import SealedPersonalData
 from metrology.outreach.domain.events import (
     AccessRecorded,
     AnnualEvaluationRecorded,
@@ -67,6 +68,7 @@ class Participation(Aggregate):
                 self.status = Status.ASSESSED if self.status == Status.ENROLLED else self.status
             case PlanApproved():
                 self.planned_on, self.objectives, self.status = event.occurred_on, len(event.objectives), Status.PLANNED
+                self.has_contact = self.has_contact or event.approver is not None
             case AnnualEvaluationRecorded():
                 self.evaluated_years.add(event.year)
             case ParticipationCompleted():
@@ -96,7 +98,9 @@ class Participation(Aggregate):
             )
         self.record(CurrentStateAssessed(occurred_on=on, assessor=assessor, areas=areas, **self._ids))
 
-    def approve_plan(self, on: date, approved_by: str, objectives: list[Objective], budget_vnd: int | None) -> None:
+    def approve_plan(
+        self, on: date, approver: SealedPersonalData | None, objectives: list[Objective], budget_vnd: int | None
+    ) -> None:
         self._require_open(on)
         if self.assessed_on is None:
             raise RuleViolationError(
@@ -108,7 +112,7 @@ class Participation(Aggregate):
         if not objectives:
             raise RuleViolationError("a plan states at least one objective", field="objectives", rule="plan-objectives")
         event = PlanApproved(
-            occurred_on=on, approved_by=approved_by, objectives=objectives, budget_vnd=budget_vnd, **self._ids
+            occurred_on=on, approver=approver, objectives=objectives, budget_vnd=budget_vnd, **self._ids
         )
         self.record(event)
 

@@ -160,14 +160,11 @@ async def assess(participation_id: str, body: AssessmentIn, commands: Commands, 
     tags=["participations"],
     summary="Record the plan approved by the enterprise's head",
 )
-async def plan(participation_id: str, body: PlanIn, commands: Commands, _: Admin) -> JSONResponse:
-    return await _step(
-        participation_id,
-        commands,
-        lambda uow: handlers.approve_plan(
-            uow, participation_id, body.approved_on, body.approved_by, body.objectives, body.budget_vnd
-        ),
+async def plan(participation_id: str, body: PlanIn, commands: Commands, vault: Vault, _: Admin) -> JSONResponse:
+    command = handlers.ApprovePlan(
+        participation_id, body.approved_on, body.approved_by, body.objectives, body.budget_vnd
     )
+    return await _step(participation_id, commands, lambda uow: handlers.approve_plan(uow, command, vault))
 
 
 @router.post(

@@ -46,6 +46,7 @@ _NAMES = {
         "participation-contact-erased.v1",
         "current-state-assessed.v1",
         "plan-approved.v1",
+        "plan-approved.v2",
         "support-delivered.v1",
         "annual-evaluation-recorded.v1",
         "enterprise-withdrawn.v1",
