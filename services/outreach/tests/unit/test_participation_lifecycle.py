@@ -167,3 +167,15 @@ def test_an_enrolment_published_as_v1_is_read_without_its_contact_in_clear():
     event = registry().load("vn.metrology.outreach.enterprise-enrolled.v1", v1)
     assert isinstance(event, EnterpriseEnrolled)
     assert event.contact is None and "Nguyễn" not in event.model_dump_json()
+
+
+def test_a_plan_published_as_v1_is_read_without_its_approver_in_clear():
+    v1 = {
+        "occurred_on": "2025-04-01",
+        "participation_id": "p1",
+        "enterprise_id": "e1",
+        "approved_by": "Trần Thị Bích, Giám đốc",
+        "objectives": [{"objective": "verify on time"}],
+    }
+    event = registry().load("vn.metrology.outreach.plan-approved.v1", v1)
+    assert event.approver is None and "Bích" not in event.model_dump_json()  # type: ignore[attr-defined]
