@@ -3,6 +3,7 @@ newest without touching the personal data's ciphertext. Production refuses devel
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import os
 import subprocess
@@ -61,6 +62,10 @@ async def store_keys(config: TrainingSettings, count: int) -> dict[str, object]:
     return sealed
 
 
+def rewrap(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([COMMAND, "rewrap-keys"], env=env, capture_output=True, text=True, timeout=120)
+
+
 async def test_after_rewrap_every_data_key_opens_with_the_newest_kek_alone_and_the_ciphertext_is_unchanged(tmp_path):
     v1, v2 = kek(), kek()
     sealed = await store_keys(settings(tmp_path, f"v1:{v1}"), 3)
@@ -73,7 +78,7 @@ async def test_after_rewrap_every_data_key_opens_with_the_newest_kek_alone_and_t
         "TRAINING_MASTER_KEYS": rotated.master_keys,
         "TRAINING_ID_DIGEST_KEY": DIGEST_KEY,
     }
-    done = subprocess.run([COMMAND, "rewrap-keys"], env=env, capture_output=True, text=True, timeout=120)
+    done = await asyncio.to_thread(rewrap, env)
     assert done.returncode == 0, done.stderr
     assert "3 of 3 data keys re-wrapped" in done.stdout
 
@@ -87,7 +92,7 @@ async def test_after_rewrap_every_data_key_opens_with_the_newest_kek_alone_and_t
     for n, (key_id, data) in enumerate(sealed.items()):
         assert PersonalDataCipher.open(keys[key_id], f"t{n}", data) == PERSON  # type: ignore[arg-type]
 
-    again = subprocess.run([COMMAND, "rewrap-keys"], env=env, capture_output=True, text=True, timeout=120)
+    again = await asyncio.to_thread(rewrap, env)
     assert "0 of 3 data keys re-wrapped" in again.stdout
 
 
