@@ -106,6 +106,7 @@ MATRIX: dict[str, dict[tuple[str, str], Access]] = {
         ("GET", "/instruments/{instrument_id}"): REGISTRY_OWN_READER,
         ("POST", "/imports/enterprises"): TENANT_ADMIN,
         ("POST", "/imports/instruments"): TENANT_ADMIN,
+        ("GET", "/registration-requests"): allow(ADMIN, VIEWER),
         ("GET", "/events/schemas"): PUBLIC,
     },
     "verification": OPERATIONS
@@ -116,6 +117,9 @@ MATRIX: dict[str, dict[tuple[str, str], Access]] = {
         ("GET", "/jobs/{job_id}"): VERIFICATION_READER,
         ("GET", "/certificates"): VERIFICATION_READER,
         ("GET", "/certificates/{number}"): VERIFICATION_READER,
+        ("GET", "/certificates/{number}/dcc.json"): VERIFICATION_READER,
+        ("GET", "/certificates/{number}/qr.svg"): VERIFICATION_READER,
+        ("GET", "/certificates/{number}/print"): VERIFICATION_READER,
         ("POST", "/certificates/{number}/revocations"): allow(
             ADMIN, PROVIDER, scope=(Scope.TENANT, Scope.OWN_PROVIDER)
         ),
@@ -175,6 +179,9 @@ MATRIX: dict[str, dict[tuple[str, str], Access]] = {
         ("GET", "/plans/{plan_id}/progress"): allow(*Role, scope=(Scope.PUBLIC, Scope.TENANT)),
         ("GET", "/plans/{plan_id}/targets/{target_id}"): allow(*Role, scope=(Scope.PUBLIC, Scope.TENANT)),
         ("GET", "/plans/{plan_id}/report.{fmt}"): allow(*Role, scope=(Scope.PUBLIC, Scope.TENANT)),
+        ("GET", "/plans/{plan_id}/tasks"): allow(*Role, scope=(Scope.PUBLIC, Scope.TENANT)),
+        ("POST", "/plans/{plan_id}/tasks/{task_id}/progress"): TENANT_ADMIN,
+        ("GET", "/plans/{plan_id}/reports/{year}.{fmt}"): allow(*Role, scope=(Scope.PUBLIC, Scope.TENANT)),
         ("GET", "/changes"): allow(*Role, scope=(Scope.PUBLIC, Scope.TENANT)),
         ("GET", "/plans/{plan_id}/changes"): allow(*Role, scope=(Scope.PUBLIC, Scope.TENANT)),
         ("GET", "/national"): allow(*Role, scope=(Scope.PUBLIC, Scope.TENANT)),  # totals across tenants only

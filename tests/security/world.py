@@ -431,6 +431,7 @@ def _registry(ids: dict[str, str]) -> dict[tuple[str, str], Call]:
         ("POST", "/imports/instruments"): Call(
             "/imports/instruments", content=instruments_csv.encode(), content_type="text/csv", refers_to_record=True
         ),
+        ("GET", "/registration-requests"): Call("/registration-requests"),
         ("GET", "/events/schemas"): Call("/events/schemas"),
     }
 
@@ -450,6 +451,11 @@ def _verification(ids: dict[str, str]) -> dict[tuple[str, str], Call]:
         ("GET", "/jobs/{job_id}"): Call(f"/jobs/{ids['job']}", names_record=True),
         ("GET", "/certificates"): Call("/certificates"),
         ("GET", "/certificates/{number}"): Call(f"/certificates/{ids['certificate']}", names_record=True),
+        ("GET", "/certificates/{number}/dcc.json"): Call(
+            f"/certificates/{ids['certificate']}/dcc.json", names_record=True
+        ),
+        ("GET", "/certificates/{number}/qr.svg"): Call(f"/certificates/{ids['certificate']}/qr.svg", names_record=True),
+        ("GET", "/certificates/{number}/print"): Call(f"/certificates/{ids['certificate']}/print", names_record=True),
         ("POST", "/certificates/{number}/revocations"): Call(
             f"/certificates/{ids['certificate']}/revocations",
             json={"reason": "sticker on another instrument", "revoked_on": "2025-06-01"},
@@ -606,6 +612,13 @@ def _reporting(ids: dict[str, str]) -> dict[tuple[str, str], Call]:
             f"{plan}/targets/demand-coverage-2025", names_record=True
         ),
         ("GET", "/plans/{plan_id}/report.{fmt}"): Call(f"{plan}/report.csv", names_record=True),
+        ("GET", "/plans/{plan_id}/tasks"): Call(f"{plan}/tasks", params={"as_of": "2025-12-31"}, names_record=True),
+        ("POST", "/plans/{plan_id}/tasks/{task_id}/progress"): Call(
+            f"{plan}/tasks/state-inspection/progress",
+            json={"on": "2025-06-30", "done": "Kiểm tra 42 cột đo xăng dầu", "status": "in-progress"},
+            names_record=True,
+        ),
+        ("GET", "/plans/{plan_id}/reports/{year}.{fmt}"): Call(f"{plan}/reports/2025.xlsx", names_record=True),
         ("GET", "/changes"): Call("/changes", params={"since_known_at": "2025-01-01T00:00:00Z"}),
         ("GET", "/plans/{plan_id}/changes"): Call(
             f"{plan}/changes", params={"since_known_at": "2025-01-01T00:00:00Z"}, names_record=True
