@@ -67,6 +67,7 @@ DUE_DATES_READER = allow(ADMIN, VIEWER, PROVIDER, ENTERPRISE, scope=(Scope.TENAN
 OUTREACH_READER = allow(ADMIN, VIEWER, ENTERPRISE, TRAINER, scope=(Scope.TENANT, Scope.OWN_ENTERPRISE))
 TRAINING_READER = allow(ADMIN, TRAINER, VIEWER)
 TRAINING_WRITER = allow(ADMIN, TRAINER)
+INSPECTION_READER = allow(ADMIN, VIEWER)
 
 MATRIX: dict[str, dict[tuple[str, str], Access]] = {
     "registry": OPERATIONS
@@ -202,5 +203,27 @@ MATRIX: dict[str, dict[tuple[str, str], Access]] = {
         ("POST", "/subscriptions/{subscription_id}/secret"): TENANT_ADMIN,
         ("GET", "/subscriptions/{subscription_id}/dead-letters"): TENANT_ADMIN,
         ("POST", "/subscriptions/{subscription_id}/redeliver"): TENANT_ADMIN,
+    },
+    # state inspection: the province's inspectors record, its staff read; an inspected enterprise reads nothing here
+    "inspection": OPERATIONS
+    | {
+        ("POST", "/plans"): TENANT_ADMIN,
+        ("GET", "/plans"): INSPECTION_READER,
+        ("GET", "/plans/{plan_id}"): INSPECTION_READER,
+        ("POST", "/campaigns"): TENANT_ADMIN,
+        ("GET", "/campaigns"): INSPECTION_READER,
+        ("GET", "/campaigns/{campaign_id}"): INSPECTION_READER,
+        ("POST", "/visits"): TENANT_ADMIN,
+        ("GET", "/visits"): INSPECTION_READER,
+        ("GET", "/visits/{visit_id}"): INSPECTION_READER,
+        ("POST", "/visits/{visit_id}/findings"): TENANT_ADMIN,
+        ("POST", "/visits/{visit_id}/violations"): TENANT_ADMIN,
+        ("POST", "/visits/{visit_id}/decisions"): TENANT_ADMIN,
+        ("POST", "/visits/{visit_id}/follow-ups"): TENANT_ADMIN,
+        ("GET", "/findings"): INSPECTION_READER,
+        ("GET", "/follow-ups"): INSPECTION_READER,
+        ("GET", "/summary"): INSPECTION_READER,
+        ("GET", "/watchlist"): INSPECTION_READER,
+        ("GET", "/instruments"): INSPECTION_READER,
     },
 }

@@ -110,6 +110,11 @@ _ID_KEYS = (
     "trainee",
     "trainee_name",
     "subscription",
+    "inspection_plan",
+    "inspection_campaign",
+    "visit",
+    "finding",
+    "violation",
 )
 
 

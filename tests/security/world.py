@@ -16,7 +16,9 @@ import sqlalchemy as sa
 from metrology.eventkit.envelope import Envelope
 from metrology.eventkit.events import UnknownEventTypeError
 from metrology.eventkit.store import events_table
+from metrology.inspection.application.replica import Replica as InspectionReplica
 from metrology.outreach.application.replica import RegistryReplica as OutreachReplica
+from metrology.registry.application.registration_requests import RegistrationRequests
 from metrology.servicekit.app import create_app
 from metrology.servicekit.auth import issue_dev_token
 from metrology.servicekit.runtime import ServiceRuntime
@@ -31,6 +33,7 @@ SERVICES = {
     "training": "TrainingSettings",
     "reporting": "ReportingSettings",
     "webhooks": "WebhooksSettings",
+    "inspection": "InspectionSettings",
 }
 COMPLETED = "vn.metrology.training.trainee-completed.v1"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -112,6 +115,9 @@ async def seed(world: World) -> None:
     await _seed_outreach(world)
     await _seed_training(world)
     await _seed_webhooks(world)
+    await _feed_inspection_replica(world)
+    await _seed_inspection(world)
+    await _feed(world, "registry", RegistrationRequests(), await _stored_envelopes(world, "inspection"))
 
 
 ENTERPRISE = {
@@ -195,19 +201,35 @@ async def _seed_registry(world: World) -> None:
     ids["_serial"] = instrument["serial"]
 
 
+async def _stored_envelopes(world: World, *services: str) -> list[Envelope]:
+    envelopes = []
+    for service in services:
+        async with world.runtimes[service].engine.connect() as connection:
+            query = sa.select(events_table.c.payload).order_by(events_table.c.position)
+            envelopes += [Envelope.from_json(payload) for (payload,) in (await connection.execute(query)).all()]
+    return envelopes
+
+
+async def _feed(world: World, service: str, replica: Any, envelopes: list[Envelope]) -> None:
+    async with world.runtimes[service].sessions.begin() as session:
+        for envelope in envelopes:
+            try:
+                event = envelope.event(replica.registry)
+            except UnknownEventTypeError:
+                continue  # a type this replica does not follow
+            await replica.apply(session, envelope, event)
+        await replica.after_batch(session)
+
+
 async def _feed_replicas(world: World) -> None:
-    async with world.runtimes["registry"].engine.connect() as connection:
-        payloads = (await connection.execute(sa.select(events_table.c.payload).order_by(events_table.c.position))).all()
-    envelopes = [Envelope.from_json(payload) for (payload,) in payloads]
+    envelopes = await _stored_envelopes(world, "registry")
     for service, replica in (("verification", VerificationReplica()), ("outreach", OutreachReplica())):
-        async with world.runtimes[service].sessions.begin() as session:
-            for envelope in envelopes:
-                try:
-                    event = envelope.event(replica.registry)
-                except UnknownEventTypeError:
-                    continue  # a type this replica does not follow
-                await replica.apply(session, envelope, event)
-            await replica.after_batch(session)
+        await _feed(world, service, replica, envelopes)
+
+
+async def _feed_inspection_replica(world: World) -> None:
+    """Inspection follows the registry's instruments and owners and verification's certificates."""
+    await _feed(world, "inspection", InspectionReplica(), await _stored_envelopes(world, "registry", "verification"))
 
 
 def job_body(ids: dict[str, str], **overrides: Any) -> dict[str, Any]:
@@ -292,6 +314,60 @@ async def _seed_webhooks(world: World) -> None:
     body = {"target_url": "https://erp.example.vn/hooks/83", "event_types": [COMPLETED]}
     world.ids["subscription"] = await world.created("webhooks", "/subscriptions", body)
     world.ids["target_url"] = body["target_url"]
+
+
+async def _seed_inspection(world: World) -> None:
+    ids = world.ids
+    plan = {
+        "year": 2025,
+        "title": "Kế hoạch kiểm tra đo lường Bến Tre 2025",
+        "decision_number": "125/QĐ-SKHCN",
+        "approved_by": "Sở Khoa học và Công nghệ Bến Tre",
+        "approved_on": "2025-01-15",
+    }
+    ids["inspection_plan"] = await world.created("inspection", "/plans", plan)
+    ids["inspection_campaign"] = await world.created("inspection", "/campaigns", campaign_body(ids))
+    ids["visit"] = await world.created("inspection", "/visits", visit_body(ids))
+    ids["venue_name"] = visit_body(ids)["venue_name"]
+    visit = f"/visits/{ids['visit']}"
+    finding = {"instrument_id": ids["instrument"], "defects": ["seal-broken"]}
+    ids["finding"] = await world.created("inspection", f"{visit}/findings", finding)
+    ids["violation"] = await world.created("inspection", f"{visit}/violations", violation_body(ids))
+    unregistered = {"type_code": "2.8b", "serial": "CB-83-7777", "defects": ["no-stamp"]}
+    await world.created("inspection", f"{visit}/findings", unregistered)  # the registry's registration request
+
+
+def campaign_body(ids: dict[str, str]) -> dict[str, Any]:
+    return {
+        "plan_id": ids["inspection_plan"],
+        "title": "Kiểm tra cân tại cửa hàng xăng dầu",
+        "decision_number": "42/QĐ-TĐC",
+        "venue_kinds": ["fuel-station"],
+        "instrument_types": ["2.8b"],
+        "starts_on": "2025-04-01",
+        "ends_on": "2025-06-30",
+    }
+
+
+def visit_body(ids: dict[str, str]) -> dict[str, Any]:
+    return {
+        "campaign_id": ids["inspection_campaign"],
+        "record_number": "BB-07/2025",
+        "venue_kind": "fuel-station",
+        "venue_name": "Cửa hàng xăng dầu Mỏ Cày số 5",
+        "enterprise_id": ids["enterprise"],
+        "commune_code": "28975",
+        "inspectors": ["Phạm Văn Thanh Tra"],
+        "visited_on": "2025-04-14",
+    }
+
+
+def violation_body(ids: dict[str, str]) -> dict[str, Any]:
+    return {
+        "finding_ids": [ids["finding"]],
+        "legal_basis": "Nghị định 119/2017/NĐ-CP, Điều 8",
+        "description": "niêm phong bị phá",
+    }
 
 
 def attendance_csv(ids: dict[str, str]) -> bytes:
@@ -649,6 +725,52 @@ def _webhooks(ids: dict[str, str]) -> dict[tuple[str, str], Call]:
     }
 
 
+def _inspection(ids: dict[str, str]) -> dict[tuple[str, str], Call]:
+    visit = f"/visits/{ids['visit']}"
+    plan = {
+        "year": 2026,
+        "title": "Kế hoạch kiểm tra 2026",
+        "decision_number": "9/QĐ-SKHCN",
+        "approved_by": "Sở KH&CN",
+        "approved_on": "2026-01-10",
+    }
+    decision = {
+        "decision_number": "15/QĐ-XPVPHC",
+        "violation_ids": [ids["violation"]],
+        "sanction": "fine",
+        "fine_vnd": 7_500_000,
+        "issued_by": "Chánh Thanh tra Sở KH&CN",
+        "issued_on": "2025-04-20",
+    }
+    follow_up = {"finding_id": ids["finding"], "ordered_on": "2025-04-14", "due_on": "2025-05-14"}
+    return {
+        ("POST", "/plans"): Call("/plans", json=plan),
+        ("GET", "/plans"): Call("/plans"),
+        ("GET", "/plans/{plan_id}"): Call(f"/plans/{ids['inspection_plan']}", names_record=True),
+        ("POST", "/campaigns"): Call("/campaigns", json=campaign_body(ids), refers_to_record=True),
+        ("GET", "/campaigns"): Call("/campaigns"),
+        ("GET", "/campaigns/{campaign_id}"): Call(f"/campaigns/{ids['inspection_campaign']}", names_record=True),
+        ("POST", "/visits"): Call(
+            "/visits", json=visit_body(ids) | {"record_number": "BB-08/2025"}, refers_to_record=True
+        ),
+        ("GET", "/visits"): Call("/visits"),
+        ("GET", "/visits/{visit_id}"): Call(visit, names_record=True),
+        ("POST", "/visits/{visit_id}/findings"): Call(
+            f"{visit}/findings", json={"instrument_id": ids["instrument"], "defects": ["no-stamp"]}, names_record=True
+        ),
+        ("POST", "/visits/{visit_id}/violations"): Call(
+            f"{visit}/violations", json=violation_body(ids), names_record=True
+        ),
+        ("POST", "/visits/{visit_id}/decisions"): Call(f"{visit}/decisions", json=decision, names_record=True),
+        ("POST", "/visits/{visit_id}/follow-ups"): Call(f"{visit}/follow-ups", json=follow_up, names_record=True),
+        ("GET", "/findings"): Call("/findings"),
+        ("GET", "/follow-ups"): Call("/follow-ups"),
+        ("GET", "/summary"): Call("/summary", params={"year": "2025"}),
+        ("GET", "/watchlist"): Call("/watchlist"),
+        ("GET", "/instruments"): Call("/instruments"),
+    }
+
+
 _CALLS = {
     "registry": _registry,
     "verification": _verification,
@@ -656,6 +778,7 @@ _CALLS = {
     "training": _training,
     "reporting": _reporting,
     "webhooks": _webhooks,
+    "inspection": _inspection,
 }
 
 
