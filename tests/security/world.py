@@ -1,4 +1,4 @@
-"""A province-83 world across the six services, each on its own SQLite database, seeded through their own APIs
+"""A province-83 world across the seven services, each on its own SQLite database, seeded through their own APIs
 (the replicas of verification and outreach fed with the events the registry stored), and one request per route.
 """
 
