@@ -1,5 +1,6 @@
 """A province-83 world across the seven services, each on its own SQLite database, seeded through their own APIs
-(the replicas of verification and outreach fed with the events the registry stored), and one request per route.
+(the replicas of verification, outreach and inspection fed with the events the registry and verification stored,
+the registry's registration requests with inspection's), and one request per route.
 """
 
 from __future__ import annotations
