@@ -164,11 +164,19 @@ class RetryingClient:
         return False
 
 
+WAIT_UNDER_FAULTS = 180.0
+
+
 def driver_type(scripted: ModuleType) -> type:
     """The scripted driver, made to record a failed fact and go on (the checks then say what it cost)."""
 
     class ChaosDriver(scripted.Driver):  # type: ignore[name-defined,misc]
         failures: list[str]
+
+        async def until(self, probe: Any, what: str, seconds: float = 30.0) -> None:
+            # A fault may hold a replica back for as long as its process takes to restart on a loaded machine: the
+            # load waits (the recovery is measured and reported on its own), rather than dropping the fact.
+            await super().until(probe, what, max(seconds, WAIT_UNDER_FAULTS))
 
         async def perform(self, fact: Any) -> None:
             try:
