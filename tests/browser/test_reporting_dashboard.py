@@ -96,6 +96,12 @@ def test_the_dashboard_shows_the_api_numbers_in_vietnamese_and_english_on_a_phon
         assert page.locator("[data-target='demand-coverage-2030'] .status").inner_text() == "Chưa bắt đầu"
         assert page.locator("#method").inner_text().startswith("xu hướng tuyến tính bình phương tối thiểu")
         assert page.locator("[data-i18n=knownAt]").inner_text() == "Theo dữ liệu ghi nhận đến"
+        national = httpx.get(f"{url}/national", params={"as_of": "2025-12-31"}).json()
+        trained = next(k for k in national["kpis"] if k["metric"] == "person-times-trained")
+        row = page.locator("#national tr[data-metric='person-times-trained']")
+        assert row.locator("td").first.inner_text() == "Lượt người được đào tạo"
+        assert row.locator("td.total").inner_text() == shown("person-times-trained", trained["value"])
+        assert page.locator("#national [data-i18n=national]").inner_text().startswith("Toàn quốc")
         assert page.evaluate("document.documentElement.scrollWidth") <= 390, "nothing wider than the phone"
         assert page.evaluate(OVERFLOWING) == [], "every chart and its legend fit in the card on a phone"
 
@@ -107,6 +113,9 @@ def test_the_dashboard_shows_the_api_numbers_in_vietnamese_and_english_on_a_phon
         assert card.locator(".status").inner_text() == "At risk"
         assert page.locator("[data-target='demand-coverage-2030'] .status").inner_text() == "Not started"
         assert page.locator("#method").inner_text().startswith("least-squares linear trend")
+        assert page.locator("#national tr[data-metric='person-times-trained'] td").first.inner_text() == (
+            "Person-times trained"
+        )
         channels = card.locator("table[data-breakdown='channel']")
         assert "calibration" in (channels.text_content() or "")
 

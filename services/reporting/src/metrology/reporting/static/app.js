@@ -3,6 +3,10 @@
   "use strict";
   const TEXT = {
     vi: {
+      national: "Toàn quốc (các tỉnh trên hệ thống)", total: "Tổng", indicator: "Chỉ số",
+      metrics: { "demand-coverage": "Tỷ lệ đáp ứng nhu cầu kiểm định", "socialised-providers": "Tổ chức xã hội hóa",
+                 "person-times-trained": "Lượt người được đào tạo", "enterprise-times": "Lượt doanh nghiệp được hỗ trợ",
+                 "accredited-labs": "Phòng thử nghiệm được đánh giá" },
       asOf: "Tính đến ngày", knownAt: "Theo dữ liệu ghi nhận đến", csv: "Tải CSV", xlsx: "Tải XLSX", method: "Dự báo", other: "English",
       yearlyPdf: "Báo cáo năm (PDF)", yearlyXlsx: "Báo cáo năm (XLSX)",
       threshold: "Chỉ tiêu", deadline: "Hạn", forecast: "Dự báo đến hạn", breakdowns: "Chi tiết",
@@ -18,6 +22,10 @@
               "found-overdue-not-met": "trong đó đến hạn trong kỳ mà chưa được kiểm định" },
     },
     en: {
+      national: "National (the provinces on this platform)", total: "Total", indicator: "Indicator",
+      metrics: { "demand-coverage": "Verification demand covered", "socialised-providers": "Socialised providers",
+                 "person-times-trained": "Person-times trained", "enterprise-times": "Enterprise-times reached",
+                 "accredited-labs": "Accredited laboratories assessed" },
       asOf: "As of", knownAt: "As known on", csv: "Download CSV", xlsx: "Download XLSX", method: "Forecast", other: "Tiếng Việt",
       yearlyPdf: "Yearly report (PDF)", yearlyXlsx: "Yearly report (XLSX)",
       threshold: "Target", deadline: "Deadline", forecast: "Forecast at deadline", breakdowns: "Breakdowns",
@@ -159,6 +167,19 @@
     return node;
   }
 
+  // the national view: every KPI across the provinces the deployment serves, in total and by province now
+  function nationalTable(view) {
+    const t = TEXT[lang];
+    const provinces = (view.kpis[0] || { by_province: [] }).by_province.map((p) => p.name);
+    const head = el("tr", {}, [t.indicator, t.total, ...provinces].map((h) => el("th", { text: h })));
+    const rows = view.kpis.map((k) => el("tr", { "data-metric": k.metric }, [
+      el("td", { text: (t.metrics || {})[k.metric] || k.metric }),
+      el("td", { class: "total", text: fmt(k.metric, k.value) }),
+      ...k.by_province.map((p) => el("td", { text: fmt(k.metric, p.value) })),
+    ]));
+    return el("table", { class: "national" }, [el("thead", {}, [head]), el("tbody", {}, rows)]);
+  }
+
   async function render() {
     const error = document.getElementById("error");
     try {
@@ -182,6 +203,8 @@
       const yearly = "/plans/" + plan.id + "/reports/" + asOf.slice(0, 4);
       document.getElementById("yearly-pdf").href = yearly + ".pdf?lang=" + lang + knownQuery() + tenantQuery();
       document.getElementById("yearly-xlsx").href = yearly + ".xlsx?lang=" + lang + knownQuery() + tenantQuery();
+      const view = await getJson("/national" + query);
+      document.getElementById("national-table").replaceChildren(nationalTable(view));
       applyText();
       error.hidden = true;
       document.body.dataset.ready = "true";
