@@ -11,6 +11,7 @@ import httpx
 import pytest
 from kafka import KafkaConsumer
 
+from metrology.testkit.records import as_cloudevent
 from metrology.testkit.services import console_script
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
@@ -33,7 +34,7 @@ def published_types(platform, count: int, timeout: float = 30.0) -> dict[str, li
     try:
         while seen < count and time.monotonic() < deadline:
             for message in consumer:
-                event = json.loads(message.value)
+                event = as_cloudevent(message.headers, message.value)
                 by_stream.setdefault(event["streamid"].split("-", 1)[0], []).append(event["type"])
                 seen += 1
     finally:
