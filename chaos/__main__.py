@@ -27,7 +27,9 @@ cli = typer.Typer(add_completion=False, help=__doc__)
 
 @cli.command()
 def run(
-    quick: Annotated[bool, typer.Option(help="a short form: five faults, one cohort (about two minutes)")] = False,
+    quick: Annotated[
+        bool, typer.Option(help="a short form: four faults (no broker stop), one cohort or more while faults remain")
+    ] = False,
     cohorts: Annotated[int | None, typer.Option(help="cohorts of the scripted years at least (3 by default)")] = None,
     rounds: Annotated[int, typer.Option(help="times the full list of faults is gone through")] = 1,
     static_membership: Annotated[bool, typer.Option(help="consumers get KAFKA_GROUP_INSTANCE_ID")] = True,

@@ -195,7 +195,7 @@ class Load:
     clients: dict[str, RetryingClient]
     ledger: Ledger
     cohorts: int
-    max_cohorts: int = 8
+    max_cohorts: int = 16  # the load goes on while faults remain, up to this many cohorts
     performed: list[Any] = field(default_factory=list)
     done_cohorts: int = 0
 
