@@ -7,7 +7,6 @@ import os
 import shutil
 import subprocess
 import tempfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,7 +22,7 @@ class PrivateInfra:
     kafka_port: int = field(default_factory=free_port)
     controller_port: int = field(default_factory=free_port)
     pg_port: int = field(default_factory=free_port)
-    _broker_command: list[str] = field(default_factory=list)
+    keep: bool = False  # leave the folder (logs, data) behind for a look afterwards
 
     @property
     def kafka_bootstrap(self) -> str:
@@ -53,30 +52,19 @@ class PrivateInfra:
     def stop(self) -> None:
         for name in ("kafka", "postgres"):
             self._run(name, "stop")
-        shutil.rmtree(self.run_dir, ignore_errors=True)
+        if not self.keep:
+            shutil.rmtree(self.run_dir, ignore_errors=True)
 
     # --- the broker ------------------------------------------------------------------------------------------
 
     def stop_kafka(self) -> None:
-        """Stop the broker gracefully, keeping its data (kafka.sh start would format fresh storage)."""
-        pid_file = self.run_dir / "kafka" / "kafka.pid"
-        pid = pid_file.read_text().strip()
-        self._broker_command = Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")[:-1]
+        """Stop the broker gracefully, keeping its data."""
         self._run("kafka", "stop")
 
-    def start_kafka_again(self, timeout: float = 90) -> None:
-        """The same broker command line on the same data folder, detached like kafka.sh starts it."""
-        kafka_dir = self.run_dir / "kafka"
-        log = (kafka_dir / "kafka.log").open("ab")
-        process = subprocess.Popen(
-            self._broker_command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
-        )
-        (kafka_dir / "kafka.pid").write_text(f"{process.pid}\n")
-        deadline = time.monotonic() + timeout
-        while self._run("kafka", "status", quiet=True) != 0:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the broker did not come back (log: {kafka_dir / 'kafka.log'})")
-            time.sleep(0.2)
+    def start_kafka_again(self) -> None:
+        """`kafka.sh start` on the same folder: the storage is formatted once, so every topic is still there."""
+        if self._run("kafka", "start") != 0:
+            raise RuntimeError(f"the broker did not come back (log: {self.run_dir / 'kafka' / 'kafka.log'})")
 
     # --- the database ----------------------------------------------------------------------------------------
 

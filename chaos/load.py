@@ -1,7 +1,8 @@
 """The load: the scripted year of tests/e2e/test_reporting_scripted_year.py (2023-2025), performed over HTTP as
 several cohorts (each a copy of the script with its own enterprises, providers, instruments, trainees...), by a
 client that behaves like a real integrator: every command carries an Idempotency-Key and is sent again, with the
-same key, after a connection error, a 5xx or a concurrent-change 409, until it gets an answer."""
+same key, after a connection error, a 5xx or a concurrent-change 409, until it gets an answer. Where a service runs
+two APIs, a connection error sends the retry to the other one (as a load balancer would)."""
 
 from __future__ import annotations
 
@@ -101,11 +102,16 @@ class Ledger:
 class RetryingClient:
     """What the scripted driver calls `post`, `get` and `delete` on, for one service."""
 
-    def __init__(self, service: str, http: httpx.AsyncClient, ledger: Ledger, give_up_after: float = 240) -> None:
+    def __init__(self, service: str, apis: list[httpx.AsyncClient], ledger: Ledger, give_up_after: float = 240) -> None:
         self.service = service
-        self.http = http
+        self.apis = apis
+        self.current = 0
         self.ledger = ledger
         self.give_up_after = give_up_after
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        return self.apis[self.current]
 
     async def post(self, path: str, **kw: Any) -> httpx.Response:
         return await self.request("POST", path, **kw)
@@ -134,6 +140,7 @@ class RetryingClient:
                 response = await self.http.request(method, path, headers=headers, **kw)
             except httpx.TransportError as error:
                 self.ledger.errors[f"{self.service} {type(error).__name__}"] += 1
+                self.current = (self.current + 1) % len(self.apis)  # the other API, when there is one
                 response = None
             finally:
                 if command:
@@ -167,7 +174,7 @@ class RetryingClient:
 WAIT_UNDER_FAULTS = 180.0
 
 
-def driver_type(scripted: ModuleType) -> type:
+def driver_type(scripted: ModuleType, hard_stop: float) -> type:
     """The scripted driver, made to record a failed fact and go on (the checks then say what it cost)."""
 
     class ChaosDriver(scripted.Driver):  # type: ignore[name-defined,misc]
@@ -176,7 +183,9 @@ def driver_type(scripted: ModuleType) -> type:
         async def until(self, probe: Any, what: str, seconds: float = 30.0) -> None:
             # A fault may hold a replica back for as long as its process takes to restart on a loaded machine: the
             # load waits (the recovery is measured and reported on its own), rather than dropping the fact.
-            await super().until(probe, what, max(seconds, WAIT_UNDER_FAULTS))
+            # Past `hard_stop` (the run's time is up) a fact waits only its own few seconds, so the run ends.
+            left = hard_stop - time.monotonic()
+            await super().until(probe, what, max(seconds, min(WAIT_UNDER_FAULTS, left)))
 
         async def perform(self, fact: Any) -> None:
             try:
@@ -189,12 +198,15 @@ def driver_type(scripted: ModuleType) -> type:
 
 @dataclass
 class Load:
-    """Cohorts of the script, one after another, until at least `cohorts` are done and the faults are over."""
+    """Cohorts of the script, one after another, until at least `cohorts` are done and the faults are over; no
+    cohort starts after `stop_at` (the run's time budget), and a fact's waits end by `hard_stop`."""
 
     scripted: ModuleType
     clients: dict[str, RetryingClient]
     ledger: Ledger
     cohorts: int
+    stop_at: float
+    hard_stop: float
     max_cohorts: int = 16  # the load goes on while faults remain, up to this many cohorts
     performed: list[Any] = field(default_factory=list)
     done_cohorts: int = 0
@@ -204,12 +216,18 @@ class Load:
         for name in self.clients:
             ready[name] = asyncio.get_running_loop().create_future()
             ready[name].set_result(None)
-        self.driver = driver_type(self.scripted)(self.clients, ready)
+        self.driver = driver_type(self.scripted, self.hard_stop)(self.clients, ready)
         self.driver.failures = []
 
     async def run(self, faults_over: asyncio.Event) -> None:
-        while self.done_cohorts < self.max_cohorts and (self.done_cohorts < self.cohorts or not faults_over.is_set()):
+        while self._another_cohort(faults_over):
             facts = cohort(self.scripted.script(), self.done_cohorts)
             self.performed += facts
             await self.driver.perform_all(facts)
             self.done_cohorts += 1
+            print(f"chaos: cohort {self.done_cohorts} done", file=sys.stderr, flush=True)
+
+    def _another_cohort(self, faults_over: asyncio.Event) -> bool:
+        if self.done_cohorts >= self.max_cohorts or (self.done_cohorts and time.monotonic() > self.stop_at):
+            return False
+        return self.done_cohorts < self.cohorts or not faults_over.is_set()

@@ -1,6 +1,7 @@
 """The chaos suite's short form (`make chaos QUICK=1`): on its own Kafka and PostgreSQL, the scripted years over
-HTTP while a relay, a consumer, an API (mid-command) and the database fail in turn; nothing the
-platform acknowledged may be lost or counted twice, and the read models must end as the script says."""
+HTTP while a relay, a consumer, an API (mid-command) and the database fail in turn, each killed process with a hot
+standby beside it; nothing the platform acknowledged may be lost or counted twice, every fault must be recovered
+from, and the read models must end as the script says."""
 
 from __future__ import annotations
 
@@ -32,5 +33,7 @@ def test_a_quick_chaos_run_loses_nothing_and_counts_nothing_twice(tmp_path: Path
     assert headline["acknowledged"] > 100, run.stdout
     assert (headline["lost"], headline["double-counted"]) == (0, 0), run.stdout
     assert all(f["recovery"] is not None for f in summary["faults"]), run.stdout
+    kills = [f["fault"] for f in summary["faults"] if f["fault"].startswith("kill -9")]
+    assert kills and all(k.endswith("(of two)") for k in kills), "each killed process had a hot standby beside it"
     assert not findings["kpi_differences"] and not findings["rebuild_differences"], run.stdout
     assert not findings["failed_facts"], run.stdout

@@ -4,11 +4,14 @@ liveness of the background loops and the event size limit."""
 import time
 from collections.abc import AsyncIterator
 
+import asyncpg
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from metrology.servicekit.app import create_app
 from metrology.servicekit.auth import issue_dev_token
+from metrology.servicekit.problems import install_problem_handlers
 from metrology.servicekit.workers import Workers
 from metrology.training.bootstrap import bootstrap
 from metrology.training.settings import TrainingSettings
@@ -178,3 +181,32 @@ async def test_prune_forgets_idempotency_answers_older_than_the_horizon_only(ser
 
     async with runtime.engine.connect() as connection:
         assert (await connection.execute(sa.select(idempotency_keys.c.key))).scalars().all() == ["new"]
+
+
+@pytest.mark.parametrize(
+    ("raised", "status"),
+    [
+        (asyncpg.exceptions.CannotConnectNowError("the database system is shutting down"), 503),
+        (asyncpg.exceptions.AdminShutdownError("terminating connection due to administrator command"), 503),
+        (asyncpg.exceptions.ConnectionDoesNotExistError("connection was closed in the middle of operation"), 503),
+        (asyncpg.exceptions.TooManyConnectionsError("sorry, too many clients already"), 503),
+        (asyncpg.exceptions.InternalClientError("cannot switch to state 15; another operation is in progress"), 503),
+        (asyncpg.exceptions.InterfaceError("connection is closed"), 503),
+        (asyncpg.exceptions.UndefinedTableError('relation "x" does not exist'), 500),
+    ],
+)
+async def test_driver_errors_raised_while_a_connection_opens_are_problems_503_when_the_server_is_away(raised, status):
+    app = FastAPI()
+    install_problem_handlers(app)
+
+    @app.get("/boom")
+    async def boom() -> None:
+        raise raised
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://x") as client:
+        response = await client.get("/boom")
+    assert response.status_code == status
+    assert response.headers["content-type"] == "application/problem+json"
+    if status == 503:
+        assert response.headers["retry-after"] == "5"
+        assert response.json()["type"] == "urn:metrology:problem:database-unavailable"

@@ -25,6 +25,7 @@ from aiokafka.partitioner import DefaultPartitioner
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from metrology.eventkit.kafka import KafkaConnection
+from metrology.eventkit.leases import RELAY_LOCK_CLASS, still_connected, wait_for_lock
 from metrology.eventkit.store import NOTIFY_CHANNEL, EventStore, Position, RecordedEvent, metadata
 
 log = logging.getLogger(__name__)
@@ -36,9 +37,6 @@ relay_checkpoints = sa.Table(
     sa.Column("txid", sa.BigInteger, nullable=False),
     sa.Column("position", sa.BigInteger, nullable=False),
 )
-
-
-RELAY_LOCK_CLASS = 7_406_002  # pg advisory lock class: one active relay per (database, relay name)
 
 
 class EventPublisher(Protocol):
@@ -235,6 +233,7 @@ class OutboxRelay:
     async def run(self, stop: asyncio.Event) -> None:
         """Publish until `stop`; on PostgreSQL only while holding the relay lock (else wait as a standby)."""
         if self.engine.dialect.name != "postgresql":
+            self.active = True  # one process per SQLite file: no lock to take
             await self._publish_until(stop)
             return
         while not stop.is_set():
@@ -253,15 +252,12 @@ class OutboxRelay:
                 await asyncio.sleep(self.poll_interval)
 
     async def _wait_for_lock(self, connection: AsyncConnection, stop: asyncio.Event) -> bool:
-        while not stop.is_set():
-            taken = (await connection.execute(_TRY_LOCK, {"cls": RELAY_LOCK_CLASS, "name": self.name})).scalar()
-            await connection.commit()  # the lock is the session's, not the transaction's
-            if taken:
-                return True
+        async def as_standby() -> None:
             log.debug("relay %s is a standby: another relay holds the lock", self.name)
             self.last_loop_at = time.monotonic()
             await self.signal.wait(self.poll_interval)
-        return False
+
+        return await wait_for_lock(connection, RELAY_LOCK_CLASS, self.name, stop, as_standby)
 
     async def _publish_until(self, stop: asyncio.Event, lock_connection: AsyncConnection | None = None) -> None:
         listener = asyncio.create_task(self._listen(stop)) if self.engine.dialect.name == "postgresql" else None
@@ -270,7 +266,7 @@ class OutboxRelay:
             while not stop.is_set():
                 self.last_loop_at = time.monotonic()
                 if lock_connection is not None:
-                    await _still_connected(lock_connection)  # a lost lock connection means another may be active
+                    await still_connected(lock_connection)  # a lost lock connection means another may be active
                 try:
                     await self.publish_pending()
                 except Exception:
@@ -328,11 +324,3 @@ class OutboxRelay:
             except Exception:
                 log.warning("relay %s lost its LISTEN connection; polling until it is back", self.name)
                 await asyncio.sleep(self.poll_interval)
-
-
-_TRY_LOCK = sa.text("SELECT pg_try_advisory_lock(:cls, hashtext(:name))")
-
-
-async def _still_connected(connection: AsyncConnection) -> None:
-    await connection.execute(sa.text("SELECT 1"))
-    await connection.commit()

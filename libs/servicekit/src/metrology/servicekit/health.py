@@ -46,7 +46,18 @@ async def health(request: Request) -> dict[str, object] | JSONResponse:
     wedged = _wedged_loops(runtime, time.monotonic())
     if wedged:
         return problem(503, "Not live", f"no progress: {', '.join(wedged)}", wedged=wedged)
-    return {"status": "ok"}
+    roles = process_roles(runtime)
+    return {"status": "ok", "roles": roles} if roles else {"status": "ok"}
+
+
+def process_roles(runtime: ServiceRuntime) -> dict[str, str]:
+    """Whether this process's relay and consumers are the active ones or hot standbys."""
+    roles = {}
+    if runtime.relays:
+        roles["relay"] = "active" if any(r.active for r in runtime.relays) else "standby"
+    if runtime.consumer_role:
+        roles["consumers"] = runtime.consumer_role
+    return roles
 
 
 @router.get(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -37,6 +38,10 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(sa_exc.DBAPIError, _database_error)
     app.add_exception_handler(sa_exc.TimeoutError, _database_unavailable)  # no pooled connection in time
     app.add_exception_handler(OSError, _database_unavailable)  # the server refused or dropped the connection
+    # the driver's own errors where SQLAlchemy does not wrap them (a pooled connection being opened meanwhile)
+    app.add_exception_handler(asyncpg.PostgresError, _driver_error)
+    app.add_exception_handler(asyncpg.InterfaceError, _database_unavailable)  # a connection broken mid-use
+    app.add_exception_handler(asyncpg.exceptions.InternalClientError, _database_unavailable)
     app.add_exception_handler(Exception, _unexpected_error)
 
 
@@ -59,6 +64,16 @@ async def _database_error(request: Request, error: Exception) -> JSONResponse:
         return await _database_unavailable(request, error)
     log.error("database error on %s %s", request.method, request.url.path, exc_info=error)
     return problem(500, "Internal Server Error", "the database refused the request", instance=request.url.path)
+
+
+UNAVAILABLE_SQLSTATE_CLASSES = ("08", "53", "57")  # connection exception, insufficient resources, operator intervention
+
+
+async def _driver_error(request: Request, error: Exception) -> JSONResponse:
+    """A server-side error the driver raised itself: the server restarting or shutting down is unavailability."""
+    if str(getattr(error, "sqlstate", "") or "")[:2] in UNAVAILABLE_SQLSTATE_CLASSES:
+        return await _database_unavailable(request, error)
+    return await _unexpected_error(request, error)
 
 
 async def _database_unavailable(request: Request, error: Exception) -> JSONResponse:

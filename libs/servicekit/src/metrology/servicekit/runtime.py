@@ -49,6 +49,7 @@ class ServiceRuntime:
     routers: list[APIRouter] = field(default_factory=list)
     relays: list[OutboxRelay] = field(default_factory=list)  # started in this process (probes and metrics read them)
     runners: list[ProjectorRunner] = field(default_factory=list)
+    consumer_role: str | None = None  # "active" or "standby" while a static member waits for its lease
     metric_sources: list[Callable[[Request], Awaitable[bytes]]] = field(default_factory=list)  # after the kit's
     title: str = ""
     description: str = ""

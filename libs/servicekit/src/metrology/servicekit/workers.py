@@ -1,4 +1,10 @@
-"""The background half of a service: its outbox relay and its Kafka consumers (replicas, sagas, projectors)."""
+"""The background half of a service: its outbox relay and its Kafka consumers (replicas, sagas, projectors).
+
+A static consumer member (a `KAFKA_GROUP_INSTANCE_ID`) on PostgreSQL consumes only while it holds the lease of its
+instance id (`leases.CONSUMER_LOCK_CLASS`): a second process given the same id waits as a hot standby and, when
+the first dies, joins under the same id at once. The broker hands a returning static member its partitions without
+a rebalance, so the standby carries on where the dead process stopped.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +14,18 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from faststream.kafka import KafkaBroker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from metrology.eventkit.consumers import BrokerDeadLetterSink, new_broker, subscribe_projection
+from metrology.eventkit.leases import CONSUMER_LOCK_CLASS, still_connected, try_lock, wait_for_lock, wait_or_stop
 from metrology.eventkit.projector import ProjectorRunner
 from metrology.eventkit.relay import KafkaEventPublisher, OutboxRelay
 from metrology.eventkit.topics import ensure_topics
 from metrology.servicekit.runtime import ServiceRuntime
 
 log = logging.getLogger(__name__)
+
+LEASE_POLL_SECONDS = 0.5  # how often a standby tries the lease, and an active consumer checks it still holds it
 
 
 class Workers:
@@ -52,16 +62,42 @@ class Workers:
             await publisher.stop()
 
     async def _consume(self, stop: asyncio.Event) -> None:
+        instance = self.runtime.settings.group_instance_id()
+        if instance is None or self.runtime.engine.dialect.name != "postgresql":
+            await self._consume_until(stop, lease=None)
+            return
+        lease = ConsumerLease(self.runtime.engine, instance)
+        while not stop.is_set():
+            try:
+                self.runtime.consumer_role = "standby"
+                if await lease.acquire(stop):
+                    await self._consume_until(stop, lease)
+            except Exception:
+                log.exception("consumers %s lost their lease connection; trying again", instance)
+                await wait_or_stop(stop, LEASE_POLL_SECONDS)
+            finally:
+                await lease.release()
+
+    async def _consume_until(self, stop: asyncio.Event, lease: ConsumerLease | None) -> None:
+        """Consume until `stop`, or until another process holds the lease."""
         broker = self.build_broker()
         await _retry_until_started(broker.start, stop, "consumers")
+        if lease is not None:
+            log.info("consumers %s are active", lease.name)
+            self.runtime.consumer_role = "active"
         try:
-            await stop.wait()
+            while not stop.is_set():
+                await wait_or_stop(stop, LEASE_POLL_SECONDS)
+                if lease is not None and not await lease.kept():
+                    log.warning("consumers %s: another process holds the lease; standing by", lease.name)
+                    return
         finally:
             await broker.stop()
 
     def build_broker(self) -> KafkaBroker:
         runtime = self.runtime
         broker = new_broker(runtime.settings.kafka(), client_id=f"metrology-{runtime.name}")
+        runtime.runners.clear()  # a process that lost and took back its lease builds its consumers anew
         sink = BrokerDeadLetterSink(broker, runtime.dead_letter_topic)
         for subscription in runtime.subscriptions:
             runner = ProjectorRunner(runtime.sessions, subscription.projection, sink)
@@ -89,3 +125,45 @@ async def _retry_until_started(start: Callable[[], Awaitable[object]], stop: asy
                 async with asyncio.timeout(delay):
                     await stop.wait()
             delay = min(delay * 2, 10)
+
+
+class ConsumerLease:
+    """The lease of one group instance id: a session advisory lock on a connection of its own."""
+
+    def __init__(self, engine: AsyncEngine, name: str) -> None:
+        self.engine = engine
+        self.name = name
+        self.connection: AsyncConnection | None = None
+
+    async def acquire(self, stop: asyncio.Event) -> bool:
+        """Wait as a standby until the lease is free (or `stop`)."""
+        self.connection = await self.engine.connect()
+        return await wait_for_lock(self.connection, CONSUMER_LOCK_CLASS, self.name, stop, self._between_tries)
+
+    async def kept(self) -> bool:
+        """Still held. After a lost connection (a database restart) the lease is taken again when it is free;
+        while the database is away nobody can take it, so the consumers go on."""
+        try:
+            assert self.connection is not None
+            await still_connected(self.connection)
+            return True
+        except Exception:
+            await self.release()
+        try:
+            self.connection = await self.engine.connect()
+            return await try_lock(self.connection, CONSUMER_LOCK_CLASS, self.name)
+        except Exception:
+            await self.release()
+            return True
+
+    async def release(self) -> None:
+        """Close the connection (never pooled: the session lock goes with it)."""
+        connection, self.connection = self.connection, None
+        if connection is not None:
+            with contextlib.suppress(Exception):
+                await connection.invalidate()
+            with contextlib.suppress(Exception):
+                await connection.close()
+
+    async def _between_tries(self) -> None:
+        await asyncio.sleep(LEASE_POLL_SECONDS)
