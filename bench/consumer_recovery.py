@@ -4,9 +4,10 @@ from the kill to the group caught up (stable, no lag) with the read model holdin
 Four processes on the local Kafka and PostgreSQL: registry `serve` and `relay` (the events: a provider registered
 over HTTP every `--interval` seconds), verification `serve` (to read its replica) and `consume` (the replica of
 the registry, consumer group `verification.registry-replica`). Each round kills the consumer, starts it again and
-polls every 50 ms. Two settings, alternated round by round: static group membership (`KAFKA_GROUP_INSTANCE_ID`
-set: the new process takes the dead member's place) and dynamic (empty: the group waits for the dead member's
-session to time out, then rebalances).
+polls every 50 ms. Three settings: a hot standby (two `consume` processes with the same `KAFKA_GROUP_INSTANCE_ID`:
+one holds the lease and consumes, the other waits and takes over when the first dies; the active one is killed),
+static group membership (one process with `KAFKA_GROUP_INSTANCE_ID` set: the restarted process takes the dead
+member's place) and dynamic (empty: the group waits for the dead member's session to time out, then rebalances).
 
     .venv/bin/python bench/consumer_recovery.py --quick     # 2 rounds each
     .venv/bin/python bench/consumer_recovery.py             # 8 rounds each
@@ -80,18 +81,28 @@ async def round_trip(fleet: Fleet, verification: httpx.AsyncClient, feed: Feed, 
 
     await until(probe, time.monotonic() + limit, every=0.2)  # start from a caught-up pipeline
     await asyncio.sleep(1.0)
+    replica = await fleet.active("verification", "consume")
     killed = time.monotonic()
-    fleet.kill("verification", "consume")
-    fleet.restart("verification", "consume")
+    fleet.kill("verification", "consume", replica)
+    fleet.restart("verification", "consume", replica)
     if await until(probe, killed + limit, every=0.05):
         return time.monotonic() - killed
     return float("inf")
 
 
-async def measure(static: bool, args: argparse.Namespace, workdir: Path) -> list[float]:
+SETTINGS = {  # name: (static membership, a hot standby beside the consumer)
+    "hot standby": (True, True),
+    "static membership": (True, False),
+    "dynamic membership": (False, False),
+}
+
+
+async def measure(setting: str, args: argparse.Namespace, workdir: Path) -> list[float]:
+    static, standby = SETTINGS[setting]
     urls = {name: await create_database(args.pg_url, prefix=f"bench_{name}") for name in ("registry", "verification")}
     platform = Platform(args.kafka, workdir, urls)
-    fleet = Fleet(platform, static_membership=static)
+    pairs = frozenset({("verification", "consume")}) if standby else frozenset()
+    fleet = Fleet(platform, static_membership=static, pairs=pairs)
     try:
         await asyncio.to_thread(fleet.start_all, [("registry", "serve"), ("verification", "serve")])
         await asyncio.to_thread(fleet.start_all, [("registry", "relay"), ("verification", "consume")])
@@ -105,7 +116,7 @@ async def measure(static: bool, args: argparse.Namespace, workdir: Path) -> list
             times = []
             for n in range(args.rounds):
                 seconds = await round_trip(fleet, verification, feed, args.kafka, args.limit)
-                print(f"  {'static' if static else 'dynamic'} round {n + 1}: {seconds:.2f}s", file=sys.stderr)
+                print(f"  {setting} round {n + 1}: {seconds:.2f}s", file=sys.stderr)
                 times.append(seconds)
             stop.set()
             await feeding
@@ -125,11 +136,10 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     results: dict[str, Any] = {"date": datetime.now(UTC).isoformat(timespec="seconds"),
                                "load_before": os.getloadavg()[0], "interval_s": args.interval}  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="bench-recovery-") as tmp:
-        for static in (True, False):
-            name = "static membership" if static else "dynamic membership"
-            folder = Path(tmp) / name.split()[0]
+        for name in SETTINGS:
+            folder = Path(tmp) / name.replace(" ", "-")
             folder.mkdir()
-            results[name] = summary(await measure(static, args, folder))
+            results[name] = summary(await measure(name, args, folder))
     results["load_after"] = os.getloadavg()[0]
     return results
 
@@ -155,7 +165,7 @@ if __name__ == "__main__":
     results = BENCH / "results"
     results.mkdir(exist_ok=True)
     (results / "consumer_recovery.json").write_text(json.dumps(outcome, indent=2))
-    for setting in ("static membership", "dynamic membership"):
+    for setting in SETTINGS:
         s = outcome[setting]
         print(f"{setting:>20}: kill -9 to caught up, median {s['median_s']:.2f}s, max {s['max_s']:.2f}s "
               f"over {s['rounds']} rounds")  # fmt: skip
