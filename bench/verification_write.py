@@ -4,15 +4,19 @@ Sets up a fresh PostgreSQL database and a topic prefix of its own, publishes a r
 designations, verifiers, working standards, instruments) as registry-shaped CloudEvents to
 `<prefix>metrology.registry.v1`, starts `metrology-verification run` as a process (HTTP API, outbox relay to Kafka
 and the registry replica consumer in one process), waits until the replica holds the registry, then drives `POST
-/jobs` from N concurrent httpx clients. Then, as peers for the ceiling on the same machine, the same clients call
-`GET /health` (no auth, no database: the HTTP framework's ceiling) and `GET /jobs/{id}` (auth and one indexed
-read) on the same process. Each row also gives the service process's CPU time per request. Each job is a passed
-periodic verification of a random instrument: the handler reads the replica (instrument with its status history,
-provider with designations, verifier with suspensions, working standard with recalibrations), appends the job's
-events, writes the job, certificate and due-date rows, all in one transaction; the relay publishes them to Kafka
-meanwhile.
+/jobs` from N concurrent clients (keep-alive HTTP/1.1 connections on the bench's own small client, so that the
+clients take little of the machine). The baseline, driven by the same clients in the same run right after each
+row: a plain FastAPI app served the same way (one uvicorn process) whose `POST /jobs` validates the same body
+with a pydantic model and inserts one row with asyncpg into a table of its own on the same PostgreSQL, answering
+201. `--rate R` adds open-loop rows at R requests/s for both (latency counted from each request's scheduled
+start, so a stall is not hidden). As further peers, `GET /health` (no auth, no database) and `GET /jobs/{id}`
+(auth and one indexed read) on the service. Each row also gives the server process's CPU time per request.
+Each job is a passed periodic verification of a random instrument: the handler reads the replica
+(instrument with its status history, provider with designations, verifier with suspensions, working standard
+with recalibrations), appends the job's events, writes the job, certificate and due-date rows, all in one
+transaction; the relay publishes them to Kafka meanwhile.
 
-    .venv/bin/python bench/verification_write.py --clients 8 --requests 3000
+    .venv/bin/python bench/verification_write.py --clients 1 16 --requests 3000 --rate 200
 """
 
 from __future__ import annotations
@@ -34,8 +38,8 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-import httpx
 from aiokafka import AIOKafkaProducer
+from pydantic import BaseModel
 
 from metrology.eventkit.envelope import Envelope, EventContext
 from metrology.eventkit.events import DomainEvent
@@ -127,24 +131,147 @@ def start_service(db_url: str, prefix: str, kafka: str, port: int, log: Path) ->
     return subprocess.Popen(args, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
 
 
-async def wait_for_replica(client: httpx.AsyncClient, instruments: int) -> tuple[float, float]:
+# The baseline: a plain FastAPI + asyncpg insert endpoint, served like the service (one uvicorn process).
+
+BASELINE_TABLE = """
+CREATE TABLE IF NOT EXISTS baseline_jobs (
+    job_id uuid PRIMARY KEY, kind text NOT NULL, mode text NOT NULL, subject_id text NOT NULL,
+    provider_id text NOT NULL, verifier_id text NOT NULL, procedure text NOT NULL, working_standard_id text,
+    performed_on date NOT NULL, result text NOT NULL, recorded_at timestamptz NOT NULL DEFAULT now()
+)"""
+BASELINE_INSERT = (
+    "INSERT INTO baseline_jobs (job_id, kind, mode, subject_id, provider_id, verifier_id, procedure, "
+    "working_standard_id, performed_on, result) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+)
+
+
+class BaselineJob(BaseModel):
+    kind: str
+    mode: str
+    subject: str
+    subject_id: str
+    provider_id: str
+    verifier_id: str
+    procedure: str
+    working_standard_id: str | None = None
+    performed_on: date
+    result: str
+
+
+def serve_baseline(db_url: str, port: int) -> None:
+    import contextlib
+    from collections.abc import AsyncIterator
+
+    import uvicorn
+    from fastapi import FastAPI
+
+    pool: asyncpg.Pool | None = None
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        nonlocal pool
+        pool = await asyncpg.create_pool(db_url, min_size=24, max_size=24)
+        await pool.execute(BASELINE_TABLE)
+        yield
+        await pool.close()
+
+    app = FastAPI(lifespan=lifespan)
+
+    @app.get("/health")
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.post("/jobs", status_code=201)
+    async def record_job(body: BaselineJob) -> dict[str, str]:
+        assert pool is not None
+        job_id = uuid.uuid4()
+        await pool.execute(
+            BASELINE_INSERT, job_id, body.kind, body.mode, body.subject_id, body.provider_id, body.verifier_id,
+            body.procedure, body.working_standard_id, body.performed_on, body.result,
+        )  # fmt: skip
+        return {"job_id": str(job_id)}
+
+    uvicorn.run(app, host="127.0.0.1", port=port, log_config=None, access_log=False)
+
+
+def start_baseline(db_url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
+    args = [sys.executable, __file__, "--serve-baseline", "--pg-url", db_url, "--port", str(port)]
+    return subprocess.Popen(args, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+
+
+# The clients: keep-alive HTTP/1.1 on asyncio streams, far lighter than a general client, so that on two cores
+# the bench takes as little as it can from the servers it measures.
+
+
+class Connection:
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+
+class Client:
+    def __init__(self, port: int, headers: dict[str, str]) -> None:
+        self.port = port
+        self.head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+        self.idle: list[Connection] = []
+
+    async def request(self, method: str, path: str, body: Any) -> tuple[int, bytes]:
+        content = b"" if body is None else json.dumps(body).encode()
+        kind = "content-type: application/json\r\n" if body is not None else ""
+        head = f"{method} {path} HTTP/1.1\r\nhost: bench\r\n{self.head}{kind}content-length: {len(content)}\r\n\r\n"
+        while self.idle:  # a kept-alive connection the server has closed meanwhile (idle timeout): the next one
+            connection = self.idle.pop()
+            try:
+                return await self._exchange(connection, head.encode() + content)
+            except (asyncio.IncompleteReadError, ConnectionError):
+                connection.writer.close()
+        connection = Connection(*await asyncio.open_connection("127.0.0.1", self.port))
+        return await self._exchange(connection, head.encode() + content)
+
+    async def _exchange(self, connection: Connection, request: bytes) -> tuple[int, bytes]:
+        connection.writer.write(request)
+        head = await connection.reader.readuntil(b"\r\n\r\n")
+        status, length = int(head[9:12]), 0
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.lower() == b"content-length":
+                length = int(value)
+            elif name.lower() == b"transfer-encoding":
+                raise RuntimeError("chunked answers are not expected here")
+        answer = await connection.reader.readexactly(length)
+        self.idle.append(connection)
+        return status, answer
+
+    async def close(self) -> None:
+        for connection in self.idle:
+            connection.writer.close()
+        self.idle.clear()
+
+
+async def wait_until_up(port: int, path: str, headers: dict[str, str], ready: Any, seconds: float = 180) -> float:
+    """Seconds until `GET path` answers 200 and `ready(json)` holds."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        client = Client(port, headers)
+        try:
+            status, answer = await client.request("GET", path, None)
+            if status == 200 and ready(json.loads(answer)):
+                return time.perf_counter() - started
+        except (OSError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            await client.close()
+        await asyncio.sleep(0.05)
+    raise TimeoutError(f"{path} on port {port} did not become ready")
+
+
+async def wait_for_replica(port: int, headers: dict[str, str], instruments: int) -> tuple[float, float]:
     """Seconds from service start until the replica holds every instrument, and from its first instrument on."""
     started = time.perf_counter()
-    first: float | None = None
-    while time.perf_counter() - started < 180:
-        try:
-            response = await client.get("/replica")
-            if response.status_code == 200:
-                held = response.json()["instruments"]
-                now = time.perf_counter()
-                if held and first is None:
-                    first = now
-                if held >= instruments:
-                    return now - started, now - (first or started)
-        except httpx.HTTPError:
-            pass
-        await asyncio.sleep(0.05)
-    raise TimeoutError("the replica did not catch up")
+    await wait_until_up(port, "/replica", headers, lambda held: held["instruments"] > 0)
+    first = time.perf_counter()
+    await wait_until_up(port, "/replica", headers, lambda held: held["instruments"] >= instruments)
+    now = time.perf_counter()
+    return now - started, now - first
 
 
 def cpu_seconds(pid: int) -> float:
@@ -167,61 +294,89 @@ def machine() -> dict[str, Any]:
     }
 
 
-def job_requests(jobs: list[dict[str, str]], requests: int) -> list[tuple[str, str, Any]]:
-    first = date(2025, 6, 2)
+def job_requests(jobs: list[dict[str, str]], requests: int, first: date) -> list[tuple[str, str, Any]]:
     return [
         ("POST", "/jobs", jobs[n % len(jobs)] | {"performed_on": (first + timedelta(days=n // len(jobs))).isoformat()})
         for n in range(requests)
     ]
 
 
-async def drive(
-    client: httpx.AsyncClient,
-    calls: list[tuple[str, str, Any]],
-    clients: int,
-    *,
-    what: str = "POST /jobs",
-    pid: int | None = None,
-    job_ids: list[str] | None = None,
-) -> dict[str, Any]:
-    """Send `calls` (method, path, JSON body) from `clients` concurrent workers; latency and throughput."""
-    queue: asyncio.Queue[tuple[str, str, Any]] = asyncio.Queue()
-    for call in calls:
-        queue.put_nowait(call)
-    requests = len(calls)
-    latencies: list[float] = []
-    failures: dict[str, int] = {}
-
-    async def worker() -> None:
-        while not queue.empty():
-            method, path, body = queue.get_nowait()
-            started = time.perf_counter()
-            response = await client.request(method, path, json=body)
-            latencies.append(time.perf_counter() - started)
-            if response.status_code not in (200, 201):
-                key = f"{response.status_code} {response.json().get('rule')}"
-                failures[key] = failures.get(key, 0) + 1
-            elif job_ids is not None and method == "POST":
-                job_ids.append(response.json()["job_id"])
-
-    cpu_before = cpu_seconds(pid) if pid else 0.0
-    started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(clients)))
-    elapsed = time.perf_counter() - started
-    cpu = cpu_seconds(pid) - cpu_before if pid else 0.0
-    latencies.sort()
+def summary(what: str, clients: int | str, latencies: list[float], elapsed: float, cpu: float) -> dict[str, Any]:
+    latencies = sorted(latencies)
+    requests = len(latencies)
     return {
         "what": what,
         "clients": clients,
         "requests": requests,
         "seconds": round(elapsed, 2),
         "commands_per_second": round(requests / elapsed, 1),
-        "service_cpu_ms_per_request": round(cpu * 1000 / requests, 2),
+        "server_cpu_ms_per_request": round(cpu * 1000 / requests, 2),
         "p50_ms": round(statistics.median(latencies) * 1000, 1),
         "p95_ms": round(latencies[int(0.95 * (len(latencies) - 1))] * 1000, 1),
         "p99_ms": round(latencies[int(0.99 * (len(latencies) - 1))] * 1000, 1),
-        "failures": failures,
+        "load_1min": round(os.getloadavg()[0], 2),
     }
+
+
+async def drive(
+    client: Client,
+    calls: list[tuple[str, str, Any]],
+    clients: int,
+    *,
+    what: str,
+    pid: int,
+    job_ids: list[str] | None = None,
+) -> dict[str, Any]:
+    """Send `calls` (method, path, JSON body) from `clients` concurrent workers (closed loop)."""
+    pending = iter(calls)
+    latencies: list[float] = []
+    failures: dict[str, int] = {}
+
+    async def worker() -> None:
+        for method, path, body in pending:
+            started = time.perf_counter()
+            status, answer = await client.request(method, path, body)
+            latencies.append(time.perf_counter() - started)
+            note(status, answer, failures, job_ids)
+
+    cpu_before = cpu_seconds(pid)
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(clients)))
+    elapsed = time.perf_counter() - started
+    return summary(what, clients, latencies, elapsed, cpu_seconds(pid) - cpu_before) | {"failures": failures}
+
+
+async def drive_at_rate(
+    client: Client, calls: list[tuple[str, str, Any]], rate: float, *, what: str, pid: int
+) -> dict[str, Any]:
+    """Send `calls` open loop at `rate` per second; each latency runs from the request's scheduled start."""
+    latencies: list[float] = []
+    failures: dict[str, int] = {}
+    loop = asyncio.get_running_loop()
+
+    async def one(call: tuple[str, str, Any], scheduled: float) -> None:
+        status, answer = await client.request(*call)
+        latencies.append(loop.time() - scheduled)
+        note(status, answer, failures, None)
+
+    cpu_before = cpu_seconds(pid)
+    started = loop.time()
+    tasks = []
+    for n, call in enumerate(calls):
+        scheduled = started + n / rate
+        await asyncio.sleep(max(0.0, scheduled - loop.time()))
+        tasks.append(asyncio.create_task(one(call, scheduled)))
+    await asyncio.gather(*tasks)
+    elapsed = loop.time() - started
+    return summary(what, f"{rate:g}/s", latencies, elapsed, cpu_seconds(pid) - cpu_before) | {"failures": failures}
+
+
+def note(status: int, answer: bytes, failures: dict[str, int], job_ids: list[str] | None) -> None:
+    if status not in (200, 201):
+        key = f"{status} {json.loads(answer).get('rule')}"
+        failures[key] = failures.get(key, 0) + 1
+    elif job_ids is not None and status == 201:
+        job_ids.append(json.loads(answer)["job_id"])
 
 
 async def main(args: argparse.Namespace) -> dict[str, Any]:
@@ -236,35 +391,42 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     ensure_topics(kafka, [TopicSpec(topic, 3, 1)])
     await publish_registry(kafka, topic, pairs)
     port = 18000 + random.randrange(1000)
-    log = BENCH / "results" / "verification_write.log"
-    log.parent.mkdir(exist_ok=True)
-    process = start_service(db_url, prefix, args.kafka, port, log)
-    token = issue_dev_token(SECRET, "bench", ["province-admin"], "83")
-    limits = httpx.Limits(max_connections=args.clients, max_keepalive_connections=args.clients)
+    results_dir = BENCH / "results"
+    results_dir.mkdir(exist_ok=True)
+    process = start_service(db_url, prefix, args.kafka, port, results_dir / "verification_write.log")
+    baseline = start_baseline(db_url, port + 1000, results_dir / "verification_write_baseline.log")
+    auth = {"authorization": f"Bearer {issue_dev_token(SECRET, 'bench', ['province-admin'], '83')}"}
+    service, plain = Client(port, auth), Client(port + 1000, {})
+    runs: list[dict[str, Any]] = []
     try:
-        async with httpx.AsyncClient(
-            base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {token}"}, timeout=60, limits=limits
-        ) as client:
-            replica_seconds, fold_seconds = await wait_for_replica(client, args.instruments)
-            job_ids: list[str] = []
-            warm_up = job_requests(jobs, min(200, args.requests))
-            await drive(client, warm_up, min(args.clients, 4), job_ids=job_ids)  # not counted
-            load_before = os.getloadavg()
-            pid = process.pid
-            results = [
-                await drive(client, job_requests(jobs[200:], args.requests), clients, pid=pid)
-                for clients in args.clients_list
-            ]
-            if not args.no_peers:  # the same clients on simpler endpoints of the same process: the ceilings
-                health = [("GET", "/health", None)] * args.requests
-                one_read = [("GET", f"/jobs/{job_ids[n % len(job_ids)]}", None) for n in range(args.requests)]
-                for clients in args.clients_list:
-                    results.append(await drive(client, health, clients, what="GET /health", pid=pid))
-                    results.append(await drive(client, one_read, clients, what="GET /jobs/{id}", pid=pid))
-            load_after = os.getloadavg()
+        replica_seconds, fold_seconds = await wait_for_replica(port, auth, args.instruments)
+        await wait_until_up(port + 1000, "/health", {}, lambda _: True)
+        job_ids: list[str] = []
+        await drive(service, job_requests(jobs, 200, date(2025, 6, 2)), 4, what="warm-up", pid=process.pid)
+        await drive(plain, job_requests(jobs, 200, date(2025, 6, 2)), 4, what="warm-up", pid=baseline.pid)
+        load_before = os.getloadavg()
+        days = iter(date(2025, 7, 1) + timedelta(days=30 * n) for n in range(1000))  # each row on dates of its own
+        for clients in args.clients_list:
+            calls = job_requests(jobs, args.requests, next(days))
+            runs.append(await drive(service, calls, clients, what="POST /jobs", pid=process.pid, job_ids=job_ids))
+            runs.append(await drive(plain, calls, clients, what="baseline POST", pid=baseline.pid))
+        for rate in args.rates:
+            calls = job_requests(jobs, int(rate * args.rate_seconds), next(days))
+            runs.append(await drive_at_rate(service, calls, rate, what="POST /jobs", pid=process.pid))
+            runs.append(await drive_at_rate(plain, calls, rate, what="baseline POST", pid=baseline.pid))
+        if not args.no_peers:  # the same clients on simpler endpoints of the service: its HTTP stack's ceilings
+            health = [("GET", "/health", None)] * args.requests
+            one_read = [("GET", f"/jobs/{job_ids[n % len(job_ids)]}", None) for n in range(args.requests)]
+            for clients in args.clients_list:
+                runs.append(await drive(service, health, clients, what="GET /health", pid=process.pid))
+                runs.append(await drive(service, one_read, clients, what="GET /jobs/{id}", pid=process.pid))
+        load_after = os.getloadavg()
     finally:
-        process.terminate()
-        process.wait(30)
+        await service.close()
+        await plain.close()
+        for server in (process, baseline):
+            server.terminate()
+            server.wait(30)
         await admin.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
         await admin.close()
     return {
@@ -278,7 +440,19 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         "replica_catch_up_seconds": round(replica_seconds, 2),
         "replica_fold_seconds": round(fold_seconds, 2),
         "replica_events_per_second": round(len(pairs) / max(fold_seconds, 0.05)),
-        "runs": results,
+        "runs": runs,
+        "ratios": ratios(runs),
+    }
+
+
+def ratios(runs: list[dict[str, Any]]) -> dict[str, float]:
+    """`POST /jobs` ÷ the baseline, row by row (same clients or rate, run right after each other)."""
+    ours = {run["clients"]: run for run in runs if run["what"] == "POST /jobs"}
+    plain = {run["clients"]: run for run in runs if run["what"] == "baseline POST"}
+    return {
+        str(key): round(ours[key]["commands_per_second"] / plain[key]["commands_per_second"], 2)
+        for key in ours
+        if key in plain
     }
 
 
@@ -295,23 +469,40 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--kafka", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"))
     parser.add_argument("--instruments", type=int, default=5000)
     parser.add_argument("--providers", type=int, default=5)
-    parser.add_argument("--requests", type=int, default=2000, help="jobs per run")
+    parser.add_argument("--requests", type=int, default=2000, help="jobs per closed-loop row")
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 4, 16], dest="clients_list")
+    parser.add_argument("--rate", type=float, nargs="*", default=[], dest="rates", help="open-loop rows, requests/s")
+    parser.add_argument("--rate-seconds", type=float, default=20.0, help="length of each open-loop row")
     parser.add_argument("--no-peers", action="store_true", help="skip the GET /health and GET /jobs/{id} peers")
-    args = parser.parse_args()
-    args.clients = max(args.clients_list)
-    return args
+    parser.add_argument("--serve-baseline", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
+    return parser.parse_args()
 
 
-if __name__ == "__main__":
-    outcome = asyncio.run(main(parse()))
-    (BENCH / "results" / "verification_write.json").write_text(json.dumps(outcome, indent=2, default=str))
+def report(outcome: dict[str, Any]) -> None:
     print(f"machine: {outcome['machine']}, load before {outcome['load_before']}, after {outcome['load_after']}")
     fold = f"folded in {outcome['replica_fold_seconds']} s: {outcome['replica_events_per_second']} events/s"
     print(f"registry: {outcome['registry']}, replica caught up in {outcome['replica_catch_up_seconds']} s ({fold})")
     print(f"{'what':>15} {'clients':>8} {'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
-          f"{'cpu ms':>7}  failures")  # fmt: skip
+          f"{'cpu ms':>7} {'load':>6}  failures")  # fmt: skip
     for run in outcome["runs"]:
         print(f"{run['what']:>15} {run['clients']:>8} {run['requests']:>9} {run['commands_per_second']:>8} "
-              f"{run['p50_ms']:>8} {run['p95_ms']:>8} {run['p99_ms']:>8} {run['service_cpu_ms_per_request']:>7}  "
-              f"{run['failures'] or '-'}")  # fmt: skip
+              f"{run['p50_ms']:>8} {run['p95_ms']:>8} {run['p99_ms']:>8} {run['server_cpu_ms_per_request']:>7} "
+              f"{run['load_1min']:>6}  {run['failures'] or '-'}")  # fmt: skip
+    print(f"POST /jobs ÷ baseline: {outcome['ratios']}")
+
+
+if __name__ == "__main__":
+    arguments = parse()
+    if arguments.serve_baseline:
+        serve_baseline(arguments.pg_url, arguments.port)
+        sys.exit(0)
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:
+        pass
+    outcome = asyncio.run(main(arguments))
+    (BENCH / "results" / "verification_write.json").write_text(json.dumps(outcome, indent=2, default=str))
+    report(outcome)

@@ -12,8 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from metrology.eventkit.envelope import Envelope
 from metrology.eventkit.errors import ConflictError, ForbiddenError, NotFoundError
+from metrology.eventkit.store import driver_connection
 from metrology.eventkit.unit_of_work import UnitOfWork
 from metrology.refdata.group2 import group2
+from metrology.verification.adapters import postgres_jobs
 from metrology.verification.adapters.tables import certificates, jobs, replica_providers
 from metrology.verification.application import due_dates, traceability
 from metrology.verification.application.facts import read_facts
@@ -70,6 +72,8 @@ async def record_work(uow: UnitOfWork, job_id: str, work: Work, actor: Actor, si
         raise ForbiddenError(
             f"a provider records work only for itself ({actor.provider_id})", field="provider_id", rule="other-provider"
         )
+    if uow.session.get_bind().dialect.name == "postgresql":
+        return await _record_work_on_postgres(uow, job_id, work, signer, today)
     await _require_provider_of_tenant(uow, work.provider_id)
     await _refuse_known_reference(uow, work)
     # The HTTP layer names every job with a fresh UUID, so its stream is new: no history to read, and the events
@@ -78,6 +82,50 @@ async def record_work(uow: UnitOfWork, job_id: str, work: Work, actor: Actor, si
     facts, instrument_tenant = await read_facts(uow.session, work)
     chain = await _traceability(uow, work)
     job.record_work(job_id, work, facts, Context(today, uow.context.tenant, group2(), signer, chain))
+    await _append_new(uow, job_id, job)
+    await _write_views(uow, job, facts, instrument_tenant)
+    return job
+
+
+async def _record_work_on_postgres(uow: UnitOfWork, job_id: str, work: Work, signer: QrSigner, today: date) -> Job:
+    """The same checks, events and rows as the portable path, in four statements: every registry fact at once,
+    the events, then the job, certificate and due-date rows at once (see `adapters.postgres_jobs`)."""
+    driver = await driver_connection(uow.session)
+    with_chain = work.result == "pass" and work.working_standard_id is not None
+    reads = await postgres_jobs.read_job_facts(driver, work, with_chain, _updates_due_date(work))
+    if reads.provider_tenant != uow.context.tenant:
+        raise _provider_unknown(work.provider_id)
+    await _refuse_known_reference(uow, work)
+    job = Job()
+    job.record_work(job_id, work, reads.facts, Context(today, uow.context.tenant, group2(), signer, reads.chain))
+    await _append_new(uow, job_id, job)
+    recorded = _recorded_work(job)
+    issued = _issued(job)
+    certificate = None if issued is None else _certificate_row(uow, recorded, issued, reads.facts)
+    due = None
+    if _updates_due_date(work) and reads.facts.instrument and reads.instrument_tenant:
+        new = postgres_jobs.Outcome(
+            recorded.job_id,
+            recorded.occurred_on,
+            recorded.result,
+            recorded.provider_local,
+            None if issued is None else issued.valid_until,
+            None,
+        )
+        history = sorted([*reads.outcomes, new], key=lambda o: o.performed_on)
+        due = due_dates.due_row(reads.instrument_tenant, reads.facts.instrument, history)
+    row = _job_row(uow, job)
+    if not await postgres_jobs.write_job(driver, row, certificate, due):
+        known = await job_by_reference(uow.session, row["tenant"], row["provider_id"], row["external_reference"])
+        raise ExternalReferenceTakenError(row["external_reference"], known or "(being recorded)")
+    return job
+
+
+def _updates_due_date(work: Work) -> bool:
+    return work.subject == "instrument" and work.kind == "verification"
+
+
+async def _append_new(uow: UnitOfWork, job_id: str, job: Job) -> None:
     envelopes = [
         Envelope.wrap(
             event, source=uow.store.source, stream_id=job_stream(job_id), stream_version=n, context=uow.context
@@ -86,8 +134,12 @@ async def record_work(uow: UnitOfWork, job_id: str, work: Work, actor: Actor, si
     ]
     await uow.store.insert(uow.session, envelopes)
     uow.appended += envelopes
-    await _write_views(uow, job, facts, instrument_tenant)
-    return job
+
+
+def _provider_unknown(provider_id: str) -> NotFoundError:
+    return NotFoundError(
+        f"no provider {provider_id} registered in this province", field="provider_id", rule="provider-unknown"
+    )
 
 
 async def _traceability(uow: UnitOfWork, work: Work) -> tuple[TraceabilityLink, ...]:
@@ -103,9 +155,7 @@ async def _require_provider_of_tenant(uow: UnitOfWork, provider_id: str) -> None
     included): one registered by another province, or by none, is not known here."""
     query = sa.select(replica_providers.c.tenant).where(replica_providers.c.provider_id == provider_id)
     if (await uow.session.execute(query)).scalar_one_or_none() != uow.context.tenant:
-        raise NotFoundError(
-            f"no provider {provider_id} registered in this province", field="provider_id", rule="provider-unknown"
-        )
+        raise _provider_unknown(provider_id)
 
 
 async def _refuse_known_reference(uow: UnitOfWork, work: Work) -> None:
@@ -153,7 +203,25 @@ async def certificate_row(uow: UnitOfWork, number: str) -> Any:
 
 
 async def _write_views(uow: UnitOfWork, job: Job, facts: Facts, instrument_tenant: str | None) -> None:
-    work = next(e for e in job.pending if isinstance(e, WorkRecorded))
+    work = _recorded_work(job)
+    await _insert_job(uow, _job_row(uow, job))
+    issued = _issued(job)
+    if issued is not None:
+        await uow.session.execute(_INSERT_CERTIFICATE, _certificate_row(uow, work, issued, facts))
+    if work.subject == "instrument" and work.kind == "verification" and facts.instrument and instrument_tenant:
+        await due_dates.refresh_known(uow.session, [(instrument_tenant, facts.instrument)])
+
+
+def _recorded_work(job: Job) -> WorkRecorded:
+    return next(e for e in job.pending if isinstance(e, WorkRecorded))
+
+
+def _issued(job: Job) -> CertificateIssued | None:
+    return next((e for e in job.pending if isinstance(e, CertificateIssued)), None)
+
+
+def _job_row(uow: UnitOfWork, job: Job) -> dict[str, Any]:
+    work = _recorded_work(job)
     job_row: dict[str, Any] = {
         "job_id": work.job_id,
         "tenant": uow.context.tenant,
@@ -171,20 +239,15 @@ async def _write_views(uow: UnitOfWork, job: Job, facts: Facts, instrument_tenan
         "performed_on": work.occurred_on,
         "result": work.result,
         "external_reference": work.external_reference,
+        "certificate_number": None,
+        "record_number": None,
     }
     for event in job.pending:
         if isinstance(event, CertificateIssued):
             job_row["certificate_number"] = event.certificate_number
         if isinstance(event, InstrumentMarkedUnfit):
             job_row["record_number"] = event.record_number
-    job_row.setdefault("certificate_number", None)
-    job_row.setdefault("record_number", None)
-    await _insert_job(uow, job_row)
-    issued = next((e for e in job.pending if isinstance(e, CertificateIssued)), None)
-    if issued is not None:
-        await uow.session.execute(_INSERT_CERTIFICATE, _certificate_row(uow, work, issued, facts))
-    if work.subject == "instrument" and work.kind == "verification" and facts.instrument and instrument_tenant:
-        await due_dates.refresh_known(uow.session, [(instrument_tenant, facts.instrument)])
+    return job_row
 
 
 _INSERT_JOB = sa.insert(jobs)  # parameters bound per call: one compiled statement, cached
