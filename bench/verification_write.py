@@ -35,10 +35,13 @@ import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials as Credentials
+from fastapi.security import HTTPBearer
 from pydantic import BaseModel
 
 from metrology.eventkit.envelope import Envelope, EventContext
@@ -46,11 +49,12 @@ from metrology.eventkit.events import DomainEvent
 from metrology.eventkit.kafka import KafkaConnection
 from metrology.eventkit.topics import TopicSpec, ensure_topics, event_topic
 from metrology.registry.domain import events as r
-from metrology.servicekit.auth import issue_dev_token
+from metrology.servicekit.auth import Principal, issue_dev_token
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 SECRET = "bench-secret-" + "0" * 40
+_BEARER = HTTPBearer(auto_error=False)
 TYPES = ["2.8b", "2.19", "2.21a", "2.43b", "2.10"]
 
 
@@ -117,9 +121,8 @@ async def publish_registry(kafka: KafkaConnection, topic: str, pairs: list[tuple
         await producer.stop()
 
 
-def start_service(db_url: str, prefix: str, kafka: str, port: int, log: Path) -> subprocess.Popen[bytes]:
-    script = shutil.which("metrology-verification") or str(REPO / ".venv" / "bin" / "metrology-verification")
-    env = os.environ | {
+def service_env(db_url: str, prefix: str, kafka: str) -> dict[str, str]:
+    return os.environ | {
         "VERIFICATION_DATABASE_URL": db_url,
         "KAFKA_TOPIC_PREFIX": prefix,
         "KAFKA_BOOTSTRAP_SERVERS": kafka,
@@ -127,6 +130,11 @@ def start_service(db_url: str, prefix: str, kafka: str, port: int, log: Path) ->
         "AUTH_JWT_SECRET": SECRET,
         "LOG_LEVEL": "WARNING",
     }
+
+
+def start_service(db_url: str, prefix: str, kafka: str, port: int, log: Path) -> subprocess.Popen[bytes]:
+    script = shutil.which("metrology-verification") or str(REPO / ".venv" / "bin" / "metrology-verification")
+    env = service_env(db_url, prefix, kafka)
     args = [script, "run", "--host", "127.0.0.1", "--port", str(port)]
     return subprocess.Popen(args, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
 
@@ -192,6 +200,57 @@ def serve_baseline(db_url: str, port: int) -> None:
         return {"job_id": str(job_id)}
 
     uvicorn.run(app, host="127.0.0.1", port=port, log_config=None, access_log=False)
+
+
+# What-ifs: the service's own app as its bootstrap builds it, API only (the relay and the replica stay in the
+# `run` process), then without some of the kit's per-request layers, to show what they cost.
+
+WHAT_IFS = {
+    "api": "what-if: API only",
+    "bare": "what-if: API only, no tracing/freshness middleware",
+    "bare-tokens": "what-if: ... and each token verified once",
+}
+
+
+def serve_what_if(variant: str, port: int) -> None:
+    import uvicorn
+    from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+    from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+    from starlette.middleware.base import BaseHTTPMiddleware
+
+    from metrology.servicekit.app import create_app
+    from metrology.servicekit.auth import authenticate
+    from metrology.servicekit.observability import configure_logging
+    from metrology.verification.bootstrap import bootstrap
+    from metrology.verification.settings import VerificationSettings
+
+    settings = VerificationSettings.from_env("verification")
+    configure_logging(settings)
+    app = create_app(bootstrap(settings), with_workers=False)
+    if variant in ("bare", "bare-tokens"):
+        FastAPIInstrumentor.uninstrument_app(app)
+        SQLAlchemyInstrumentor().uninstrument()
+        app.user_middleware = [m for m in app.user_middleware if m.cls is not BaseHTTPMiddleware]
+    if variant == "bare-tokens":
+        app.dependency_overrides[authenticate] = verified_once
+    uvicorn.run(app, host="127.0.0.1", port=port, log_config=None, access_log=False)
+
+
+_VERIFIED: dict[str, Principal] = {}
+
+
+async def verified_once(request: Request, credentials: Annotated[Credentials | None, Depends(_BEARER)]) -> Principal:
+    if credentials is None:
+        raise HTTPException(401, "a bearer token is required")
+    token = credentials.credentials
+    if token not in _VERIFIED:
+        _VERIFIED[token] = request.app.state.token_verifier.verify(token)
+    return _VERIFIED[token]
+
+
+def start_what_if(variant: str, env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
+    args = [sys.executable, __file__, "--serve-what-if", variant, "--port", str(port)]
+    return subprocess.Popen(args, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
 
 
 def start_baseline(db_url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
@@ -420,6 +479,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             for clients in args.clients_list:
                 runs.append(await drive(service, health, clients, what="GET /health", pid=process.pid))
                 runs.append(await drive(service, one_read, clients, what="GET /jobs/{id}", pid=process.pid))
+        for variant in args.what_ifs:
+            runs.append(await what_if(variant, service_env(db_url, prefix, args.kafka), port + 2000, jobs, args, auth))
         load_after = os.getloadavg()
     finally:
         await service.close()
@@ -443,6 +504,23 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         "runs": runs,
         "ratios": ratios(runs),
     }
+
+
+async def what_if(
+    variant: str, env: dict[str, str], port: int, jobs: list[dict[str, str]], args: argparse.Namespace, auth: Any
+) -> dict[str, Any]:
+    process = start_what_if(variant, env, port, BENCH / "results" / f"verification_write_{variant}.log")
+    client = Client(port, auth)
+    try:
+        await wait_until_up(port, "/health", {}, lambda _: True)
+        first = date(2026, 3, 1) + timedelta(days=60 * sorted(WHAT_IFS).index(variant))  # after the rows' dates
+        await drive(client, job_requests(jobs, 200, first), 4, what="warm-up", pid=process.pid)
+        calls = job_requests(jobs, args.requests, first + timedelta(days=30))
+        return await drive(client, calls, max(args.clients_list), what=WHAT_IFS[variant], pid=process.pid)
+    finally:
+        await client.close()
+        process.terminate()
+        process.wait(30)
 
 
 def ratios(runs: list[dict[str, Any]]) -> dict[str, float]:
@@ -474,7 +552,11 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--rate", type=float, nargs="*", default=[], dest="rates", help="open-loop rows, requests/s")
     parser.add_argument("--rate-seconds", type=float, default=20.0, help="length of each open-loop row")
     parser.add_argument("--no-peers", action="store_true", help="skip the GET /health and GET /jobs/{id} peers")
+    parser.add_argument(
+        "--what-if", nargs="*", default=[], dest="what_ifs", choices=sorted(WHAT_IFS), help="what-if rows (max clients)"
+    )
     parser.add_argument("--serve-baseline", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--serve-what-if", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
     return parser.parse_args()
 
@@ -483,10 +565,10 @@ def report(outcome: dict[str, Any]) -> None:
     print(f"machine: {outcome['machine']}, load before {outcome['load_before']}, after {outcome['load_after']}")
     fold = f"folded in {outcome['replica_fold_seconds']} s: {outcome['replica_events_per_second']} events/s"
     print(f"registry: {outcome['registry']}, replica caught up in {outcome['replica_catch_up_seconds']} s ({fold})")
-    print(f"{'what':>15} {'clients':>8} {'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
+    print(f"{'what':<52} {'clients':>8} {'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
           f"{'cpu ms':>7} {'load':>6}  failures")  # fmt: skip
     for run in outcome["runs"]:
-        print(f"{run['what']:>15} {run['clients']:>8} {run['requests']:>9} {run['commands_per_second']:>8} "
+        print(f"{run['what']:<52} {run['clients']:>8} {run['requests']:>9} {run['commands_per_second']:>8} "
               f"{run['p50_ms']:>8} {run['p95_ms']:>8} {run['p99_ms']:>8} {run['server_cpu_ms_per_request']:>7} "
               f"{run['load_1min']:>6}  {run['failures'] or '-'}")  # fmt: skip
     print(f"POST /jobs ÷ baseline: {outcome['ratios']}")
@@ -496,6 +578,9 @@ if __name__ == "__main__":
     arguments = parse()
     if arguments.serve_baseline:
         serve_baseline(arguments.pg_url, arguments.port)
+        sys.exit(0)
+    if arguments.serve_what_if:
+        serve_what_if(arguments.serve_what_if, arguments.port)
         sys.exit(0)
     try:
         import uvloop
