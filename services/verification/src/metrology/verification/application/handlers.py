@@ -73,7 +73,12 @@ async def record_work(uow: UnitOfWork, job_id: str, work: Work, actor: Actor, si
             f"a provider records work only for itself ({actor.provider_id})", field="provider_id", rule="other-provider"
         )
     if uow.session.get_bind().dialect.name == "postgresql":
-        return await _record_work_on_postgres(uow, job_id, work, signer, today)
+        return await record_work_on_postgres(uow, job_id, work, signer, today)
+    return await record_work_portable(uow, job_id, work, signer, today)
+
+
+async def record_work_portable(uow: UnitOfWork, job_id: str, work: Work, signer: QrSigner, today: date) -> Job:
+    """Any database: each registry fact and each row by its own SQLAlchemy statement."""
     await _require_provider_of_tenant(uow, work.provider_id)
     await _refuse_known_reference(uow, work)
     # The HTTP layer names every job with a fresh UUID, so its stream is new: no history to read, and the events
@@ -87,7 +92,7 @@ async def record_work(uow: UnitOfWork, job_id: str, work: Work, actor: Actor, si
     return job
 
 
-async def _record_work_on_postgres(uow: UnitOfWork, job_id: str, work: Work, signer: QrSigner, today: date) -> Job:
+async def record_work_on_postgres(uow: UnitOfWork, job_id: str, work: Work, signer: QrSigner, today: date) -> Job:
     """The same checks, events and rows as the portable path, in four statements: every registry fact at once,
     the events, then the job, certificate and due-date rows at once (see `adapters.postgres_jobs`)."""
     driver = await driver_connection(uow.session)
