@@ -228,9 +228,10 @@ def serve_what_if(variant: str, port: int) -> None:
     configure_logging(settings)
     app = create_app(bootstrap(settings), with_workers=False)
     if variant in ("bare", "bare-tokens"):
+        app.user_middleware = [m for m in app.user_middleware if m.cls is not BaseHTTPMiddleware]
         FastAPIInstrumentor.uninstrument_app(app)
         SQLAlchemyInstrumentor().uninstrument()
-        app.user_middleware = [m for m in app.user_middleware if m.cls is not BaseHTTPMiddleware]
+        app.middleware_stack = None  # built again, from the middleware left, on the first request
     if variant == "bare-tokens":
         app.dependency_overrides[authenticate] = verified_once
     uvicorn.run(app, host="127.0.0.1", port=port, log_config=None, access_log=False)
