@@ -17,6 +17,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 import asyncpg
 import httpx
@@ -280,7 +281,7 @@ class Injector:
         at = self._kill_and_restart(service, "relay", replica)
 
         async def back() -> bool:
-            return await self.monitor.relay_moved_past(service, mark)
+            return await self.fleet.has_active(service, "relay") and await self.monitor.relay_moved_past(service, mark)
 
         result = await self._measure(f"kill -9 {service} relay{self._which(service, 'relay')}", at, back)
         if result.recovery is not None and not await self.monitor.relay_moved_past(service, mark, require_newer=True):
@@ -294,53 +295,61 @@ class Injector:
         at = self._kill_and_restart(service, "consume", replica)
 
         async def back() -> bool:
+            if not await self.fleet.has_active(service, "consume"):
+                return False
             return all(await asyncio.gather(*(self.monitor.group_past(g, ends[g], moved=True) for g in groups)))
 
         return await self._measure(f"kill -9 {service} consumer{self._which(service, 'consume')}", at, back)
 
     async def api(self, service: str) -> FaultResult:
-        """Killed while a command to it is in flight (waits up to 30 s for one)."""
+        """Killed while a request to it is in flight (waits up to 30 s for one); recovered when the service answers
+        again (the retry of that request, or any request after the kill)."""
 
         async def in_flight() -> bool:
             return self.ledger.in_flight[service] > 0
 
-        mid_command = await until(in_flight, time.monotonic() + 30, every=0.002)
+        mid_request = await until(in_flight, time.monotonic() + 30, every=0.002)
         at = self._kill_and_restart(service, "serve", 0)
 
         async def back() -> bool:
-            if mid_command:
-                return self.ledger.first_answer_after(service, at) is not None
-            return await self.monitor.ready(service, "serve")
+            if self.ledger.first_answer_after(service, at) is not None:
+                return True
+            return any([await self.monitor.ready(service, "serve", r) for r in self.fleet.replicas(service, "serve")])
 
         result = await self._measure(f"kill -9 {service} API{self._which(service, 'serve')}", at, back)
         answered = self.ledger.first_answer_after(service, at)
-        if mid_command and answered is not None:
-            result.recovery = answered - at
-        result.note = "mid-command" if mid_command else "no command in flight"
+        if answered is not None and result.recovery is not None:
+            result.recovery = min(result.recovery, answered - at)
+        result.note = "mid-request" if mid_request else "no request in flight"
         return result
 
     async def kafka(self, _: str) -> FaultResult:
+        """Recovery is counted from the broker answering again (its own stop and start are in the note)."""
         marks = await self.monitor.marks()
         at = time.monotonic()
         await asyncio.to_thread(self.monitor.infra.stop_kafka)
         await asyncio.to_thread(self.monitor.infra.start_kafka_again)
         back_at = time.monotonic()
-        result = await self._measure("Kafka broker stopped and started", at, lambda: self.monitor.pipeline_past(marks))
-        result.note = f"broker back after {back_at - at:.1f}s"
+        moving = partial(self.monitor.pipeline_past, marks)
+        result = await self._measure("Kafka broker stopped and started", back_at, moving)
+        result.at = at - self.started
+        result.note = f"broker stopped and back in {back_at - at:.1f}s"
         return result
 
     async def postgres(self, _: str) -> FaultResult:
+        """Recovery is counted from the server accepting connections again (its restart is in the note)."""
         marks = await self.monitor.marks()
         at = time.monotonic()
         await asyncio.to_thread(self.monitor.infra.restart_postgres)
-        down = self._since(at)
+        back_at = time.monotonic()
 
         async def back() -> bool:
             apis = await asyncio.gather(*(self.monitor.ready(s, "serve") for s in SERVICES))
             return all(apis) and await self.monitor.pipeline_past(marks)
 
-        result = await self._measure("PostgreSQL restarted", at, back)
-        result.note = f"server back after {down:.1f}s"
+        result = await self._measure("PostgreSQL restarted", back_at, back)
+        result.at = at - self.started
+        result.note = f"server stopped and back in {back_at - at:.1f}s"
         return result
 
     def _which(self, service: str, command: str) -> str:

@@ -47,10 +47,18 @@ class Fleet:
         return self.processes[(name, command, replica)]
 
     async def active(self, name: str, command: str) -> int:
-        """The replica whose relay or consumers are active (the first answer wins; 0 when none says so)."""
+        """The replica whose relay or consumers are active (0 when none says so)."""
+        return next(iter(await self.active_replicas(name, command)), 0)
+
+    async def has_active(self, name: str, command: str) -> bool:
+        """Some replica says its relay or consumers are active (a process has taken the work up)."""
+        return bool(await self.active_replicas(name, command))
+
+    async def active_replicas(self, name: str, command: str) -> list[int]:
         role = ROLE_OF.get(command)
         if role is None:
-            return 0
+            return []
+        found = []
         async with httpx.AsyncClient(timeout=3) as http:
             for replica in self.replicas(name, command):
                 try:
@@ -58,8 +66,8 @@ class Fleet:
                 except (httpx.HTTPError, ValueError):
                     continue
                 if health.get("roles", {}).get(role) == "active":
-                    return replica
-        return 0
+                    found.append(replica)
+        return found
 
     def kill(self, name: str, command: str, replica: int = 0) -> None:
         self.processes[(name, command, replica)].kill()

@@ -80,23 +80,20 @@ class Command:
 
 @dataclass
 class Ledger:
-    """Every command sent, the errors seen on the way, and what is in flight now (for the API fault)."""
+    """Every command sent, the errors seen on the way, what is in flight now and when each service answered
+    (for the API fault: reads count as much as commands)."""
 
     commands: dict[tuple[str, str], Command] = field(default_factory=dict)
     errors: Counter[str] = field(default_factory=Counter)
     server_errors: list[str] = field(default_factory=list)
     in_flight: Counter[str] = field(default_factory=Counter)
+    answered: dict[str, list[float]] = field(default_factory=dict)
 
     def acknowledged(self) -> list[Command]:
         return [c for c in self.commands.values() if c.acknowledged]
 
     def first_answer_after(self, service: str, moment: float) -> float | None:
-        times = [
-            c.answered_at
-            for c in self.commands.values()
-            if c.service == service and c.acknowledged and c.answered_at and c.answered_at > moment
-        ]
-        return min(times, default=None)
+        return min((t for t in self.answered.get(service, []) if t > moment), default=None)
 
 
 class RetryingClient:
@@ -135,7 +132,7 @@ class RetryingClient:
         while True:
             if command:
                 command.attempts += 1
-                self.ledger.in_flight[self.service] += 1
+            self.ledger.in_flight[self.service] += 1
             try:
                 response = await self.http.request(method, path, headers=headers, **kw)
             except httpx.TransportError as error:
@@ -143,11 +140,11 @@ class RetryingClient:
                 self.current = (self.current + 1) % len(self.apis)  # the other API, when there is one
                 response = None
             finally:
-                if command:
-                    self.ledger.in_flight[self.service] -= 1
+                self.ledger.in_flight[self.service] -= 1
             server_errors += response is not None and response.status_code == 500
             retried = response is None or (self._retried(method, path, response) and server_errors <= MAX_500_RETRIES)
             if response is not None and not retried:
+                self.ledger.answered.setdefault(self.service, []).append(time.monotonic())
                 if command:
                     command.status, command.answered_at = response.status_code, time.monotonic()
                 return response

@@ -36,4 +36,4 @@ say "Java example consumer (Maven; downloads its dependencies from Maven Central
 mvn -B -q -f examples/java-consumer/pom.xml package
 
 say "pytest (unit, contract, integration on Kafka and PostgreSQL, e2e, browser)"
-.venv/bin/pytest -p no:cacheprovider "$@"
+.venv/bin/pytest -p no:cacheprovider --durations=20 "$@"
