@@ -45,6 +45,19 @@ completions = sa.Table(
     sa.Column("passed", sa.Boolean, nullable=False),
 )
 sa.Index("ix_kpi_completions_day", completions.c.tenant, completions.c.completed_on)
+sa.Index("ix_kpi_completions_trainee", completions.c.tenant, completions.c.trainee_id, completions.c.completed_on)
+
+# The day of each trainee's first passed completion, kept by the projection from the completions in the same
+# transaction (adapters/aggregates.py): the people trained by a day are a count over this table's index, not a
+# count(DISTINCT) over every completion. Derived, so it has no recording time: "as known on" reads the facts.
+trainees = sa.Table(
+    "kpi_training_trainees",
+    metadata,
+    _tenant(),
+    _id("trainee_id"),
+    sa.Column("first_completed_on", sa.Date, nullable=False),
+)
+sa.Index("ix_kpi_trainees_first", trainees.c.tenant, trainees.c.first_completed_on)
 
 # The field of training of each course (person-times by field); a completion whose course is not here yet counts
 # under no field.
@@ -206,6 +219,23 @@ due_dates = sa.Table(
     sa.Column("due_on", sa.Date, nullable=False),
 )
 sa.Index("ix_kpi_due_day_instrument", due_dates.c.tenant, due_dates.c.due_on, due_dates.c.instrument_id)
+
+# The due dates that are demand (of a registered instrument not retired before the date), each with the
+# instrument's type and commune: kept by the projection for the instruments a batch touched, from the due dates,
+# instruments and retirements stored (adapters/aggregates.py). Demand coverage reads a range of it by date instead
+# of joining the due dates with every instrument. Derived, so it has no recording time: "as known on" reads the
+# facts.
+demand_dates = sa.Table(
+    "kpi_demand_dates",
+    metadata,
+    _tenant(),
+    _id("instrument_id"),
+    _id("source"),
+    sa.Column("due_on", sa.Date, nullable=False),
+    sa.Column("type_code", sa.String(32), nullable=False),
+    sa.Column("commune_code", sa.String(16), nullable=True),
+)
+sa.Index("ix_kpi_demand_day", demand_dates.c.tenant, demand_dates.c.due_on, demand_dates.c.instrument_id)
 
 verifications = sa.Table(
     "kpi_verifications",

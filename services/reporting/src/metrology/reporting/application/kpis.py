@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import bisect
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -118,22 +120,60 @@ async def series_rolled_up(
 
 async def person_times_trained(connection: AsyncConnection, scope: Scope, as_of: date, breakdowns: bool) -> Reading:
     """Distinct (person, course) passed completions dated within the window, on or before D; breakdowns by course
-    and by the course's field of training."""
+    and by the course's field of training.
+
+    The completions are counted per course first (one hash aggregate), and the breakdowns summed from those
+    few rows; the people are counted from each trainee's first completion day (`rm.trainees`)."""
     day = scope.day(as_of)
     c, k = scope.facts(rm.completions), scope.facts(rm.courses)
     where = [c.c.tenant == scope.tenant, c.c.passed.is_(True), c.c.completed_on <= day]
     if scope.start:
         where.append(c.c.completed_on >= scope.start)
-    course = sa.and_(k.c.tenant == c.c.tenant, k.c.course_id == c.c.course_id)
-    query = sa.select(c.c.course_id, c.c.trainee_id, k.c.field).select_from(c.outerjoin(k, course)).where(*where)
-    counted = query.cte("counted")
+    per_course = (
+        sa.select(c.c.course_id, sa.func.count().label("n"))
+        .where(*where)
+        .group_by(c.c.course_id)
+        .subquery("per_course")
+    )
+    course = sa.and_(k.c.tenant == scope.tenant, k.c.course_id == per_course.c.course_id)
+    counted = (
+        sa.select(per_course.c.course_id, per_course.c.n, k.c.field)
+        .select_from(per_course.outerjoin(k, course))
+        .cte("counted")
+    )
     groups = {"course": counted.c.course_id, "field": counted.c.field} if breakdowns else {}
-    rows = await _totals_and_groups(connection, counted, sa.func.count(sa.distinct(counted.c.trainee_id)), groups)
+    rows = await _sums_and_groups(connection, counted, counted.c.n, sa.literal(0), groups)
     total = rows["0total"][0]
-    reading = Reading(Metric.PERSON_TIMES_TRAINED, day, float(total.value), {"unique_people": int(total.other)})
+    people = await _people_trained(connection, scope, day)
+    reading = Reading(Metric.PERSON_TIMES_TRAINED, day, float(total.value), {"unique_people": people})
     for name in groups:
         reading.breakdowns[name] = [{"key": r.key, "value": int(r.value)} for r in rows.get(name, [])]
     return reading
+
+
+async def _people_trained(connection: AsyncConnection, scope: Scope, day: date) -> int:
+    """Distinct trainees with a passed completion in the window, on or before `day`: those whose first completion
+    falls in it, plus (when the window has a start) those who completed before it and again within it. As known
+    on a time, from the completions recorded by then."""
+    c = scope.facts(rm.completions)
+    passed = [c.c.tenant == scope.tenant, c.c.passed.is_(True), c.c.completed_on <= day]
+    if scope.known_at is not None:
+        if scope.start:
+            passed.append(c.c.completed_on >= scope.start)
+        query = sa.select(sa.func.count(sa.distinct(c.c.trainee_id))).where(*passed)
+        return int((await connection.execute(query)).scalar_one())
+    t = rm.trainees
+    first = [t.c.tenant == scope.tenant, t.c.first_completed_on <= day]
+    if not scope.start:
+        return int((await connection.execute(sa.select(sa.func.count()).where(*first))).scalar_one())
+    in_window = sa.select(sa.func.count()).where(*first, t.c.first_completed_on >= scope.start)
+    again = (
+        sa.select(sa.func.count())
+        .where(t.c.tenant == scope.tenant, t.c.first_completed_on < scope.start)
+        .where(sa.exists().where(*passed, c.c.trainee_id == t.c.trainee_id, c.c.completed_on >= scope.start))
+    )
+    query = sa.select(in_window.scalar_subquery() + again.scalar_subquery())
+    return int((await connection.execute(query)).scalar_one())
 
 
 # T4 ---------------------------------------------------------------------------------------------------------
@@ -158,16 +198,24 @@ def _enrolled_on_job_date(scope: Scope, j: Any) -> sa.Exists:
 
 
 async def enterprise_times(connection: AsyncConnection, scope: Scope, as_of: date, breakdowns: bool) -> Reading:
-    """Distinct jobs for enterprises enrolled in the programme on the job's date; unique enterprises beside."""
+    """Distinct jobs for enterprises enrolled in the programme on the job's date; unique enterprises beside.
+
+    The jobs are counted per (enterprise, channel) first, and the totals and breakdowns summed from those rows
+    (a few per enterprise) joined with the enterprises."""
     day = scope.day(as_of)
     j, e = scope.facts(rm.enterprise_jobs), scope.facts(rm.enterprises)
     where: list[Any] = [j.c.tenant == scope.tenant, j.c.occurred_on <= day, _enrolled_on_job_date(scope, j)]
     if scope.start:
         where.append(j.c.occurred_on >= scope.start)
-    counted = (
-        sa.select(j.c.enterprise_id, j.c.channel, e.c.sector, e.c.commune_code)
-        .select_from(j.outerjoin(e, sa.and_(e.c.tenant == j.c.tenant, e.c.enterprise_id == j.c.enterprise_id)))
+    per = (
+        sa.select(j.c.enterprise_id, j.c.channel, sa.func.count().label("n"))
         .where(*where)
+        .group_by(j.c.enterprise_id, j.c.channel)
+        .subquery("per_enterprise")
+    )
+    counted = (
+        sa.select(per.c.enterprise_id, per.c.channel, per.c.n, e.c.sector, e.c.commune_code)
+        .select_from(per.outerjoin(e, sa.and_(e.c.tenant == scope.tenant, e.c.enterprise_id == per.c.enterprise_id)))
         .cte("counted")
     )
     groups = (
@@ -175,7 +223,8 @@ async def enterprise_times(connection: AsyncConnection, scope: Scope, as_of: dat
         if breakdowns
         else {}
     )
-    rows = await _totals_and_groups(connection, counted, sa.func.count(sa.distinct(counted.c.enterprise_id)), groups)
+    unique = sa.func.count(sa.distinct(counted.c.enterprise_id))
+    rows = await _sums_and_groups(connection, counted, counted.c.n, unique, groups)
     total = rows["0total"][0]
     reading = Reading(Metric.ENTERPRISE_TIMES, day, float(total.value), {"unique_enterprises": int(total.other)})
     for name in groups:
@@ -184,23 +233,25 @@ async def enterprise_times(connection: AsyncConnection, scope: Scope, as_of: dat
     return reading
 
 
-async def _totals_and_groups(
-    connection: AsyncConnection, counted: Any, other: Any, groups: dict[str, Any]
+async def _sums_and_groups(
+    connection: AsyncConnection, counted: Any, weight: Any, other: Any, groups: dict[str, Any]
 ) -> dict[str, list[Any]]:
-    """One statement over the counted rows (a CTE, computed once): the total and `other` as kind "0total", and
-    a count per key of each group (ordered by key), as rows (kind, key, value, other)."""
+    """One statement over pre-counted rows (a CTE, computed once): the sum of `weight` and `other` as kind
+    "0total", and the sum of `weight` per key of each group (ordered by key), as rows (kind, key, value, other)."""
     text = sa.String()
     parts = [
         sa.select(
             sa.literal("0total", text).label("kind"),
             sa.cast(sa.null(), text).label("key"),
-            sa.func.count().label("value"),
+            sa.func.coalesce(sa.func.sum(weight), 0).label("value"),
             other.label("other"),
         )
     ]
     for name, column in groups.items():
         parts.append(
-            sa.select(sa.literal(name, text), sa.cast(column, text), sa.func.count(), sa.literal(0)).group_by(column)
+            sa.select(sa.literal(name, text), sa.cast(column, text), sa.func.sum(weight), sa.literal(0)).group_by(
+                column
+            )
         )
     query = sa.union_all(*parts).order_by(sa.text("kind"), sa.text("key"))
     rows: dict[str, list[Any]] = {}
@@ -303,7 +354,13 @@ def coverage_period(scope: Scope, as_of: date) -> tuple[date, date]:
 
 
 def _due_in(scope: Scope, start: date, end: date) -> sa.Select[Any]:
-    """(instrument, type, commune, due date) of each due date in the period, not retired before it."""
+    """(instrument, type, commune, due date) of each due date in the period, not retired before it: a range of
+    the demand dates the projection keeps, or as known on a time, from the facts recorded by then."""
+    if scope.known_at is None:
+        m = rm.demand_dates
+        return sa.select(m.c.instrument_id, m.c.type_code, m.c.commune_code, m.c.due_on).where(
+            m.c.tenant == scope.tenant, m.c.due_on >= start, m.c.due_on <= end
+        )
     d, i, r = scope.facts(rm.due_dates), scope.facts(rm.instruments), scope.facts(rm.retirements)
     return (
         sa.select(d.c.instrument_id, i.c.type_code, i.c.commune_code, d.c.due_on)
@@ -312,6 +369,13 @@ def _due_in(scope: Scope, start: date, end: date) -> sa.Select[Any]:
         .where(d.c.tenant == scope.tenant, d.c.due_on >= start, d.c.due_on <= end)
         .where(sa.or_(r.c.retired_on.is_(None), r.c.retired_on >= d.c.due_on))
     )
+
+
+async def _room_to_hash(connection: AsyncConnection) -> None:
+    """Coverage hashes a year's due instruments and verifications (tens of thousands of ids each): PostgreSQL's
+    default 4 MB of work_mem spilled those hashes to disk in batches. More for this transaction only."""
+    if connection.dialect.name == "postgresql":  # ends with the transaction (a warning alone in autocommit)
+        await connection.execute(sa.text("SET LOCAL work_mem = '32MB'"))
 
 
 def _verified_locally(scope: Scope, start: date, end: date) -> sa.Select[Any]:
@@ -335,6 +399,7 @@ async def demand_coverage(connection: AsyncConnection, scope: Scope, as_of: date
     if scope.start and end < scope.start:
         return Reading(Metric.DEMAND_COVERAGE, end, 0.0, {"demand": 0, "met": 0, "period": [None, None]})
     designated_on_due_date = await _designated_on_due_date(connection, scope, start, end)
+    await _room_to_hash(connection)
     due = _due_in(scope, start, end).cte("due")
     demand = sa.select(due.c.instrument_id, due.c.type_code, due.c.commune_code).distinct().cte("demand")
     local = _verified_locally(scope, start, end).cte("local")
@@ -533,6 +598,7 @@ async def _coverage_counts_on(connection: AsyncConnection, scope: Scope, days: l
     if not wanted:
         return [(0, 0) for _ in days]
     low, high = min(periods[k][0] for k in wanted), max(periods[k][1] for k in wanted)
+    await _room_to_hash(connection)
     due = _due_in(scope, low, high).cte("due")
     local = _verified_locally(scope, low, high).cte("local")
 
@@ -557,14 +623,19 @@ async def _coverage_counts_on(connection: AsyncConnection, scope: Scope, days: l
 async def _counts_on(
     connection: AsyncConnection, on: Any, where: list[Any], scope: Scope, days: list[date]
 ) -> list[float]:
-    """How many rows match `where` with `on` within the window and on or before each day (one scan)."""
+    """How many rows match `where` with `on` within the window and on or before each day: one scan counts the
+    rows per date (a few hundred dates a year, not a column per day evaluated on every row), then running sums."""
     counted = [scope.day(d) for d in days]
     where = [*where, on <= max(counted)]
     if scope.start:
         where.append(on >= scope.start)
-    columns = [sa.func.coalesce(sa.func.sum(sa.case((on <= d, 1), else_=0)), 0) for d in counted]
-    row = (await connection.execute(sa.select(*columns).where(*where))).one()
-    return [float(v) for v in row]
+    per_date = sorted(
+        (row[0], int(row[1]))
+        for row in await connection.execute(sa.select(on, sa.func.count()).where(*where).group_by(on))
+    )
+    dates = [d for d, _ in per_date]
+    running = list(itertools.accumulate(n for _, n in per_date))
+    return [float(running[k - 1]) if (k := bisect.bisect_right(dates, d)) else 0.0 for d in counted]
 
 
 # shared -----------------------------------------------------------------------------------------------------

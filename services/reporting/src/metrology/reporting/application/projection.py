@@ -20,6 +20,7 @@ from metrology.eventkit.envelope import Envelope
 from metrology.eventkit.events import DomainEvent, EventRegistry
 from metrology.refdata.group2 import UnknownInstrumentTypeError, group2
 from metrology.reporting.adapters import readmodel as rm
+from metrology.reporting.adapters.aggregates import refresh_demand_dates, refresh_first_completions
 from metrology.reporting.adapters.sql import PendingWrites, bump_versions
 from metrology.reporting.domain import consumed as ev
 from metrology.reporting.domain.plan import Metric
@@ -45,7 +46,18 @@ class KpiProjection:
         """Write the batch's facts (a few multi-row statements per table), then evaluate what they touched."""
         writes = PendingWrites.of(session)
         tenants = writes.tenants()
+        trainees = writes.keys_of(rm.completions, "tenant", "trainee_id")
+        instruments = set().union(
+            *(
+                writes.keys_of(table, "tenant", "instrument_id")
+                for table in (rm.due_dates, rm.instruments, rm.retirements)
+            )
+        )
         touched = await writes.flush(session)
+        if trainees:
+            await refresh_first_completions(session, trainees)
+        if instruments:
+            await refresh_demand_dates(session, instruments)
         if touched:
             await bump_versions(session, tenants)
         if self.evaluation is not None:

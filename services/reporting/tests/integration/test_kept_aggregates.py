@@ -1,0 +1,109 @@
+"""The aggregates the projection keeps beside the facts (each trainee's first completion, the demand dates with
+their instrument's type and commune) answer exactly what the facts answer: whatever order the facts arrive in,
+one per batch, with a fact delivered twice, and with trainees who completed before a window and again in it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+import pytest
+import scripted_year
+import sqlalchemy as sa
+
+from metrology.eventkit.projector import ProjectorRunner
+from metrology.reporting.adapters import readmodel as rm
+from metrology.reporting.application import kpis
+from metrology.reporting.bootstrap import bootstrap
+from metrology.reporting.domain.plan import Metric
+from metrology.reporting.settings import ReportingSettings
+from metrology.servicekit.runtime import ServiceRuntime
+
+EVERYTHING_KNOWN = datetime(2100, 1, 1, tzinfo=UTC)  # "as known on" reads the facts, not the aggregates
+DAYS = [
+    date(2021, 7, 31),
+    date(2021, 12, 31),
+    date(2024, 12, 31),
+    date(2025, 3, 31),
+    date(2025, 6, 30),
+    date(2025, 12, 31),
+]
+
+
+@dataclass
+class FakeRecord:
+    value: bytes
+    topic: str = "t"
+    partition: int = 0
+    offset: int = 0
+    key: bytes | None = None
+    headers: list[tuple[str, bytes]] = field(default_factory=list)
+
+
+class NoDeadLetters:
+    async def send(self, letters: list[object]) -> None:
+        assert letters == []
+
+
+def script() -> scripted_year.Script:
+    """The scripted year, plus trainees who completed before the 2021-08-01 window (t30 also within it)."""
+    s = scripted_year.build()
+    for trainee, course, day in (("t30", "c8", "2021-05-01"), ("t30", "c9", "2021-10-01"), ("t31", "c8", "2021-05-02")):
+        s.add(
+            "training", "trainee-completed", f"course-{course}", day, course_id=course, trainee_id=trainee, passed=True
+        )
+    return s
+
+
+@pytest.fixture
+async def runtime(database_url: str) -> AsyncIterator[ServiceRuntime]:
+    settings = ReportingSettings(
+        service_name="reporting", database_url=database_url, evaluation_date=date(2025, 12, 31)
+    )
+    rt = bootstrap(settings, evaluate=False)
+    await rt.migrate()
+    runner = ProjectorRunner(rt.sessions, rt.subscriptions[0].projection, NoDeadLetters())
+    for envelope in reversed(script().envelopes()):  # later facts first: retirements before registrations
+        await runner.handle([FakeRecord(envelope.to_json())])
+    yield rt
+    await rt.engine.dispose()
+
+
+async def readings(runtime: ServiceRuntime, metric: Metric, scope: kpis.Scope) -> list[object]:
+    async with runtime.engine.connect() as connection:
+        out = []
+        for day in DAYS:
+            reading = await kpis.read(connection, metric, scope, day)
+            out.append((reading.value, reading.details, reading.breakdowns))
+        out.append(await kpis.series_values(connection, metric, scope, DAYS))
+        return out
+
+
+@pytest.mark.parametrize("metric", [Metric.PERSON_TIMES_TRAINED, Metric.DEMAND_COVERAGE, Metric.ENTERPRISE_TIMES])
+@pytest.mark.parametrize("start", [None, date(2021, 8, 1), date(2025, 1, 1)])
+async def test_the_aggregates_answer_what_the_facts_answer(runtime, metric, start):
+    scope = kpis.Scope(scripted_year.TENANT, start=start, provinces=("83",))
+    from_facts = kpis.Scope(scripted_year.TENANT, start=start, provinces=("83",), known_at=EVERYTHING_KNOWN)
+
+    assert await readings(runtime, metric, scope) == await readings(runtime, metric, from_facts)
+
+
+async def test_a_trainee_who_completed_before_the_window_counts_once_when_they_complete_again_in_it(runtime):
+    window = kpis.Scope(scripted_year.TENANT, start=date(2021, 8, 1))
+    async with runtime.engine.connect() as connection:
+        before = await kpis.read(connection, Metric.PERSON_TIMES_TRAINED, window, date(2021, 9, 30))
+        after = await kpis.read(connection, Metric.PERSON_TIMES_TRAINED, window, date(2021, 12, 31))
+        ever = await kpis.read(connection, Metric.PERSON_TIMES_TRAINED, kpis.Scope(window.tenant), date(2021, 12, 31))
+
+    assert (before.value, before.details["unique_people"]) == (0, 0)
+    assert (after.value, after.details["unique_people"]) == (1, 1)  # t30's second course; t31 never came back
+    assert (ever.value, ever.details["unique_people"]) == (3, 2)
+
+
+async def test_a_rebuild_empties_the_aggregates_with_the_facts(runtime):
+    async with runtime.sessions.begin() as session:
+        await runtime.subscriptions[0].projection.reset(session)
+    async with runtime.engine.connect() as connection:
+        for table in (rm.trainees, rm.demand_dates):
+            assert (await connection.execute(sa.select(sa.func.count()).select_from(table))).scalar_one() == 0
