@@ -42,6 +42,24 @@ async def test_only_one_process_holds_the_lease_of_an_instance_id_and_a_standby_
         await second_engine.dispose()
 
 
+async def test_a_standby_waiting_for_the_lease_gives_up_when_its_process_stops(postgres_url):
+    engine = create_engine(postgres_url)
+    holder, standby = ConsumerLease(engine, "training-consume-1"), ConsumerLease(engine, "training-consume-1")
+    stop = asyncio.Event()
+    try:
+        assert await holder.acquire(asyncio.Event())
+        waiting = asyncio.create_task(standby.acquire(stop))
+        await asyncio.sleep(0.5)
+        stop.set()
+        assert await asyncio.wait_for(waiting, 5) is False
+        await standby.release()
+        assert await holder.kept(), "the holder still holds it"
+    finally:
+        await holder.release()
+        await standby.release()
+        await engine.dispose()
+
+
 async def test_a_holder_whose_connection_dropped_takes_its_lease_again_and_goes_on(postgres_url):
     engine = create_engine(postgres_url)
     lease = ConsumerLease(engine, "reporting-consume-1")

@@ -19,6 +19,7 @@ RELAY_LOCK_CLASS = 7_406_002  # one active relay per (database, relay name)
 CONSUMER_LOCK_CLASS = 7_406_003  # one active consumer process per (database, group instance id)
 
 _TRY_LOCK = sa.text("SELECT pg_try_advisory_lock(:cls, hashtext(:name))")
+_LOCK = sa.text("SELECT pg_advisory_lock(:cls, hashtext(:name))")
 
 
 async def try_lock(connection: AsyncConnection, lock_class: int, name: str) -> bool:
@@ -41,6 +42,30 @@ async def wait_for_lock(
             return True
         await between_tries()
     return False
+
+
+async def queue_for_lock(connection: AsyncConnection, lock_class: int, name: str, stop: asyncio.Event) -> bool:
+    """True once the lock is held; False if `stop` came first. The standby waits inside the server, so it is
+    woken the moment the holder's session ends (no polling interval to wait out). A wait given up on `stop`
+    leaves the connection unusable: close it."""
+    waiting = asyncio.create_task(_lock(connection, lock_class, name))
+    stopping = asyncio.create_task(stop.wait())
+    try:
+        done, _ = await asyncio.wait({waiting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopping.cancel()
+    if waiting in done:
+        waiting.result()  # raises when the connection was lost meanwhile
+        return True
+    waiting.cancel()
+    with contextlib.suppress(BaseException):
+        await waiting
+    return False
+
+
+async def _lock(connection: AsyncConnection, lock_class: int, name: str) -> None:
+    await connection.execute(_LOCK, {"cls": lock_class, "name": name})
+    await connection.commit()
 
 
 async def still_connected(connection: AsyncConnection) -> None:

@@ -17,7 +17,7 @@ from faststream.kafka import KafkaBroker
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from metrology.eventkit.consumers import BrokerDeadLetterSink, new_broker, subscribe_projection
-from metrology.eventkit.leases import CONSUMER_LOCK_CLASS, still_connected, try_lock, wait_for_lock, wait_or_stop
+from metrology.eventkit.leases import CONSUMER_LOCK_CLASS, queue_for_lock, still_connected, try_lock, wait_or_stop
 from metrology.eventkit.projector import ProjectorRunner
 from metrology.eventkit.relay import KafkaEventPublisher, OutboxRelay
 from metrology.eventkit.topics import ensure_topics
@@ -25,7 +25,7 @@ from metrology.servicekit.runtime import ServiceRuntime
 
 log = logging.getLogger(__name__)
 
-LEASE_POLL_SECONDS = 0.5  # how often a standby tries the lease, and an active consumer checks it still holds it
+LEASE_POLL_SECONDS = 0.5  # how often an active consumer checks that it still holds its lease
 
 
 class Workers:
@@ -138,7 +138,7 @@ class ConsumerLease:
     async def acquire(self, stop: asyncio.Event) -> bool:
         """Wait as a standby until the lease is free (or `stop`)."""
         self.connection = await self.engine.connect()
-        return await wait_for_lock(self.connection, CONSUMER_LOCK_CLASS, self.name, stop, self._between_tries)
+        return await queue_for_lock(self.connection, CONSUMER_LOCK_CLASS, self.name, stop)
 
     async def kept(self) -> bool:
         """Still held. After a lost connection (a database restart) the lease is taken again when it is free;
@@ -164,6 +164,3 @@ class ConsumerLease:
                 await connection.invalidate()
             with contextlib.suppress(Exception):
                 await connection.close()
-
-    async def _between_tries(self) -> None:
-        await asyncio.sleep(LEASE_POLL_SECONDS)
