@@ -481,7 +481,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                 runs.append(await drive(service, health, clients, what="GET /health", pid=process.pid))
                 runs.append(await drive(service, one_read, clients, what="GET /jobs/{id}", pid=process.pid))
         for variant in args.what_ifs:
-            runs.append(await what_if(variant, service_env(db_url, prefix, args.kafka), port + 2000, jobs, args, auth))
+            runs += await what_if(variant, service_env(db_url, prefix, args.kafka), port + 2000, jobs, args, auth)
         load_after = os.getloadavg()
     finally:
         await service.close()
@@ -509,7 +509,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
 
 async def what_if(
     variant: str, env: dict[str, str], port: int, jobs: list[dict[str, str]], args: argparse.Namespace, auth: Any
-) -> dict[str, Any]:
+) -> list[dict[str, Any]]:
+    """The what-if at the most clients, then at each rate."""
     process = start_what_if(variant, env, port, BENCH / "results" / f"verification_write_{variant}.log")
     client = Client(port, auth)
     try:
@@ -517,7 +518,11 @@ async def what_if(
         first = date(2026, 3, 1) + timedelta(days=60 * sorted(WHAT_IFS).index(variant))  # after the rows' dates
         await drive(client, job_requests(jobs, 200, first), 4, what="warm-up", pid=process.pid)
         calls = job_requests(jobs, args.requests, first + timedelta(days=30))
-        return await drive(client, calls, max(args.clients_list), what=WHAT_IFS[variant], pid=process.pid)
+        runs = [await drive(client, calls, max(args.clients_list), what=WHAT_IFS[variant], pid=process.pid)]
+        for rate in args.rates:
+            calls = job_requests(jobs, int(rate * args.rate_seconds), first + timedelta(days=40))
+            runs.append(await drive_at_rate(client, calls, rate, what=WHAT_IFS[variant], pid=process.pid))
+        return runs
     finally:
         await client.close()
         process.terminate()
