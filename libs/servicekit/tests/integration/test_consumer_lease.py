@@ -77,7 +77,10 @@ async def test_a_holder_whose_connection_dropped_takes_its_lease_again_and_goes_
         await engine.dispose()
 
 
-ADVISORY_HOLDERS = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+ADVISORY_HOLDERS = """
+SELECT count(*) FROM pg_locks
+WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+"""
 
 
 async def backend_pid(lease: ConsumerLease) -> int:

@@ -9,6 +9,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from metrology.servicekit import health
 from metrology.servicekit.asyncapi import asyncapi_document
@@ -65,13 +67,13 @@ def create_app(runtime: ServiceRuntime, *, with_workers: bool = False) -> FastAP
     app.state.runtime = runtime
     app.state.token_verifier = token_verifier(runtime.settings)
     install_problem_handlers(app)
-    if runtime.subscriptions:
-        app.middleware("http")(_freshness_header)
     app.include_router(health.router)
     app.include_router(asyncapi_router)
     for router in runtime.routers:
         app.include_router(router)
     document_problem_responses(app)
+    if runtime.subscriptions:
+        app.add_middleware(FreshnessHeader, runtime=runtime)  # innermost: it sees the route's own answer
     app.add_middleware(InputGuard)  # inside the body limit: it reads bodies the limit has counted
     app.add_middleware(
         BodyLimit,
@@ -86,17 +88,34 @@ def create_app(runtime: ServiceRuntime, *, with_workers: bool = False) -> FastAP
 _OPERATIONS = ("/health", "/ready", "/metrics", "/freshness", "/asyncapi.json", "/openapi.json", "/docs")
 
 
-async def _freshness_header(request: Request, call_next: Any) -> Any:
-    """Read answers say how fresh they are: per read model, the newest event folded and when it was recorded."""
-    response = await call_next(request)
-    if request.method == "GET" and response.status_code < 400 and not request.url.path.startswith(_OPERATIONS):
-        with contextlib.suppress(Exception):
-            entries = await health.read_model_freshness(request.app.state.runtime)
-            response.headers["Read-Model-Freshness"] = ", ".join(
-                f'{e["projection"]};recorded-at="{e["last_event_recorded_at"] or ""}";applied={e["events_applied"]}'
-                for e in entries
-            )
-    return response
+class FreshnessHeader:
+    """Read answers say how fresh they are: per read model, the newest event folded and when it was recorded
+    (`Read-Model-Freshness`). Plain ASGI, so commands and operations pass straight through at no cost."""
+
+    def __init__(self, app: ASGIApp, runtime: ServiceRuntime) -> None:
+        self.app = app
+        self.runtime = runtime
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "GET" or scope["path"].startswith(_OPERATIONS):
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_freshness(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] < 400:
+                with contextlib.suppress(Exception):
+                    value = freshness_value(await health.read_model_freshness(self.runtime))
+                    MutableHeaders(scope=message).append("Read-Model-Freshness", value)
+            await send(message)
+
+        await self.app(scope, receive, send_with_freshness)
+
+
+def freshness_value(entries: list[dict[str, Any]]) -> str:
+    return ", ".join(
+        f'{e["projection"]};recorded-at="{e["last_event_recorded_at"] or ""}";applied={e["events_applied"]}'
+        for e in entries
+    )
 
 
 def _report_worker_failure(task: asyncio.Task[None]) -> None:
