@@ -17,6 +17,25 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from metrology.reporting.adapters import readmodel as rm
 
 CHUNK = 500  # keys per statement (well under SQLite's bound on parameters)
+AGGREGATES_LOCK_CLASS = 7_406_101  # one batch at a time recomputes a tenant's aggregates (per database)
+
+
+async def serialise_aggregates(session: AsyncSession, tenants: Iterable[str]) -> None:
+    """Wait until no other transaction is writing these tenants' facts and aggregates, and hold that until commit.
+
+    Two consumers of the projector's group may fold facts of one instrument, trainee or enterprise at the same
+    time. Each recomputes from the facts it can see and neither sees the other's uncommitted rows, so one result
+    would be lost. Taken before the batch writes anything, the later batch writes and recomputes only after the
+    earlier one committed, and sees its rows (READ COMMITTED takes a snapshot per statement). SQLite has one
+    writer at a time already.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for tenant in sorted(set(tenants)):  # a fixed order: two batches never wait on each other in a cycle
+        await session.execute(
+            sa.text("SELECT pg_advisory_xact_lock(:cls, hashtext(:tenant))"),
+            {"cls": AGGREGATES_LOCK_CLASS, "tenant": tenant},
+        )
 
 
 def _insert(session: AsyncSession, table: sa.Table) -> Any:
@@ -61,6 +80,46 @@ async def refresh_demand_dates(session: AsyncSession, instruments: Iterable[tupl
                 .where(sa.or_(r.c.retired_on.is_(None), r.c.retired_on >= d.c.due_on))
             )
             await session.execute(sa.insert(demand).from_select(columns, due))
+
+
+async def refresh_enrolled_jobs(
+    session: AsyncSession,
+    jobs: Iterable[tuple[str, str]],
+    enterprises: Iterable[tuple[str, str]],
+    participations: Iterable[tuple[str, str]],
+) -> None:
+    """Set the `enrolled` flag of the (tenant, job key)s written, and of every job of the enterprises whose
+    enrolments (tenant, enterprise) or withdrawals (tenant, participation) were written, from those stored."""
+    j, e, w = rm.enterprise_jobs, rm.enrolments, rm.withdrawals
+    spans = e.outerjoin(w, sa.and_(w.c.tenant == e.c.tenant, w.c.participation_id == e.c.participation_id))
+    enrolled = (
+        sa.select(e.c.participation_id)
+        .select_from(spans)
+        .where(e.c.tenant == j.c.tenant, e.c.enterprise_id == j.c.enterprise_id, e.c.enrolled_on <= j.c.occurred_on)
+        .where(sa.or_(w.c.withdrawn_on.is_(None), w.c.withdrawn_on > j.c.occurred_on))
+        .correlate(j)
+        .exists()
+    )
+    for tenant, keys in sorted(_by_tenant(jobs).items()):
+        for chunk in _chunks(keys):
+            await session.execute(
+                sa.update(j).where(j.c.tenant == tenant, j.c.job_key.in_(chunk)).values(enrolled=enrolled)
+            )
+    changed = _by_tenant(enterprises)
+    for tenant, ids in _by_tenant(participations).items():
+        for chunk in _chunks(ids):
+            of = sa.select(e.c.enterprise_id).where(e.c.tenant == tenant, e.c.participation_id.in_(chunk))
+            changed.setdefault(tenant, set()).update(await session.scalars(of))
+    for tenant, ids in sorted(changed.items()):
+        for chunk in _chunks(ids):
+            await session.execute(
+                sa.update(j).where(j.c.tenant == tenant, j.c.enterprise_id.in_(chunk)).values(enrolled=enrolled)
+            )
+
+
+def _chunks(keys: set[str]) -> list[list[str]]:
+    ordered = sorted(keys)
+    return [ordered[k : k + CHUNK] for k in range(0, len(ordered), CHUNK)]
 
 
 def _by_tenant(keys: Iterable[tuple[str, str]]) -> dict[str, set[str]]:

@@ -179,6 +179,12 @@ async def _people_trained(connection: AsyncConnection, scope: Scope, day: date) 
 # T4 ---------------------------------------------------------------------------------------------------------
 
 
+def _enrolled(scope: Scope, j: Any) -> sa.ColumnElement[bool]:
+    """The job's enterprise took part on the job's date: the flag the projection keeps, or as known on a time,
+    from the enrolments and withdrawals recorded by then."""
+    return j.c.enrolled.is_(True) if scope.known_at is None else _enrolled_on_job_date(scope, j)
+
+
 def _enrolled_on_job_date(scope: Scope, j: Any) -> sa.Exists:
     """An enrolment of the job's enterprise on or before the job's date, not withdrawn on or before it.
 
@@ -204,7 +210,7 @@ async def enterprise_times(connection: AsyncConnection, scope: Scope, as_of: dat
     (a few per enterprise) joined with the enterprises."""
     day = scope.day(as_of)
     j, e = scope.facts(rm.enterprise_jobs), scope.facts(rm.enterprises)
-    where: list[Any] = [j.c.tenant == scope.tenant, j.c.occurred_on <= day, _enrolled_on_job_date(scope, j)]
+    where: list[Any] = [j.c.tenant == scope.tenant, j.c.occurred_on <= day, _enrolled(scope, j)]
     if scope.start:
         where.append(j.c.occurred_on >= scope.start)
     per = (
@@ -570,7 +576,7 @@ async def series_values(connection: AsyncConnection, metric: Metric, scope: Scop
     if metric is Metric.ENTERPRISE_TIMES:
         j = scope.facts(rm.enterprise_jobs)
         return await _counts_on(
-            connection, j.c.occurred_on, [j.c.tenant == scope.tenant, _enrolled_on_job_date(scope, j)], scope, days
+            connection, j.c.occurred_on, [j.c.tenant == scope.tenant, _enrolled(scope, j)], scope, days
         )
     if metric is Metric.SOCIALISED_PROVIDERS:
         providers = await load_providers(connection, scope)

@@ -20,7 +20,12 @@ from metrology.eventkit.envelope import Envelope
 from metrology.eventkit.events import DomainEvent, EventRegistry
 from metrology.refdata.group2 import UnknownInstrumentTypeError, group2
 from metrology.reporting.adapters import readmodel as rm
-from metrology.reporting.adapters.aggregates import refresh_demand_dates, refresh_first_completions
+from metrology.reporting.adapters.aggregates import (
+    refresh_demand_dates,
+    refresh_enrolled_jobs,
+    refresh_first_completions,
+    serialise_aggregates,
+)
 from metrology.reporting.adapters.sql import PendingWrites, bump_versions
 from metrology.reporting.domain import consumed as ev
 from metrology.reporting.domain.plan import Metric
@@ -46,6 +51,7 @@ class KpiProjection:
         """Write the batch's facts (a few multi-row statements per table), then evaluate what they touched."""
         writes = PendingWrites.of(session)
         tenants = writes.tenants()
+        await serialise_aggregates(session, tenants)
         trainees = writes.keys_of(rm.completions, "tenant", "trainee_id")
         instruments = set().union(
             *(
@@ -53,7 +59,12 @@ class KpiProjection:
                 for table in (rm.due_dates, rm.instruments, rm.retirements)
             )
         )
+        jobs = writes.keys_of(rm.enterprise_jobs, "tenant", "job_key")
+        enrolments = writes.keys_of(rm.enrolments, "tenant", "enterprise_id")
+        withdrawals = writes.keys_of(rm.withdrawals, "tenant", "participation_id")
         touched = await writes.flush(session)
+        if jobs or enrolments or withdrawals:
+            await refresh_enrolled_jobs(session, jobs, enrolments, withdrawals)
         if trainees:
             await refresh_first_completions(session, trainees)
         if instruments:

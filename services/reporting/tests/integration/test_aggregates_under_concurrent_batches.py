@@ -1,0 +1,80 @@
+"""Kept aggregates under concurrent batches: two consumers of the projector's group (scaled out over the
+partitions, or a standby taking over) may fold an instrument's registration and its due date at the same time,
+each in its own transaction. Each recomputes the instrument's demand dates from the facts it can see; neither
+sees the other's uncommitted row, so without serialising the recomputation the demand date would be lost."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+import scripted_year
+import sqlalchemy as sa
+
+from metrology.eventkit.envelope import Envelope
+from metrology.reporting.adapters import readmodel as rm
+from metrology.reporting.bootstrap import bootstrap
+from metrology.reporting.settings import ReportingSettings
+from metrology.servicekit.runtime import ServiceRuntime
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def runtimes(postgres_url: str) -> AsyncIterator[tuple[ServiceRuntime, ServiceRuntime]]:
+    """Two consumer processes of one read model: their own engines on the same database."""
+    settings = ReportingSettings(service_name="reporting", database_url=postgres_url)
+    first, second = bootstrap(settings, evaluate=False), bootstrap(settings, evaluate=False)
+    await first.migrate()
+    yield first, second
+    await first.engine.dispose()
+    await second.engine.dispose()
+
+
+def the_instrument_and_its_verification() -> tuple[Envelope, Envelope]:
+    envelopes = scripted_year.build().envelopes()
+    registration = next(
+        e for e in envelopes if e.type.endswith("instrument-registered.v1") and e.data["instrument_id"] == "i1"
+    )
+    verification = next(e for e in envelopes if e.type.endswith("work-recorded.v1") and e.data["job_id"] == "v-i1")
+    return registration, verification
+
+
+async def fold(runtime: ServiceRuntime, envelope: Envelope, commit: asyncio.Event | None = None) -> None:
+    projection = runtime.subscriptions[0].projection
+    async with runtime.sessions() as session, session.begin():
+        await projection.apply(session, envelope, envelope.event(projection.registry))
+        await projection.after_batch(session)
+        if commit is not None:
+            await commit.wait()
+
+
+async def test_an_instrument_and_its_due_date_folded_at_once_by_two_consumers_still_make_a_demand_date(runtimes):
+    first, second = runtimes
+    registration, verification = the_instrument_and_its_verification()
+    commit_first = asyncio.Event()
+    folding_registration = asyncio.create_task(fold(first, registration, commit_first))
+    await asyncio.sleep(1.0)  # the registration is written and its demand dates recomputed, not yet committed
+    folding_verification = asyncio.create_task(fold(second, verification))
+    await asyncio.sleep(1.0)  # the verification's batch runs meanwhile (or waits for its turn)
+    commit_first.set()
+    await asyncio.wait_for(asyncio.gather(folding_registration, folding_verification), 30)
+
+    async with first.engine.connect() as connection:
+        demand = (
+            (
+                await connection.execute(
+                    sa.select(rm.demand_dates.c.due_on).where(rm.demand_dates.c.instrument_id == "i1")
+                )
+            )
+            .scalars()
+            .all()
+        )
+        due = (
+            (await connection.execute(sa.select(rm.due_dates.c.due_on).where(rm.due_dates.c.instrument_id == "i1")))
+            .scalars()
+            .all()
+        )
+    assert due, "the verification's due date is stored"
+    assert sorted(demand) == sorted(due), "every due date of a registered instrument is a demand date"
