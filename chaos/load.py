@@ -204,7 +204,7 @@ class Load:
     cohorts: int
     stop_at: float
     hard_stop: float
-    max_cohorts: int = 16  # the load goes on while faults remain, up to this many cohorts
+    max_cohorts: int = 64  # the load goes on while faults remain (within the time budget), up to this many
     performed: list[Any] = field(default_factory=list)
     done_cohorts: int = 0
 
