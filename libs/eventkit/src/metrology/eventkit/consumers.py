@@ -88,14 +88,21 @@ def subscribe_projection(
         batch_timeout_ms=100,
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
+        decoder=_records_as_they_are,
         title=f"{group_id}",
         description=f"Projection '{runner.projection.name}' folding {', '.join(topics)}",
     )
-    async def project(_body: list[Any], message: KafkaMessage) -> None:
+    async def project(_body: Any, message: KafkaMessage) -> None:
         records = message.raw_message
         result = await runner.handle(records if isinstance(records, tuple | list) else (records,))
         for held in result.held:
             _hold(message, held)
+
+
+async def _records_as_they_are(message: KafkaMessage) -> None:
+    """No body decoding: the runner reads the records themselves (`message.raw_message`), so FastStream's JSON
+    decoding of every record of a batch (and its headers again) would be work thrown away."""
+    return None
 
 
 def _hold(message: KafkaMessage, held: Held) -> None:
