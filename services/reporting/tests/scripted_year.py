@@ -468,3 +468,22 @@ def expected(as_of: date) -> Expected:
         # T1 (2025-01-01..2025-06-30): i1, i2, i3, i4, i5 due; met i1, i5
         return Expected(10, 10, 7, 3, {"calibration": 5, "consultation": 1, "testing": 1}, 2, 1, 5, 2)
     raise ValueError(as_of)
+
+
+@dataclass
+class FakeRecord:
+    """A consumer record as the projector runner reads it, for folding envelopes without a broker."""
+
+    value: bytes
+    topic: str = "t"
+    partition: int = 0
+    offset: int = 0
+    key: bytes | None = None
+    headers: list[tuple[str, bytes]] = field(default_factory=list)
+
+
+class NoDeadLetters:
+    """A dead-letter sink for folds that must not produce any."""
+
+    async def send(self, letters: Any) -> None:
+        assert list(letters) == []

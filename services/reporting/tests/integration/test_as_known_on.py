@@ -7,13 +7,13 @@ import csv
 import dataclasses
 import io
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 import httpx
 import openpyxl
 import pytest
 import scripted_year
+from scripted_year import FakeRecord, NoDeadLetters
 
 from metrology.eventkit.projector import ProjectorRunner
 from metrology.reporting.application.yearly_report import yearly_report
@@ -27,21 +27,6 @@ ON_TIME = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)  # the year's facts, all record
 REPORT_MADE = "2026-01-10"  # the yearly report, as sent
 LATE = datetime(2026, 4, 20, 9, 30, tzinfo=UTC)  # recorded more than three months after the report
 AS_OF = {"as_of": "2025-12-31"}
-
-
-@dataclass
-class FakeRecord:
-    value: bytes
-    topic: str = "t"
-    partition: int = 0
-    offset: int = 0
-    key: bytes | None = None
-    headers: list[tuple[str, bytes]] = field(default_factory=list)
-
-
-class NoDeadLetters:
-    async def send(self, letters: list[object]) -> None:
-        assert letters == []
 
 
 def late_script() -> scripted_year.Script:

@@ -4,7 +4,6 @@ the next read recompute, and answers for different dates never stand in for each
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass, field
 from datetime import date
 from typing import cast
 
@@ -12,8 +11,9 @@ import httpx
 import pytest
 import scripted_year
 import sqlalchemy as sa
+from scripted_year import FakeRecord, NoDeadLetters
 
-from metrology.eventkit.projector import DeadLetter, ProjectorRunner, Record
+from metrology.eventkit.projector import ProjectorRunner, Record
 from metrology.reporting.adapters import readmodel as rm
 from metrology.reporting.application.answers import AnswerCache
 from metrology.reporting.bootstrap import bootstrap
@@ -22,21 +22,6 @@ from metrology.servicekit.app import create_app
 from metrology.servicekit.runtime import ServiceRuntime
 
 PLAN = "ben-tre-996-2021"
-
-
-@dataclass
-class FakeRecord:
-    value: bytes
-    topic: str = "t"
-    partition: int = 0
-    offset: int = 0
-    key: bytes | None = None
-    headers: list[tuple[str, bytes]] = field(default_factory=list)
-
-
-class NoDeadLetters:
-    async def send(self, letters: Sequence[DeadLetter]) -> None:
-        assert letters == []
 
 
 def _runtime(database_url: str) -> ServiceRuntime:

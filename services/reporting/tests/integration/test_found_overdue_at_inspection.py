@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
 import pytest
+from scripted_year import FakeRecord
 
 from metrology.eventkit.envelope import Envelope
 from metrology.eventkit.projector import ProjectorRunner
@@ -22,16 +22,6 @@ from metrology.servicekit.runtime import ServiceRuntime
 
 pytestmark = [pytest.mark.integration]
 UNMET, MET = "inst-unmet", "inst-met"
-
-
-@dataclass
-class FakeRecord:
-    value: bytes
-    topic: str = "t"
-    partition: int = 0
-    offset: int = 0
-    key: bytes | None = None
-    headers: list[tuple[str, bytes]] = field(default_factory=list)
 
 
 class DeadLetters:

@@ -5,12 +5,12 @@ one per batch, with a fact delivered twice, and with trainees who completed befo
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 import pytest
 import scripted_year
 import sqlalchemy as sa
+from scripted_year import FakeRecord, NoDeadLetters
 
 from metrology.eventkit.projector import ProjectorRunner
 from metrology.reporting.adapters import readmodel as rm
@@ -29,21 +29,6 @@ DAYS = [
     date(2025, 6, 30),
     date(2025, 12, 31),
 ]
-
-
-@dataclass
-class FakeRecord:
-    value: bytes
-    topic: str = "t"
-    partition: int = 0
-    offset: int = 0
-    key: bytes | None = None
-    headers: list[tuple[str, bytes]] = field(default_factory=list)
-
-
-class NoDeadLetters:
-    async def send(self, letters: list[object]) -> None:
-        assert letters == []
 
 
 def script() -> scripted_year.Script:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from datetime import date
 
 import httpx
 import pytest
 import scripted_year
+from scripted_year import FakeRecord
 
 from metrology.eventkit.projector import ProjectorRunner
 from metrology.reporting.bootstrap import bootstrap
@@ -19,16 +19,6 @@ from metrology.servicekit.runtime import ServiceRuntime
 
 # The scripted year folded by the real projector into SQLite and PostgreSQL, read over HTTP.
 PLAN = "ben-tre-996-2021"
-
-
-@dataclass
-class FakeRecord:
-    value: bytes
-    topic: str = "t"
-    partition: int = 0
-    offset: int = 0
-    key: bytes | None = None
-    headers: list[tuple[str, bytes]] = field(default_factory=list)
 
 
 class NoDeadLetters:

@@ -6,7 +6,6 @@ import csv
 import io
 import re
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import openpyxl
 import pytest
 import scripted_year
 import sqlalchemy as sa
+from scripted_year import FakeRecord
 
 from metrology.eventkit.projector import ProjectorRunner
 from metrology.eventkit.store import events_table
@@ -24,16 +24,6 @@ from metrology.servicekit.app import create_app
 from metrology.servicekit.runtime import ServiceRuntime
 
 PLAN = "ben-tre-996-2021"
-
-
-@dataclass
-class FakeRecord:
-    value: bytes
-    topic: str = "t"
-    partition: int = 0
-    offset: int = 0
-    key: bytes | None = None
-    headers: list[tuple[str, bytes]] = field(default_factory=list)
 
 
 class NoDeadLetters:

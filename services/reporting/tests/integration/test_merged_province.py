@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 import httpx
 import pytest
 import scripted_year
+from scripted_year import FakeRecord, NoDeadLetters
 
 from metrology.eventkit.projector import ProjectorRunner
 from metrology.reporting.application import kpis
@@ -22,21 +22,6 @@ from metrology.servicekit.runtime import ServiceRuntime
 
 MERGED = "vinh-long-2030"
 AS_OF = {"as_of": "2026-06-30"}
-
-
-@dataclass
-class FakeRecord:
-    value: bytes
-    topic: str = "t"
-    partition: int = 0
-    offset: int = 0
-    key: bytes | None = None
-    headers: list[tuple[str, bytes]] = field(default_factory=list)
-
-
-class NoDeadLetters:
-    async def send(self, letters: list[object]) -> None:
-        assert letters == []
 
 
 def merged_province_script() -> scripted_year.Script:

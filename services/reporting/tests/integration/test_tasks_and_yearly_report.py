@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from datetime import date
 
 import httpx
@@ -14,6 +13,7 @@ import pytest
 import scripted_year
 import sqlalchemy as sa
 from pypdf import PdfReader
+from scripted_year import FakeRecord, NoDeadLetters
 
 from metrology.eventkit.projector import ProjectorRunner
 from metrology.eventkit.store import events_table
@@ -26,21 +26,6 @@ from metrology.servicekit.runtime import ServiceRuntime
 pytestmark = [pytest.mark.integration]
 
 PLAN = "ben-tre-996-2021"
-
-
-@dataclass
-class FakeRecord:
-    value: bytes
-    topic: str = "t"
-    partition: int = 0
-    offset: int = 0
-    key: bytes | None = None
-    headers: list[tuple[str, bytes]] = field(default_factory=list)
-
-
-class NoDeadLetters:
-    async def send(self, letters: list[object]) -> None:
-        assert letters == []
 
 
 @pytest.fixture
