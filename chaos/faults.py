@@ -168,11 +168,7 @@ class Monitor:
         return all(await asyncio.gather(*relays, *groups))
 
     async def group_lag(self, group: str) -> int | None:
-        offsets = await group_offsets(self.infra.kafka_bootstrap, self.prefix + group, self.prefix, GROUPS[group])
-        if offsets is None:
-            return None
-        committed, ends = offsets
-        return sum(end - committed.get(tp, 0) for tp, end in ends.items())
+        return await group_lag(self.infra.kafka_bootstrap, self.prefix + group, self.prefix, GROUPS[group])
 
     async def group_caught_up(self, group: str) -> bool:
         return await self.group_lag(group) == 0
