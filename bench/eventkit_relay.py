@@ -4,7 +4,7 @@
 
 A fresh PostgreSQL database is filled with N committed events (~530-byte CloudEvents records, 1,000 streams,
 1,000 events per transaction), then `OutboxRelay.publish_pending()` is timed into a fresh 3-partition topic with
-the kit's `KafkaEventPublisher` (acks=all, idempotent, linger 5 ms). Two partial runs show where the time goes:
+the kit's `KafkaEventPublisher` (librdkafka; acks=all, idempotent, linger 5 ms). Two partial runs show where the time goes:
 reading the store alone (`read_all` in the relay's batches) and publishing already-read batches alone.
 `--profile` adds a cProfile of the relay over a fresh topic and prints the
 functions that take the most time.
@@ -247,7 +247,7 @@ async def profile_relay(
     text = io.StringIO()
     stats = pstats.Stats(profiler, stream=text)
     stats.sort_stats("tottime").print_stats(18)
-    stats.sort_stats("cumulative").print_stats(r"eventkit|aiokafka/producer|sqlalchemy/engine/base|asyncpg", 14)
+    stats.sort_stats("cumulative").print_stats(r"eventkit|confluent_kafka|sqlalchemy/engine/base|asyncpg", 14)
     trimmed = "\n".join(line for line in text.getvalue().splitlines() if line.strip())
     return {"sent": sent, "seconds_under_profiler": round(clock.seconds, 2), "text": trimmed}
 

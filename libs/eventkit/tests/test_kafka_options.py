@@ -35,3 +35,20 @@ def test_faststream_gets_a_security_object_carrying_the_credentials():
 def test_plaintext_needs_no_security_at_all():
     assert KafkaConnection().client_options("faststream")["security"] is None
     assert "ssl_context" not in KafkaConnection().client_options("aiokafka")
+
+
+def test_librdkafka_gets_dotted_names_and_the_same_credentials():
+    options = SCRAM.client_options("librdkafka")
+    assert options["bootstrap.servers"] == "k1:9093,k2:9093"
+    assert options["security.protocol"] == "sasl_ssl"
+    assert (options["sasl.mechanism"], options["sasl.username"], options["sasl.password"]) == (
+        "SCRAM-SHA-512",
+        "registry",
+        "s3cret",
+    )
+
+
+def test_librdkafka_reads_the_certificate_authority_from_the_file_given():
+    tls = KafkaConnection(security_protocol="SSL", ssl_cafile="/etc/kafka/ca.pem")
+    assert tls.client_options("librdkafka")["ssl.ca.location"] == "/etc/kafka/ca.pem"
+    assert "sasl.mechanism" not in tls.client_options("librdkafka")

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from cloudevents.core.bindings import kafka as ce_kafka
 from cloudevents.core.formats.json import JSONFormat
 from cloudevents.core.v1.event import CloudEvent
@@ -40,7 +41,7 @@ def binary_record(structured: bytes) -> tuple[bytes, Headers]:
     writes `data` as the last member, so the first `"data":` key of the document is that member (any other
     `"data"` comes later, inside it, and attribute strings escape their quotes). Anything else is re-encoded.
     """
-    attrs = json.loads(structured)
+    attrs = _parsed(structured)
     data_is_last = next(reversed(attrs), None) == "data"
     data = attrs.pop("data")
     headers: Headers = [("content-type", attrs.pop("datacontenttype", DATA_CONTENT_TYPE).encode())]
@@ -58,6 +59,16 @@ _ATTRIBUTES = "id source type specversion time subject dataschema streamid strea
 _HEADER_NAMES = {name: CE_PREFIX + name for name in [*_ATTRIBUTES.split(), *_OPTIONAL_TEXT]}
 
 _ATTRIBUTE_OF_HEADER = {header: name for name, header in _HEADER_NAMES.items()}
+
+
+def _parsed(structured: bytes) -> dict[str, Any]:
+    """The stored document as a dict: orjson where it can (a quarter of the standard library's time, which is most
+    of the relay's cost per record), the standard library for what orjson refuses (integers beyond 64 bits)."""
+    try:
+        parsed: dict[str, Any] = orjson.loads(structured)
+    except orjson.JSONDecodeError:
+        parsed = json.loads(structured)
+    return parsed
 
 
 def _data_member(structured: bytes) -> bytes:

@@ -1,8 +1,9 @@
 """Kafka connection settings, and the one place that turns them into each client library's options.
 
-Three clients meet the broker: aiokafka (producers, consumers, probes), FastStream (whose Kafka broker is built on
-aiokafka but takes security as an object) and kafka-python (the admin client). Each spells the same settings its
-own way; `client_options` is the only place that knows how.
+Four clients meet the broker: aiokafka (consumers, probes, the replay tools), FastStream (whose Kafka broker is built
+on aiokafka but takes security as an object), kafka-python (the admin client) and librdkafka through confluent-kafka
+(the outbox relay's producer). Each spells the same settings its own way; `client_options` is the only place that
+knows how.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import ssl
 from dataclasses import dataclass
 from typing import Any, Literal
 
-Client = Literal["aiokafka", "faststream", "kafka-python"]
+Client = Literal["aiokafka", "faststream", "kafka-python", "librdkafka"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +29,8 @@ class KafkaConnection:
         uses_tls = self.security_protocol in {"SSL", "SASL_SSL"}
         if client == "faststream":
             return {"bootstrap_servers": self.bootstrap_servers, "security": self._faststream_security(uses_tls)}
+        if client == "librdkafka":
+            return self._librdkafka_options(uses_tls)
         servers: str | list[str] = self.bootstrap_servers
         if client == "kafka-python":
             servers = self.bootstrap_servers.split(",")
@@ -52,6 +55,24 @@ class KafkaConnection:
 
     def kafka_python_options(self) -> dict[str, Any]:
         return self.client_options("kafka-python")
+
+    def librdkafka_options(self) -> dict[str, Any]:
+        return self.client_options("librdkafka")
+
+    def _librdkafka_options(self, uses_tls: bool) -> dict[str, Any]:
+        options: dict[str, Any] = {
+            "bootstrap.servers": self.bootstrap_servers,
+            "security.protocol": self.security_protocol.lower(),
+        }
+        if self.sasl_mechanism:
+            options |= {
+                "sasl.mechanism": self.sasl_mechanism,
+                "sasl.username": self.sasl_username,
+                "sasl.password": self.sasl_password,
+            }
+        if uses_tls and self.ssl_cafile:
+            options["ssl.ca.location"] = self.ssl_cafile
+        return options
 
     def _faststream_security(self, uses_tls: bool) -> Any:
         from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512

@@ -17,11 +17,11 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, Protocol
+from typing import Protocol
 
 import sqlalchemy as sa
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.partitioner import DefaultPartitioner
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from confluent_kafka import KafkaError, Producer
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from metrology.eventkit.kafka import KafkaConnection
@@ -47,48 +47,71 @@ class EventPublisher(Protocol):
         """How many records the topic holds (the sum of its partitions' end offsets)."""
 
 
-class KafkaEventPublisher:
-    """An idempotent producer (acks=all) that ships the stored CloudEvents bytes unchanged."""
+class PublishError(Exception):
+    """The broker did not take every record of a batch (the relay publishes the batch again)."""
 
-    def __init__(self, connection: KafkaConnection, linger_ms: int = 5) -> None:
+
+class KafkaEventPublisher:
+    """An idempotent producer (acks=all) that ships the stored CloudEvents bytes unchanged.
+
+    librdkafka (through confluent-kafka) builds, compresses and sends the record batches on its own threads, so the
+    relay's Python thread only hands each record over. Records are partitioned by key with `murmur2_random`, the
+    Java client's choice (and aiokafka's), so a stream's records land where they always have.
+    """
+
+    def __init__(self, connection: KafkaConnection, linger_ms: int = 5, delivery_timeout_ms: int = 30_000) -> None:
         self._connection = connection
-        self._producer = AIOKafkaProducer(
-            **connection.aiokafka_options(),
-            acks="all",
-            enable_idempotence=True,
-            linger_ms=linger_ms,
-            max_batch_size=512 * 1024,
-            client_id="metrology-relay",
-        )
-        self._partitioner = DefaultPartitioner()
+        self._options = connection.librdkafka_options() | {
+            "acks": "all",
+            "enable.idempotence": True,
+            "linger.ms": linger_ms,
+            "partitioner": "murmur2_random",
+            "message.timeout.ms": delivery_timeout_ms,
+            "delivery.report.only.error": True,  # a record the broker took needs no call back into Python
+            "on_delivery": self._failed,
+            "client.id": "metrology-relay",
+            "logger": log,  # librdkafka's own lines (a broker away, a reconnect) through logging, not stderr
+        }
+        self._producer: Producer | None = None
+        self._failures: list[KafkaError] = []
 
     async def start(self) -> None:
-        await self._producer.start()
+        self._producer = Producer(self._options)
 
     async def stop(self) -> None:
-        await self._producer.stop()
+        if self._producer is not None:
+            await asyncio.to_thread(self._producer.flush, 10)
+            self._producer = None
 
     async def publish(self, topic: str, events: Sequence[RecordedEvent]) -> None:
-        """Records go into one record batch per partition (the default partitioner's choice by key, as
-        `send` makes it), in store order, each batch handed to the producer whole: no per-record future."""
-        producer = self._producer
-        partitions = sorted(await producer.partitions_for(topic))
-        batches: dict[int, Any] = {}
-        pending = []
+        """Hand every record to the producer in store order, then wait until the broker has acknowledged them all
+        (or the delivery timeout has passed for those it has not)."""
+        producer = self._running()
+        self._failures = []
         for recorded in events:
             key, value, headers = recorded.kafka_record()
-            partition = self._partitioner(key, partitions, partitions)
-            batch = batches.get(partition)
-            if batch is None:
-                batch = batches[partition] = producer.create_batch()
-            if batch.append(key=key, value=value, timestamp=None, headers=headers) is None:
-                pending.append(await producer.send_batch(batch, topic, partition=partition))
-                batch = batches[partition] = producer.create_batch()
-                if batch.append(key=key, value=value, timestamp=None, headers=headers) is None:
-                    raise ValueError(f"event at {recorded.position} does not fit in a record batch")
-        for partition, batch in batches.items():
-            pending.append(await producer.send_batch(batch, topic, partition=partition))
-        await asyncio.gather(*pending)
+            while True:
+                try:
+                    producer.produce(topic, value, key, headers=headers)  # type: ignore[arg-type]  # list is invariant
+                    break
+                except BufferError:  # the producer's queue is full: let it drain
+                    await asyncio.to_thread(producer.poll, 0.05)
+        while await asyncio.to_thread(producer.flush, 1.0):
+            pass  # each record ends delivered or failed within the delivery timeout
+        failures = self._failures
+        if failures:
+            if any(error.fatal() for error in failures):
+                self._producer = Producer(self._options)  # a fatal error leaves the old producer unusable
+            raise PublishError(f"{len(failures)} of {len(events)} records were not delivered: {failures[0]}")
+
+    def _failed(self, error: KafkaError | None, _message: object) -> None:
+        if error is not None:
+            self._failures.append(error)
+
+    def _running(self) -> Producer:
+        if self._producer is None:
+            raise RuntimeError("the publisher is not started")
+        return self._producer
 
     async def records_in(self, topic: str) -> int:
         return await records_in_topic(self._connection, topic)

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import asyncpg
 import sqlalchemy as sa
@@ -85,16 +85,18 @@ class EventTooLargeError(DomainError):
 DEFAULT_MAX_EVENT_BYTES = 1_000_000
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class Position:
-    """Where a reader of all events stands: (transaction id, position); txid is 0 on SQLite."""
+class Position(NamedTuple):
+    """Where a reader of all events stands: (transaction id, position); txid is 0 on SQLite.
+
+    Named tuples rather than frozen dataclasses, here and in `RecordedEvent`: as immutable and ordered, and built in
+    a third of the time, which counts when the relay reads 5,000 of them per batch.
+    """
 
     txid: int = 0
     position: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class RecordedEvent:
+class RecordedEvent(NamedTuple):
     """A committed event as the relay reads it: where it stands and its stored CloudEvents bytes."""
 
     position: Position
