@@ -129,13 +129,13 @@ async def ours_single(url: str, database: str, sizes: Sizes, *, with_reader: boo
     engine = create_engine(url)
     try:
         await create_schema(engine, event_store.metadata)
-        sessions, events = session_factory(engine), registry()
+        events = registry()
         store, signal = as_services_wire_it(engine)
         counts = [0] * sizes.writers
         streams = [f"bench-{uuid.uuid4().hex[:8]}" for _ in range(sizes.writers)]
 
         async def append(w: int) -> None:
-            async with UnitOfWork(sessions, store, events, CONTEXT, signal) as uow:
+            async with UnitOfWork(engine, store, events, CONTEXT, signal) as uow:
                 await uow.append(streams[w], counts[w], [reading(counts[w])])
             counts[w] += 1
 
@@ -168,12 +168,12 @@ async def ours_batch(url: str, database: str, sizes: Sizes) -> dict[str, Any]:
     engine = create_engine(url)
     try:
         await create_schema(engine, event_store.metadata)
-        sessions, events = session_factory(engine), registry()
+        events = registry()
         store, signal = as_services_wire_it(engine)
         batch = [reading(i) for i in range(BATCH)]
 
         async def append() -> None:
-            async with UnitOfWork(sessions, store, events, CONTEXT, signal) as uow:
+            async with UnitOfWork(engine, store, events, CONTEXT, signal) as uow:
                 await uow.append(f"bench-{uuid.uuid4().hex[:8]}", 0, batch)
 
         await append()
@@ -240,6 +240,9 @@ async def layers_single(url: str, sizes: Sizes, layer: str) -> dict[str, Any]:
         if layer == "asyncpg":
             async with connections[w].transaction():
                 await insert(connections[w])
+        elif layer == "connection":
+            async with engine.begin() as connection:
+                await insert(await driver_connection(connection))
         elif layer == "pool":
             async with engine.connect() as connection:
                 driver = (await connection.get_raw_connection()).driver_connection
@@ -265,6 +268,7 @@ async def layers_single(url: str, sizes: Sizes, layer: str) -> dict[str, Any]:
         what = {
             "asyncpg": "what-if: asyncpg INSERT + commit",
             "pool": "what-if: same on SQLAlchemy's pool",
+            "connection": "what-if: same in an AsyncConnection",
             "session": "what-if: same in an AsyncSession",
         }[layer]
         return _row(what, "postgresql", "single", sizes.writers, sum(counts) - warm, clock)
@@ -543,7 +547,7 @@ async def main() -> None:
         show(await ours_single(url, "postgresql", sizes, with_reader=True))
     async with scratch_database(args.pg_url, "ours") as url:
         show(await ours_batch(url, "postgresql", sizes))
-    for layer in ("asyncpg", "pool", "session"):
+    for layer in ("asyncpg", "pool", "connection", "session"):
         async with scratch_database(args.pg_url, "whatif") as url:
             show(await layers_single(url, sizes, layer))
     async with scratch_database(args.pg_url, "limit") as url:

@@ -4,7 +4,8 @@
 
 A fresh PostgreSQL database is filled with N committed events (~530-byte CloudEvents records, 1,000 streams,
 1,000 events per transaction), then `OutboxRelay.publish_pending()` is timed into a fresh 3-partition topic with
-the kit's `KafkaEventPublisher` (librdkafka; acks=all, idempotent, linger 5 ms). Two partial runs show where the time goes:
+the kit's `KafkaEventPublisher` (librdkafka; acks=all, idempotent, linger 5 ms). Two partial runs show where
+the time goes:
 reading the store alone (`read_all` in the relay's batches) and publishing already-read batches alone.
 `--profile` adds a cProfile of the relay over a fresh topic and prints the
 functions that take the most time.

@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import CONTEXT, SOURCE, arguments, ensure_postgres, reading, registry, scratch_database, write_results
 
 from metrology.eventkit import store as event_store
-from metrology.eventkit.database import create_engine, create_schema, session_factory
+from metrology.eventkit.database import create_engine, create_schema
 from metrology.eventkit.store import EventStore, Position
 from metrology.eventkit.unit_of_work import UnitOfWork
 
@@ -63,9 +63,9 @@ async def main() -> None:
                 sys.exit(f"the next boundary ({boundary:,}) is {boundary - now:,} transaction ids away (> --max-burn)")
             await burn_to(connection, boundary - EVENTS // 2)
             await create_schema(engine, event_store.metadata)
-            store, sessions = EventStore(SOURCE), session_factory(engine)
+            store = EventStore(SOURCE)
             for i in range(EVENTS):
-                async with UnitOfWork(sessions, store, registry(), CONTEXT) as uow:
+                async with UnitOfWork(engine, store, registry(), CONTEXT) as uow:
                     await uow.append("bench-boundary", i, [reading(i)])
             txids = [int(r[0]) for r in await connection.fetch("SELECT txid::text FROM events ORDER BY position")]
             rows = []

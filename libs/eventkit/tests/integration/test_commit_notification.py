@@ -7,7 +7,7 @@ import asyncpg
 import pytest
 
 from metrology.eventkit import EventContext, EventStore
-from metrology.eventkit.database import create_engine, create_schema, session_factory
+from metrology.eventkit.database import create_engine, create_schema
 from metrology.eventkit.relay import CommitSignal, PostgresCommitNotifier
 from metrology.eventkit.store import NOTIFY_CHANNEL, metadata
 from metrology.eventkit.unit_of_work import UnitOfWork
@@ -36,7 +36,7 @@ async def test_a_commit_is_notified_to_other_processes_after_the_transaction(eng
     signal = CommitSignal(PostgresCommitNotifier(engine))
     store = EventStore("/test", notify=False)
     context = EventContext(tenant="83")
-    async with UnitOfWork(session_factory(engine), store, registry(), context, signal) as uow:
+    async with UnitOfWork(engine, store, registry(), context, signal) as uow:
         await uow.append("thing-a", 0, [ThingCounted(occurred_on=date(2025, 1, 1), thing="a", amount=1)])
         await asyncio.sleep(0.2)
         assert heard.empty(), "nothing is told before the commit"

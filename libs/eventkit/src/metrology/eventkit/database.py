@@ -8,9 +8,28 @@ from typing import Any
 import sqlalchemy.ext.asyncio as sa_asyncio
 from sqlalchemy import MetaData, event, exc, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 SessionFactory = async_sessionmaker[AsyncSession]
+
+DatabaseSession = AsyncConnection | AsyncSession
+"""Where a transaction's Core statements run: a command's unit of work holds an `AsyncConnection` (half the
+per-transaction cost of a session, and commands use no ORM), a consumer's batch an `AsyncSession`. Both execute
+the same statements; `dialect_of` and `connection_of` cover what they spell differently."""
+
+
+def dialect_of(session: DatabaseSession) -> str:
+    """The database's dialect name ("postgresql", "sqlite")."""
+    if isinstance(session, AsyncConnection):
+        return session.dialect.name
+    return session.get_bind().dialect.name
+
+
+async def connection_of(session: DatabaseSession) -> AsyncConnection:
+    """The connection the transaction runs on."""
+    if isinstance(session, AsyncConnection):
+        return session
+    return await session.connection()
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:

@@ -24,8 +24,9 @@ from typing import Any, NamedTuple
 import asyncpg
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from metrology.eventkit.database import DatabaseSession, connection_of, dialect_of
 from metrology.eventkit.envelope import Envelope, EventContext, Headers, binary_record
 from metrology.eventkit.errors import DomainError
 from metrology.eventkit.events import DomainEvent
@@ -134,7 +135,7 @@ class EventStore:
 
     async def append(
         self,
-        session: AsyncSession,
+        session: DatabaseSession,
         stream_id: str,
         expected_version: int | None,
         events: Sequence[DomainEvent],
@@ -145,7 +146,7 @@ class EventStore:
         On PostgreSQL an append with an expected version is one statement: the unique (stream, version) index and
         the guards folded into the INSERT decide, with no version read first.
         """
-        postgres = session.get_bind().dialect.name == "postgresql"
+        postgres = dialect_of(session) == "postgresql"
         if expected_version is None or not postgres:
             current = await self._version_for_append(session, stream_id)
             if expected_version is not None and current != expected_version:
@@ -169,7 +170,7 @@ class EventStore:
         await self.insert(session, envelopes)
         return envelopes
 
-    async def insert(self, session: AsyncSession, envelopes: Sequence[Envelope]) -> None:
+    async def insert(self, session: DatabaseSession, envelopes: Sequence[Envelope]) -> None:
         """Write already-wrapped envelopes of one stream, versions following on from what it holds.
 
         A taken (stream, version), a missing previous version, or (on PostgreSQL) a younger transaction that has
@@ -178,7 +179,7 @@ class EventStore:
         if not envelopes:
             return
         rows = [self._row(e) for e in envelopes]
-        if session.get_bind().dialect.name == "postgresql":
+        if dialect_of(session) == "postgresql":
             stream_id, after = envelopes[0].stream_id, envelopes[0].stream_version - 1
             await _pg_insert(session, stream_id, after, [tuple(row.values()) for row in rows], self.notify)
             return
@@ -204,9 +205,9 @@ class EventStore:
             "payload": payload,
         }
 
-    async def _version_for_append(self, session: AsyncSession, stream_id: str) -> int:
+    async def _version_for_append(self, session: DatabaseSession, stream_id: str) -> int:
         """The stream's version; on PostgreSQL also takes this transaction's id and checks no younger one wrote."""
-        if session.get_bind().dialect.name != "postgresql":
+        if dialect_of(session) != "postgresql":
             return await self.stream_version(session, stream_id)
         driver = await driver_connection(session)
         row = await driver.fetchrow(_PG_VERSION_FOR_APPEND, stream_id)
@@ -216,13 +217,13 @@ class EventStore:
             )
         return int(row["version"])
 
-    async def stream_version(self, session: AsyncSession, stream_id: str) -> int:
+    async def stream_version(self, session: DatabaseSession, stream_id: str) -> int:
         query = sa.select(sa.func.coalesce(sa.func.max(events_table.c.stream_version), 0)).where(
             events_table.c.stream_id == stream_id
         )
         return int((await session.execute(query)).scalar_one())
 
-    async def read_stream(self, session: AsyncSession, stream_id: str) -> list[Envelope]:
+    async def read_stream(self, session: DatabaseSession, stream_id: str) -> list[Envelope]:
         query = (
             sa.select(events_table.c.payload)
             .where(events_table.c.stream_id == stream_id)
@@ -271,7 +272,7 @@ def _recorded(row: sa.Row, txid: int) -> RecordedEvent:
     return RecordedEvent(Position(txid, row.position), row.stream_id, row.type, row.traceparent, bytes(row.payload))
 
 
-async def driver_connection(session: AsyncSession) -> Any:
+async def driver_connection(session: DatabaseSession) -> Any:
     """The session's asyncpg connection, inside the session's transaction (its unit of work).
 
     SQLAlchemy's asyncpg adapter sends BEGIN lazily, with the first statement it runs; statements sent on the
@@ -282,7 +283,7 @@ async def driver_connection(session: AsyncSession) -> Any:
     cached = session.info.get(_DRIVER)
     if cached is not None and cached[0] is transaction:
         return cached[1]
-    connection = await session.connection()
+    connection = await connection_of(session)
     raw = await connection.get_raw_connection()
     adapter: Any = raw.dbapi_connection
     if not adapter._started:  # SQLAlchemy 2.0's AsyncAdapt_asyncpg_connection
@@ -298,7 +299,7 @@ _COLUMNS = ("event_id", "stream_id", "stream_version", "type", "recorded_at", "t
 
 
 async def _pg_insert(
-    session: AsyncSession, stream_id: str, after: int, rows: list[tuple[Any, ...]], notify: bool
+    session: DatabaseSession, stream_id: str, after: int, rows: list[tuple[Any, ...]], notify: bool
 ) -> None:
     """One guarded statement (or, for a large batch, a guard then COPY); NOTIFY at most once per transaction."""
     transaction = session.get_transaction()

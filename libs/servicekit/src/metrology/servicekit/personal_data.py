@@ -29,8 +29,9 @@ import typer
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from fastapi import Depends, Request
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from metrology.eventkit.database import DatabaseSession
 from metrology.eventkit.sealed import SealedPersonalData
 from metrology.eventkit.store import metadata
 from metrology.servicekit.settings import InsecureSettingsError, ServiceSettings
@@ -86,7 +87,7 @@ class PersonalDataVault:
         self._keks = parse_key_encryption_keys(key_encryption_keys, name)
         self._name = name
 
-    async def key(self, session: AsyncSession | AsyncConnection, subject: str) -> DataKey:
+    async def key(self, session: DatabaseSession | AsyncConnection, subject: str) -> DataKey:
         """The person's data key, or a new one to `keep` after the command's events are appended."""
         query = sa.select(personal_data_keys).where(personal_data_keys.c.subject == subject)
         row = (await session.execute(query)).first()
@@ -94,19 +95,19 @@ class PersonalDataVault:
             return DataKey(subject, str(uuid.uuid4()), AESGCM.generate_key(bit_length=256), new=True)
         return DataKey(subject, row.key_id, self._unwrap(row.key_id, bytes(row.wrapped_key))[1])
 
-    async def keep(self, session: AsyncSession, key: DataKey) -> None:
+    async def keep(self, session: DatabaseSession, key: DataKey) -> None:
         """Store a new key, wrapped under the newest KEK (the event append comes first in a transaction)."""
         if key.new:
             row = {"subject": key.subject, "key_id": key.key_id, "wrapped_key": self._wrap(key.key_id, key.secret)}
             await session.execute(sa.insert(personal_data_keys).values(**row, created_at=datetime.now(UTC)))
 
-    async def erase(self, session: AsyncSession, subject: str) -> bool:
+    async def erase(self, session: DatabaseSession, subject: str) -> bool:
         """Destroy the person's data key; False when there was none (never sealed, or erased already)."""
         result = await session.execute(sa.delete(personal_data_keys).where(personal_data_keys.c.subject == subject))
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def open(
-        self, session: AsyncSession | AsyncConnection, subject: str, sealed: SealedPersonalData | None
+        self, session: DatabaseSession | AsyncConnection, subject: str, sealed: SealedPersonalData | None
     ) -> dict[str, Any] | None:
         """The sealed fields, or None when the person's key is gone (erased) or nothing was sealed."""
         if sealed is None:
@@ -133,7 +134,7 @@ class PersonalDataVault:
         data: dict[str, Any] = json.loads(plain)
         return data
 
-    async def rewrap(self, session: AsyncSession, batch_size: int = 500) -> int:
+    async def rewrap(self, session: DatabaseSession, batch_size: int = 500) -> int:
         """Re-wrap every data key not yet under the newest KEK; returns how many were re-wrapped."""
         rewrapped, after = 0, ""
         while True:

@@ -77,7 +77,7 @@ class ServiceRuntime:
         self.subscriptions.append(Subscription(projection, topics, group_id))
 
     def unit_of_work(self, context: EventContext) -> UnitOfWork:
-        return UnitOfWork(self.sessions, self.store, self.registry, context, self.signal)
+        return UnitOfWork(self.engine, self.store, self.registry, context, self.signal)
 
     def migrations(self) -> Migrations:
         """The kit's migrations and the service's own (`metrology/<service>/migrations/`), against its models."""

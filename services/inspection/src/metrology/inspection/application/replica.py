@@ -10,8 +10,9 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from metrology.eventkit.database import DatabaseSession
 from metrology.eventkit.envelope import Envelope
 from metrology.eventkit.events import DomainEvent, EventRegistry
 from metrology.inspection.adapters.tables import (
@@ -32,7 +33,7 @@ class Replica:
     def __init__(self, registry: EventRegistry | None = None) -> None:
         self.registry = registry or c.registry()
 
-    async def apply(self, session: AsyncSession, envelope: Envelope, event: DomainEvent) -> None:
+    async def apply(self, session: DatabaseSession, envelope: Envelope, event: DomainEvent) -> None:
         tenant = envelope.tenant
         match event:
             case c.EnterpriseRegistered():
@@ -68,21 +69,21 @@ class Replica:
             case c.InstrumentMarkedUnfit():
                 await _alert(session, tenant, event.subject_id, "unfit", event.occurred_on, job_id=event.job_id)
 
-    async def after_batch(self, session: AsyncSession) -> None:
+    async def after_batch(self, session: DatabaseSession) -> None:
         """Everything is written in `apply`."""
 
-    async def reset(self, session: AsyncSession) -> None:
+    async def reset(self, session: DatabaseSession) -> None:
         for table in REPLICA_TABLES:
             await session.execute(sa.delete(table))
 
 
-async def _replace(session: AsyncSession, table: sa.Table, key: str, row: dict[str, object]) -> None:
+async def _replace(session: DatabaseSession, table: sa.Table, key: str, row: dict[str, object]) -> None:
     await session.execute(sa.delete(table).where(table.c[key] == row[key]))
     await session.execute(sa.insert(table).values(**row))
 
 
 async def _alert(
-    session: AsyncSession, tenant: str, instrument_id: str, reason: str, since: date, **more: object
+    session: DatabaseSession, tenant: str, instrument_id: str, reason: str, since: date, **more: object
 ) -> None:
     """The latest alert of each kind per instrument (a later one replaces an earlier one)."""
     key = [replica_alerts.c.instrument_id == instrument_id, replica_alerts.c.reason == reason]
@@ -95,7 +96,9 @@ async def _alert(
 # -- look-ups for the write side -------------------------------------------------------------------
 
 
-async def registration_by_id(session: AsyncSession, tenant: str, instrument_id: str, on: date) -> Registration | None:
+async def registration_by_id(
+    session: DatabaseSession, tenant: str, instrument_id: str, on: date
+) -> Registration | None:
     query = sa.select(replica_instruments).where(
         replica_instruments.c.tenant == tenant, replica_instruments.c.instrument_id == instrument_id
     )
@@ -104,7 +107,7 @@ async def registration_by_id(session: AsyncSession, tenant: str, instrument_id: 
 
 
 async def registration_by_serial(
-    session: AsyncSession, tenant: str, type_code: str, serial: str, on: date
+    session: DatabaseSession, tenant: str, type_code: str, serial: str, on: date
 ) -> Registration | None:
     query = sa.select(replica_instruments).where(
         replica_instruments.c.tenant == tenant,
@@ -115,7 +118,7 @@ async def registration_by_serial(
     return None if row is None else await _registration(session, row, on)
 
 
-async def _registration(session: AsyncSession, row: sa.Row, on: date) -> Registration:
+async def _registration(session: DatabaseSession, row: sa.Row, on: date) -> Registration:
     """The instrument with the certificates in force on `on` (issued by then, not revoked by then)."""
     query = sa.select(replica_certificates.c.valid_until).where(
         replica_certificates.c.subject_id == row.instrument_id,

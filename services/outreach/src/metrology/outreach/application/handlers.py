@@ -9,8 +9,8 @@ from datetime import date
 from typing import Any, Protocol
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from metrology.eventkit.database import DatabaseSession
 from metrology.eventkit.envelope import EventContext
 from metrology.eventkit.errors import ConflictError, NotFoundError, RuleViolationError
 from metrology.eventkit.events import DomainEvent
@@ -43,7 +43,7 @@ class Unit(Protocol):
     context: EventContext
 
     @property
-    def session(self) -> AsyncSession: ...
+    def session(self) -> DatabaseSession: ...
 
     async def history(self, stream_id: str) -> list[DomainEvent]: ...
 

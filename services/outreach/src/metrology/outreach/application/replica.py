@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from metrology.eventkit.database import DatabaseSession
 from metrology.eventkit.envelope import Envelope
 from metrology.eventkit.events import DomainEvent, EventRegistry
 from metrology.outreach.adapters.tables import known_enterprises, owned_subjects
@@ -24,7 +24,7 @@ class RegistryReplica:
     def __init__(self, registry: EventRegistry | None = None) -> None:
         self.registry = registry or registry_events()
 
-    async def apply(self, session: AsyncSession, envelope: Envelope, event: DomainEvent) -> None:
+    async def apply(self, session: DatabaseSession, envelope: Envelope, event: DomainEvent) -> None:
         tenant = envelope.tenant
         match event:
             case EnterpriseRegistered():
@@ -46,10 +46,10 @@ class RegistryReplica:
             case StandardRegistered():
                 await _own(session, tenant, event.standard_id, "standard", event.owner_id)
 
-    async def after_batch(self, session: AsyncSession) -> None:
+    async def after_batch(self, session: DatabaseSession) -> None:
         """Everything is written in `apply`."""
 
-    async def reset(self, session: AsyncSession) -> None:
+    async def reset(self, session: DatabaseSession) -> None:
         await session.execute(sa.delete(known_enterprises))
         await session.execute(sa.delete(owned_subjects))
 
@@ -58,7 +58,7 @@ def _enterprise(tenant: str, enterprise_id: str) -> list[sa.ColumnElement[bool]]
     return [known_enterprises.c.tenant == tenant, known_enterprises.c.enterprise_id == enterprise_id]
 
 
-async def _upsert_enterprise(session: AsyncSession, tenant: str, event: EnterpriseRegistered) -> None:
+async def _upsert_enterprise(session: DatabaseSession, tenant: str, event: EnterpriseRegistered) -> None:
     await session.execute(sa.delete(known_enterprises).where(*_enterprise(tenant, event.enterprise_id)))
     await session.execute(
         sa.insert(known_enterprises).values(
@@ -71,7 +71,7 @@ async def _upsert_enterprise(session: AsyncSession, tenant: str, event: Enterpri
     )
 
 
-async def _own(session: AsyncSession, tenant: str, subject_id: str, subject: str, owner_id: str) -> None:
+async def _own(session: DatabaseSession, tenant: str, subject_id: str, subject: str, owner_id: str) -> None:
     key = [owned_subjects.c.tenant == tenant, owned_subjects.c.subject_id == subject_id]
     await session.execute(sa.delete(owned_subjects).where(*key))
     await session.execute(
@@ -79,7 +79,7 @@ async def _own(session: AsyncSession, tenant: str, subject_id: str, subject: str
     )
 
 
-async def owner_of(session: AsyncSession, tenant: str, subject_id: str) -> str | None:
+async def owner_of(session: DatabaseSession, tenant: str, subject_id: str) -> str | None:
     query = sa.select(owned_subjects.c.owner_id).where(
         owned_subjects.c.tenant == tenant, owned_subjects.c.subject_id == subject_id
     )

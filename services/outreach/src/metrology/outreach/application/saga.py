@@ -17,6 +17,7 @@ from typing import cast
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from metrology.eventkit.database import DatabaseSession
 from metrology.eventkit.envelope import Envelope, EventContext
 from metrology.eventkit.events import DomainEvent, EventRegistry
 from metrology.eventkit.relay import CommitSignal
@@ -54,7 +55,7 @@ class AccessSaga:
             self._wake_relay_after_commit(session)
 
     async def _job_of(
-        self, session: AsyncSession, envelope: Envelope, event: DomainEvent
+        self, session: DatabaseSession, envelope: Envelope, event: DomainEvent
     ) -> handlers.JobPerformed | None:
         """The work as the saga counts it: whose enterprise it served, when, through which channel."""
         if isinstance(event, EnterpriseServiceRecorded):
@@ -78,10 +79,10 @@ class AccessSaga:
             enterprise_id=enterprise_id,
         )
 
-    async def after_batch(self, session: AsyncSession) -> None:
+    async def after_batch(self, session: DatabaseSession) -> None:
         """Everything is written in `apply`."""
 
-    async def reset(self, session: AsyncSession) -> None:
+    async def reset(self, session: DatabaseSession) -> None:
         """Accesses are outreach's own facts: a replay re-reads jobs, and the job key keeps them counted once."""
 
     def _wake_relay_after_commit(self, session: AsyncSession) -> None:

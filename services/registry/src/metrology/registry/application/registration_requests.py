@@ -9,8 +9,9 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from metrology.eventkit.database import DatabaseSession
 from metrology.eventkit.envelope import Envelope
 from metrology.eventkit.events import DomainEvent, EventRegistry
 from metrology.registry.adapters.views import instruments, registration_requests
@@ -25,7 +26,7 @@ class RegistrationRequests:
     def __init__(self, registry: EventRegistry | None = None) -> None:
         self.registry = registry or inspection_events()
 
-    async def apply(self, session: AsyncSession, envelope: Envelope, event: DomainEvent) -> None:
+    async def apply(self, session: DatabaseSession, envelope: Envelope, event: DomainEvent) -> None:
         if not isinstance(event, InstrumentFoundUnregistered):
             return
         key = registration_requests.c.finding_id == event.finding_id
@@ -38,10 +39,10 @@ class RegistrationRequests:
                 )
             )  # fmt: skip
 
-    async def after_batch(self, session: AsyncSession) -> None:
+    async def after_batch(self, session: DatabaseSession) -> None:
         """Everything is written in `apply`."""
 
-    async def reset(self, session: AsyncSession) -> None:
+    async def reset(self, session: DatabaseSession) -> None:
         await session.execute(sa.delete(registration_requests))
 
 

@@ -12,15 +12,15 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from metrology.eventkit.database import DatabaseSession, dialect_of
 from metrology.reporting.adapters import readmodel as rm
 
 CHUNK = 500  # keys per statement (well under SQLite's bound on parameters)
 AGGREGATES_LOCK_CLASS = 7_406_101  # one batch at a time recomputes a tenant's aggregates (per database)
 
 
-async def serialise_aggregates(session: AsyncSession, tenants: Iterable[str]) -> None:
+async def serialise_aggregates(session: DatabaseSession, tenants: Iterable[str]) -> None:
     """Wait until no other transaction is writing these tenants' facts and aggregates, and hold that until commit.
 
     Two consumers of the projector's group may fold facts of one instrument, trainee or enterprise at the same
@@ -29,7 +29,7 @@ async def serialise_aggregates(session: AsyncSession, tenants: Iterable[str]) ->
     earlier one committed, and sees its rows (READ COMMITTED takes a snapshot per statement). SQLite has one
     writer at a time already.
     """
-    if session.get_bind().dialect.name != "postgresql":
+    if dialect_of(session) != "postgresql":
         return
     for tenant in sorted(set(tenants)):  # a fixed order: two batches never wait on each other in a cycle
         await session.execute(
@@ -38,12 +38,12 @@ async def serialise_aggregates(session: AsyncSession, tenants: Iterable[str]) ->
         )
 
 
-def _insert(session: AsyncSession, table: sa.Table) -> Any:
-    dialect = session.get_bind().dialect.name
+def _insert(session: DatabaseSession, table: sa.Table) -> Any:
+    dialect = dialect_of(session)
     return postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
 
 
-async def refresh_first_completions(session: AsyncSession, trainees: Iterable[tuple[str, str]]) -> None:
+async def refresh_first_completions(session: DatabaseSession, trainees: Iterable[tuple[str, str]]) -> None:
     """Set the first passed completion day of each (tenant, trainee) from the completions stored."""
     c, t = rm.completions, rm.trainees
     for tenant, ids in sorted(_by_tenant(trainees).items()):
@@ -63,7 +63,7 @@ async def refresh_first_completions(session: AsyncSession, trainees: Iterable[tu
             )
 
 
-async def refresh_demand_dates(session: AsyncSession, instruments: Iterable[tuple[str, str]]) -> None:
+async def refresh_demand_dates(session: DatabaseSession, instruments: Iterable[tuple[str, str]]) -> None:
     """Write again the demand dates of each (tenant, instrument) from its due dates, registration and retirement."""
     d, i, r, demand = rm.due_dates, rm.instruments, rm.retirements, rm.demand_dates
     columns = ["tenant", "instrument_id", "source", "due_on", "type_code", "commune_code"]
@@ -83,7 +83,7 @@ async def refresh_demand_dates(session: AsyncSession, instruments: Iterable[tupl
 
 
 async def refresh_enrolled_jobs(
-    session: AsyncSession,
+    session: DatabaseSession,
     jobs: Iterable[tuple[str, str]],
     enterprises: Iterable[tuple[str, str]],
     participations: Iterable[tuple[str, str]],

@@ -10,22 +10,22 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from metrology.eventkit.database import DatabaseSession, dialect_of
 from metrology.reporting.adapters.readmodel import read_model_versions
 
 
-def _insert(session: AsyncSession, table: sa.Table) -> Any:
-    dialect = session.get_bind().dialect.name
+def _insert(session: DatabaseSession, table: sa.Table) -> Any:
+    dialect = dialect_of(session)
     return postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
 
 
-async def insert_once(session: AsyncSession, table: sa.Table, **values: Any) -> None:
+async def insert_once(session: DatabaseSession, table: sa.Table, **values: Any) -> None:
     """Insert the row unless one with the same key exists (the first fact wins)."""
     await session.execute(_insert(session, table).values(**values).on_conflict_do_nothing())
 
 
-async def upsert(session: AsyncSession, table: sa.Table, update: Sequence[str], **values: Any) -> None:
+async def upsert(session: DatabaseSession, table: sa.Table, update: Sequence[str], **values: Any) -> None:
     """Insert the row, or update the `update` columns of the one with the same key."""
     statement = _insert(session, table).values(**values)
     keys = [c.name for c in table.primary_key.columns]
@@ -53,7 +53,7 @@ class PendingWrites:
         self._pending: dict[sa.Table, dict[tuple[Any, ...], list[tuple[dict[str, Any], tuple[str, ...] | None]]]] = {}
 
     @classmethod
-    def of(cls, session: AsyncSession) -> PendingWrites:
+    def of(cls, session: DatabaseSession) -> PendingWrites:
         writes = session.info.get(cls.INFO_KEY)
         if writes is None:
             writes = session.info[cls.INFO_KEY] = cls()
@@ -99,7 +99,7 @@ class PendingWrites:
         """The tenants of the facts still pending."""
         return {ops[0][0]["tenant"] for rows in self._pending.values() for ops in rows.values() if ops}
 
-    async def flush(self, session: AsyncSession) -> set[sa.Table]:
+    async def flush(self, session: DatabaseSession) -> set[sa.Table]:
         """Write everything pending (in the session's transaction); returns the tables written to."""
         touched = set()
         pending, self._pending = self._pending, {}
@@ -133,7 +133,7 @@ class PendingWrites:
         return touched
 
 
-async def bump_versions(session: AsyncSession, tenants: set[str]) -> None:
+async def bump_versions(session: DatabaseSession, tenants: set[str]) -> None:
     """Advance the read-model version of each tenant (a new epoch at 1 when the tenant has no row yet)."""
     v = read_model_versions
     for tenant in sorted(tenants):  # a fixed order: two projectors never wait on each other's rows in a cycle
@@ -160,7 +160,7 @@ def _covers(table: sa.Table, update: Sequence[str], values: dict[str, Any]) -> b
     return others <= set(update) and all(values.get(name) is not None for name in others)
 
 
-def _coalescing_upsert(session: AsyncSession, table: sa.Table, update: Sequence[str]) -> Any:
+def _coalescing_upsert(session: DatabaseSession, table: sa.Table, update: Sequence[str]) -> Any:
     """Insert, or set each `update` column to the new value unless that is NULL (then it keeps its value)."""
     statement = _insert(session, table)
     keys = [c.name for c in table.primary_key.columns]

@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from metrology.eventkit.database import DatabaseSession, connection_of
 from metrology.eventkit.envelope import EventContext
 from metrology.eventkit.relay import CommitSignal
 from metrology.eventkit.store import EventStore
@@ -44,7 +44,7 @@ class StatusEvaluation:
         self._last = float("-inf")
         self._dirty: set[Metric] = set(Metric)  # nothing evaluated yet in this process: every target
 
-    async def __call__(self, session: AsyncSession, touched: Iterable[Metric] | None = None) -> None:
+    async def __call__(self, session: DatabaseSession, touched: Iterable[Metric] | None = None) -> None:
         """After a batch that wrote the facts of `touched` metrics (None: unknown, so all of them)."""
         self._dirty.update(Metric if touched is None else touched)
         now = time.monotonic()
@@ -55,9 +55,9 @@ class StatusEvaluation:
         self._last = now
         self._dirty = set()
 
-    async def evaluate(self, session: AsyncSession, metrics: Iterable[Metric] | None = None) -> int:
+    async def evaluate(self, session: DatabaseSession, metrics: Iterable[Metric] | None = None) -> int:
         """Compare each target (of `metrics`, default all) with its last published status; returns how many changed."""
-        connection = await session.connection()
+        connection = await connection_of(session)
         as_of = self.today()
         wanted = set(Metric if metrics is None else metrics)
         changed = 0
@@ -71,7 +71,7 @@ class StatusEvaluation:
             self.signal.notify()
         return changed
 
-    async def _publish_if_changed(self, session: AsyncSession, result: TargetProgress, as_of: date) -> int:
+    async def _publish_if_changed(self, session: DatabaseSession, result: TargetProgress, as_of: date) -> int:
         s = rm.target_statuses
         query = sa.select(s.c.status).where(s.c.plan_id == result.plan.id, s.c.target_id == result.target.id)
         previous = (await session.execute(query)).scalar_one_or_none()

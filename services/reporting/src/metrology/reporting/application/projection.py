@@ -14,8 +14,8 @@ from datetime import UTC
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from metrology.eventkit.database import DatabaseSession
 from metrology.eventkit.envelope import Envelope
 from metrology.eventkit.events import DomainEvent, EventRegistry
 from metrology.refdata.group2 import UnknownInstrumentTypeError, group2
@@ -30,7 +30,7 @@ from metrology.reporting.adapters.sql import PendingWrites, bump_versions
 from metrology.reporting.domain import consumed as ev
 from metrology.reporting.domain.plan import Metric
 
-Evaluation = Callable[[AsyncSession, set[Metric]], Awaitable[None]]
+Evaluation = Callable[[DatabaseSession, set[Metric]], Awaitable[None]]
 
 
 class KpiProjection:
@@ -40,14 +40,14 @@ class KpiProjection:
         self.registry = registry
         self.evaluation = evaluation
 
-    async def apply(self, session: AsyncSession, envelope: Envelope, event: DomainEvent) -> None:
+    async def apply(self, session: DatabaseSession, envelope: Envelope, event: DomainEvent) -> None:
         handler = FOLDS.get(type(event))
         if handler is not None:
             writes = PendingWrites.of(session)
             writes.recorded_at = envelope.time.astimezone(UTC)  # the recording time, beside each business date
             handler(writes, envelope.tenant, envelope, event)
 
-    async def after_batch(self, session: AsyncSession) -> None:
+    async def after_batch(self, session: DatabaseSession) -> None:
         """Write the batch's facts (a few multi-row statements per table), then evaluate what they touched."""
         writes = PendingWrites.of(session)
         tenants = writes.tenants()
@@ -74,7 +74,7 @@ class KpiProjection:
         if self.evaluation is not None:
             await self.evaluation(session, {metric for table in touched for metric in rm.METRICS_OF[table]})
 
-    async def reset(self, session: AsyncSession) -> None:
+    async def reset(self, session: DatabaseSession) -> None:
         for table in reversed(rm.FACT_TABLES):
             await session.execute(sa.delete(table))
         await session.execute(sa.delete(rm.read_model_versions))  # the next batch starts a new epoch

@@ -26,6 +26,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from metrology.eventkit.database import DatabaseSession
 from metrology.training.adapters.views import trainee_keys
 from metrology.training.domain.events import SealedPersonalData
 from metrology.training.domain.personal import PersonalData
@@ -91,7 +92,7 @@ class PersonalDataCipher:
     def new_key() -> DataKey:
         return DataKey(str(uuid.uuid4()), AESGCM.generate_key(bit_length=256))
 
-    async def store(self, session: AsyncSession, key: DataKey, trainee_id: str) -> None:
+    async def store(self, session: DatabaseSession, key: DataKey, trainee_id: str) -> None:
         """Keep the data key, wrapped under the newest KEK (after the events are appended)."""
         await session.execute(
             sa.insert(trainee_keys).values(
@@ -108,10 +109,10 @@ class PersonalDataCipher:
         return {row.key_id: self._unwrap(row.key_id, bytes(row.wrapped_key)) for row in rows}
 
     @staticmethod
-    async def destroy(session: AsyncSession, key_id: str) -> None:
+    async def destroy(session: DatabaseSession, key_id: str) -> None:
         await session.execute(sa.delete(trainee_keys).where(trainee_keys.c.key_id == key_id))
 
-    async def rewrap(self, session: AsyncSession, batch_size: int = 500) -> RewrapSummary:
+    async def rewrap(self, session: DatabaseSession, batch_size: int = 500) -> RewrapSummary:
         """Re-wrap every data key not yet under the newest KEK; the personal data's ciphertext stays as it is."""
         keys = rewrapped = 0
         after = ""

@@ -7,7 +7,8 @@ from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession
+
+from metrology.eventkit.database import DatabaseSession
 
 CHUNK = 1000  # rows per statement: well under either database's limit on bound parameters
 
@@ -29,7 +30,7 @@ def _upsert_statement(table: sa.Table) -> sa.TextClause:
     return sa.text(sql).bindparams(*(sa.bindparam(c.name, type_=c.type) for c in table.columns))
 
 
-async def upsert(session: AsyncSession, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
+async def upsert(session: DatabaseSession, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
     """Insert `rows` (every column given), replacing whole rows whose primary key is taken."""
     if not rows:
         return
@@ -38,7 +39,7 @@ async def upsert(session: AsyncSession, table: sa.Table, rows: Sequence[dict[str
         await session.execute(statement, list(rows[start : start + CHUNK]))
 
 
-async def rows_by_key(session: AsyncSession, table: sa.Table, key: str, values: Sequence[str]) -> dict[str, Any]:
+async def rows_by_key(session: DatabaseSession, table: sa.Table, key: str, values: Sequence[str]) -> dict[str, Any]:
     """The rows of `table` whose `key` is one of `values`, by key (one query per chunk)."""
     found: dict[str, Any] = {}
     for start in range(0, len(values), CHUNK):

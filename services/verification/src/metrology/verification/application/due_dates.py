@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from metrology.eventkit.database import DatabaseSession
 from metrology.verification.adapters.tables import certificates, instrument_due, jobs, replica_instruments
 from metrology.verification.adapters.writes import CHUNK, rows_by_key, upsert
 from metrology.verification.application.facts import instrument_from_row
@@ -15,7 +15,7 @@ from metrology.verification.domain.due import VerificationOutcome, due_on
 from metrology.verification.domain.facts import Instrument
 
 
-async def verification_outcomes(session: AsyncSession, instrument_ids: list[str]) -> dict[str, list[Any]]:
+async def verification_outcomes(session: DatabaseSession, instrument_ids: list[str]) -> dict[str, list[Any]]:
     """Each instrument's verifications: (job row with its certificate's valid_until and revoked_on)."""
     found: dict[str, list[Any]] = {i: [] for i in instrument_ids}
     for start in range(0, len(instrument_ids), CHUNK):
@@ -49,18 +49,18 @@ def outcome(row: Any) -> VerificationOutcome:
     )
 
 
-async def refresh(session: AsyncSession, instrument_id: str) -> None:
+async def refresh(session: DatabaseSession, instrument_id: str) -> None:
     """Recompute one instrument's due date (after a job or a revocation)."""
     await refresh_many(session, [instrument_id])
 
 
-async def refresh_many(session: AsyncSession, instrument_ids: Sequence[str]) -> None:
+async def refresh_many(session: DatabaseSession, instrument_ids: Sequence[str]) -> None:
     """Recompute the due dates of instruments known to the replica: three statements for any number of them."""
     rows = await rows_by_key(session, replica_instruments, "instrument_id", list(dict.fromkeys(instrument_ids)))
     await refresh_known(session, [(row.tenant, instrument_from_row(row)) for row in rows.values()])
 
 
-async def refresh_known(session: AsyncSession, instruments: Sequence[tuple[str, Instrument]]) -> None:
+async def refresh_known(session: DatabaseSession, instruments: Sequence[tuple[str, Instrument]]) -> None:
     """Recompute the due dates of (tenant, instrument) pairs already read: one read of their jobs, one write."""
     if not instruments:
         return

@@ -12,8 +12,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from metrology.eventkit.database import DatabaseSession
 from metrology.eventkit.errors import ConflictError, ForbiddenError, NotFoundError
 from metrology.eventkit.unit_of_work import UnitOfWork
 from metrology.verification.adapters.tables import enterprise_services, replica_enterprises, replica_providers
@@ -57,7 +58,7 @@ async def record_enterprise_service(
     return event
 
 
-async def served_enterprise(session: AsyncSession, tenant: str, enterprise_id: str) -> ServedEnterprise | None:
+async def served_enterprise(session: DatabaseSession, tenant: str, enterprise_id: str) -> ServedEnterprise | None:
     e = replica_enterprises
     query = sa.select(e).where(e.c.tenant == tenant, e.c.enterprise_id == enterprise_id)
     row = (await session.execute(query)).first()
@@ -66,13 +67,13 @@ async def served_enterprise(session: AsyncSession, tenant: str, enterprise_id: s
     return ServedEnterprise(row.enterprise_id, row.name, row.province_code, row.commune_code, row.closed_on)
 
 
-async def enterprise_by_tax_code(session: AsyncSession, tenant: str, tax_code: str) -> str | None:
+async def enterprise_by_tax_code(session: DatabaseSession, tenant: str, tax_code: str) -> str | None:
     e = replica_enterprises
     query = sa.select(e.c.enterprise_id).where(e.c.tenant == tenant, e.c.tax_code == tax_code)
     return (await session.execute(query)).scalars().first()
 
 
-async def _provider_province(session: AsyncSession, tenant: str, provider_id: str) -> str:
+async def _provider_province(session: DatabaseSession, tenant: str, provider_id: str) -> str:
     """The provider must be registered by the caller's province (outside providers included)."""
     p = replica_providers
     row = (
@@ -85,7 +86,7 @@ async def _provider_province(session: AsyncSession, tenant: str, provider_id: st
     return str(row.province_code)
 
 
-async def _service_by_reference(session: AsyncSession, tenant: str, provider_id: str, reference: str) -> str | None:
+async def _service_by_reference(session: DatabaseSession, tenant: str, provider_id: str, reference: str) -> str | None:
     s = enterprise_services
     query = sa.select(s.c.service_id).where(
         s.c.tenant == tenant, s.c.provider_id == provider_id, s.c.external_reference == reference
@@ -93,7 +94,7 @@ async def _service_by_reference(session: AsyncSession, tenant: str, provider_id:
     return (await session.execute(query)).scalar_one_or_none()
 
 
-async def _refuse_known_reference(session: AsyncSession, tenant: str, service: EnterpriseService) -> None:
+async def _refuse_known_reference(session: DatabaseSession, tenant: str, service: EnterpriseService) -> None:
     if service.external_reference is None:
         return
     known = await _service_by_reference(session, tenant, service.provider_id, service.external_reference)
@@ -101,7 +102,7 @@ async def _refuse_known_reference(session: AsyncSession, tenant: str, service: E
         raise ServiceReferenceTakenError(service.external_reference, known)
 
 
-async def _insert_row(session: AsyncSession, row: dict[str, Any]) -> None:
+async def _insert_row(session: DatabaseSession, row: dict[str, Any]) -> None:
     """Two requests racing past the read are told apart by the unique index."""
     try:
         async with session.begin_nested():

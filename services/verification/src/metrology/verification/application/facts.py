@@ -6,8 +6,8 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from metrology.eventkit.database import DatabaseSession
 from metrology.verification.adapters.tables import (
     certificates,
     replica_designations,
@@ -20,11 +20,11 @@ from metrology.verification.domain.facts import Designation, Facts, Instrument, 
 from metrology.verification.domain.work import Work
 
 
-async def facts_for(session: AsyncSession, work: Work) -> Facts:
+async def facts_for(session: DatabaseSession, work: Work) -> Facts:
     return (await read_facts(session, work))[0]
 
 
-async def read_facts(session: AsyncSession, work: Work) -> tuple[Facts, str | None]:
+async def read_facts(session: DatabaseSession, work: Work) -> tuple[Facts, str | None]:
     """The registry facts `work` is checked against (four indexed reads), and its instrument's replica tenant."""
     instrument_row = None
     if work.subject == "instrument":
@@ -42,11 +42,11 @@ async def read_facts(session: AsyncSession, work: Work) -> tuple[Facts, str | No
     return facts, None if instrument_row is None else instrument_row.tenant
 
 
-async def _row(session: AsyncSession, table: sa.Table, key: str, value: str) -> Any:
+async def _row(session: DatabaseSession, table: sa.Table, key: str, value: str) -> Any:
     return (await session.execute(sa.select(table).where(table.c[key] == value))).first()
 
 
-async def provider_by_id(session: AsyncSession, provider_id: str) -> Provider | None:
+async def provider_by_id(session: DatabaseSession, provider_id: str) -> Provider | None:
     """The provider with its designations, in one query (an outer join: a provider may have none)."""
     p, d = replica_providers, replica_designations
     query = (
@@ -85,7 +85,7 @@ def _designation(row: Any) -> Designation:
     )
 
 
-async def verifier_by_id(session: AsyncSession, verifier_id: str) -> Verifier | None:
+async def verifier_by_id(session: DatabaseSession, verifier_id: str) -> Verifier | None:
     row = await _row(session, replica_verifiers, "verifier_id", verifier_id)
     if row is None:
         return None
@@ -100,7 +100,7 @@ async def verifier_by_id(session: AsyncSession, verifier_id: str) -> Verifier | 
     )
 
 
-async def standard_by_id(session: AsyncSession, standard_id: str) -> Standard | None:
+async def standard_by_id(session: DatabaseSession, standard_id: str) -> Standard | None:
     """The standard with the calibration certificates this service issued for it, in one query."""
     s, cert = replica_standards, certificates
     recalibration = sa.and_(
@@ -131,7 +131,7 @@ async def standard_by_id(session: AsyncSession, standard_id: str) -> Standard | 
     return Standard(first.standard_id, first.owner_id, first.level, first.calibrated_on, first.due_on, recalibrations)
 
 
-async def instrument_by_id(session: AsyncSession, instrument_id: str) -> Instrument | None:
+async def instrument_by_id(session: DatabaseSession, instrument_id: str) -> Instrument | None:
     row = await _row(session, replica_instruments, "instrument_id", instrument_id)
     return None if row is None else instrument_from_row(row)
 

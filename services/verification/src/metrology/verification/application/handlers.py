@@ -8,8 +8,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from metrology.eventkit.database import DatabaseSession, dialect_of
 from metrology.eventkit.envelope import Envelope
 from metrology.eventkit.errors import ConflictError, ForbiddenError, NotFoundError
 from metrology.eventkit.store import driver_connection
@@ -60,7 +60,7 @@ def job_stream(job_id: str) -> str:
     return f"job-{job_id}"
 
 
-async def job_by_reference(session: AsyncSession, tenant: str, provider_id: str, reference: str) -> str | None:
+async def job_by_reference(session: DatabaseSession, tenant: str, provider_id: str, reference: str) -> str | None:
     query = sa.select(jobs.c.job_id).where(
         jobs.c.tenant == tenant, jobs.c.provider_id == provider_id, jobs.c.external_reference == reference
     )
@@ -72,7 +72,7 @@ async def record_work(uow: UnitOfWork, job_id: str, work: Work, actor: Actor, si
         raise ForbiddenError(
             f"a provider records work only for itself ({actor.provider_id})", field="provider_id", rule="other-provider"
         )
-    if uow.session.get_bind().dialect.name == "postgresql":
+    if dialect_of(uow.session) == "postgresql":
         return await record_work_on_postgres(uow, job_id, work, signer, today)
     return await record_work_portable(uow, job_id, work, signer, today)
 

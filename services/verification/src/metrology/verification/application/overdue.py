@@ -16,8 +16,8 @@ from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from metrology.eventkit.database import DatabaseSession
 from metrology.eventkit.envelope import EventContext
 from metrology.eventkit.store import events_table
 from metrology.servicekit.runtime import ServiceRuntime
@@ -83,7 +83,7 @@ async def _raise(runtime: ServiceRuntime, tenant: str, rows: Sequence[Any]) -> t
     return len(streams) - len(written), len(written)
 
 
-async def _existing(session: AsyncSession, streams: list[str]) -> set[str]:
+async def _existing(session: DatabaseSession, streams: list[str]) -> set[str]:
     query = sa.select(events_table.c.stream_id).where(events_table.c.stream_id.in_(streams)).distinct()
     return set((await session.execute(query)).scalars())
 

@@ -7,8 +7,9 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from metrology.eventkit.database import DatabaseSession
 from metrology.refdata.group2 import group2
 from metrology.verification.adapters.tables import (
     certificates,
@@ -142,7 +143,7 @@ def _flagged(item: dict[str, Any], day: date) -> dict[str, Any]:
     return item | {"overdue": overdue_, "fit_for_use": not (overdue_ or item["unfit"])}
 
 
-async def demand(session: AsyncSession, scope: Scope, start: date, end: date, page: Page) -> dict[str, Any]:
+async def demand(session: DatabaseSession, scope: Scope, start: date, end: date, page: Page) -> dict[str, Any]:
     """Instruments due in the period vs verified in it, split by local and outside providers (the T1 inputs)."""
     query = _scoped(sa.select(replica_instruments), replica_instruments, scope).order_by(
         replica_instruments.c.instrument_id

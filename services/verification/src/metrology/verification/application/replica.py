@@ -12,8 +12,8 @@ from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from metrology.eventkit.database import DatabaseSession
 from metrology.eventkit.envelope import Envelope
 from metrology.eventkit.events import DomainEvent, EventRegistry
 from metrology.verification.adapters.tables import (
@@ -66,7 +66,7 @@ class RegistryReplica:
     def __init__(self, registry: EventRegistry | None = None) -> None:
         self.registry = registry or c.registry()
 
-    async def apply(self, session: AsyncSession, envelope: Envelope, event: DomainEvent) -> None:
+    async def apply(self, session: DatabaseSession, envelope: Envelope, event: DomainEvent) -> None:
         batch: _Batch = session.info.setdefault(_BATCH, _Batch())
         day = event.occurred_on
         match event:
@@ -104,12 +104,12 @@ class RegistryReplica:
                 )
                 batch.due.append(event.instrument_id)
 
-    async def after_batch(self, session: AsyncSession) -> None:
+    async def after_batch(self, session: DatabaseSession) -> None:
         batch: _Batch | None = session.info.pop(_BATCH, None)
         if batch is not None:
             await batch.write(session)
 
-    async def reset(self, session: AsyncSession) -> None:
+    async def reset(self, session: DatabaseSession) -> None:
         session.info.pop(_BATCH, None)
         for table in REPLICA_TABLES:
             await session.execute(sa.delete(table))
@@ -139,7 +139,7 @@ class _Batch:
     def set(self, table: sa.Table, key: str, values: dict[str, Any]) -> None:
         self.changes.append(_Change(table, key, values=values))
 
-    async def write(self, session: AsyncSession) -> None:
+    async def write(self, session: DatabaseSession) -> None:
         rows = await self._rows_to_change(session)
         changed: dict[str, dict[str, dict[str, Any]]] = {}
         for change in self.changes:
@@ -162,7 +162,7 @@ class _Batch:
             session, [(r["tenant"], instrument_from_row(SimpleNamespace(**r))) for r in touched]
         )
 
-    async def _rows_to_change(self, session: AsyncSession) -> dict[str, dict[str, dict[str, Any]]]:
+    async def _rows_to_change(self, session: DatabaseSession) -> dict[str, dict[str, dict[str, Any]]]:
         """The stored rows that changes other than whole new rows apply to (one query per table)."""
         created: set[tuple[str, str]] = set()
         wanted: dict[str, list[str]] = {}

@@ -6,13 +6,13 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from metrology.eventkit.database import DatabaseSession
 from metrology.verification.adapters.tables import certificates, replica_standards
 from metrology.verification.domain.traceability import MAX_LINKS, TraceabilityLink, chain
 
 
-async def chain_on(session: AsyncSession, standard_id: str, day: date) -> list[TraceabilityLink]:
+async def chain_on(session: DatabaseSession, standard_id: str, day: date) -> list[TraceabilityLink]:
     """The chain of `standard_id` on `day`, each standard with its latest calibration performed on or before `day`
     (the registry's, or a later one this service certified): one indexed read per link."""
     links: dict[str, TraceabilityLink] = {}
@@ -26,7 +26,7 @@ async def chain_on(session: AsyncSession, standard_id: str, day: date) -> list[T
     return chain(standard_id, links.get)
 
 
-async def _link(session: AsyncSession, standard_id: str, day: date) -> TraceabilityLink | None:
+async def _link(session: DatabaseSession, standard_id: str, day: date) -> TraceabilityLink | None:
     row = (
         await session.execute(sa.select(replica_standards).where(replica_standards.c.standard_id == standard_id))
     ).first()
@@ -49,7 +49,7 @@ async def _link(session: AsyncSession, standard_id: str, day: date) -> Traceabil
     )
 
 
-async def _latest_recalibration(session: AsyncSession, standard_id: str, day: date) -> Any:
+async def _latest_recalibration(session: DatabaseSession, standard_id: str, day: date) -> Any:
     """The latest calibration certificate this service issued for the standard by `day`, not revoked by then."""
     c = certificates.c
     query = (
