@@ -64,22 +64,92 @@ async def refresh_first_completions(session: DatabaseSession, trainees: Iterable
 
 
 async def refresh_demand_dates(session: DatabaseSession, instruments: Iterable[tuple[str, str]]) -> None:
-    """Write again the demand dates of each (tenant, instrument) from its due dates, registration and retirement."""
-    d, i, r, demand = rm.due_dates, rm.instruments, rm.retirements, rm.demand_dates
-    columns = ["tenant", "instrument_id", "source", "due_on", "type_code", "commune_code"]
+    """Write again the demand dates of each (tenant, instrument) from its due dates, registration and retirement
+    (each with the instrument's previous demand date), then its verifications with their neighbours (see
+    `rm.verification_dates`) from the verifications and those demand dates."""
     for tenant, ids in sorted(_by_tenant(instruments).items()):
-        ordered = sorted(ids)
-        for k in range(0, len(ordered), CHUNK):
-            chunk = ordered[k : k + CHUNK]
-            await session.execute(sa.delete(demand).where(demand.c.tenant == tenant, demand.c.instrument_id.in_(chunk)))
-            due = (
-                sa.select(d.c.tenant, d.c.instrument_id, d.c.source, d.c.due_on, i.c.type_code, i.c.commune_code)
-                .join(i, sa.and_(i.c.tenant == d.c.tenant, i.c.instrument_id == d.c.instrument_id))
-                .outerjoin(r, sa.and_(r.c.tenant == d.c.tenant, r.c.instrument_id == d.c.instrument_id))
-                .where(d.c.tenant == tenant, d.c.instrument_id.in_(chunk))
-                .where(sa.or_(r.c.retired_on.is_(None), r.c.retired_on >= d.c.due_on))
-            )
-            await session.execute(sa.insert(demand).from_select(columns, due))
+        for chunk in _chunks(ids):
+            await session.execute(demand_dates_of(tenant, chunk, delete=True))
+            await session.execute(demand_dates_of(tenant, chunk))
+            await session.execute(verification_dates_of(tenant, chunk, delete=True))
+            await session.execute(verification_dates_of(tenant, chunk))
+
+
+DEMAND_COLUMNS = ["tenant", "instrument_id", "source", "due_on", "type_code", "commune_code", "prev_due_on"]
+VERIFICATION_COLUMNS = [
+    "tenant",
+    "instrument_id",
+    "job_id",
+    "provider_id",
+    "provider_province_code",
+    "verified_on",
+    "type_code",
+    "commune_code",
+    "prev_same_province_on",
+    "prev_verified_on",
+    "due_before_on",
+    "due_after_on",
+]
+
+
+def demand_dates_of(tenant: str | None, chunk: list[str] | None, *, delete: bool = False) -> Any:
+    """The statement that deletes (`delete`) or inserts the demand dates of `chunk`'s instruments of `tenant`
+    (every instrument when `chunk` is None, every tenant when `tenant` is None too: the migration's fill)."""
+    d, i, r, demand = rm.due_dates, rm.instruments, rm.retirements, rm.demand_dates
+    if delete:
+        return sa.delete(demand).where(*_of(demand, tenant, chunk))
+    previous = sa.func.lag(d.c.due_on).over(
+        partition_by=(d.c.tenant, d.c.instrument_id), order_by=(d.c.due_on, d.c.source)
+    )
+    due = (
+        sa.select(d.c.tenant, d.c.instrument_id, d.c.source, d.c.due_on, i.c.type_code, i.c.commune_code, previous)
+        .join(i, sa.and_(i.c.tenant == d.c.tenant, i.c.instrument_id == d.c.instrument_id))
+        .outerjoin(r, sa.and_(r.c.tenant == d.c.tenant, r.c.instrument_id == d.c.instrument_id))
+        .where(*_of(d, tenant, chunk))
+        .where(sa.or_(r.c.retired_on.is_(None), r.c.retired_on >= d.c.due_on))
+    )
+    return sa.insert(demand).from_select(DEMAND_COLUMNS, due)
+
+
+def verification_dates_of(tenant: str | None, chunk: list[str] | None, *, delete: bool = False) -> Any:
+    """As `demand_dates_of`, for the verifications with their neighbours (after the demand dates are written)."""
+    v, i, m, kept = rm.verifications, rm.instruments, rm.demand_dates, rm.verification_dates
+    if delete:
+        return sa.delete(kept).where(*_of(kept, tenant, chunk))
+    order = (v.c.verified_on, v.c.job_id)
+    same = sa.func.lag(v.c.verified_on).over(
+        partition_by=(v.c.tenant, v.c.instrument_id, v.c.provider_province_code), order_by=order
+    )
+    previous = sa.func.lag(v.c.verified_on).over(partition_by=(v.c.tenant, v.c.instrument_id), order_by=order)
+    of_instrument = sa.and_(m.c.tenant == v.c.tenant, m.c.instrument_id == v.c.instrument_id)
+    before = sa.select(sa.func.max(m.c.due_on)).where(of_instrument, m.c.due_on <= v.c.verified_on)
+    after = sa.select(sa.func.min(m.c.due_on)).where(of_instrument, m.c.due_on >= v.c.verified_on)
+    rows = (
+        sa.select(
+            v.c.tenant,
+            v.c.instrument_id,
+            v.c.job_id,
+            v.c.provider_id,
+            v.c.provider_province_code,
+            v.c.verified_on,
+            i.c.type_code,
+            i.c.commune_code,
+            same,
+            previous,
+            before.scalar_subquery(),
+            after.scalar_subquery(),
+        )
+        .select_from(v.outerjoin(i, sa.and_(i.c.tenant == v.c.tenant, i.c.instrument_id == v.c.instrument_id)))
+        .where(*_of(v, tenant, chunk))
+    )
+    return sa.insert(kept).from_select(VERIFICATION_COLUMNS, rows)
+
+
+def _of(table: sa.Table, tenant: str | None, chunk: list[str] | None) -> list[Any]:
+    where = [] if tenant is None else [table.c.tenant == tenant]
+    if chunk is not None:
+        where.append(table.c.instrument_id.in_(chunk))
+    return where
 
 
 async def refresh_enrolled_jobs(

@@ -225,10 +225,11 @@ due_dates = sa.Table(
 sa.Index("ix_kpi_due_day_instrument", due_dates.c.tenant, due_dates.c.due_on, due_dates.c.instrument_id)
 
 # The due dates that are demand (of a registered instrument not retired before the date), each with the
-# instrument's type and commune: kept by the projection for the instruments a batch touched, from the due dates,
-# instruments and retirements stored (adapters/aggregates.py). Demand coverage reads a range of it by date instead
-# of joining the due dates with every instrument. Derived, so it has no recording time: "as known on" reads the
-# facts.
+# instrument's type and commune and the instrument's previous demand date (in (due_on, source) order): kept by the
+# projection for the instruments a batch touched, from the due dates, instruments and retirements stored
+# (adapters/aggregates.py). Demand coverage reads a range of it by date instead of joining the due dates with
+# every instrument, and counts an instrument once in [a, b] as its row with `prev_due_on` before a (or none).
+# Derived, so it has no recording time: "as known on" reads the facts.
 demand_dates = sa.Table(
     "kpi_demand_dates",
     metadata,
@@ -238,6 +239,7 @@ demand_dates = sa.Table(
     sa.Column("due_on", sa.Date, nullable=False),
     sa.Column("type_code", sa.String(32), nullable=False),
     sa.Column("commune_code", sa.String(16), nullable=True),
+    sa.Column("prev_due_on", sa.Date, nullable=True),
 )
 sa.Index("ix_kpi_demand_day", demand_dates.c.tenant, demand_dates.c.due_on, demand_dates.c.instrument_id)
 
@@ -260,6 +262,37 @@ sa.Index(
     verifications.c.verified_on,
 )
 sa.Index("ix_kpi_verifications_day", verifications.c.tenant, verifications.c.verified_on)
+
+# Each verification of an instrument with its neighbours, kept by the projection beside the demand dates for the
+# instruments a batch touched (adapters/aggregates.py): the instrument's previous verification by a provider of
+# the same province and by any provider (in (verified_on, job_id) order), and its latest demand date on or before
+# the verification and earliest on or after it. So "the instrument was due in [a, b] and a provider of the
+# province verified it in [a, b]" is a count of the rows in [a, b] that are the instrument's first there and have
+# a demand date in [a, b] on either side: no set of instruments to hash per request. Derived: "as known on" reads
+# the facts.
+verification_dates = sa.Table(
+    "kpi_verification_dates",
+    metadata,
+    _tenant(),
+    _id("instrument_id"),
+    _id("job_id"),
+    sa.Column("provider_id", sa.String(100), nullable=False),
+    sa.Column("provider_province_code", sa.String(8), nullable=True),
+    sa.Column("verified_on", sa.Date, nullable=False),
+    sa.Column("type_code", sa.String(32), nullable=True),  # the instrument's (none while it is not registered)
+    sa.Column("commune_code", sa.String(16), nullable=True),
+    sa.Column("prev_same_province_on", sa.Date, nullable=True),
+    sa.Column("prev_verified_on", sa.Date, nullable=True),
+    sa.Column("due_before_on", sa.Date, nullable=True),
+    sa.Column("due_after_on", sa.Date, nullable=True),
+)
+sa.Index("ix_kpi_verification_dates_day", verification_dates.c.tenant, verification_dates.c.verified_on)
+sa.Index(
+    "ix_kpi_verification_dates_province_day",
+    verification_dates.c.tenant,
+    verification_dates.c.provider_province_code,
+    verification_dates.c.verified_on,
+)
 
 # instruments found in use without a valid verification at a state inspection (demand not met, seen on site)
 found_overdue = sa.Table(

@@ -404,6 +404,8 @@ async def demand_coverage(connection: AsyncConnection, scope: Scope, as_of: date
     start, end = coverage_period(scope, as_of)
     if scope.start and end < scope.start:
         return Reading(Metric.DEMAND_COVERAGE, end, 0.0, {"demand": 0, "met": 0, "period": [None, None]})
+    if scope.known_at is None:
+        return await _demand_coverage_kept(connection, scope, start, end, breakdowns)
     designated_on_due_date = await _designated_on_due_date(connection, scope, start, end)
     await _room_to_hash(connection)
     due = _due_in(scope, start, end).cte("due")
@@ -473,6 +475,121 @@ async def demand_coverage(connection: AsyncConnection, scope: Scope, as_of: date
             ]
         reading.breakdowns["provider"] = [
             {"key": r.key, "label": r.label, "value": int(r.demand)} for r in rows.get("provider", [])
+        ]
+        reading.breakdowns["inspection"] = await _found_overdue_at_inspection(connection, scope, start, end)
+    return reading
+
+
+def _first_due(start: date) -> sa.ColumnElement[bool]:
+    """A demand-date row that is its instrument's first in a period starting on `start` (the row is in it)."""
+    m = rm.demand_dates
+    return sa.or_(m.c.prev_due_on.is_(None), m.c.prev_due_on < start)
+
+
+def _verified_when_due(scope: Scope, start: date, end: date) -> list[Any]:
+    """Kept verification rows in [start, end] by a provider located in the region, of an instrument with a demand
+    date in [start, end] (its latest on or before the verification, or its earliest on or after it)."""
+    w = rm.verification_dates
+    where = [
+        w.c.tenant == scope.tenant,
+        w.c.verified_on >= start,
+        w.c.verified_on <= end,
+        sa.or_(w.c.due_before_on >= start, w.c.due_after_on <= end),
+    ]
+    if scope.provinces:
+        where.append(w.c.provider_province_code.in_(scope.provinces))
+    return where
+
+
+def _first_verified(scope: Scope, start: date) -> sa.ColumnElement[bool]:
+    """A kept verification row that is its instrument's first in a period starting on `start` among the
+    provider's province (when the region names provinces) or among all (when it does not)."""
+    w = rm.verification_dates
+    previous = w.c.prev_same_province_on if scope.provinces else w.c.prev_verified_on
+    return sa.or_(previous.is_(None), previous < start)
+
+
+async def _several_provinces_verify(connection: AsyncConnection, scope: Scope, start: date, end: date) -> bool:
+    """Whether providers of more than one of the region's provinces verified in [start, end]: then an instrument
+    may have a first verification in each, and the met instruments are counted distinct."""
+    if len(scope.provinces) < 2:
+        return False
+    w = rm.verification_dates
+    present = [
+        sa.exists()
+        .where(w.c.tenant == scope.tenant, w.c.provider_province_code == code)
+        .where(w.c.verified_on >= start, w.c.verified_on <= end)
+        for code in sorted(set(scope.provinces))
+    ]
+    flags = (await connection.execute(sa.select(*(sa.case((p, 1), else_=0) for p in present)))).one()
+    return sum(flags) > 1
+
+
+async def _demand_coverage_kept(
+    connection: AsyncConnection, scope: Scope, start: date, end: date, breakdowns: bool
+) -> Reading:
+    """`demand_coverage` from the demand and verification dates the projection keeps: demand is a count of the
+    rows in the period that are their instrument's first there, met a count of the local verification rows in it
+    that are their instrument's first there and have a demand date in it (see `rm.verification_dates`)."""
+    designated_on_due_date = await _designated_on_due_date(connection, scope, start, end)
+    distinct = await _several_provinces_verify(connection, scope, start, end)
+    m, w = rm.demand_dates, rm.verification_dates
+    due = [m.c.tenant == scope.tenant, m.c.due_on >= start, m.c.due_on <= end]
+    verified = [*_verified_when_due(scope, start, end), _first_verified(scope, start)]
+    met = sa.func.count(sa.distinct(w.c.instrument_id)) if distinct else sa.func.count()
+    text, none = sa.String(), sa.null()
+    parts = [
+        sa.select(sa.literal("0demand", text).label("kind"), sa.cast(none, text).label("key"), sa.func.count()).where(
+            *due, _first_due(start)
+        ),
+        sa.select(sa.literal("0met", text), sa.cast(none, text), met).where(*verified),
+        sa.select(
+            sa.literal("1designated", text), sa.cast(none, text), sa.func.count(sa.distinct(m.c.instrument_id))
+        ).where(*due, designated_on_due_date(m)),
+    ]
+    if breakdowns:
+        for kind, of_due, of_verified in (
+            ("commune", m.c.commune_code, w.c.commune_code),
+            ("instrument_type", m.c.type_code, w.c.type_code),
+        ):
+            parts.append(
+                sa.select(sa.literal(kind, text), of_due, sa.func.count())
+                .where(*due, _first_due(start))
+                .group_by(of_due)
+            )
+            parts.append(
+                sa.select(sa.literal(f"{kind}:met", text), of_verified, met).where(*verified).group_by(of_verified)
+            )
+    query = sa.union_all(*parts).order_by(sa.text("kind"), sa.text("key"))
+    rows: dict[str, list[Any]] = {}
+    for row in await connection.execute(query):
+        rows.setdefault(row[0], []).append(row)
+    total, met_count = int(rows["0demand"][0][2]), int(rows["0met"][0][2])
+    designated = int(rows["1designated"][0][2])
+    details: dict[str, Any] = {
+        "demand": total,
+        "met": met_count,
+        "period": [start.isoformat(), end.isoformat()],
+        "designated_share": designated / total if total else 0.0,
+    }
+    reading = Reading(Metric.DEMAND_COVERAGE, end, met_count / total if total else 0.0, details)
+    if breakdowns:
+        for name in ("commune", "instrument_type"):
+            met_of = {r[1]: int(r[2]) for r in rows.get(f"{name}:met", [])}
+            reading.breakdowns[name] = [
+                {"key": r[1], "demand": int(r[2]), "met": met_of.get(r[1], 0), "value": met_of.get(r[1], 0) / r[2]}
+                for r in rows.get(name, [])
+            ]
+        p = rm.providers
+        by_provider = (
+            sa.select(w.c.provider_id, p.c.name, sa.func.count())
+            .select_from(w.outerjoin(p, sa.and_(p.c.tenant == scope.tenant, p.c.provider_id == w.c.provider_id)))
+            .where(*_verified_when_due(scope, start, end))
+            .group_by(w.c.provider_id, p.c.name)
+            .order_by(w.c.provider_id)
+        )
+        reading.breakdowns["provider"] = [
+            {"key": r[0], "label": r[1], "value": int(r[2])} for r in await connection.execute(by_provider)
         ]
         reading.breakdowns["inspection"] = await _found_overdue_at_inspection(connection, scope, start, end)
     return reading
@@ -604,6 +721,8 @@ async def _coverage_counts_on(connection: AsyncConnection, scope: Scope, days: l
     if not wanted:
         return [(0, 0) for _ in days]
     low, high = min(periods[k][0] for k in wanted), max(periods[k][1] for k in wanted)
+    if scope.known_at is None:
+        return await _coverage_counts_kept(connection, scope, days, periods, wanted, (low, high))
     await _room_to_hash(connection)
     due = _due_in(scope, low, high).cte("due")
     local = _verified_locally(scope, low, high).cte("local")
@@ -623,6 +742,50 @@ async def _coverage_counts_on(connection: AsyncConnection, scope: Scope, days: l
     counts = [(0, 0) for _ in days]
     for i, k in enumerate(wanted):
         counts[k] = (int(row[2 * i]), int(row[2 * i + 1]))
+    return counts
+
+
+async def _coverage_counts_kept(
+    connection: AsyncConnection,
+    scope: Scope,
+    days: list[date],
+    periods: list[tuple[date, date]],
+    wanted: list[int],
+    bounds: tuple[date, date],
+) -> list[tuple[int, int]]:
+    """`_coverage_counts_on` from the kept demand and verification dates: per period, a conditional count over
+    the rows of the union of the periods (one scan of each table)."""
+    low, high = bounds
+    m, w = rm.demand_dates, rm.verification_dates
+    distinct = await _several_provinces_verify(connection, scope, low, high)
+    demand = [
+        sa.func.coalesce(
+            sa.func.sum(sa.case((sa.and_(m.c.due_on >= a, m.c.due_on <= b, _first_due(a)), 1), else_=0)), 0
+        )
+        for a, b in (periods[k] for k in wanted)
+    ]
+    due_query = sa.select(*demand).where(m.c.tenant == scope.tenant, m.c.due_on >= low, m.c.due_on <= high)
+    met: list[Any] = []
+    for a, b in (periods[k] for k in wanted):
+        when = sa.and_(
+            w.c.verified_on >= a,
+            w.c.verified_on <= b,
+            sa.or_(w.c.due_before_on >= a, w.c.due_after_on <= b),
+            _first_verified(scope, a),
+        )
+        if distinct:
+            met.append(sa.func.count(sa.distinct(sa.case((when, w.c.instrument_id), else_=None))))
+        else:
+            met.append(sa.func.coalesce(sa.func.sum(sa.case((when, 1), else_=0)), 0))
+    where = [w.c.tenant == scope.tenant, w.c.verified_on >= low, w.c.verified_on <= high]
+    if scope.provinces:
+        where.append(w.c.provider_province_code.in_(scope.provinces))
+    met_query = sa.select(*met).where(*where)
+    due_row = (await connection.execute(due_query)).one()
+    met_row = (await connection.execute(met_query)).one()
+    counts = [(0, 0) for _ in days]
+    for i, k in enumerate(wanted):
+        counts[k] = (int(due_row[i]), int(met_row[i]))
     return counts
 
 

@@ -56,7 +56,7 @@ class KpiProjection:
         instruments = set().union(
             *(
                 writes.keys_of(table, "tenant", "instrument_id")
-                for table in (rm.due_dates, rm.instruments, rm.retirements)
+                for table in (rm.due_dates, rm.instruments, rm.retirements, rm.verifications)
             )
         )
         jobs = writes.keys_of(rm.enterprise_jobs, "tenant", "job_key")
