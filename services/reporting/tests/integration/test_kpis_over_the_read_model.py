@@ -147,3 +147,16 @@ async def test_the_report_exports_as_csv_and_as_xlsx_with_one_sheet_per_target(r
     assert book.sheetnames == ["summary", *[r["target_id"] for r in rows]]
     sheet = dict(row for row in book["person-times-trained-2025"].iter_rows(values_only=True, max_col=2) if row[0])
     assert sheet["value"] == 15
+
+
+@pytest.mark.parametrize("as_of", [date(2025, 6, 30), date(2025, 12, 31)])
+async def test_each_target_of_the_progress_page_is_what_the_target_alone_answers(runtime, client, as_of):
+    """The page computes once what two targets both ask (the same metric, start and region, both windows ending
+    after D) and gives it to both: each target still reads as it does alone."""
+    await fold(runtime)
+    params = {"as_of": as_of.isoformat()}
+    page = by_id((await client.get(f"/plans/{PLAN}/progress", params=params)).json())
+    alone = {t: (await client.get(f"/plans/{PLAN}/targets/{t}", params=params)).json() for t in page}
+
+    assert {"person-times-trained-2025", "person-times-trained-2030"} <= set(page)
+    assert page == alone

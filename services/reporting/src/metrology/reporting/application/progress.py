@@ -29,6 +29,18 @@ class TargetProgress:
         return progress(self.target, self.reading.value)
 
 
+# Answers already computed for a page, by what they depend on. Two targets of one plan often ask the same: the
+# same metric, window start and region, with window ends that are both past D (a target to 2025 and one to 2030).
+# The readings and series count up to the day `Scope.day` gives, so they are keyed by that day, not the window end.
+Computed = dict[tuple[object, ...], object]
+
+
+def _key(kind: str, metric: object, scopes: list[kpis.Scope], days: list[date], breakdowns: bool) -> tuple[object, ...]:
+    parts = tuple((s.tenant, s.start, s.provinces, s.communes, s.criteria, s.known_at) for s in scopes)
+    counted = tuple(tuple(s.day(d) for d in days) for s in scopes)
+    return (kind, metric, parts, counted, breakdowns)
+
+
 async def series(
     connection: AsyncConnection,
     plan: Plan,
@@ -37,6 +49,7 @@ async def series(
     *,
     months: int | None = None,
     known_at: datetime | None = None,
+    computed: Computed | None = None,
 ) -> list[tuple[date, float]]:
     """The target's value at the end of every month of its window (or of its last `months`), up to D."""
     scope = kpis.Scope.of_target(plan, target, known_at)
@@ -45,10 +58,17 @@ async def series(
         return []
     start = target.window.start if months is None else max(target.window.start, add_months(end, -months))
     days = month_ends(start, end)
-    if target.roll_up is not None:
-        values = await kpis.series_rolled_up(connection, target.metric, scopes_of(plan, target, known_at), days)
+    scopes = scopes_of(plan, target, known_at) if target.roll_up is not None else [scope]
+    key = _key(f"series:{target.roll_up is not None}", target.metric, scopes, days, False)
+    values: list[float]
+    if computed is not None and key in computed:
+        values = computed[key]  # type: ignore[assignment]  # a series under a series key
+    elif target.roll_up is not None:
+        values = await kpis.series_rolled_up(connection, target.metric, scopes, days)
     else:
         values = await kpis.series_values(connection, target.metric, scope, days)
+    if computed is not None:
+        computed[key] = values
     return list(zip(days, values, strict=True))
 
 
@@ -67,16 +87,24 @@ async def target_progress(
     breakdowns: bool = True,
     months: int | None = None,
     known_at: datetime | None = None,
+    computed: Computed | None = None,
 ) -> TargetProgress:
     """`months` limits the series to the last months (the forecast reads the last twelve); `known_at` counts
-    only the facts recorded by then."""
-    if target.roll_up is not None:
-        scopes = scopes_of(plan, target, known_at)
+    only the facts recorded by then; `computed` holds the answers already computed for other targets of the page
+    (and gets this one's)."""
+    rolled = target.roll_up is not None
+    scopes = scopes_of(plan, target, known_at) if rolled else [kpis.Scope.of_target(plan, target, known_at)]
+    key = _key(f"read:{rolled}", target.metric, scopes, [as_of], breakdowns)
+    if computed is not None and key in computed:
+        reading = computed[key]
+    elif rolled:
         reading = await kpis.read_rolled_up(connection, target.metric, scopes, as_of, breakdowns=breakdowns)
     else:
-        scope = kpis.Scope.of_target(plan, target, known_at)
-        reading = await kpis.read(connection, target.metric, scope, as_of, breakdowns=breakdowns)
-    points = await series(connection, plan, target, as_of, months=months, known_at=known_at)
+        reading = await kpis.read(connection, target.metric, scopes[0], as_of, breakdowns=breakdowns)
+    assert isinstance(reading, kpis.Reading)
+    if computed is not None:
+        computed[key] = reading
+    points = await series(connection, plan, target, as_of, months=months, known_at=known_at, computed=computed)
     floor = reading.value if target.metric in CUMULATIVE else 0.0
     ceiling = 1.0 if target.metric.is_share else None
     projected = forecast(points, target.deadline, floor=floor, ceiling=ceiling)
@@ -92,8 +120,9 @@ async def plan_progress(
     breakdowns: bool = True,
     known_at: datetime | None = None,
 ) -> list[TargetProgress]:
+    computed: Computed = {}  # targets asking what another already asked get the same answer
     return [
-        await target_progress(connection, plan, t, as_of, breakdowns=breakdowns, known_at=known_at)
+        await target_progress(connection, plan, t, as_of, breakdowns=breakdowns, known_at=known_at, computed=computed)
         for t in plan.targets
     ]
 
