@@ -12,6 +12,7 @@ from fastapi import APIRouter, FastAPI, Request
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from metrology.eventkit.tracing import tracing_enabled
 from metrology.servicekit import health
 from metrology.servicekit.asyncapi import asyncapi_document
 from metrology.servicekit.auth import token_verifier
@@ -81,7 +82,8 @@ def create_app(runtime: ServiceRuntime, *, with_workers: bool = False) -> FastAP
         body_bytes=runtime.settings.http_max_body_bytes,
         upload_bytes=runtime.settings.http_max_upload_bytes,
     )
-    instrument(app, runtime.engine)
+    if tracing_enabled():  # without a tracer provider every span would be dropped, after costing each request
+        instrument(app, runtime.engine)
     return app
 
 
