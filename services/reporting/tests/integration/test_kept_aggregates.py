@@ -28,6 +28,7 @@ DAYS = [
     date(2021, 12, 31),
     date(2024, 12, 31),
     date(2025, 3, 31),
+    date(2025, 4, 30),  # i21 verified on 04-20, due from 05-01: not yet demand
     date(2025, 6, 30),
     date(2025, 12, 31),
 ]

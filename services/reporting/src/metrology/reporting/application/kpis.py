@@ -537,34 +537,47 @@ async def _demand_coverage_kept(
     due = [m.c.tenant == scope.tenant, m.c.due_on >= start, m.c.due_on <= end]
     verified = [*_verified_when_due(scope, start, end), _first_verified(scope, start)]
     met = sa.func.count(sa.distinct(w.c.instrument_id)) if distinct else sa.func.count()
+    # counted per (commune, type) once (a few hundred rows, an instrument in one of them); the totals and the
+    # breakdowns are sums over those
+    due_groups = (
+        sa.select(m.c.commune_code, m.c.type_code, sa.func.count().label("n"))
+        .where(*due, _first_due(start))
+        .group_by(m.c.commune_code, m.c.type_code)
+        .cte("due_groups")
+    )
+    met_groups = (
+        sa.select(w.c.commune_code, w.c.type_code, met.label("n"))
+        .where(*verified)
+        .group_by(w.c.commune_code, w.c.type_code)
+        .cte("met_groups")
+    )
     text, none = sa.String(), sa.null()
     parts = [
-        sa.select(sa.literal("0demand", text).label("kind"), sa.cast(none, text).label("key"), sa.func.count()).where(
-            *due, _first_due(start)
+        sa.select(
+            sa.literal("0demand", text).label("kind"), sa.cast(none, text).label("key"), sa.func.sum(due_groups.c.n)
         ),
-        sa.select(sa.literal("0met", text), sa.cast(none, text), met).where(*verified),
+        sa.select(sa.literal("0met", text), sa.cast(none, text), sa.func.sum(met_groups.c.n)),
         sa.select(
             sa.literal("1designated", text), sa.cast(none, text), sa.func.count(sa.distinct(m.c.instrument_id))
         ).where(*due, designated_on_due_date(m)),
     ]
     if breakdowns:
-        for kind, of_due, of_verified in (
-            ("commune", m.c.commune_code, w.c.commune_code),
-            ("instrument_type", m.c.type_code, w.c.type_code),
-        ):
+        for kind, name in (("commune", "commune_code"), ("instrument_type", "type_code")):
             parts.append(
-                sa.select(sa.literal(kind, text), of_due, sa.func.count())
-                .where(*due, _first_due(start))
-                .group_by(of_due)
+                sa.select(sa.literal(kind, text), due_groups.c[name], sa.func.sum(due_groups.c.n)).group_by(
+                    due_groups.c[name]
+                )
             )
             parts.append(
-                sa.select(sa.literal(f"{kind}:met", text), of_verified, met).where(*verified).group_by(of_verified)
+                sa.select(sa.literal(f"{kind}:met", text), met_groups.c[name], sa.func.sum(met_groups.c.n)).group_by(
+                    met_groups.c[name]
+                )
             )
     query = sa.union_all(*parts).order_by(sa.text("kind"), sa.text("key"))
     rows: dict[str, list[Any]] = {}
     for row in await connection.execute(query):
         rows.setdefault(row[0], []).append(row)
-    total, met_count = int(rows["0demand"][0][2]), int(rows["0met"][0][2])
+    total, met_count = int(rows["0demand"][0][2] or 0), int(rows["0met"][0][2] or 0)
     designated = int(rows["1designated"][0][2])
     details: dict[str, Any] = {
         "demand": total,
@@ -576,9 +589,10 @@ async def _demand_coverage_kept(
     if breakdowns:
         for name in ("commune", "instrument_type"):
             met_of = {r[1]: int(r[2]) for r in rows.get(f"{name}:met", [])}
+            demand_of = [(r[1], int(r[2])) for r in rows.get(name, [])]
             reading.breakdowns[name] = [
-                {"key": r[1], "demand": int(r[2]), "met": met_of.get(r[1], 0), "value": met_of.get(r[1], 0) / r[2]}
-                for r in rows.get(name, [])
+                {"key": key, "demand": n, "met": met_of.get(key, 0), "value": met_of.get(key, 0) / n}
+                for key, n in demand_of
             ]
         p = rm.providers
         by_provider = (
@@ -758,6 +772,15 @@ async def _coverage_counts_kept(
     low, high = bounds
     m, w = rm.demand_dates, rm.verification_dates
     distinct = await _several_provinces_verify(connection, scope, low, high)
+    starts = sorted({periods[k][0] for k in wanted})
+    if len(starts) <= 2:  # a window start shared by the periods: counts by date and running sums
+        counts = [(0, 0) for _ in days]
+        for start in starts:
+            ends = [(k, periods[k][1]) for k in wanted if periods[k][0] == start]
+            demand_on, met_on = await _coverage_by_date(connection, scope, start, max(b for _, b in ends), distinct)
+            for k, end in ends:
+                counts[k] = (demand_on(end), met_on(end))
+        return counts
     demand = [
         sa.func.coalesce(
             sa.func.sum(sa.case((sa.and_(m.c.due_on >= a, m.c.due_on <= b, _first_due(a)), 1), else_=0)), 0
@@ -787,6 +810,54 @@ async def _coverage_counts_kept(
     for i, k in enumerate(wanted):
         counts[k] = (int(due_row[i]), int(met_row[i]))
     return counts
+
+
+async def _coverage_by_date(
+    connection: AsyncConnection, scope: Scope, start: date, end: date, distinct: bool
+) -> tuple[Callable[[date], int], Callable[[date], int]]:
+    """For periods [start, b] with b up to `end`: demand and met as functions of b. A demand row counts from its
+    date; a local verification row from its date when a demand date on or before it is in the period, else from
+    its instrument's next demand date (each row's first day of counting, then running sums)."""
+    m, w = rm.demand_dates, rm.verification_dates
+    due = (
+        sa.select(m.c.due_on, sa.func.count())
+        .where(m.c.tenant == scope.tenant, m.c.due_on >= start, m.c.due_on <= end, _first_due(start))
+        .group_by(m.c.due_on)
+    )
+    counted_from = sa.case(
+        (w.c.due_before_on >= start, w.c.verified_on),
+        (w.c.due_after_on > w.c.verified_on, w.c.due_after_on),
+        else_=w.c.verified_on,
+    )
+    where = [
+        w.c.tenant == scope.tenant,
+        w.c.verified_on >= start,
+        w.c.verified_on <= end,
+        sa.or_(w.c.due_before_on >= start, w.c.due_after_on.is_not(None)),
+        _first_verified(scope, start),
+    ]
+    if scope.provinces:
+        where.append(w.c.provider_province_code.in_(scope.provinces))
+    if distinct:  # an instrument counts from the first day any of its rows counts
+        first = (
+            sa.select(w.c.instrument_id, sa.func.min(counted_from).label("day"))
+            .where(*where)
+            .group_by(w.c.instrument_id)
+            .subquery("first")
+        )
+        met = sa.select(first.c.day, sa.func.count()).group_by(first.c.day)
+    else:
+        day = counted_from.label("day")
+        met = sa.select(day, sa.func.count()).where(*where).group_by(day)
+    return _running(await connection.execute(due)), _running(await connection.execute(met))
+
+
+def _running(rows: Any) -> Callable[[date], int]:
+    """From (date, count) rows: the count on or before a date."""
+    per_date = sorted((row[0], int(row[1])) for row in rows)
+    dates = [d for d, _ in per_date]
+    running = list(itertools.accumulate(n for _, n in per_date))
+    return lambda day: running[k - 1] if (k := bisect.bisect_right(dates, day)) else 0
 
 
 async def _counts_on(
