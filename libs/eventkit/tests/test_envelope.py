@@ -137,3 +137,15 @@ def test_what_orjson_refuses_is_written_and_read_by_the_standard_library_instead
     assert loads_json(dumps_json(lone_surrogate)) == lone_surrogate
     vietnamese = {"name": "Trung tâm Kỹ thuật Tiêu chuẩn Đo lường Chất lượng"}
     assert dumps_json(vietnamese) == json.dumps(vietnamese, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def test_every_wrapped_event_gets_its_own_version_4_uuid():
+    import uuid
+
+    event = ThingCounted(occurred_on=date(2025, 2, 28), thing="scales", amount=1)
+    ids = [
+        Envelope.wrap(event, source="/t", stream_id="s", stream_version=n, context=EventContext(tenant="83")).id
+        for n in range(1, 1001)
+    ]
+    assert len(set(ids)) == 1000
+    assert all(uuid.UUID(value).version == 4 and str(uuid.UUID(value)) == value for value in ids)

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+import uuid_utils
 from cloudevents.core.bindings import kafka as ce_kafka
 from cloudevents.core.formats.json import JSONFormat
 from cloudevents.core.v1.event import CloudEvent
@@ -152,7 +153,7 @@ class Envelope:
         recorded_at: datetime | None = None,
     ) -> Envelope:
         return cls(
-            id=str(uuid.uuid4()),
+            id=str(uuid_utils.uuid4()),  # a standard version-4 UUID, made in a tenth of `uuid.uuid4`'s time
             type=event.type_name(),
             source=source,
             time=recorded_at or datetime.now(UTC),
