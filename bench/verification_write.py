@@ -132,11 +132,17 @@ def service_env(db_url: str, prefix: str, kafka: str) -> dict[str, str]:
     }
 
 
-def start_service(db_url: str, prefix: str, kafka: str, port: int, log: Path) -> subprocess.Popen[bytes]:
+def start_service(
+    db_url: str, prefix: str, kafka: str, port: int, log: Path, shape: str
+) -> list[subprocess.Popen[bytes]]:
+    """`run`: HTTP, relay and consumers in one process (a laptop's shape); `split`: `serve`, `relay` and `consume`
+    as three processes, as deploy/k8s runs them. The API process comes first (its CPU is the row's)."""
     script = shutil.which("metrology-verification") or str(REPO / ".venv" / "bin" / "metrology-verification")
     env = service_env(db_url, prefix, kafka)
-    args = [script, "run", "--host", "127.0.0.1", "--port", str(port)]
-    return subprocess.Popen(args, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    http = ["--host", "127.0.0.1", "--port", str(port)]
+    commands = [["run", *http]] if shape == "run" else [["serve", *http], ["relay"], ["consume"]]
+    output = log.open("wb")
+    return [subprocess.Popen([script, *args], env=env, stdout=output, stderr=subprocess.STDOUT) for args in commands]
 
 
 # The baseline: a plain FastAPI + asyncpg insert endpoint, served like the service (one uvicorn process).
@@ -453,7 +459,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     port = 18000 + random.randrange(1000)
     results_dir = BENCH / "results"
     results_dir.mkdir(exist_ok=True)
-    process = start_service(db_url, prefix, args.kafka, port, results_dir / "verification_write.log")
+    processes = start_service(db_url, prefix, args.kafka, port, results_dir / "verification_write.log", args.shape)
+    process = processes[0]
     baseline = start_baseline(db_url, port + 1000, results_dir / "verification_write_baseline.log")
     auth = {"authorization": f"Bearer {issue_dev_token(SECRET, 'bench', ['province-admin'], '83')}"}
     service, plain = Client(port, auth), Client(port + 1000, {})
@@ -486,7 +493,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     finally:
         await service.close()
         await plain.close()
-        for server in (process, baseline):
+        for server in (*processes, baseline):
             server.terminate()
             server.wait(30)
         await admin.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
@@ -498,6 +505,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         "machine": machine(),
         "load_before": load_before,
         "load_after": load_after,
+        "shape": args.shape,
         "registry": {"events": len(pairs), "instruments": args.instruments, "providers": args.providers},
         "replica_catch_up_seconds": round(replica_seconds, 2),
         "replica_fold_seconds": round(fold_seconds, 2),
@@ -557,6 +565,9 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 4, 16], dest="clients_list")
     parser.add_argument("--rate", type=float, nargs="*", default=[], dest="rates", help="open-loop rows, requests/s")
     parser.add_argument("--rate-seconds", type=float, default=20.0, help="length of each open-loop row")
+    parser.add_argument(
+        "--shape", choices=["run", "split"], default="run", help="one `run` process, or `serve` + `relay` + `consume`"
+    )
     parser.add_argument("--no-peers", action="store_true", help="skip the GET /health and GET /jobs/{id} peers")
     parser.add_argument(
         "--what-if", nargs="*", default=[], dest="what_ifs", choices=sorted(WHAT_IFS), help="what-if rows (max clients)"
@@ -568,6 +579,7 @@ def parse() -> argparse.Namespace:
 
 
 def report(outcome: dict[str, Any]) -> None:
+    print(f"shape: {outcome['shape']}")
     print(f"machine: {outcome['machine']}, load before {outcome['load_before']}, after {outcome['load_after']}")
     fold = f"folded in {outcome['replica_fold_seconds']} s: {outcome['replica_events_per_second']} events/s"
     print(f"registry: {outcome['registry']}, replica caught up in {outcome['replica_catch_up_seconds']} s ({fold})")
