@@ -534,51 +534,81 @@ async def _demand_coverage_kept(
     designated_on_due_date = await _designated_on_due_date(connection, scope, start, end)
     distinct = await _several_provinces_verify(connection, scope, start, end)
     m, w = rm.demand_dates, rm.verification_dates
-    due = [m.c.tenant == scope.tenant, m.c.due_on >= start, m.c.due_on <= end]
-    verified = [*_verified_when_due(scope, start, end), _first_verified(scope, start)]
-    met = sa.func.count(sa.distinct(w.c.instrument_id)) if distinct else sa.func.count()
+    # each table's range is read once (a CTE read twice is materialised): the demand rows, and the local
+    # verification rows with a demand date in the period; the rest are counts over those
+    due = (
+        sa.select(m.c.instrument_id, m.c.type_code, m.c.commune_code, m.c.due_on, m.c.prev_due_on)
+        .where(m.c.tenant == scope.tenant, m.c.due_on >= start, m.c.due_on <= end)
+        .cte("due")
+    )
+    previous = w.c.prev_same_province_on if scope.provinces else w.c.prev_verified_on
+    local = (
+        sa.select(w.c.instrument_id, w.c.type_code, w.c.commune_code, w.c.provider_id, previous.label("previous"))
+        .where(*_verified_when_due(scope, start, end))
+        .cte("local")
+    )
+    first_due = sa.or_(due.c.prev_due_on.is_(None), due.c.prev_due_on < start)
+    first_verified = sa.or_(local.c.previous.is_(None), local.c.previous < start)
+    met = sa.func.count(sa.distinct(local.c.instrument_id)) if distinct else sa.func.count()
     # counted per (commune, type) once (a few hundred rows, an instrument in one of them); the totals and the
     # breakdowns are sums over those
     due_groups = (
-        sa.select(m.c.commune_code, m.c.type_code, sa.func.count().label("n"))
-        .where(*due, _first_due(start))
-        .group_by(m.c.commune_code, m.c.type_code)
+        sa.select(due.c.commune_code, due.c.type_code, sa.func.count().label("n"))
+        .where(first_due)
+        .group_by(due.c.commune_code, due.c.type_code)
         .cte("due_groups")
     )
     met_groups = (
-        sa.select(w.c.commune_code, w.c.type_code, met.label("n"))
-        .where(*verified)
-        .group_by(w.c.commune_code, w.c.type_code)
+        sa.select(local.c.commune_code, local.c.type_code, met.label("n"))
+        .where(first_verified)
+        .group_by(local.c.commune_code, local.c.type_code)
         .cte("met_groups")
     )
     text, none = sa.String(), sa.null()
     parts = [
         sa.select(
-            sa.literal("0demand", text).label("kind"), sa.cast(none, text).label("key"), sa.func.sum(due_groups.c.n)
+            sa.literal("0demand", text).label("kind"),
+            sa.cast(none, text).label("key"),
+            sa.cast(none, text).label("label"),
+            sa.func.sum(due_groups.c.n),
         ),
-        sa.select(sa.literal("0met", text), sa.cast(none, text), sa.func.sum(met_groups.c.n)),
+        sa.select(sa.literal("0met", text), sa.cast(none, text), sa.cast(none, text), sa.func.sum(met_groups.c.n)),
         sa.select(
-            sa.literal("1designated", text), sa.cast(none, text), sa.func.count(sa.distinct(m.c.instrument_id))
-        ).where(*due, designated_on_due_date(m)),
+            sa.literal("1designated", text),
+            sa.cast(none, text),
+            sa.cast(none, text),
+            sa.func.count(sa.distinct(due.c.instrument_id)),
+        ).where(designated_on_due_date(due)),
     ]
     if breakdowns:
         for kind, name in (("commune", "commune_code"), ("instrument_type", "type_code")):
             parts.append(
-                sa.select(sa.literal(kind, text), due_groups.c[name], sa.func.sum(due_groups.c.n)).group_by(
-                    due_groups.c[name]
-                )
+                sa.select(
+                    sa.literal(kind, text), due_groups.c[name], sa.cast(none, text), sa.func.sum(due_groups.c.n)
+                ).group_by(due_groups.c[name])
             )
             parts.append(
-                sa.select(sa.literal(f"{kind}:met", text), met_groups.c[name], sa.func.sum(met_groups.c.n)).group_by(
-                    met_groups.c[name]
-                )
+                sa.select(
+                    sa.literal(f"{kind}:met", text),
+                    met_groups.c[name],
+                    sa.cast(none, text),
+                    sa.func.sum(met_groups.c.n),
+                ).group_by(met_groups.c[name])
             )
+        p = rm.providers
+        parts.append(
+            sa.select(sa.literal("provider", text), local.c.provider_id, p.c.name, sa.func.count())
+            .select_from(
+                local.outerjoin(p, sa.and_(p.c.tenant == scope.tenant, p.c.provider_id == local.c.provider_id))
+            )
+            .group_by(local.c.provider_id, p.c.name)
+        )
     query = sa.union_all(*parts).order_by(sa.text("kind"), sa.text("key"))
     rows: dict[str, list[Any]] = {}
     for row in await connection.execute(query):
         rows.setdefault(row[0], []).append(row)
-    total, met_count = int(rows["0demand"][0][2] or 0), int(rows["0met"][0][2] or 0)
-    designated = int(rows["1designated"][0][2])
+    total, met_count = int(rows["0demand"][0][3] or 0), int(rows["0met"][0][3] or 0)
+    designated = int(rows["1designated"][0][3])
     details: dict[str, Any] = {
         "demand": total,
         "met": met_count,
@@ -588,22 +618,14 @@ async def _demand_coverage_kept(
     reading = Reading(Metric.DEMAND_COVERAGE, end, met_count / total if total else 0.0, details)
     if breakdowns:
         for name in ("commune", "instrument_type"):
-            met_of = {r[1]: int(r[2]) for r in rows.get(f"{name}:met", [])}
-            demand_of = [(r[1], int(r[2])) for r in rows.get(name, [])]
+            met_of = {r[1]: int(r[3]) for r in rows.get(f"{name}:met", [])}
+            demand_of = [(r[1], int(r[3])) for r in rows.get(name, [])]
             reading.breakdowns[name] = [
                 {"key": key, "demand": n, "met": met_of.get(key, 0), "value": met_of.get(key, 0) / n}
                 for key, n in demand_of
             ]
-        p = rm.providers
-        by_provider = (
-            sa.select(w.c.provider_id, p.c.name, sa.func.count())
-            .select_from(w.outerjoin(p, sa.and_(p.c.tenant == scope.tenant, p.c.provider_id == w.c.provider_id)))
-            .where(*_verified_when_due(scope, start, end))
-            .group_by(w.c.provider_id, p.c.name)
-            .order_by(w.c.provider_id)
-        )
         reading.breakdowns["provider"] = [
-            {"key": r[0], "label": r[1], "value": int(r[2])} for r in await connection.execute(by_provider)
+            {"key": r[1], "label": r[2], "value": int(r[3])} for r in rows.get("provider", [])
         ]
         reading.breakdowns["inspection"] = await _found_overdue_at_inspection(connection, scope, start, end)
     return reading
