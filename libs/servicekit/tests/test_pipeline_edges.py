@@ -94,6 +94,38 @@ async def test_a_command_says_when_its_event_was_recorded_and_reads_say_how_fres
     await runtime.engine.dispose()
 
 
+async def test_concurrent_reads_share_one_freshness_read_and_a_later_read_sees_a_newer_one(monkeypatch):
+    import asyncio
+
+    from metrology.servicekit import health
+    from metrology.servicekit.app import FreshnessHeader
+
+    reads = 0
+
+    async def slow_freshness(runtime: object) -> list[dict[str, object]]:
+        nonlocal reads
+        reads += 1
+        applied = reads
+        await asyncio.sleep(0.05)
+        return [{"projection": "p", "last_event_recorded_at": None, "events_applied": applied}]
+
+    async def answer(scope, receive, send) -> None:
+        await asyncio.sleep(0.01)  # computing the answer: the whole crowd has arrived before the first one is sent
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    monkeypatch.setattr(health, "read_model_freshness", slow_freshness)
+    app = FreshnessHeader(answer, runtime=None)  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://r") as client:
+        crowd = await asyncio.gather(*(client.get("/plans") for _ in range(40)))
+        later = await client.get("/plans")
+
+    headers = {r.headers["read-model-freshness"] for r in crowd}
+    assert reads <= 3, reads
+    assert later.headers["read-model-freshness"] == f'p;recorded-at="";applied={reads}'
+    assert f'p;recorded-at="";applied={reads}' not in headers, "the later request did not reuse an older read"
+
+
 async def test_metrics_expose_the_outbox_backlog_and_the_database_state(service):
     client, _ = service
     await client.post("/courses", json=COURSE, headers=trainer())

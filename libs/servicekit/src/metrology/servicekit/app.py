@@ -92,25 +92,41 @@ _OPERATIONS = ("/health", "/ready", "/metrics", "/freshness", "/asyncapi.json", 
 
 class FreshnessHeader:
     """Read answers say how fresh they are: per read model, the newest event folded and when it was recorded
-    (`Read-Model-Freshness`). Plain ASGI, so commands and operations pass straight through at no cost."""
+    (`Read-Model-Freshness`). Plain ASGI, so commands and operations pass straight through at no cost.
+
+    Concurrent answers share one read of the progress rows: an answer joins a read in flight when that read began
+    after the request arrived (so the header is never older than the request), else it begins the next one. A crowd
+    of readers therefore costs one or two short reads at a time, not a pooled connection each."""
 
     def __init__(self, app: ASGIApp, runtime: ServiceRuntime) -> None:
         self.app = app
         self.runtime = runtime
+        self._latest: tuple[float, asyncio.Future[str]] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "GET" or scope["path"].startswith(_OPERATIONS):
             await self.app(scope, receive, send)
             return
+        arrived = asyncio.get_running_loop().time()
 
         async def send_with_freshness(message: Message) -> None:
             if message["type"] == "http.response.start" and message["status"] < 400:
                 with contextlib.suppress(Exception):
-                    value = freshness_value(await health.read_model_freshness(self.runtime))
-                    MutableHeaders(scope=message).append("Read-Model-Freshness", value)
+                    MutableHeaders(scope=message).append("Read-Model-Freshness", await self._freshness_since(arrived))
             await send(message)
 
         await self.app(scope, receive, send_with_freshness)
+
+    async def _freshness_since(self, arrived: float) -> str:
+        """The header's value from a read begun at or after `arrived`: the one in flight if it qualifies."""
+        latest = self._latest
+        if latest is None or latest[0] < arrived or (latest[1].done() and latest[1].exception() is not None):
+            loop = asyncio.get_running_loop()
+            latest = self._latest = (loop.time(), asyncio.ensure_future(self._read()))
+        return await asyncio.shield(latest[1])
+
+    async def _read(self) -> str:
+        return freshness_value(await health.read_model_freshness(self.runtime))
 
 
 def freshness_value(entries: list[dict[str, Any]]) -> str:
