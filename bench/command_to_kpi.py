@@ -317,11 +317,12 @@ async def phase(
     on_topic = await completions_on_topic(args.servers, offsets_before)
     relayed = [
         (on_topic[commands[s.k]] / 1000 - s.acked_wall) * 1000
-        for s in sent
+        for s in sorted(sent, key=lambda s: s.acked)
         if s.status == "201" and commands[s.k] in on_topic
     ]
     outcome = summarise(name, rate, base, sent, polls, load, cpu, origin)
     outcome["ack_to_topic_ms"] = _ms(relayed) | {"found": len(relayed)}
+    outcome["samples_ms"]["ack_to_topic"] = [round(x, 1) for x in relayed]  # in acknowledgement order
     return outcome
 
 
@@ -392,6 +393,7 @@ def summarise(
         "polls": {"count": len(polls), "errors": sum(p.value is None for p in polls)} | _ms(durations),
         "service_cpu_s": cpu,
         "load_1min": load.summary(),
+        "samples_ms": {"visible": [round(x, 1) for x in latencies]},  # the k-th acknowledged command's, k = 1, 2, ...
     }
 
 
@@ -473,13 +475,18 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         result["phases"] = []
         try:
             plan = [("one at a time", 1.0, commands[:single])] if single else []
-            plan.append((f"{args.rate:g}/s for {args.seconds:g}s", args.rate, commands[single:]))
+            if total > single:
+                plan.append((f"{args.rate:g}/s for {args.seconds:g}s", args.rate, commands[single:]))
             for name, rate, chosen in plan:
                 waited = await settle(servers, prefix, training_db, training_start)
                 print(f"settled in {waited:.1f}s; phase {name}: {len(chosen)} commands", flush=True)
                 outcome = await phase(name, chosen, rate, args, training, reporting, pids)
                 result["phases"].append(outcome | {"settled_s": round(waited, 1)})
                 report(outcome)
+            if len(result["phases"]) == 2:  # the peer in the same run: the same platform, one command at a time
+                single_p99, sustained_p99 = (p["visible_ms"]["p99"] for p in result["phases"])
+                if single_p99 and sustained_p99:
+                    result["visible_p99_sustained_over_one_at_a_time"] = round(sustained_p99 / single_p99, 2)
         finally:
             await training.close()
             await reporting.close()
