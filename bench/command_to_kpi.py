@@ -48,8 +48,10 @@ send lateness and acknowledgement latency, poll count and poll duration p50/p99,
 process, and the 1-minute load average (sampled every 2 s). To split the latency, `ack_to_topic_ms` gives, per
 command, its completion record's Kafka timestamp (set by training's relay as it sends) minus the wall time of
 its acknowledgement (one machine, one clock; negative when the relay sent before the answer was read): the
-relay's share; the rest is the projector's batch, its transaction and the poll. Results go to
-bench/results/command_to_kpi.json; topics and databases are dropped at the end unless `--keep`.
+relay's share; the rest is the projector's batch, its transaction and the poll. The peer in the same run is the
+one-at-a-time phase: `visible_p99_sustained_over_one_at_a_time`. Results (with every sample) go to
+bench/results/command_to_kpi.json; topics and databases are dropped at the end unless `--keep` (which prints the
+`--prefix`, `--database-url` and `--topic-counts` to reuse them; `--seconds 0` runs the single phase alone).
 """
 
 from __future__ import annotations
@@ -153,6 +155,20 @@ def stop(process: subprocess.Popen[bytes] | None) -> None:
             process.kill()
 
 
+async def group_at_ends(connection: KafkaConnection, prefix: str, seconds: float = 30) -> str:
+    """Set the projector's group to the topics' ends; a consumer of a previous run (static membership) stays a
+    member until its session times out (10 s), and Kafka refuses to move a group with members meanwhile."""
+    deadline = time.monotonic() + seconds
+    while True:
+        ends = await end_offsets(connection, [topic(prefix, s) for s in FOLDED])
+        moved, note = await move_group(connection, prefix + GROUP, ends)
+        if moved:
+            return note
+        if time.monotonic() > deadline:
+            raise RuntimeError(note)
+        await asyncio.sleep(2)
+
+
 # --- preparing the commands ------------------------------------------------------------------------------------
 
 
@@ -204,7 +220,7 @@ async def reporting_lag(servers: str, prefix: str) -> int:
         await consumer.stop()
 
 
-async def settle(servers: str, prefix: str, training_db: str, published_before: int, seconds: float = 300) -> float:
+async def settle(servers: str, prefix: str, training_db: str, published_before: int, seconds: float = 600) -> float:
     """Wait until training's relay has published every stored event and the projector has no lag (twice in a
     row, 0.5 s apart); returns the seconds waited."""
     started = time.monotonic()
@@ -441,11 +457,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             with LoadSampler() as load:
                 result["rebuild"] = rebuild(env, args.batch_size) | {"load": load.summary()}
             print(f"rebuild: {result['rebuild']['events']} events in {result['rebuild']['replay_s']}s", flush=True)
-        topics = [topic(prefix, s) for s in FOLDED]
-        moved, note = await move_group(connection, prefix + GROUP, await end_offsets(connection, topics))
-        print(f"projector group: {note}", flush=True)
-        if not moved:
-            raise RuntimeError(note)
+        print(f"projector group: {await group_at_ends(connection, prefix)}", flush=True)
         training_start = sum((await end_offsets(connection, [topic(prefix, "training")])).values())
 
         port = 18000 + random.randrange(1000)
@@ -495,7 +507,9 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             stop(process)
         result["load_after"] = list(os.getloadavg())
         if args.keep:
+            topic_counts = {name: count for name, count in (await topic_sizes(servers, prefix)).items() if count}
             result["kept"] = {"prefix": prefix, "database_url": reporting_db, "training_database_url": training_db}
+            print(f"kept: {result['kept']}, --topic-counts '{json.dumps(topic_counts)}'", flush=True)
         else:
             await infra.drop_database(admin, training_db)
             if not args.database_url and reporting_db:
@@ -503,6 +517,15 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             if not args.prefix:
                 await delete_prefixed_topics(servers, prefix)
     return result
+
+
+async def topic_sizes(servers: str, prefix: str) -> dict[str, int]:
+    connection = KafkaConnection(bootstrap_servers=servers)
+    ends = await end_offsets(connection, [topic(prefix, s) for s in FOLDED])
+    sizes: Counter[str] = Counter()
+    for partition, end in ends.items():
+        sizes[partition.topic] += end
+    return dict(sizes)
 
 
 async def delete_prefixed_topics(servers: str, prefix: str) -> None:
@@ -542,7 +565,7 @@ if __name__ == "__main__":
     parser.add_argument("--poll-interval", type=float, default=0.01, help="least seconds between poll starts")
     parser.add_argument("--as-of", default="2025-12-31", help="the KPI's as_of (counts the completions)")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds a command may take before it fails")
-    parser.add_argument("--drain-seconds", type=float, default=60.0, help="polling after the last command")
+    parser.add_argument("--drain-seconds", type=float, default=120.0, help="polling after the last command")
     parser.add_argument("--evaluation-interval", type=float, help="REPORTING_EVALUATION_INTERVAL (service default)")
     parser.add_argument("--batch-size", type=int, default=2000, help="records per rebuild transaction")
     parser.add_argument("--partitions", type=int, default=3)
