@@ -64,3 +64,44 @@ async def test_commits_in_a_burst_are_told_without_one_notify_each(engine, heard
         signal.notify()
     await asyncio.sleep(0.5)
     assert 1 <= len(sent) <= 2
+
+
+class Collecting:
+    """A publisher that keeps what the relay hands it."""
+
+    def __init__(self) -> None:
+        self.published: list[str] = []
+        self.arrived = asyncio.Event()
+
+    async def publish(self, topic: str, events) -> None:
+        self.published.extend(e.stream_id for e in events)
+        self.arrived.set()
+
+    async def records_in(self, topic: str) -> int:
+        return len(self.published)
+
+
+async def test_an_event_held_behind_an_open_transaction_is_published_when_it_ends_not_at_the_next_poll(engine):
+    from metrology.eventkit.relay import OutboxRelay
+
+    store = EventStore("/test", notify=False)
+    publisher = Collecting()
+    relay = OutboxRelay(engine, store, publisher, "t", poll_interval=60, signal=CommitSignal())  # type: ignore[arg-type]
+    stop = asyncio.Event()
+    running = asyncio.create_task(relay.run(stop))
+    try:
+        async with engine.connect() as blocker:
+            await blocker.begin()
+            await blocker.exec_driver_sql("SELECT pg_current_xact_id()")  # an open transaction that appends nothing
+            async with UnitOfWork(engine, store, registry(), EventContext(tenant="83"), relay.signal) as uow:
+                await uow.append("held", 0, [ThingCounted(occurred_on=date(2025, 1, 1), thing="h", amount=1)])
+            await asyncio.sleep(0.3)  # the commit woke the relay; its read stopped short of the open transaction
+            assert publisher.published == []
+            await blocker.commit()  # wakes nobody
+        async with asyncio.timeout(10):  # far below the 60 s poll interval
+            await publisher.arrived.wait()
+        assert publisher.published == ["held"]
+    finally:
+        stop.set()
+        relay.signal.wake()
+        await running

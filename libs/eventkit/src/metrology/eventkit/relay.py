@@ -29,6 +29,7 @@ from metrology.eventkit.leases import RELAY_LOCK_CLASS, still_connected, wait_fo
 from metrology.eventkit.store import NOTIFY_CHANNEL, EventStore, Position, RecordedEvent, metadata
 
 log = logging.getLogger(__name__)
+HELD_BACK_FIRST_WAIT = 0.005  # seconds: a writer on the same server usually commits within milliseconds
 
 relay_checkpoints = sa.Table(
     "relay_checkpoints",
@@ -217,6 +218,8 @@ class OutboxRelay:
         self.active = False
         self.republished = 0
         self.published = 0
+        self._held_back_wait = HELD_BACK_FIRST_WAIT
+        self.held_back = False  # the last pass left committed events behind an open transaction
         self.last_loop_at = time.monotonic()  # liveness: every loop round (active or standby) moves it
 
     async def checkpoint(self) -> Position:
@@ -238,7 +241,8 @@ class OutboxRelay:
     async def _publish_pending(self) -> int:
         """Publish batch after batch; the next batch is read while the broker takes the one before it."""
         sent = 0
-        batch = await self._read(await self.checkpoint())
+        after = await self.checkpoint()
+        batch = await self._read(after)
         while batch:
             after = batch[-1].position
             _, following = await asyncio.gather(self.publisher.publish(self.topic, batch), self._read(after))
@@ -247,6 +251,8 @@ class OutboxRelay:
             self.published += len(batch)
             self.last_loop_at = time.monotonic()
             batch = following
+        async with self.engine.connect() as connection:
+            self.held_back = await self.store.held_back(connection, after)
         return sent
 
     async def _read(self, after: Position) -> list[RecordedEvent]:
@@ -295,12 +301,22 @@ class OutboxRelay:
                 except Exception:
                     log.exception("relay %s failed; retrying", self.name)
                     await asyncio.sleep(self.poll_interval)
-                await self.signal.wait(self.poll_interval)
+                await self.signal.wait(self._next_wait())
         finally:
             if listener:
                 listener.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await listener
+
+    def _next_wait(self) -> float:
+        """How long to wait for a commit's wake-up before the next pass: the poll interval, or while events wait
+        behind an open transaction (whose end wakes nobody: it may be in another database, or append nothing) a
+        short wait that doubles on each pass they are still held back, up to the poll interval."""
+        if not self.held_back:
+            self._held_back_wait = HELD_BACK_FIRST_WAIT
+            return self.poll_interval
+        wait, self._held_back_wait = self._held_back_wait, min(self._held_back_wait * 2, self.poll_interval)
+        return min(wait, self.poll_interval)
 
     async def _republish_if_topic_is_behind(self) -> None:
         """Start again from the store's beginning when the topic holds fewer records than were published."""

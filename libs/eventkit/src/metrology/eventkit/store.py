@@ -250,6 +250,17 @@ class EventStore:
         rows = await connection.execute(query)
         return [_recorded(r, 0) for r in rows]
 
+    async def held_back(self, connection: AsyncConnection, after: Position) -> bool:
+        """Whether events are committed after `after`, the position a reader has read up to: after a read that came
+        back short, those are events that waited behind a transaction still open on the server (any database), and
+        `read_all` returns them as soon as it ends (or has just ended: the check does not ask which). Never on
+        SQLite, where a read returns every committed event."""
+        if connection.dialect.name != "postgresql":
+            return False
+        driver = (await connection.get_raw_connection()).driver_connection
+        assert driver is not None
+        return bool(await driver.fetchval(_PG_HELD_BACK, str(after.txid), after.position))
+
     async def count_up_to(self, connection: AsyncConnection, position: Position) -> int:
         """How many events stand at or before `position` in reading order (what a reader up to it has seen)."""
         if connection.dialect.name == "postgresql":
@@ -364,6 +375,13 @@ _PG_GUARDED_INSERT = """
 _PG_GUARDED_INSERT_NOTIFY = _PG_GUARDED_INSERT.replace(
     "SELECT count(*) FROM inserted", f"SELECT count(*), pg_notify('{NOTIFY_CHANNEL}', '') FROM inserted"
 )
+
+_PG_HELD_BACK = """
+    SELECT EXISTS (
+        SELECT 1 FROM events e
+        WHERE (e.txid, e.position) > ($1::text::xid8, $2)
+    )
+"""
 
 _PG_COUNT_UP_TO = sa.text(
     "SELECT count(*) FROM events e WHERE (e.txid, e.position) <= (CAST(:txid AS text)::xid8, :position)"
