@@ -10,8 +10,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from metrology.eventkit.projector import ProjectorRunner
-from metrology.eventkit.replay import ReplayProgress, rebuild
+from metrology.eventkit.replay import ReplayProgress
 from metrology.reporting.adapters.plan_files import PlanFileError
 from metrology.reporting.adapters.readmodel import FACT_TABLES
 from metrology.reporting.application.evaluation import StatusEvaluation
@@ -19,12 +18,8 @@ from metrology.reporting.application.projection import KpiProjection
 from metrology.reporting.bootstrap import bootstrap
 from metrology.reporting.settings import ReportingSettings
 from metrology.servicekit.cli import service_cli
+from metrology.servicekit.replaying import RebuildResult, rebuild_subscription
 from metrology.servicekit.runtime import ServiceRuntime
-
-
-class _NoDeadLetters:
-    async def send(self, letters: object) -> None:
-        return None
 
 
 def cli() -> typer.Typer:
@@ -37,16 +32,20 @@ def cli() -> typer.Typer:
         """Empty the KPI read model and replay every folded topic from its start, showing progress."""
         settings = ReportingSettings.from_env("reporting")
         runtime = bootstrap(settings, evaluate=False)
-        final = asyncio.run(_rebuild(runtime, batch_size))
+        result = asyncio.run(_rebuild(runtime, batch_size))
+        final = result.progress
         typer.echo(f"rebuilt {final.done} events in {final.elapsed:.1f}s ({final.rate:,.0f} events/s)")
+        if result.dead_letters:
+            typer.echo(f"{result.dead_letters} records could not be read (see the dead-letter topic)")
+        typer.echo(result.group_note)
         asyncio.run(_evaluate(runtime, settings))
 
     return app
 
 
-async def _rebuild(runtime: ServiceRuntime, batch_size: int) -> ReplayProgress:
-    subscription = runtime.subscriptions[0]
-    runner = ProjectorRunner(runtime.sessions, subscription.projection, _NoDeadLetters())
+async def _rebuild(runtime: ServiceRuntime, batch_size: int) -> RebuildResult:
+    """The kit's rebuild of the KPI projection (the consumer group is then moved to the ends the topics had when it
+    began, so the consumer started next does not read the history again), then fresh planner statistics."""
     console = Console(stderr=True)
     columns = (
         TextColumn("rebuild"),
@@ -64,11 +63,11 @@ async def _rebuild(runtime: ServiceRuntime, batch_size: int) -> ReplayProgress:
             def show(progress: ReplayProgress) -> None:
                 bar.update(task, completed=progress.done, total=progress.total, rate=progress.rate, eta=progress.eta)
 
-            final = await rebuild(
-                runtime.settings.kafka(), runner, subscription.topics, batch_size=batch_size, on_progress=show
+            result = await rebuild_subscription(
+                runtime, runtime.subscriptions[0], batch_size=batch_size, on_progress=show
             )
         await _analyze(runtime)
-        return final
+        return result
     finally:
         await runtime.engine.dispose()
 
