@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from metrology.reporting.adapters.plan_files import load_plans
 from metrology.reporting.adapters.readmodel import metadata
 from metrology.reporting.application.answers import AnswerCache
@@ -29,6 +31,8 @@ def bootstrap(settings: ServiceSettings, *, evaluate: bool = True) -> ServiceRun
         else None
     )
     runtime.subscribe(KpiProjection(runtime.registry, evaluation), FOLDED_SERVICES, group="projector")
+    if evaluation is not None and evaluation.interval > 0:  # what the interval left is evaluated when it has passed
+        runtime.background.append(partial(evaluation.run_trailing, sessions=runtime.sessions))
     runtime.routers += [http.router, national.router, tasks.router, dashboard.router]
     runtime.metric_sources.append(metrics.kpi_metrics)
     runtime.publishes = True

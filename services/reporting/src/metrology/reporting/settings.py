@@ -17,7 +17,12 @@ class ReportingSettings(ServiceSettings):
     )
     public_dashboard: bool = Field(True, description="KPI reads, dashboard and exports open to anonymous users")
     evaluation_date: date | None = Field(None, description="Evaluate target statuses as of this date (default today)")
-    evaluation_interval: float = Field(0.0, description="Seconds between status evaluations (0: after each batch)")
+    evaluation_interval: float = Field(
+        0.0,
+        ge=0,
+        description="Seconds between status evaluations (0: after each batch; otherwise what the batches inside the "
+        "interval touched is evaluated when it has passed)",
+    )
     answer_computations: int = Field(
         4, ge=1, description="Uncached answers computed at once (each holds one connection); keep below the pool size"
     )
