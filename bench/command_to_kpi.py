@@ -9,10 +9,10 @@ large log (issue 13, point 4: p99 <= 200 ms at 100 commands/s for a minute on 1,
 The platform, all real processes:
 - the read model is built as bench/reporting_million.py builds it: its catalogue-shaped log of `--events` events
   published on a fresh topic prefix, `metrology-reporting rebuild` into a fresh PostgreSQL database (or a model
-  that `reporting_million.py --keep` left: `--prefix`, `--topic-counts`, `--database-url`). That rebuild does not
-  move the reporting consumer group, so a consumer started afterwards would read the whole log again and skip
-  every event by its tracking row; the bench sets the group to the topics' ends first, as the kit's generic
-  `rebuild` does (the read model must hold every record of the topics);
+  that `reporting_million.py --keep` left: `--prefix`, `--topic-counts`, `--database-url`). The rebuild moves the
+  reporting consumer group to the topics' ends; the bench sets it there once more (a kept model reused after
+  earlier runs, or a group a just-stopped static member still held), so the consumer started next does not read
+  the whole log again only to skip it (the read model must hold every record of the topics);
 - `metrology-training run` (HTTP API and outbox relay in one process) on a fresh database and the same prefix,
   with development tokens (a trainer's, HS256);
 - `metrology-reporting run` (HTTP API and the KPI projector in one process, folding the topics continuously,
