@@ -76,7 +76,7 @@ import asyncpg
 import httpx
 from aiokafka.admin import AIOKafkaAdminClient
 from reporting_million import CLI as REPORTING_CLI
-from reporting_million import REPO, LoadSampler, machine, percentile, publish, rebuild
+from reporting_million import REPO, LoadSampler, machine, percentile, publish, rebuild, serve
 from verification_write import Client, cpu_seconds
 
 from metrology.eventkit.envelope import Envelope
@@ -126,24 +126,7 @@ def environment(prefix: str, servers: str, **extra: str) -> dict[str, str]:
 
 def start(cli: str, env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
     """`<cli> run` (HTTP with relay and consumers in process), once `/ready` answers 200."""
-    process = subprocess.Popen(
-        [cli, "run", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{cli} exited ({process.returncode}):\n{log.read_text()[-3000:]}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/ready", timeout=2).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    process.terminate()
-    raise TimeoutError(log.read_text()[-3000:])
+    return serve(env, port, log, cli=cli, command="run", timeout=120)
 
 
 def stop(process: subprocess.Popen[bytes] | None) -> None:

@@ -326,15 +326,20 @@ def rebuild(env: dict[str, str], batch_size: int) -> dict[str, Any]:
     }
 
 
-def serve(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
+def serve(
+    env: dict[str, str], port: int, log: Path, *, cli: str = CLI, command: str = "serve", timeout: float = 60.0
+) -> subprocess.Popen[bytes]:
+    """`<cli> <command>` on `port`, once its `/ready` answers 200 (the log's tail if it exits or never does)."""
     process = subprocess.Popen(
-        [CLI, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [cli, command, "--host", "127.0.0.1", "--port", str(port)],
         env=env,
         stdout=log.open("wb"),
         stderr=subprocess.STDOUT,
     )
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{cli} exited ({process.returncode}):\n{log.read_text()[-3000:]}")
         try:
             if httpx.get(f"http://127.0.0.1:{port}/ready", timeout=2).status_code == 200:
                 return process
