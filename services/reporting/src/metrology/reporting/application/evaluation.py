@@ -32,7 +32,7 @@ from metrology.eventkit.store import EventStore
 from metrology.reporting.adapters import readmodel as rm
 from metrology.reporting.adapters.aggregates import serialise_aggregates
 from metrology.reporting.adapters.sql import upsert
-from metrology.reporting.application.progress import TargetProgress, target_progress
+from metrology.reporting.application.progress import Computed, TargetProgress, target_progress
 from metrology.reporting.domain.events import TargetStatusChanged
 from metrology.reporting.domain.plan import Metric, Plan
 
@@ -94,10 +94,13 @@ class StatusEvaluation:
         wanted = set(Metric if metrics is None else metrics)
         changed = 0
         for plan in self.plans:
+            computed: Computed = {}  # the 2025 and 2030 targets on one metric often ask the same: read it once
             for target in plan.targets:
                 if target.metric not in wanted:
                     continue
-                result = await target_progress(connection, plan, target, as_of, breakdowns=False, months=12)
+                result = await target_progress(
+                    connection, plan, target, as_of, breakdowns=False, months=12, computed=computed
+                )
                 changed += await self._publish_if_changed(session, result, as_of)
         if changed and self.signal:
             self.signal.notify()
