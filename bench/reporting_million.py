@@ -87,7 +87,8 @@ class Log:
     def events(self):
         """About 0.5 % enterprises (+ enrolments), a few hundred providers/designations/labs, 10 % instrument
         registrations (1 % retired), 30 % verification work with 25 % certificates, 8 % programme accesses
-        (a quarter of them the saga's access for a job), the rest training completions (one in nine failed)."""
+        (a quarter of them the saga's access for a job), the rest training completions (one in nine failed; a
+        course's 40 trainees complete it within three days, as the training service records a course's end)."""
         n, rng = self.total, self.rng
         enterprises = max(10, n // 400)
         instruments = max(20, n // 10)
@@ -194,8 +195,11 @@ class Log:
             )  # fmt: skip
         c = 0
         while self.count < n:
+            if c % 40 == 0:  # a course of 40 trainees, who complete it on one of its last three days
+                ends = self.day()
+            completed = min(END, ends + timedelta(days=rng.randrange(3)))
             yield "training", self.envelope(
-                "training", "trainee-completed", f"course-c{c // 40}", self.day(), course_id=f"c{c // 40}",
+                "training", "trainee-completed", f"course-c{c // 40}", completed, course_id=f"c{c // 40}",
                 trainee_id=f"t{rng.randrange(max(1, n // 8))}", passed=c % 9 != 0,
             )  # fmt: skip
             c += 1

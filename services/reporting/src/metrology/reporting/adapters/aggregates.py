@@ -63,6 +63,22 @@ async def refresh_first_completions(session: DatabaseSession, trainees: Iterable
             )
 
 
+async def refresh_course_days(session: DatabaseSession, courses: Iterable[tuple[str, str]]) -> None:
+    """Write again the passed completions per day of each (tenant, course) from the completions stored."""
+    c, kept = rm.completions, rm.course_days
+    for tenant, ids in sorted(_by_tenant(courses).items()):
+        for chunk in _chunks(ids):
+            await session.execute(sa.delete(kept).where(kept.c.tenant == tenant, kept.c.course_id.in_(chunk)))
+            per_day = (
+                sa.select(c.c.tenant, c.c.course_id, c.c.completed_on, sa.func.count())
+                .where(c.c.tenant == tenant, c.c.course_id.in_(chunk), c.c.passed.is_(True))
+                .group_by(c.c.tenant, c.c.course_id, c.c.completed_on)
+            )
+            await session.execute(
+                sa.insert(kept).from_select(["tenant", "course_id", "completed_on", "completions"], per_day)
+            )
+
+
 async def refresh_demand_dates(session: DatabaseSession, instruments: Iterable[tuple[str, str]]) -> None:
     """Write again the demand dates of each (tenant, instrument) from its due dates, registration and retirement
     (each with the instrument's previous demand date), then its verifications with their neighbours (see

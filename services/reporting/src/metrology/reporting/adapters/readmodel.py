@@ -59,6 +59,19 @@ trainees = sa.Table(
 )
 sa.Index("ix_kpi_trainees_first", trainees.c.tenant, trainees.c.first_completed_on)
 
+# The passed completions of each course on each day, kept by the projection from the completions in the same
+# transaction (adapters/aggregates.py): person-times and their breakdowns sum these rows (a course's trainees
+# complete on a few days) instead of counting every completion. Derived: "as known on" reads the facts.
+course_days = sa.Table(
+    "kpi_training_course_days",
+    metadata,
+    _tenant(),
+    _id("course_id"),
+    sa.Column("completed_on", sa.Date, primary_key=True),
+    sa.Column("completions", sa.Integer, nullable=False),
+)
+sa.Index("ix_kpi_course_days_day", course_days.c.tenant, course_days.c.completed_on)
+
 # The field of training of each course (person-times by field); a completion whose course is not here yet counts
 # under no field.
 courses = sa.Table(

@@ -122,17 +122,19 @@ async def person_times_trained(connection: AsyncConnection, scope: Scope, as_of:
     """Distinct (person, course) passed completions dated within the window, on or before D; breakdowns by course
     and by the course's field of training.
 
-    The completions are counted per course first (one hash aggregate), and the breakdowns summed from those
-    few rows; the people are counted from each trainee's first completion day (`rm.trainees`)."""
+    The completions are counted per course first, from the per-day counts the projection keeps
+    (`rm.course_days`; as known on a time, from the completions recorded by then), and the breakdowns summed from
+    those few rows; the people are counted from each trainee's first completion day (`rm.trainees`)."""
     day = scope.day(as_of)
-    c, k = scope.facts(rm.completions), scope.facts(rm.courses)
-    where = [c.c.tenant == scope.tenant, c.c.passed.is_(True), c.c.completed_on <= day]
+    k = scope.facts(rm.courses)
+    rows, n, where = _completions_per_day(scope)
+    where = [*where, rows.c.completed_on <= day]
     if scope.start:
-        where.append(c.c.completed_on >= scope.start)
+        where.append(rows.c.completed_on >= scope.start)
     per_course = (
-        sa.select(c.c.course_id, sa.func.count().label("n"))
+        sa.select(rows.c.course_id, sa.func.sum(n).label("n"))
         .where(*where)
-        .group_by(c.c.course_id)
+        .group_by(rows.c.course_id)
         .subquery("per_course")
     )
     course = sa.and_(k.c.tenant == scope.tenant, k.c.course_id == per_course.c.course_id)
@@ -149,6 +151,17 @@ async def person_times_trained(connection: AsyncConnection, scope: Scope, as_of:
     for name in groups:
         reading.breakdowns[name] = [{"key": r.key, "value": int(r.value)} for r in rows.get(name, [])]
     return reading
+
+
+def _completions_per_day(scope: Scope) -> tuple[Any, Any, list[Any]]:
+    """(the rows, with `course_id` and `completed_on`; the completions each row stands for; the conditions) of the
+    scope's tenant's passed completions: the kept per-course, per-day counts, or as known on a time the
+    completions recorded by then."""
+    if scope.known_at is None:
+        kept = rm.course_days
+        return kept, kept.c.completions, [kept.c.tenant == scope.tenant]
+    c = scope.facts(rm.completions)
+    return c, sa.literal(1), [c.c.tenant == scope.tenant, c.c.passed.is_(True)]
 
 
 async def _people_trained(connection: AsyncConnection, scope: Scope, day: date) -> int:
@@ -723,13 +736,12 @@ async def series_values(connection: AsyncConnection, metric: Metric, scope: Scop
     if not days:
         return []
     if metric is Metric.PERSON_TIMES_TRAINED:
-        c = scope.facts(rm.completions)
-        where = [c.c.tenant == scope.tenant, c.c.passed.is_(True)]
-        return await _counts_on(connection, c.c.completed_on, where, scope, days)
+        rows, n, where = _completions_per_day(scope)
+        return await _counts_on(connection, rows.c.completed_on, where, scope, days, sa.func.sum(n))
     if metric is Metric.ENTERPRISE_TIMES:
         j = scope.facts(rm.enterprise_jobs)
         return await _counts_on(
-            connection, j.c.occurred_on, [j.c.tenant == scope.tenant, _enrolled(scope, j)], scope, days
+            connection, j.c.occurred_on, [j.c.tenant == scope.tenant, _enrolled(scope, j)], scope, days, sa.func.count()
         )
     if metric is Metric.SOCIALISED_PROVIDERS:
         providers = await load_providers(connection, scope)
@@ -883,17 +895,17 @@ def _running(rows: Any) -> Callable[[date], int]:
 
 
 async def _counts_on(
-    connection: AsyncConnection, on: Any, where: list[Any], scope: Scope, days: list[date]
+    connection: AsyncConnection, on: Any, where: list[Any], scope: Scope, days: list[date], count: Any
 ) -> list[float]:
-    """How many rows match `where` with `on` within the window and on or before each day: one scan counts the
-    rows per date (a few hundred dates a year, not a column per day evaluated on every row), then running sums."""
+    """The `count` (an aggregate) of the rows that match `where` with `on` within the window and on or before each
+    day: one scan counts the rows per date (a few hundred dates a year, not a column per day evaluated on every
+    row), then running sums."""
     counted = [scope.day(d) for d in days]
     where = [*where, on <= max(counted)]
     if scope.start:
         where.append(on >= scope.start)
     per_date = sorted(
-        (row[0], int(row[1]))
-        for row in await connection.execute(sa.select(on, sa.func.count()).where(*where).group_by(on))
+        (row[0], int(row[1])) for row in await connection.execute(sa.select(on, count).where(*where).group_by(on))
     )
     dates = [d for d, _ in per_date]
     running = list(itertools.accumulate(n for _, n in per_date))

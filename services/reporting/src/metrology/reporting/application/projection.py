@@ -21,6 +21,7 @@ from metrology.eventkit.events import DomainEvent, EventRegistry
 from metrology.refdata.group2 import UnknownInstrumentTypeError, group2
 from metrology.reporting.adapters import readmodel as rm
 from metrology.reporting.adapters.aggregates import (
+    refresh_course_days,
     refresh_demand_dates,
     refresh_enrolled_jobs,
     refresh_first_completions,
@@ -53,6 +54,7 @@ class KpiProjection:
         tenants = writes.tenants()
         await serialise_aggregates(session, tenants)
         trainees = writes.keys_of(rm.completions, "tenant", "trainee_id")
+        courses = writes.keys_of(rm.completions, "tenant", "course_id")
         instruments = set().union(
             *(
                 writes.keys_of(table, "tenant", "instrument_id")
@@ -67,6 +69,7 @@ class KpiProjection:
             await refresh_enrolled_jobs(session, jobs, enrolments, withdrawals)
         if trainees:
             await refresh_first_completions(session, trainees)
+            await refresh_course_days(session, courses)
         if instruments:
             await refresh_demand_dates(session, instruments)
         if touched:
