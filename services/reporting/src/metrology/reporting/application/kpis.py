@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -122,15 +122,19 @@ async def person_times_trained(connection: AsyncConnection, scope: Scope, as_of:
     """Distinct (person, course) passed completions dated within the window, on or before D; breakdowns by course
     and by the course's field of training.
 
-    The completions are counted per course first, from the per-day counts the projection keeps
-    (`rm.course_days`; as known on a time, from the completions recorded by then), and the breakdowns summed from
-    those few rows; the people are counted from each trainee's first completion day (`rm.trainees`)."""
+    The completions are counted per course (from the per-day counts the projection keeps, `rm.course_days`; as
+    known on a time, from the completions recorded by then), and the total and breakdowns summed here from those
+    rows, one per course; the people are counted from each trainee's first completion day (`rm.trainees`)."""
     day = scope.day(as_of)
-    k = scope.facts(rm.courses)
     rows, n, where = _completions_per_day(scope)
     where = [*where, rows.c.completed_on <= day]
     if scope.start:
         where.append(rows.c.completed_on >= scope.start)
+    people = await _people_trained(connection, scope, day)
+    if not breakdowns:
+        total = (await connection.execute(sa.select(sa.func.coalesce(sa.func.sum(n), 0)).where(*where))).scalar_one()
+        return Reading(Metric.PERSON_TIMES_TRAINED, day, float(total), {"unique_people": people})
+    k = scope.facts(rm.courses)
     per_course = (
         sa.select(rows.c.course_id, sa.func.sum(n).label("n"))
         .where(*where)
@@ -138,19 +142,30 @@ async def person_times_trained(connection: AsyncConnection, scope: Scope, as_of:
         .subquery("per_course")
     )
     course = sa.and_(k.c.tenant == scope.tenant, k.c.course_id == per_course.c.course_id)
-    counted = (
-        sa.select(per_course.c.course_id, per_course.c.n, k.c.field)
-        .select_from(per_course.outerjoin(k, course))
-        .cte("counted")
+    counted = sa.select(per_course.c.course_id, per_course.c.n, k.c.field).select_from(per_course.outerjoin(k, course))
+    per_course_and_field = [
+        (course_id, int(count), field) for course_id, count, field in await connection.execute(counted)
+    ]
+    reading = Reading(
+        Metric.PERSON_TIMES_TRAINED,
+        day,
+        float(sum(count for _, count, _ in per_course_and_field)),
+        {"unique_people": people},
     )
-    groups = {"course": counted.c.course_id, "field": counted.c.field} if breakdowns else {}
-    rows = await _sums_and_groups(connection, counted, counted.c.n, sa.literal(0), groups)
-    total = rows["0total"][0]
-    people = await _people_trained(connection, scope, day)
-    reading = Reading(Metric.PERSON_TIMES_TRAINED, day, float(total.value), {"unique_people": people})
-    for name in groups:
-        reading.breakdowns[name] = [{"key": r.key, "value": int(r.value)} for r in rows.get(name, [])]
+    reading.breakdowns["course"] = _summed_by_key((course_id, count) for course_id, count, _ in per_course_and_field)
+    reading.breakdowns["field"] = _summed_by_key((field, count) for _, count, field in per_course_and_field)
     return reading
+
+
+def _summed_by_key(pairs: Iterable[tuple[str | None, int]]) -> list[Row]:
+    """A breakdown from (key, count) pairs: the counts summed per key, ordered by key (no key last)."""
+    sums: dict[str | None, int] = {}
+    for key, count in pairs:
+        sums[key] = sums.get(key, 0) + count
+    keys: list[str | None] = [*sorted(key for key in sums if key is not None)]
+    if None in sums:
+        keys.append(None)
+    return [{"key": key, "value": sums[key]} for key in keys]
 
 
 def _completions_per_day(scope: Scope) -> tuple[Any, Any, list[Any]]:
