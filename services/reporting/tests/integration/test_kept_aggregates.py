@@ -1,8 +1,9 @@
-"""The aggregates the projection keeps beside the facts (each trainee's first completion, the passed completions
-of each course per day, the demand dates with their instrument's type, commune and previous demand date, the
-verifications with their neighbours) answer exactly what the facts answer: whatever order the facts arrive in,
-one per batch, with a fact delivered twice, with trainees who completed before a window and again in it, and with
-instruments verified in two provinces of the region, twice on one day, or before they were registered."""
+"""The aggregates the projection keeps beside the facts (each trainee's first completion and the first completions
+per day, the passed completions of each course per day, the demand dates with their instrument's type, commune and
+previous demand date, the verifications with their neighbours) answer exactly what the facts answer: whatever
+order the facts arrive in, one per batch, with a fact delivered twice, with trainees who completed before a window
+and again in it, and with instruments verified in two provinces of the region, twice on one day, or before they
+were registered."""
 
 from __future__ import annotations
 
@@ -133,5 +134,5 @@ async def test_a_rebuild_empties_the_aggregates_with_the_facts(runtime):
     async with runtime.sessions.begin() as session:
         await runtime.subscriptions[0].projection.reset(session)
     async with runtime.engine.connect() as connection:
-        for table in (rm.trainees, rm.course_days, rm.demand_dates, rm.verification_dates):
+        for table in (rm.trainees, rm.first_days, rm.course_days, rm.demand_dates, rm.verification_dates):
             assert (await connection.execute(sa.select(sa.func.count()).select_from(table))).scalar_one() == 0

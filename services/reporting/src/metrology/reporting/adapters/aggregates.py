@@ -44,14 +44,16 @@ def _insert(session: DatabaseSession, table: sa.Table) -> Any:
 
 
 async def refresh_first_completions(session: DatabaseSession, trainees: Iterable[tuple[str, str]]) -> None:
-    """Set the first passed completion day of each (tenant, trainee) from the completions stored."""
+    """Set the first passed completion day of each (tenant, trainee) from the completions stored, then the count
+    of first completions on each day that moved (the trainees' days before and after)."""
     c, t = rm.completions, rm.trainees
     for tenant, ids in sorted(_by_tenant(trainees).items()):
-        ordered = sorted(ids)
-        for i in range(0, len(ordered), CHUNK):
+        for chunk in _chunks(ids):
+            days_of_chunk = sa.select(t.c.first_completed_on).where(t.c.tenant == tenant, t.c.trainee_id.in_(chunk))
+            days = set(await session.scalars(days_of_chunk))
             first = (
                 sa.select(c.c.tenant, c.c.trainee_id, sa.func.min(c.c.completed_on))
-                .where(c.c.tenant == tenant, c.c.trainee_id.in_(ordered[i : i + CHUNK]), c.c.passed.is_(True))
+                .where(c.c.tenant == tenant, c.c.trainee_id.in_(chunk), c.c.passed.is_(True))
                 .group_by(c.c.tenant, c.c.trainee_id)
             )
             statement = _insert(session, t).from_select(["tenant", "trainee_id", "first_completed_on"], first)
@@ -61,6 +63,21 @@ async def refresh_first_completions(session: DatabaseSession, trainees: Iterable
                     set_={"first_completed_on": statement.excluded.first_completed_on},
                 )
             )
+            days.update(await session.scalars(days_of_chunk))
+            await _count_first_days(session, tenant, days)
+
+
+async def _count_first_days(session: DatabaseSession, tenant: str, days: set[Any]) -> None:
+    kept, t = rm.first_days, rm.trainees
+    if not days:
+        return
+    await session.execute(sa.delete(kept).where(kept.c.tenant == tenant, kept.c.first_completed_on.in_(days)))
+    per_day = (
+        sa.select(t.c.tenant, t.c.first_completed_on, sa.func.count())
+        .where(t.c.tenant == tenant, t.c.first_completed_on.in_(days))
+        .group_by(t.c.tenant, t.c.first_completed_on)
+    )
+    await session.execute(sa.insert(kept).from_select(["tenant", "first_completed_on", "trainees"], per_day))
 
 
 async def refresh_course_days(session: DatabaseSession, courses: Iterable[tuple[str, str]]) -> None:

@@ -59,6 +59,16 @@ trainees = sa.Table(
 )
 sa.Index("ix_kpi_trainees_first", trainees.c.tenant, trainees.c.first_completed_on)
 
+# How many trainees passed their first completion on each day, kept with `trainees` (people trained by a day are a
+# sum of a few hundred rows a year, not a count over every trainee's row).
+first_days = sa.Table(
+    "kpi_training_first_days",
+    metadata,
+    _tenant(),
+    sa.Column("first_completed_on", sa.Date, primary_key=True),
+    sa.Column("trainees", sa.Integer, nullable=False),
+)
+
 # The passed completions of each course on each day, kept by the projection from the completions in the same
 # transaction (adapters/aggregates.py): person-times and their breakdowns sum these rows (a course's trainees
 # complete on a few days) instead of counting every completion. Derived: "as known on" reads the facts.

@@ -1,5 +1,6 @@
-"""The passed completions of each course on each day, kept beside the completions (person-times and their
-breakdowns sum these rows); filled here from the completions already stored.
+"""The passed completions of each course on each day, and the trainees whose first passed completion fell on each
+day, kept beside the completions (person-times, their breakdowns and the people trained sum these rows); filled
+here from the completions and first completions already stored.
 
 Revision ID: reporting_0010
 Revises: reporting_0009
@@ -18,6 +19,17 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.create_table(
+        "kpi_training_first_days",
+        sa.Column("tenant", sa.String(length=16), nullable=False),
+        sa.Column("first_completed_on", sa.Date(), nullable=False),
+        sa.Column("trainees", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("tenant", "first_completed_on"),
+    )
+    op.execute(
+        "INSERT INTO kpi_training_first_days (tenant, first_completed_on, trainees) "
+        "SELECT tenant, first_completed_on, count(*) FROM kpi_training_trainees GROUP BY tenant, first_completed_on"
+    )
     op.create_table(
         "kpi_training_course_days",
         sa.Column("tenant", sa.String(length=16), nullable=False),
@@ -39,3 +51,4 @@ def downgrade() -> None:
     with op.batch_alter_table("kpi_training_course_days", schema=None) as batch_op:
         batch_op.drop_index("ix_kpi_course_days_day")
     op.drop_table("kpi_training_course_days")
+    op.drop_table("kpi_training_first_days")
