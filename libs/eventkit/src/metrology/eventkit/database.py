@@ -51,6 +51,21 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     return engine
 
 
+def plan_each_execution(engine: AsyncEngine) -> None:
+    """Have PostgreSQL plan each execution of the engine's statements for its parameters' values.
+
+    The driver prepares every statement, and after five executions PostgreSQL may switch to a generic plan, made
+    without the values. For a read over a date range that plan guesses a few rows: an index scan that fetches
+    every row of a million-event read model one by one (470 ms where the plan for the values takes 90 ms). A
+    service whose statements are such reads (reporting) plans them each time: a millisecond at most."""
+    if engine.dialect.name == "postgresql":
+        event.listen(engine.sync_engine, "connect", _force_custom_plans)
+
+
+def _force_custom_plans(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.run_async(lambda connection: connection.execute("SET plan_cache_mode = force_custom_plan"))
+
+
 PING_AFTER_IDLE_SECONDS = 2.0
 
 

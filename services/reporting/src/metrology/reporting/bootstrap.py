@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import partial
 
+from metrology.eventkit.database import plan_each_execution
 from metrology.reporting.adapters.plan_files import load_plans
 from metrology.reporting.adapters.readmodel import metadata
 from metrology.reporting.application.answers import AnswerCache
@@ -23,6 +24,7 @@ def bootstrap(settings: ServiceSettings, *, evaluate: bool = True) -> ServiceRun
     reporting = settings if isinstance(settings, ReportingSettings) else ReportingSettings(**settings.model_dump())
     plans = load_plans(reporting.plan_paths())
     runtime = new_runtime(reporting, register_published(registry()), [metadata])
+    plan_each_execution(runtime.engine)  # its reads count ranges of dates: generic plans guess them wrong
     evaluation = (
         StatusEvaluation(
             plans, runtime.store, reporting.today, interval=reporting.evaluation_interval, signal=runtime.signal
