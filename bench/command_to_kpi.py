@@ -13,10 +13,14 @@ The platform, all real processes:
   reporting consumer group to the topics' ends; the bench sets it there once more (a kept model reused after
   earlier runs, or a group a just-stopped static member still held), so the consumer started next does not read
   the whole log again only to skip it (the read model must hold every record of the topics);
-- `metrology-training run` (HTTP API and outbox relay in one process) on a fresh database and the same prefix,
-  with development tokens (a trainer's, HS256);
-- `metrology-reporting run` (HTTP API and the KPI projector in one process, folding the topics continuously,
-  status evaluation as the service is configured: after every batch by default).
+- training on a fresh database and the same prefix, with development tokens (a trainer's, HS256), and reporting
+  on the read model (the KPI projector folding the topics continuously, status evaluation as the service is
+  configured: after every batch by default), in one of two shapes (`--shape`):
+  `deployed` (the default): each service as compose.yaml and deploy/k8s run it, `serve` (the HTTP API) beside
+  `relay` (training's outbox relay) or `consume` (reporting's projector), one process each;
+  `single-process`: `metrology-training run` and `metrology-reporting run`, the HTTP API with the relay or the
+  projector in one process (local runs), where the polls' answers and the projector's batches share one event
+  loop.
 
 Before anything is timed, training gets C = max(commands / 40, 5 s x rate) courses, each with its share of
 trainees registered and enrolled by one attendance-list import, and the bench waits until the relay has
@@ -124,9 +128,18 @@ def environment(prefix: str, servers: str, **extra: str) -> dict[str, str]:
     }
 
 
-def start(cli: str, env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
-    """`<cli> run` (HTTP with relay and consumers in process), once `/ready` answers 200."""
-    return serve(env, port, log, cli=cli, command="run", timeout=120)
+def start(cli: str, env: dict[str, str], port: int, log: Path, worker: str | None) -> list[subprocess.Popen[bytes]]:
+    """`<cli> serve` (the HTTP API, once `/ready` answers 200) and `<cli> <worker>` beside it, as deployments run
+    them; or with no `worker`, `<cli> run` (HTTP with the relay and consumers in one process)."""
+    if worker is None:
+        return [serve(env, port, log, cli=cli, command="run", timeout=120)]
+    background = log.with_name(f"{log.stem}_{worker}.log")
+    process = subprocess.Popen([cli, worker], env=env, stdout=background.open("wb"), stderr=subprocess.STDOUT)
+    try:
+        return [serve(env, port, log, cli=cli, command="serve", timeout=120), process]
+    except BaseException:
+        stop(process)
+        raise
 
 
 def stop(process: subprocess.Popen[bytes] | None) -> None:
@@ -250,14 +263,14 @@ async def phase(
     args: argparse.Namespace,
     training: Client,
     reporting: Client,
-    pids: dict[str, int],
+    pids: dict[str, list[int]],
 ) -> dict[str, Any]:
     kpi = f"/kpis/person-times-trained?as_of={args.as_of}"
     status, answer = await reporting.request("GET", kpi, None)
     if status != 200:
         raise RuntimeError(f"GET {kpi}: {status} {answer[:500]!r}")
     base = float(json.loads(answer)["value"])
-    cpu_before = {service: cpu_seconds(pid) for service, pid in pids.items()}
+    cpu_before = {service: sum(map(cpu_seconds, ids)) for service, ids in pids.items()}
     training_topic = topic(args.prefix_in_use, "training")
     offsets_before = await end_offsets(KafkaConnection(bootstrap_servers=args.servers), [training_topic])
     sent: list[Sent] = []
@@ -312,7 +325,7 @@ async def phase(
         await asyncio.gather(schedule(origin), *(send() for _ in range(args.senders)))
         done_sending.set()
         await poller
-    cpu = {service: round(cpu_seconds(pid) - cpu_before[service], 2) for service, pid in pids.items()}
+    cpu = {service: round(sum(map(cpu_seconds, ids)) - cpu_before[service], 2) for service, ids in pids.items()}
     on_topic = await completions_on_topic(args.servers, offsets_before)
     relayed = [
         (on_topic[commands[s.k]] / 1000 - s.acked_wall) * 1000
@@ -419,7 +432,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     per_topic: Counter[str] = Counter(json.loads(args.topic_counts))
     reporting_db = args.database_url
     training_db = await infra.create_database(admin, prefix="bench_training")
-    processes: dict[str, subprocess.Popen[bytes]] = {}
+    processes: dict[str, list[subprocess.Popen[bytes]]] = {}
     try:
         if not args.prefix:
             with LoadSampler() as load:
@@ -448,8 +461,14 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         logs.mkdir(exist_ok=True)
         reporting_env = environment(prefix, servers, REPORTING_DATABASE_URL=reporting_db, **extra)
         training_env = environment(prefix, servers, TRAINING_DATABASE_URL=training_db)
-        processes["reporting"] = start(REPORTING_CLI, reporting_env, port, logs / "command_to_kpi_reporting.log")
-        processes["training"] = start(TRAINING_CLI, training_env, port + 1, logs / "command_to_kpi_training.log")
+        deployed = args.shape == "deployed"
+        result["shape"] = args.shape
+        processes["reporting"] = start(
+            REPORTING_CLI, reporting_env, port, logs / "command_to_kpi_reporting.log", "consume" if deployed else None
+        )
+        processes["training"] = start(
+            TRAINING_CLI, training_env, port + 1, logs / "command_to_kpi_training.log", "relay" if deployed else None
+        )
         token = issue_dev_token(SECRET, "bench-trainer", ["trainer"], "83")
 
         single = int(args.single_seconds)
@@ -466,7 +485,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
 
         training = Client(port + 1, {"authorization": f"Bearer {token}"})
         reporting = Client(port, {})
-        pids = {name: process.pid for name, process in processes.items()}
+        pids = {name: [process.pid for process in started] for name, started in processes.items()}
         result["phases"] = []
         try:
             plan = [("one at a time", 1.0, commands[:single])] if single else []
@@ -486,8 +505,9 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             await training.close()
             await reporting.close()
     finally:
-        for process in processes.values():
-            stop(process)
+        for started in processes.values():
+            for process in started:
+                stop(process)
         result["load_after"] = list(os.getloadavg())
         if args.keep:
             topic_counts = {name: count for name, count in (await topic_sizes(servers, prefix)).items() if count}
@@ -549,6 +569,12 @@ if __name__ == "__main__":
     parser.add_argument("--as-of", default="2025-12-31", help="the KPI's as_of (counts the completions)")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds a command may take before it fails")
     parser.add_argument("--drain-seconds", type=float, default=120.0, help="polling after the last command")
+    parser.add_argument(
+        "--shape",
+        choices=["deployed", "single-process"],
+        default="deployed",
+        help="serve beside relay / consume, as deployments run them; or `run`, all in one process per service",
+    )
     parser.add_argument("--evaluation-interval", type=float, help="REPORTING_EVALUATION_INTERVAL (service default)")
     parser.add_argument("--batch-size", type=int, default=2000, help="records per rebuild transaction")
     parser.add_argument("--partitions", type=int, default=3)
