@@ -251,13 +251,16 @@ class OutboxRelay:
             self.published += len(batch)
             self.last_loop_at = time.monotonic()
             batch = following
-        async with self.engine.connect() as connection:
-            self.held_back = await self.store.held_back(connection, after)
         return sent
 
     async def _read(self, after: Position) -> list[RecordedEvent]:
+        """The next batch after `after`; when there is none, whether committed events wait behind an open
+        transaction (`held_back`), asked on the same connection (a pass ends with such a read)."""
         async with self.engine.connect() as connection:
-            return await self.store.read_all(connection, after, self.batch_size)
+            batch = await self.store.read_all(connection, after, self.batch_size)
+            if not batch:
+                self.held_back = await self.store.held_back(connection, after)
+            return batch
 
     async def run(self, stop: asyncio.Event) -> None:
         """Publish until `stop`; on PostgreSQL only while holding the relay lock (else wait as a standby)."""
