@@ -126,7 +126,7 @@ async def person_times_trained(connection: AsyncConnection, scope: Scope, as_of:
     The completions are counted per course (from the per-day counts the projection keeps, `rm.course_days`; as
     known on a time, from the completions recorded by then) in one statement that answers the per-course counts as
     one JSON object (thousands of courses at a million events: one value to decode, not a row each) and the sums
-    per field of training; the people are counted from each trainee's first completion day (`rm.trainees`)."""
+    per field of training; the people are summed from the first completions per day (`rm.first_days`)."""
     day = scope.day(as_of)
     rows, n, where = _completions_per_day(scope)
     where = [*where, rows.c.completed_on <= day]
