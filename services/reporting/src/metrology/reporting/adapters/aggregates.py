@@ -49,21 +49,19 @@ async def refresh_first_completions(session: DatabaseSession, trainees: Iterable
     c, t = rm.completions, rm.trainees
     for tenant, ids in sorted(_by_tenant(trainees).items()):
         for chunk in _chunks(ids):
-            days_of_chunk = sa.select(t.c.first_completed_on).where(t.c.tenant == tenant, t.c.trainee_id.in_(chunk))
-            days = set(await session.scalars(days_of_chunk))
+            days_before = sa.select(t.c.first_completed_on).where(t.c.tenant == tenant, t.c.trainee_id.in_(chunk))
+            days = set(await session.scalars(days_before))
             first = (
                 sa.select(c.c.tenant, c.c.trainee_id, sa.func.min(c.c.completed_on))
                 .where(c.c.tenant == tenant, c.c.trainee_id.in_(chunk), c.c.passed.is_(True))
                 .group_by(c.c.tenant, c.c.trainee_id)
             )
             statement = _insert(session, t).from_select(["tenant", "trainee_id", "first_completed_on"], first)
-            await session.execute(
-                statement.on_conflict_do_update(
-                    index_elements=[t.c.tenant, t.c.trainee_id],
-                    set_={"first_completed_on": statement.excluded.first_completed_on},
-                )
+            upserted = statement.on_conflict_do_update(
+                index_elements=[t.c.tenant, t.c.trainee_id],
+                set_={"first_completed_on": statement.excluded.first_completed_on},
             )
-            days.update(await session.scalars(days_of_chunk))
+            days.update(await session.scalars(upserted.returning(t.c.first_completed_on)))  # the days after
             await _count_first_days(session, tenant, days)
 
 
