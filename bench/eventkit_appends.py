@@ -51,7 +51,7 @@ from metrology.eventkit.database import create_engine, create_schema, session_fa
 from metrology.eventkit.envelope import Envelope
 from metrology.eventkit.relay import CommitSignal, PostgresCommitNotifier
 from metrology.eventkit.store import EventStore, Position, driver_connection
-from metrology.eventkit.unit_of_work import UnitOfWork
+from metrology.eventkit.unit_of_work import KeptConnections, UnitOfWork
 
 BATCH = 1000
 
@@ -117,12 +117,13 @@ class CatchUpReader:
         return len(batch)
 
 
-def as_services_wire_it(engine: Any) -> tuple[EventStore, CommitSignal]:
-    """The store and commit signal as `servicekit.runtime.new_runtime` builds them: on PostgreSQL, other
-    processes' relays are told of commits by a NOTIFY after each commit, not from within the transaction."""
+def as_services_wire_it(engine: Any) -> tuple[KeptConnections, EventStore, CommitSignal]:
+    """The connections, store and commit signal as `servicekit.runtime.new_runtime` builds them: units of work
+    keep their connections between them; on PostgreSQL, other processes' relays are told of commits by a NOTIFY
+    after each commit, not from within the transaction."""
     postgres = engine.dialect.name == "postgresql"
     notifier = PostgresCommitNotifier(engine) if postgres else None
-    return EventStore(SOURCE, notify=not postgres), CommitSignal(notifier)
+    return KeptConnections(engine), EventStore(SOURCE, notify=not postgres), CommitSignal(notifier)
 
 
 async def ours_single(url: str, database: str, sizes: Sizes, *, with_reader: bool) -> dict[str, Any]:
@@ -130,12 +131,12 @@ async def ours_single(url: str, database: str, sizes: Sizes, *, with_reader: boo
     try:
         await create_schema(engine, event_store.metadata)
         events = registry()
-        store, signal = as_services_wire_it(engine)
+        connections, store, signal = as_services_wire_it(engine)
         counts = [0] * sizes.writers
         streams = [f"bench-{uuid.uuid4().hex[:8]}" for _ in range(sizes.writers)]
 
         async def append(w: int) -> None:
-            async with UnitOfWork(engine, store, events, CONTEXT, signal) as uow:
+            async with UnitOfWork(connections, store, events, CONTEXT, signal) as uow:
                 await uow.append(streams[w], counts[w], [reading(counts[w])])
             counts[w] += 1
 
@@ -159,6 +160,7 @@ async def ours_single(url: str, database: str, sizes: Sizes, *, with_reader: boo
         if reading_task and reader:
             await reading_task
             row.update(await _gap_check(engine, reader))
+        await connections.close()
         return row
     finally:
         await engine.dispose()
@@ -169,11 +171,11 @@ async def ours_batch(url: str, database: str, sizes: Sizes) -> dict[str, Any]:
     try:
         await create_schema(engine, event_store.metadata)
         events = registry()
-        store, signal = as_services_wire_it(engine)
+        connections, store, signal = as_services_wire_it(engine)
         batch = [reading(i) for i in range(BATCH)]
 
         async def append() -> None:
-            async with UnitOfWork(engine, store, events, CONTEXT, signal) as uow:
+            async with UnitOfWork(connections, store, events, CONTEXT, signal) as uow:
                 await uow.append(f"bench-{uuid.uuid4().hex[:8]}", 0, batch)
 
         await append()
@@ -182,6 +184,7 @@ async def ours_batch(url: str, database: str, sizes: Sizes) -> dict[str, Any]:
                 await append()
         row = _row("metrology.eventkit", database, f"batch {BATCH:,}", 1, sizes.batches * BATCH, clock)
         row["payload_bytes"] = await _avg_payload(engine, "events", "payload")
+        await connections.close()
         return row
     finally:
         await engine.dispose()

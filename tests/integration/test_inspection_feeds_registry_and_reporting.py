@@ -107,7 +107,7 @@ class Running:
         self.stop.set()
         await asyncio.wait_for(asyncio.gather(*self.tasks, return_exceptions=True), 60)
         for runtime in self.runtimes.values():
-            await runtime.engine.dispose()
+            await runtime.dispose()
         for url in self.urls:
             await infra.drop_database(self.admin_url, url)
 

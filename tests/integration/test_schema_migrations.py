@@ -153,7 +153,7 @@ async def test_a_previous_release_database_is_upgraded_to_every_head_with_its_ro
     assert await rows_kept(runtime.engine, rows) == dict.fromkeys(rows, 1)
     assert await current_revisions(runtime.engine) == runtime.migrations().heads()
     assert await differences(runtime.engine, runtime.migrations()) == []
-    await runtime.engine.dispose()
+    await runtime.dispose()
 
 
 @pytest.mark.parametrize("service", RELEASED_SERVICES)
@@ -171,7 +171,7 @@ async def test_migrating_an_up_to_date_database_again_changes_nothing(service, e
     assert changes == []
     assert await current_revisions(runtime.engine) == revisions
     assert await rows_kept(runtime.engine, rows) == dict.fromkeys(rows, 1)
-    await runtime.engine.dispose()
+    await runtime.dispose()
 
 
 @pytest.mark.parametrize("service", RELEASED_SERVICES)
@@ -195,7 +195,7 @@ async def test_the_migrations_build_exactly_what_the_models_describe(service, da
 
     found = await differences(runtime.engine, runtime.migrations())
 
-    await runtime.engine.dispose()
+    await runtime.dispose()
     assert found == [], (
         f"the {service} models and migrations disagree: {found}\n"
         f'write the missing revision: .venv/bin/metrology-{service} revision --autogenerate -m "<what changed>" '
@@ -225,7 +225,7 @@ async def test_a_database_with_part_of_a_previous_release_branch_is_refused(engi
 
     with pytest.raises(SchemaStateError, match="events"):
         await runtime.migrate()
-    await runtime.engine.dispose()
+    await runtime.dispose()
 
 
 def _reflected(connection: sa.Connection) -> sa.MetaData:

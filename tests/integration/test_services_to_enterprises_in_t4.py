@@ -143,7 +143,7 @@ async def nodes(database_url: str, tmp_path: Path) -> AsyncIterator[tuple[Node, 
     yield verification, outreach, reporting
     for each in stack:
         await each.http.aclose()
-        await each.runtime.engine.dispose()
+        await each.runtime.dispose()
 
 
 async def record(verification: Node, enterprise_id: str, kind: str, on: str) -> str:

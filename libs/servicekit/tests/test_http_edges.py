@@ -29,7 +29,7 @@ async def service(sqlite_url: str) -> AsyncIterator[tuple[httpx.AsyncClient, obj
     app = create_app(runtime)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://training") as client:
         yield client, runtime
-    await runtime.engine.dispose()
+    await runtime.dispose()
 
 
 def auth(*roles: str, secret: str = SECRET) -> dict[str, str]:

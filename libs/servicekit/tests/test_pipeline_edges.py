@@ -40,7 +40,7 @@ async def client_for(database_url: str, **settings) -> AsyncIterator[tuple[httpx
     app = create_app(runtime)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://training") as client:
         yield client, runtime
-    await runtime.engine.dispose()
+    await runtime.dispose()
 
 
 @pytest.fixture
@@ -91,7 +91,7 @@ async def test_a_command_says_when_its_event_was_recorded_and_reads_say_how_fres
         ]
         read = await client.get("/plans")
         assert read.headers["read-model-freshness"] == 'reporting.kpis;recorded-at="";applied=0'
-    await runtime.engine.dispose()
+    await runtime.dispose()
 
 
 async def test_concurrent_reads_share_one_freshness_read_and_a_later_read_sees_a_newer_one(monkeypatch):

@@ -84,4 +84,4 @@ async def service(database_url: str) -> AsyncIterator[Service]:
     app = create_app(runtime)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://inspection") as client:
         yield Service(runtime, client)
-    await runtime.engine.dispose()
+    await runtime.dispose()

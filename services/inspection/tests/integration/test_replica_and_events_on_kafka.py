@@ -115,4 +115,4 @@ async def test_the_replica_fed_from_kafka_judges_findings_and_the_inspection_eve
     finally:
         stop.set()
         await asyncio.wait_for(workers, 30)
-        await runtime.engine.dispose()
+        await runtime.dispose()

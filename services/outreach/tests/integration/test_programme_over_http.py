@@ -48,7 +48,7 @@ async def runtime(database_url: str) -> AsyncIterator[ServiceRuntime]:
     rt = bootstrap(settings)
     await rt.migrate()
     yield rt
-    await rt.engine.dispose()
+    await rt.dispose()
 
 
 @pytest.fixture

@@ -70,7 +70,7 @@ async def registry(database_url: str) -> AsyncIterator[Registry]:
     transport = httpx.ASGITransport(app=create_app(runtime))
     async with httpx.AsyncClient(transport=transport, base_url="http://registry") as client:
         yield Registry(client)
-    await runtime.engine.dispose()
+    await runtime.dispose()
 
 
 def instrument(owner: str, **overrides: str) -> dict[str, str]:

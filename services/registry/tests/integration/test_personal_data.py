@@ -130,7 +130,7 @@ async def one_sealed_person(settings: RegistrySettings) -> None:
         async with runtime.sessions() as session, session.begin():
             await vault.keep(session, await vault.key(session, "verifier-1"))
     finally:
-        await runtime.engine.dispose()
+        await runtime.dispose()
 
 
 def test_a_new_key_encryption_key_rewraps_every_data_key_from_the_command_line(tmp_path, monkeypatch):

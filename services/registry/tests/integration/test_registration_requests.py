@@ -62,7 +62,7 @@ async def registry(database_url: str) -> AsyncIterator[Registry]:
     await runtime.migrate()
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(runtime)), base_url="http://r") as c:
         yield Registry(runtime, c)
-    await runtime.engine.dispose()
+    await runtime.dispose()
 
 
 def items(response: httpx.Response) -> list[dict[str, Any]]:

@@ -28,8 +28,8 @@ async def runtimes(postgres_url: str) -> AsyncIterator[tuple[ServiceRuntime, Ser
     first, second = bootstrap(settings, evaluate=False), bootstrap(settings, evaluate=False)
     await first.migrate()
     yield first, second
-    await first.engine.dispose()
-    await second.engine.dispose()
+    await first.dispose()
+    await second.dispose()
 
 
 def the_instrument_and_its_verification() -> tuple[Envelope, Envelope]:

@@ -33,7 +33,7 @@ async def reporting(postgres_url: str) -> AsyncIterator[tuple[httpx.AsyncClient,
     transport = httpx.ASGITransport(app=create_app(runtime))
     async with httpx.AsyncClient(transport=transport, base_url="http://reporting", timeout=120) as client:
         yield client, runtime
-    await runtime.engine.dispose()
+    await runtime.dispose()
 
 
 async def test_many_uncached_progress_requests_never_drain_the_pool_nor_answer_500(reporting):

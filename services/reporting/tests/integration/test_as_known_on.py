@@ -68,7 +68,7 @@ async def runtime(database_url: str) -> AsyncIterator[ServiceRuntime]:
     await rt.migrate()
     await fold(rt, scripted_year.build(), ON_TIME)
     yield rt
-    await rt.engine.dispose()
+    await rt.dispose()
 
 
 @pytest.fixture

@@ -36,7 +36,7 @@ async def server(database_url: str) -> AsyncIterator[ServiceRuntime]:
     rt = _runtime(database_url)
     await rt.migrate()
     yield rt
-    await rt.engine.dispose()
+    await rt.dispose()
 
 
 @pytest.fixture
@@ -44,7 +44,7 @@ async def projector(server: ServiceRuntime, database_url: str) -> AsyncIterator[
     """A second runtime on the same database: the consumer, with a cache of its own the server never sees."""
     rt = _runtime(database_url)
     yield rt
-    await rt.engine.dispose()
+    await rt.dispose()
 
 
 @pytest.fixture

@@ -85,7 +85,7 @@ async def runtime(database_url: str) -> AsyncIterator[ServiceRuntime]:
     for envelope in reversed(script().envelopes()):  # later facts first: retirements before registrations
         await runner.handle([FakeRecord(envelope.to_json())])
     yield rt
-    await rt.engine.dispose()
+    await rt.dispose()
 
 
 async def readings(runtime: ServiceRuntime, metric: Metric, scope: kpis.Scope) -> list[object]:

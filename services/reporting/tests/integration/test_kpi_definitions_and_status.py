@@ -37,7 +37,7 @@ async def runtime(database_url: str) -> AsyncIterator[ServiceRuntime]:
     rt = bootstrap(settings)
     await rt.migrate()
     yield rt
-    await rt.engine.dispose()
+    await rt.dispose()
 
 
 async def fold(runtime: ServiceRuntime, batch: int = 25) -> NoDeadLetters:

@@ -80,7 +80,7 @@ async def runtime(database_url: str) -> AsyncIterator[ServiceRuntime]:
     await fold(rt, scripted_year.build(), "83")
     await fold(rt, merged_province_script(), "86")
     yield rt
-    await rt.engine.dispose()
+    await rt.dispose()
 
 
 @pytest.fixture

@@ -40,7 +40,7 @@ async def runtime(database_url: str) -> AsyncIterator[ServiceRuntime]:
     rt = bootstrap(settings)
     await rt.migrate()
     yield rt
-    await rt.engine.dispose()
+    await rt.dispose()
 
 
 def evaluation_of(runtime: ServiceRuntime) -> StatusEvaluation:

@@ -38,7 +38,7 @@ async def runtime(database_url: str) -> AsyncIterator[ServiceRuntime]:
     runner = ProjectorRunner(rt.sessions, rt.subscriptions[0].projection, NoDeadLetters())
     await runner.handle([FakeRecord(e.to_json()) for e in scripted_year.build().envelopes()])
     yield rt
-    await rt.engine.dispose()
+    await rt.dispose()
 
 
 @pytest.fixture

@@ -44,7 +44,7 @@ async def wrapped_keys(config: TrainingSettings) -> dict[str, bytes]:
     runtime = bootstrap(config)
     async with runtime.engine.connect() as connection:
         rows = (await connection.execute(sa.select(trainee_keys.c.key_id, trainee_keys.c.wrapped_key))).all()
-    await runtime.engine.dispose()
+    await runtime.dispose()
     return {row.key_id: bytes(row.wrapped_key) for row in rows}
 
 
@@ -58,7 +58,7 @@ async def store_keys(config: TrainingSettings, count: int) -> dict[str, object]:
             key = cipher.new_key()
             await cipher.store(session, key, f"t{n}")
             sealed[key.key_id] = cipher.seal(key, f"t{n}", PERSON)
-    await runtime.engine.dispose()
+    await runtime.dispose()
     return sealed
 
 
@@ -88,7 +88,7 @@ async def test_after_rewrap_every_data_key_opens_with_the_newest_kek_alone_and_t
     runtime = bootstrap(only_v2)
     async with runtime.engine.connect() as connection:
         keys = await PersonalDataCipher.from_settings(only_v2).keys(connection, list(sealed))
-    await runtime.engine.dispose()
+    await runtime.dispose()
     for n, (key_id, data) in enumerate(sealed.items()):
         assert PersonalDataCipher.open(keys[key_id], f"t{n}", data) == PERSON  # type: ignore[arg-type]
 
@@ -103,7 +103,7 @@ async def test_a_key_wrapped_under_an_older_kek_opens_while_that_kek_is_listed(t
     runtime = bootstrap(rotated)
     async with runtime.engine.connect() as connection:
         keys = await PersonalDataCipher.from_settings(rotated).keys(connection, list(sealed))
-    await runtime.engine.dispose()
+    await runtime.dispose()
     assert set(keys) == set(sealed)
 
 

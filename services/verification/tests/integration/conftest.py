@@ -47,4 +47,4 @@ async def service(postgres_url: str) -> AsyncIterator[Service]:
     app = create_app(runtime)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://verification") as client:
         yield Service(runtime, client)
-    await runtime.engine.dispose()
+    await runtime.dispose()

@@ -62,7 +62,7 @@ async def service(database_url: str) -> AsyncIterator[Service]:
     transport = httpx.ASGITransport(app=create_app(runtime))
     async with httpx.AsyncClient(transport=transport, base_url="http://verification") as client:
         yield Service(runtime, client)
-    await runtime.engine.dispose()
+    await runtime.dispose()
 
 
 def admin(service: Service) -> dict[str, str]:

@@ -54,7 +54,7 @@ async def service(database_url: str) -> AsyncIterator[Service]:
     transport = httpx.ASGITransport(app=create_app(runtime))
     async with httpx.AsyncClient(transport=transport, base_url="http://verification") as client:
         yield Service(runtime, client)
-    await runtime.engine.dispose()
+    await runtime.dispose()
 
 
 async def counts(service: Service) -> tuple[int, int]:

@@ -98,5 +98,5 @@ async def test_registry_events_relayed_through_kafka_fill_the_replica(
         await workers
         await publisher.stop()
         await registry_engine.dispose()
-        await runtime.engine.dispose()
+        await runtime.dispose()
         await infra.drop_database(postgres_admin_url, registry_url)

@@ -180,7 +180,7 @@ async def test_rebuilding_the_registry_replica_gives_the_same_rows_and_moves_its
         committed = {p: await group.committed(TopicPartition(produced.topic, p)) for p in ends}
     finally:
         await group.stop()
-        await runtime.engine.dispose()
+        await runtime.dispose()
     assert committed == ends
 
 

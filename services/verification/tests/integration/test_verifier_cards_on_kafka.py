@@ -143,7 +143,7 @@ async def test_v1_certifications_on_the_topic_are_upcast_and_v2_card_validity_is
         await workers
         await publisher.stop()
         await registry_engine.dispose()
-        await runtime.engine.dispose()
+        await runtime.dispose()
         await infra.drop_database(postgres_admin_url, registry_url)
 
 

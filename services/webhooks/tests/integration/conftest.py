@@ -209,7 +209,7 @@ class Bridge:
         if self.worker and self._stop:
             self._stop.set()
             await asyncio.wait_for(self.worker, 30)
-            await self._worker_runtime.engine.dispose()
+            await self._worker_runtime.dispose()
             self.worker = None
 
 
@@ -242,4 +242,4 @@ async def bridge(kafka: KafkaConnection, postgres_url: str) -> AsyncIterator[Bri
         finally:
             await bridge.stop_worker()
             await producer._producer.stop()
-    await runtime.engine.dispose()
+    await runtime.dispose()

@@ -290,21 +290,37 @@ async def driver_connection(session: DatabaseSession) -> Any:
     driver directly must not run ahead of it, so the adapter's transaction is started here when it is not yet.
     The driver's own statement cache then prepares each statement once per connection.
     """
-    transaction = session.get_transaction()
     cached = session.info.get(_DRIVER)
-    if cached is not None and cached[0] is transaction:
-        return cached[1]
-    connection = await connection_of(session)
-    raw = await connection.get_raw_connection()
-    adapter: Any = raw.dbapi_connection
+    if cached is not None and cached[0] is session.get_transaction():
+        adapter, driver = cached[1], cached[2]
+    else:
+        connection = await connection_of(session)
+        raw = await connection.get_raw_connection()
+        adapter, driver = raw.dbapi_connection, raw.driver_connection
+        remember_driver(session, adapter, driver)
     if not adapter._started:  # SQLAlchemy 2.0's AsyncAdapt_asyncpg_connection
-        await adapter._start_transaction()
-    session.info[_DRIVER] = (session.get_transaction(), raw.driver_connection)
-    return raw.driver_connection
+        try:
+            await adapter._start_transaction()
+        except Exception as error:  # the driver's error, as the store's other statements raise theirs
+            raise (error.__cause__ or error) from None
+    return driver
+
+
+def remember_driver(session: DatabaseSession, adapter: Any, driver: Any) -> None:
+    """Spare `driver_connection` asking SQLAlchemy for the driver again within the session's transaction."""
+    session.info[_DRIVER] = (session.get_transaction(), adapter, driver)
+
+
+def forget_transaction(session: DatabaseSession) -> None:
+    """Forget what this module noted in the connection's `info` (it outlives the transaction, and the connection
+    is used by the next one): its driver handles and whether the transaction has notified."""
+    session.info.pop(_DRIVER, None)
+    session.info.pop(_NOTIFIED, None)
 
 
 COPY_FROM = 64  # from this many events on, an append goes in with COPY (after its guard statement)
 _NOTIFIED = "metrology.eventkit.notified"
+_NOT_YET = object()  # no transaction of this connection has notified (None is the transaction of a kept one)
 _DRIVER = "metrology.eventkit.driver"
 _COLUMNS = ("event_id", "stream_id", "stream_version", "type", "recorded_at", "traceparent", "payload")
 
@@ -314,10 +330,17 @@ async def _pg_insert(
 ) -> None:
     """One guarded statement (or, for a large batch, a guard then COPY); NOTIFY at most once per transaction."""
     transaction = session.get_transaction()
-    notify = notify and session.info.get(_NOTIFIED) is not transaction
+    notify = notify and session.info.get(_NOTIFIED, _NOT_YET) is not transaction
     driver = await driver_connection(session)
     try:
-        if len(rows) < COPY_FROM:
+        if len(rows) == 1 and not notify:
+            event_id, _, version, type_, recorded_at, traceparent, payload = rows[0]
+            inserted = await driver.fetchval(
+                _PG_GUARDED_INSERT_ONE, stream_id, after, event_id, version, type_, recorded_at, traceparent, payload
+            )
+            if inserted != 1:
+                raise ConcurrencyError(_moved_on(stream_id, after))
+        elif len(rows) < COPY_FROM:
             columns = [list(column) for column in zip(*rows, strict=True)]
             statement = _PG_GUARDED_INSERT_NOTIFY if notify else _PG_GUARDED_INSERT
             inserted = await driver.fetchval(statement, stream_id, after, *columns)
@@ -372,6 +395,12 @@ _PG_GUARDED_INSERT = """
          )
     SELECT count(*) FROM inserted
 """
+# The same for one event (most commands): its values as parameters rather than one-element arrays to unnest.
+_PG_GUARDED_INSERT_ONE = _PG_GUARDED_INSERT.replace(
+    """SELECT r.* FROM guard, unnest($3::varchar[], $4::varchar[], $5::int[], $6::varchar[],
+                                           $7::timestamptz[], $8::varchar[], $9::bytea[]) AS r""",
+    "SELECT $3::varchar, $1, $4::int, $5::varchar, $6::timestamptz, $7::varchar, $8::bytea FROM guard",
+)
 _PG_GUARDED_INSERT_NOTIFY = _PG_GUARDED_INSERT.replace(
     "SELECT count(*) FROM inserted", f"SELECT count(*), pg_notify('{NOTIFY_CHANNEL}', '') FROM inserted"
 )

@@ -2,17 +2,110 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from metrology.eventkit import database
 from metrology.eventkit.database import DatabaseSession
 from metrology.eventkit.envelope import Envelope, EventContext
 from metrology.eventkit.events import DomainEvent, EventRegistry
 from metrology.eventkit.relay import CommitSignal
-from metrology.eventkit.store import EventStore
+from metrology.eventkit.store import EventStore, forget_transaction, remember_driver
+
+DEFAULT_KEPT_CONNECTIONS = 8
+
+
+@dataclass(slots=True)
+class KeptConnection:
+    """A connection checked out of the engine's pool for units of work, with its driver-level handles."""
+
+    connection: AsyncConnection
+    adapter: Any  # SQLAlchemy's asyncpg adapter (None on SQLite): begins, commits and rolls back the transaction
+    driver: Any  # the asyncpg connection (None on SQLite)
+    idle_since: float = 0.0
+
+
+class KeptConnections:
+    """The connections of units of work, kept checked out of the engine's pool between one unit and the next.
+
+    A checkout from SQLAlchemy's pool and its return cost a command ~90 µs of CPU under load (greenlet switches,
+    the pool's queue, its events and reset): more than the append itself (`bench/eventkit_appends.py`). Here a
+    unit of work takes the most recently used idle connection, and gives it back clean (committed or rolled back).
+
+    What the pool would have done stays done: at most `keep` connections wait here; one idle for longer than the
+    pool's ping threshold goes back to the pool, whose next checkout pings it (a server restarted meanwhile is
+    found there, not by a command); one whose transaction could not end cleanly goes back to the pool to be reset
+    or replaced, and the others waiting here go with it (they may have lost their server too). `keep=0` keeps
+    none: every unit of work checks out of the pool and returns to it.
+    """
+
+    def __init__(self, engine: AsyncEngine, keep: int = DEFAULT_KEPT_CONNECTIONS) -> None:
+        self.engine = engine
+        self.keep = keep
+        self._idle: list[KeptConnection] = []  # most recently given back last
+
+    @property
+    def idle(self) -> int:
+        return len(self._idle)
+
+    async def take(self) -> KeptConnection:
+        await self._release_long_idle()
+        if self._idle:
+            return self._idle.pop()
+        connection = await self.engine.connect()
+        try:
+            if connection.dialect.name != "postgresql":
+                return KeptConnection(connection, None, None)
+            raw = await connection.get_raw_connection()
+            return KeptConnection(connection, raw.dbapi_connection, raw.driver_connection)
+        except BaseException:
+            await connection.close()
+            raise
+
+    async def give_back(self, kept: KeptConnection) -> None:
+        """Keep a connection whose transaction ended cleanly, or return it to the pool when enough wait here."""
+        if len(self._idle) >= self.keep or not _clean(kept):
+            await _return_to_pool(kept)
+            return
+        kept.idle_since = time.monotonic()
+        self._idle.append(kept)
+
+    async def discard(self, kept: KeptConnection) -> None:
+        """A connection whose transaction did not end cleanly: the pool resets or replaces it, and the idle ones."""
+        try:
+            await _return_to_pool(kept)
+        finally:
+            await self.close()
+
+    async def close(self) -> None:
+        """Return every idle connection to the pool (before the engine is disposed)."""
+        idle, self._idle = self._idle, []
+        for kept in idle:
+            await _return_to_pool(kept)
+
+    async def _release_long_idle(self) -> None:
+        threshold = time.monotonic() - database.PING_AFTER_IDLE_SECONDS
+        while self._idle and self._idle[0].idle_since <= threshold:
+            await _return_to_pool(self._idle.pop(0))
+
+
+async def _return_to_pool(kept: KeptConnection) -> None:
+    """Check the connection in; one whose server went away is invalidated first, so the pool opens a new one."""
+    if kept.driver is not None and kept.driver.is_closed():
+        await kept.connection.invalidate()
+    await kept.connection.close()
+
+
+def _clean(kept: KeptConnection) -> bool:
+    connection = kept.connection
+    if connection.closed or connection.invalidated or connection.in_transaction():
+        return False
+    return kept.adapter is None or not (kept.adapter._started or kept.driver.is_closed())
 
 
 class UnitOfWork:
@@ -21,24 +114,29 @@ class UnitOfWork:
     Keep the first write of the transaction an event append (read first, then `append`, then other writes):
     the store's gap-safe reading on PostgreSQL relies on it.
 
-    Its `session` is a pooled `AsyncConnection` in a transaction: commands run Core statements only, and a
-    connection begins and commits in half the time an `AsyncSession` takes (`bench/eventkit_appends.py`).
+    Its `session` is a kept `AsyncConnection` (see `KeptConnections`): commands run Core statements only. On
+    PostgreSQL the transaction is the driver's, begun by the first statement (an append sent on the driver, or a
+    Core statement) and committed on the driver when no Core statement ran; SQLAlchemy's own begin and commit
+    cost a command as much again as its append.
     """
 
     def __init__(
         self,
-        engine: AsyncEngine | None,
+        connections: KeptConnections | AsyncEngine | None,
         store: EventStore,
         registry: EventRegistry,
         context: EventContext,
         signal: CommitSignal | None = None,
     ) -> None:
-        self._engine = engine
+        if isinstance(connections, AsyncEngine):
+            connections = KeptConnections(connections, keep=0)
+        self._connections = connections
         self.store = store
         self.registry = registry
         self.context = context
         self._signal = signal
         self._session: DatabaseSession | None = None
+        self._kept: KeptConnection | None = None
         self.appended: list[Envelope] = []
 
     @classmethod
@@ -57,31 +155,36 @@ class UnitOfWork:
         return self._session
 
     async def __aenter__(self) -> Self:
-        if self._engine is None:
+        if self._connections is None:
             raise RuntimeError("a unit of work joining another transaction is committed by its owner")
-        connection = await self._engine.connect()
+        kept = await self._connections.take()
+        connection = kept.connection
+        forget_transaction(connection)
         try:
-            await connection.begin()
+            if kept.adapter is None:
+                await connection.begin()  # SQLite: BEGIN IMMEDIATE (database.create_engine)
+            else:
+                remember_driver(connection, kept.adapter, kept.driver)
         except BaseException:
-            await connection.close()
+            await self._connections.discard(kept)
             raise
-        self._session = connection
+        self._kept, self._session = kept, connection
         return self
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        session, self._session = self.session, None
-        assert isinstance(session, AsyncConnection)
+        kept, self._kept, self._session = self._kept, None, None
+        assert kept is not None and self._connections is not None
         try:
-            if exc_type is None:
-                await session.commit()
-                if self.appended and self._signal:
-                    self._signal.notify()
-            else:
-                await session.rollback()
-        finally:
-            await session.close()
+            await (_commit(kept) if exc_type is None else _roll_back(kept))
+        except BaseException:
+            await self._connections.discard(kept)
+            raise
+        forget_transaction(kept.connection)
+        await self._connections.give_back(kept)
+        if exc_type is None and self.appended and self._signal:
+            self._signal.notify()
 
     async def history(self, stream_id: str) -> list[DomainEvent]:
         """The stream's events, upcast to their current versions; another tenant's stream reads as empty, so a
@@ -93,3 +196,17 @@ class UnitOfWork:
 
     async def append(self, stream_id: str, expected_version: int | None, events: Sequence[DomainEvent]) -> None:
         self.appended += await self.store.append(self.session, stream_id, expected_version, events, self.context)
+
+
+async def _commit(kept: KeptConnection) -> None:
+    if kept.connection.in_transaction():  # a Core statement ran: SQLAlchemy commits (the driver's transaction too)
+        await kept.connection.commit()
+    elif kept.adapter is not None and kept.adapter._started:  # only statements sent on the driver ran
+        await kept.adapter._commit_and_discard()
+
+
+async def _roll_back(kept: KeptConnection) -> None:
+    if kept.connection.in_transaction():
+        await kept.connection.rollback()
+    elif kept.adapter is not None and kept.adapter._started:
+        await kept.adapter._rollback_and_discard()

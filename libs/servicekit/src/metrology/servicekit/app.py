@@ -57,7 +57,7 @@ def create_app(runtime: ServiceRuntime, *, with_workers: bool = False) -> FastAP
             stop.set()
             if task:
                 await task
-            await runtime.engine.dispose()
+            await runtime.dispose()
 
     app = FastAPI(
         title=runtime.title or f"metrology {runtime.name}",

@@ -196,7 +196,7 @@ async def _with_schema_result(rt: ServiceRuntime, work: Coroutine[Any, Any, int]
         await rt.migrate()
         return await work
     finally:
-        await rt.engine.dispose()
+        await rt.dispose()
 
 
 async def _noop() -> None:
@@ -208,7 +208,7 @@ async def _with_schema(rt: ServiceRuntime, work: Coroutine[Any, Any, None]) -> N
         await rt.migrate()
         await work
     finally:
-        await rt.engine.dispose()
+        await rt.dispose()
 
 
 async def _with_probes(

@@ -230,4 +230,4 @@ async def _rewrap_all(runtime: ServiceRuntime, vault: PersonalDataVault) -> tupl
             held = await session.scalar(sa.select(sa.func.count()).select_from(personal_data_keys))
         return rewrapped, int(held or 0)
     finally:
-        await runtime.engine.dispose()
+        await runtime.dispose()

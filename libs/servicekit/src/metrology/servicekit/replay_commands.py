@@ -153,7 +153,7 @@ async def _rebuild_all(rt: ServiceRuntime, names: list[str], batch_size: int) ->
 
                 results.append(await rebuild_subscription(rt, subscription, batch_size=batch_size, on_progress=show))
     finally:
-        await rt.engine.dispose()
+        await rt.dispose()
     return results
 
 

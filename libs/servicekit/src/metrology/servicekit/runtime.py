@@ -19,7 +19,7 @@ from metrology.eventkit.projector import Projection, ProjectorRunner
 from metrology.eventkit.relay import CommitSignal, OutboxRelay, PostgresCommitNotifier
 from metrology.eventkit.store import EventStore
 from metrology.eventkit.topics import TopicSpec, dead_letter_topic, event_topic
-from metrology.eventkit.unit_of_work import UnitOfWork
+from metrology.eventkit.unit_of_work import KeptConnections, UnitOfWork
 from metrology.servicekit.schema_migrations import Migrations, service_migrations, upgrade
 from metrology.servicekit.settings import ServiceSettings
 
@@ -41,6 +41,7 @@ class ServiceRuntime:
     registry: EventRegistry
     store: EventStore
     schema: list[MetaData]
+    connections: KeptConnections  # of commands' units of work, kept between them
     signal: CommitSignal = field(default_factory=CommitSignal)
     publishes: bool = True
     subscriptions: list[Subscription] = field(default_factory=list)
@@ -77,7 +78,12 @@ class ServiceRuntime:
         self.subscriptions.append(Subscription(projection, topics, group_id))
 
     def unit_of_work(self, context: EventContext) -> UnitOfWork:
-        return UnitOfWork(self.engine, self.store, self.registry, context, self.signal)
+        return UnitOfWork(self.connections, self.store, self.registry, context, self.signal)
+
+    async def dispose(self) -> None:
+        """Close the database connections: those units of work keep, then the engine's pool."""
+        await self.connections.close()
+        await self.engine.dispose()
 
     def migrations(self) -> Migrations:
         """The kit's migrations and the service's own (`metrology/<service>/migrations/`), against its models."""
@@ -111,5 +117,6 @@ def new_runtime(settings: ServiceSettings, registry: EventRegistry, schema: Sequ
         registry=registry,
         store=EventStore(source=f"/metrology/{settings.service_name}", notify=not postgres),
         schema=list(schema),
+        connections=KeptConnections(engine),
         signal=CommitSignal(PostgresCommitNotifier(engine) if postgres else None),
     )

@@ -69,7 +69,7 @@ async def _rebuild(runtime: ServiceRuntime, batch_size: int) -> RebuildResult:
         await _analyze(runtime)
         return result
     finally:
-        await runtime.engine.dispose()
+        await runtime.dispose()
 
 
 async def _analyze(runtime: ServiceRuntime) -> None:
@@ -94,7 +94,7 @@ async def _evaluate(runtime: ServiceRuntime, settings: ReportingSettings) -> Non
                 changed = await evaluation.evaluate(session)
             typer.echo(f"target statuses changed: {changed}")
     finally:
-        await fresh.engine.dispose()
+        await fresh.dispose()
 
 
 def main() -> None:

@@ -52,7 +52,7 @@ async def _rewrap_all(settings: TrainingSettings) -> RewrapSummary:
         async with runtime.sessions() as session, session.begin():
             return await cipher.rewrap(session)
     finally:
-        await runtime.engine.dispose()
+        await runtime.dispose()
 
 
 def main() -> None:

@@ -49,7 +49,7 @@ def app() -> typer.Typer:
                 await runtime.migrate()
                 result = await sweep(runtime, day)
             finally:
-                await runtime.engine.dispose()
+                await runtime.dispose()
             already = f"{result.already_raised} already raised"
             typer.echo(f"verification: {result.raised} instruments fell overdue before {day} ({already})")
 
