@@ -101,7 +101,7 @@ async def open_world(stack: AsyncExitStack, directory: Path) -> World:
         url = f"sqlite+aiosqlite:///{directory}/{service}.db"
         runtime = bootstrap(settings_type.from_env(service, database_url=url, auth_jwt_secret=SECRET))
         await runtime.migrate()
-        stack.push_async_callback(runtime.engine.dispose)
+        stack.push_async_callback(runtime.dispose)
         transport = httpx.ASGITransport(app=create_app(runtime))
         client = await stack.enter_async_context(httpx.AsyncClient(transport=transport, base_url=f"http://{service}"))
         world.clients[service], world.runtimes[service] = client, runtime
