@@ -22,20 +22,23 @@ def counted(thing: str) -> ThingCounted:
     return ThingCounted(occurred_on=date(2025, 3, 1), thing=thing, amount=1)
 
 
-@pytest.fixture
-async def engine(database_url):
-    engine = create_engine(database_url)
+async def engine_with_tables(url: str):
+    engine = create_engine(url)
     await create_schema(engine, metadata, notes.metadata)
     yield engine
     await engine.dispose()
+
+
+@pytest.fixture
+async def engine(database_url):
+    async for engine in engine_with_tables(database_url):
+        yield engine
 
 
 @pytest.fixture
 async def pg_engine(postgres_url):
-    engine = create_engine(postgres_url)
-    await create_schema(engine, metadata, notes.metadata)
-    yield engine
-    await engine.dispose()
+    async for engine in engine_with_tables(postgres_url):
+        yield engine
 
 
 def unit(connections: KeptConnections, store: EventStore | None = None) -> UnitOfWork:
