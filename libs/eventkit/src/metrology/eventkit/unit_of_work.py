@@ -177,7 +177,7 @@ class UnitOfWork:
         kept, self._kept, self._session = self._kept, None, None
         assert kept is not None and self._connections is not None
         try:
-            await (_commit(kept) if exc_type is None else _roll_back(kept))
+            await _end(kept, commit=exc_type is None)
         except BaseException:
             await self._connections.discard(kept)
             raise
@@ -198,15 +198,11 @@ class UnitOfWork:
         self.appended += await self.store.append(self.session, stream_id, expected_version, events, self.context)
 
 
-async def _commit(kept: KeptConnection) -> None:
-    if kept.connection.in_transaction():  # a Core statement ran: SQLAlchemy commits (the driver's transaction too)
-        await kept.connection.commit()
-    elif kept.adapter is not None and kept.adapter._started:  # only statements sent on the driver ran
-        await kept.adapter._commit_and_discard()
-
-
-async def _roll_back(kept: KeptConnection) -> None:
-    if kept.connection.in_transaction():
-        await kept.connection.rollback()
-    elif kept.adapter is not None and kept.adapter._started:
-        await kept.adapter._rollback_and_discard()
+async def _end(kept: KeptConnection, *, commit: bool) -> None:
+    """Commit or roll back: through SQLAlchemy when a Core statement ran (the driver's transaction ends with it),
+    on the driver when only statements sent on the driver ran."""
+    connection, adapter = kept.connection, kept.adapter
+    if connection.in_transaction():
+        await (connection.commit() if commit else connection.rollback())
+    elif adapter is not None and adapter._started:
+        await (adapter._commit_and_discard() if commit else adapter._rollback_and_discard())
