@@ -76,6 +76,22 @@ class Projection(Protocol):
     async def reset(self, session: AsyncSession) -> None: ...
 
 
+class DerivesAfterReplay(Protocol):
+    """A projection that keeps derived rows (aggregates of its facts) and, when replaying the log from the start,
+    derives them once from every fact at the end instead of batch by batch: its `after_batch` asks
+    `replaying(session)` and leaves them alone, and `after_replay` runs in one transaction after the last batch."""
+
+    async def after_replay(self, session: AsyncSession) -> None: ...
+
+
+REPLAYING = "metrology.eventkit.replaying"  # on `session.info` for the batches of a replay
+
+
+def replaying(session: AsyncSession) -> bool:
+    """Whether this batch is part of a replay from the start (see `DerivesAfterReplay`)."""
+    return bool(session.info.get(REPLAYING))
+
+
 class Record(Protocol):
     """What the runner needs of a Kafka record (aiokafka's ConsumerRecord has it all)."""
 
@@ -161,6 +177,14 @@ class _Readable:
     event: DomainEvent
 
 
+@dataclass(frozen=True, slots=True)
+class ReadBatch:
+    """A batch decoded by `ProjectorRunner.read`, with what reading it found (dead letters, holds, ignored)."""
+
+    readable: list[_Readable]
+    result: BatchResult
+
+
 class ProjectorRunner:
     def __init__(
         self,
@@ -175,22 +199,41 @@ class ProjectorRunner:
         self.dead_letters = dead_letters
         self.retry = retry or RetryPolicy()
         self.stats = ProjectorStats()
+        self.replaying = False  # set by a replay from the start: its batches say so to the projection
         self._sleep = sleep
 
     async def handle(self, records: Sequence[Record]) -> BatchResult:
         """Apply a batch in one transaction; dead-letter what cannot be read or applied; hold what is too new."""
+        return await self.apply(self.read(records))
+
+    def read(self, records: Sequence[Record]) -> ReadBatch:
+        """Decode a batch (no database work): what `apply` then applies."""
+        self.stats.records += len(records)
+        result = BatchResult()
+        return ReadBatch(self._read(records, result, set()), result)
+
+    async def read_in_slices(self, records: Sequence[Record], size: int) -> ReadBatch:
+        """`read`, giving the event loop a turn after every `size` records: a replay decodes the next batch while
+        the batch before takes its database answers."""
+        self.stats.records += len(records)
+        result, held, readable = BatchResult(), set[tuple[str, int]](), []
+        for start in range(0, len(records), size):
+            readable += self._read(records[start : start + size], result, held)
+            await asyncio.sleep(0)
+        return ReadBatch(readable, result)
+
+    async def apply(self, batch: ReadBatch) -> BatchResult:
+        """Apply a decoded batch in one transaction; dead-letter what cannot be applied."""
         self.stats.busy_since = time.monotonic()
         try:
-            result = BatchResult()
-            self.stats.records += len(records)
-            readable = self._read(records, result)
+            result = batch.result
             try:
-                await self._apply_with_retries(readable, result)
+                await self._apply_with_retries(batch.readable, result)
             except Exception as error:
                 if is_transient(error):
                     raise
                 log.error("projection %s: batch failed after retries (%s); applying one by one", self.name, error)
-                await self._apply_one_by_one(readable, result)
+                await self._apply_one_by_one(batch.readable, result)
             if result.dead_letters:
                 await self.dead_letters.send(result.dead_letters)
             self._note(result)
@@ -212,6 +255,14 @@ class ProjectorRunner:
             await session.execute(
                 sa.delete(projection_progress).where(projection_progress.c.consumer == self.projection.name)
             )
+
+    async def finish_replay(self) -> None:
+        """End a replay: a projection that derives rows once at the end of a replay does it now, in one transaction."""
+        self.replaying = False
+        after_replay = getattr(self.projection, "after_replay", None)
+        if after_replay is not None:
+            async with self.sessions.begin() as session:
+                await after_replay(session)
 
     async def _apply_with_retries(self, items: list[_Readable], result: BatchResult) -> None:
         for delay in [*self.retry.delays(), None]:
@@ -238,6 +289,8 @@ class ProjectorRunner:
 
     async def _apply(self, items: list[_Readable], result: BatchResult) -> None:
         async with self.sessions.begin() as session:
+            if self.replaying:
+                session.info[REPLAYING] = True
             postgres = session.get_bind().dialect.name == "postgresql"
             fresh = await (self._unseen_pg(session, items) if postgres else self._unseen(session, items))
             with span_continuing(f"project {len(fresh)} events", None, consumer=self.projection.name):
@@ -329,9 +382,8 @@ class ProjectorRunner:
         for held in result.held:
             stats.held[(held.topic, held.partition)] = held
 
-    def _read(self, records: Sequence[Record], result: BatchResult) -> list[_Readable]:
+    def _read(self, records: Sequence[Record], result: BatchResult, held: set[tuple[str, int]]) -> list[_Readable]:
         readable = []
-        held: set[tuple[str, int]] = set()
         for record in records:
             if (record.topic, record.partition) in held:
                 continue  # nothing after a held record of its partition is applied

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
@@ -29,6 +31,8 @@ class ReplayProgress:
 
 ProgressCallback = Callable[[ReplayProgress], None]
 
+READ_SLICE = 200  # records decoded between two turns of the event loop while a batch is in the database
+
 
 async def rebuild(
     connection: KafkaConnection,
@@ -38,7 +42,8 @@ async def rebuild(
     batch_size: int = 2000,
     on_progress: ProgressCallback | None = None,
 ) -> ReplayProgress:
-    """Reset the projection, then apply every record up to today's end of each partition."""
+    """Reset the projection, then apply every record up to today's end of each partition; a projection that derives
+    rows after a replay (`DerivesAfterReplay`) derives them at the end, within the time reported."""
     await runner.reset()
     consumer = AIOKafkaConsumer(**connection.aiokafka_options(), enable_auto_commit=False, group_id=None)
     await consumer.start()
@@ -52,7 +57,14 @@ async def rebuild(
         starts = await consumer.beginning_offsets(partitions)
         ends = await consumer.end_offsets(partitions)
         total = sum(ends[tp] - starts[tp] for tp in partitions)
-        return await _drain(consumer, runner, ends, total, batch_size, on_progress)
+        started = time.monotonic()
+        runner.replaying = True
+        try:
+            done = await _drain(consumer, runner, ends, total, batch_size, on_progress)
+        finally:
+            runner.replaying = False
+        await runner.finish_replay()
+        return ReplayProgress(done.done, done.total, time.monotonic() - started)
     finally:
         await consumer.stop()
 
@@ -65,24 +77,37 @@ async def _drain(
     batch_size: int,
     on_progress: ProgressCallback | None,
 ) -> ReplayProgress:
+    """Apply batches one after another, each decoded while the one before is in the database: the decoding's CPU
+    and the database's work overlap, and each batch still commits before the next one begins."""
     started = time.monotonic()
     done = 0
     remaining = {tp for tp, end in ends.items() if end > 0}
     for tp in list(remaining):
         if await consumer.position(tp) >= ends[tp]:
             remaining.discard(tp)
-    while remaining:
-        fetched = await consumer.getmany(*remaining, timeout_ms=1000, max_records=batch_size)
-        wanted = []  # one transaction for what every partition brought (each partition's records stay in order)
-        for tp, records in fetched.items():
-            wanted += [r for r in records if r.offset < ends[tp]]
-            if records and records[-1].offset + 1 >= ends[tp]:
-                remaining.discard(tp)
-        if wanted:
-            await runner.handle(wanted)
-            done += len(wanted)
-        if on_progress:
-            on_progress(ReplayProgress(done, total, time.monotonic() - started))
+    applying: asyncio.Task[Any] | None = None
+    try:
+        while remaining:
+            fetched = await consumer.getmany(*remaining, timeout_ms=1000, max_records=batch_size)
+            wanted = []  # one transaction for what every partition brought (each partition's records stay in order)
+            for tp, records in fetched.items():
+                wanted += [r for r in records if r.offset < ends[tp]]
+                if records and records[-1].offset + 1 >= ends[tp]:
+                    remaining.discard(tp)
+            if wanted:
+                batch = await runner.read_in_slices(wanted, READ_SLICE)
+                if applying is not None:
+                    await applying
+                applying = asyncio.ensure_future(runner.apply(batch))
+                done += len(wanted)
+            if on_progress:
+                on_progress(ReplayProgress(done, total, time.monotonic() - started))
+        if applying is not None:
+            await applying
+    finally:
+        if applying is not None and not applying.done():
+            applying.cancel()
+            await asyncio.gather(applying, return_exceptions=True)
     return ReplayProgress(done, total, time.monotonic() - started)
 
 

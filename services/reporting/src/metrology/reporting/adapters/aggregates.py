@@ -46,17 +46,12 @@ def _insert(session: DatabaseSession, table: sa.Table) -> Any:
 async def refresh_first_completions(session: DatabaseSession, trainees: Iterable[tuple[str, str]]) -> None:
     """Set the first passed completion day of each (tenant, trainee) from the completions stored, then the count
     of first completions on each day that moved (the trainees' days before and after)."""
-    c, t = rm.completions, rm.trainees
+    t = rm.trainees
     for tenant, ids in sorted(_by_tenant(trainees).items()):
         for chunk in _chunks(ids):
             days_before = sa.select(t.c.first_completed_on).where(t.c.tenant == tenant, t.c.trainee_id.in_(chunk))
             days = set(await session.scalars(days_before))
-            first = (
-                sa.select(c.c.tenant, c.c.trainee_id, sa.func.min(c.c.completed_on))
-                .where(c.c.tenant == tenant, c.c.trainee_id.in_(chunk), c.c.passed.is_(True))
-                .group_by(c.c.tenant, c.c.trainee_id)
-            )
-            statement = _insert(session, t).from_select(["tenant", "trainee_id", "first_completed_on"], first)
+            statement = _insert(session, t).from_select(TRAINEE_COLUMNS, first_completions_of(tenant, chunk))
             upserted = statement.on_conflict_do_update(
                 index_elements=[t.c.tenant, t.c.trainee_id],
                 set_={"first_completed_on": statement.excluded.first_completed_on},
@@ -65,33 +60,60 @@ async def refresh_first_completions(session: DatabaseSession, trainees: Iterable
             await _count_first_days(session, tenant, days)
 
 
+TRAINEE_COLUMNS = ["tenant", "trainee_id", "first_completed_on"]
+
+
+def first_completions_of(tenant: str | None, chunk: list[str] | None) -> Any:
+    """Each trainee's first passed completion day, of `chunk`'s trainees of `tenant` (every one when None)."""
+    c = rm.completions
+    where = [c.c.passed.is_(True), *_where(c, "trainee_id", tenant, chunk)]
+    return (
+        sa.select(c.c.tenant, c.c.trainee_id, sa.func.min(c.c.completed_on))
+        .where(*where)
+        .group_by(c.c.tenant, c.c.trainee_id)
+    )
+
+
 async def _count_first_days(session: DatabaseSession, tenant: str, days: set[Any]) -> None:
-    kept, t = rm.first_days, rm.trainees
+    kept = rm.first_days
     if not days:
         return
     await session.execute(sa.delete(kept).where(kept.c.tenant == tenant, kept.c.first_completed_on.in_(days)))
-    per_day = (
+    await session.execute(sa.insert(kept).from_select(FIRST_DAY_COLUMNS, first_days_of(tenant, days)))
+
+
+FIRST_DAY_COLUMNS = ["tenant", "first_completed_on", "trainees"]
+
+
+def first_days_of(tenant: str | None, days: set[Any] | None) -> Any:
+    """How many trainees first passed on each of `days` (every day when None) for `tenant` (every one when None)."""
+    t = rm.trainees
+    where = _where(t, "first_completed_on", tenant, days)
+    return (
         sa.select(t.c.tenant, t.c.first_completed_on, sa.func.count())
-        .where(t.c.tenant == tenant, t.c.first_completed_on.in_(days))
+        .where(*where)
         .group_by(t.c.tenant, t.c.first_completed_on)
     )
-    await session.execute(sa.insert(kept).from_select(["tenant", "first_completed_on", "trainees"], per_day))
 
 
 async def refresh_course_days(session: DatabaseSession, courses: Iterable[tuple[str, str]]) -> None:
     """Write again the passed completions per day of each (tenant, course) from the completions stored."""
-    c, kept = rm.completions, rm.course_days
+    kept = rm.course_days
     for tenant, ids in sorted(_by_tenant(courses).items()):
         for chunk in _chunks(ids):
             await session.execute(sa.delete(kept).where(kept.c.tenant == tenant, kept.c.course_id.in_(chunk)))
-            per_day = (
-                sa.select(c.c.tenant, c.c.course_id, c.c.completed_on, sa.func.count())
-                .where(c.c.tenant == tenant, c.c.course_id.in_(chunk), c.c.passed.is_(True))
-                .group_by(c.c.tenant, c.c.course_id, c.c.completed_on)
-            )
-            await session.execute(
-                sa.insert(kept).from_select(["tenant", "course_id", "completed_on", "completions"], per_day)
-            )
+            await session.execute(sa.insert(kept).from_select(COURSE_DAY_COLUMNS, course_days_of(tenant, chunk)))
+
+
+COURSE_DAY_COLUMNS = ["tenant", "course_id", "completed_on", "completions"]
+
+
+def course_days_of(tenant: str | None, chunk: list[str] | None) -> Any:
+    """The passed completions per day of `chunk`'s courses of `tenant` (every one when None)."""
+    c = rm.completions
+    where = [c.c.passed.is_(True), *_where(c, "course_id", tenant, chunk)]
+    columns = (c.c.tenant, c.c.course_id, c.c.completed_on)
+    return sa.select(*columns, sa.func.count()).where(*where).group_by(*columns)
 
 
 async def refresh_demand_dates(session: DatabaseSession, instruments: Iterable[tuple[str, str]]) -> None:
@@ -177,9 +199,14 @@ def verification_dates_of(tenant: str | None, chunk: list[str] | None, *, delete
 
 
 def _of(table: sa.Table, tenant: str | None, chunk: list[str] | None) -> list[Any]:
+    return _where(table, "instrument_id", tenant, chunk)
+
+
+def _where(table: sa.Table, column: str, tenant: str | None, keys: Iterable[Any] | None) -> list[Any]:
+    """`table`'s rows of `tenant` whose `column` is one of `keys` (no condition for what is None)."""
     where = [] if tenant is None else [table.c.tenant == tenant]
-    if chunk is not None:
-        where.append(table.c.instrument_id.in_(chunk))
+    if keys is not None:
+        where.append(table.c[column].in_(keys))
     return where
 
 
@@ -191,6 +218,23 @@ async def refresh_enrolled_jobs(
 ) -> None:
     """Set the `enrolled` flag of the (tenant, job key)s written, and of every job of the enterprises whose
     enrolments (tenant, enterprise) or withdrawals (tenant, participation) were written, from those stored."""
+    e = rm.enrolments
+    for tenant, keys in sorted(_by_tenant(jobs).items()):
+        for chunk in _chunks(keys):
+            await session.execute(flag_enrolled_jobs(tenant, "job_key", chunk))
+    changed = _by_tenant(enterprises)
+    for tenant, ids in _by_tenant(participations).items():
+        for chunk in _chunks(ids):
+            of = sa.select(e.c.enterprise_id).where(e.c.tenant == tenant, e.c.participation_id.in_(chunk))
+            changed.setdefault(tenant, set()).update(await session.scalars(of))
+    for tenant, ids in sorted(changed.items()):
+        for chunk in _chunks(ids):
+            await session.execute(flag_enrolled_jobs(tenant, "enterprise_id", chunk))
+
+
+def flag_enrolled_jobs(tenant: str | None, column: str, keys: list[str] | None) -> Any:
+    """The statement that sets `enrolled` on the jobs of `tenant` whose `column` is one of `keys` (every job of the
+    tenant, of every tenant, when None): whether the enterprise took part in the programme on the job's date."""
     j, e, w = rm.enterprise_jobs, rm.enrolments, rm.withdrawals
     spans = e.outerjoin(w, sa.and_(w.c.tenant == e.c.tenant, w.c.participation_id == e.c.participation_id))
     enrolled = (
@@ -201,21 +245,25 @@ async def refresh_enrolled_jobs(
         .correlate(j)
         .exists()
     )
-    for tenant, keys in sorted(_by_tenant(jobs).items()):
-        for chunk in _chunks(keys):
-            await session.execute(
-                sa.update(j).where(j.c.tenant == tenant, j.c.job_key.in_(chunk)).values(enrolled=enrolled)
-            )
-    changed = _by_tenant(enterprises)
-    for tenant, ids in _by_tenant(participations).items():
-        for chunk in _chunks(ids):
-            of = sa.select(e.c.enterprise_id).where(e.c.tenant == tenant, e.c.participation_id.in_(chunk))
-            changed.setdefault(tenant, set()).update(await session.scalars(of))
-    for tenant, ids in sorted(changed.items()):
-        for chunk in _chunks(ids):
-            await session.execute(
-                sa.update(j).where(j.c.tenant == tenant, j.c.enterprise_id.in_(chunk)).values(enrolled=enrolled)
-            )
+    return sa.update(j).where(*_where(j, column, tenant, keys)).values(enrolled=enrolled)
+
+
+async def derive_all(session: DatabaseSession) -> set[str]:
+    """Every aggregate again from every fact stored, for every tenant (the end of a replay from the start, when the
+    batches left the aggregates alone); returns the tenants whose facts it read."""
+    facts = (rm.completions, rm.due_dates, rm.verifications, rm.enterprise_jobs)
+    union = sa.union(*(sa.select(table.c.tenant) for table in facts))
+    tenants = set(await session.scalars(union))
+    await serialise_aggregates(session, tenants)
+    for table in (rm.verification_dates, rm.demand_dates, rm.first_days, rm.trainees, rm.course_days):
+        await session.execute(sa.delete(table))
+    await session.execute(demand_dates_of(None, None))
+    await session.execute(verification_dates_of(None, None))
+    await session.execute(sa.insert(rm.trainees).from_select(TRAINEE_COLUMNS, first_completions_of(None, None)))
+    await session.execute(sa.insert(rm.first_days).from_select(FIRST_DAY_COLUMNS, first_days_of(None, None)))
+    await session.execute(sa.insert(rm.course_days).from_select(COURSE_DAY_COLUMNS, course_days_of(None, None)))
+    await session.execute(flag_enrolled_jobs(None, "job_key", None))
+    return tenants
 
 
 def _chunks(keys: set[str]) -> list[list[str]]:
