@@ -16,7 +16,7 @@ from metrology.eventkit.consumers import BrokerDeadLetterSink, new_broker, subsc
 from metrology.eventkit.database import create_schema, session_factory
 from metrology.eventkit.envelope import Envelope
 from metrology.eventkit.kafka import KafkaConnection
-from metrology.eventkit.projector import ProjectorRunner
+from metrology.eventkit.projector import ProjectorRunner, replaying
 from metrology.eventkit.relay import KafkaEventPublisher, OutboxRelay
 from metrology.eventkit.replay import rebuild, redrive
 from metrology.eventkit.topics import TopicSpec, describe_retention, ensure_topics
@@ -233,6 +233,52 @@ async def test_rebuild_replays_the_topic_into_the_same_read_model(engine, kafka,
     assert await read_totals(engine) == before
     assert result.done == result.total == 15
     assert progress and progress[-1].done == 15
+
+
+class ReplayWatcher(ThingTotals):
+    """ThingTotals that notes how a replay drives it: whether batches overlap, what each says, when it derives."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.busy = False
+        self.overlapped = False
+        self.batches: list[bool] = []  # per batch: whether it said it was replaying
+        self.applied: list[tuple[str, int]] = []  # (stream, version) in the order applied
+        self.derived_after: list[int] = []  # at each after_replay: how many batches had committed
+
+    async def apply(self, session, envelope, event) -> None:
+        self.applied.append((envelope.stream_id, envelope.stream_version))
+        await super().apply(session, envelope, event)
+
+    async def after_batch(self, session) -> None:
+        self.overlapped |= self.busy
+        self.busy = True
+        await asyncio.sleep(0.02)  # the database's time: the next batch is decoded meanwhile, not applied
+        self.batches.append(replaying(session))
+        self.busy = False
+
+    async def after_replay(self, session) -> None:
+        self.derived_after.append(len(self.batches))
+
+
+async def test_a_rebuild_applies_batches_one_at_a_time_in_order_and_derives_once_at_its_end(engine, kafka, topics):
+    topic, _ = topics
+    await count(engine, "scales", 2, times=12)
+    await count(engine, "meters", 1, times=9)
+    await relay_all(engine, kafka, topic, expected=21)
+    watcher = ReplayWatcher()
+    runner = ProjectorRunner(session_factory(engine), watcher, BrokerDeadLetterSink(new_broker(kafka), topic))
+
+    result = await rebuild(kafka, runner, [topic], batch_size=4)
+
+    assert result.done == 21 and await read_totals(engine) == {"scales": (24, 12), "meters": (9, 9)}
+    assert len(watcher.batches) > 2 and not watcher.overlapped
+    assert all(watcher.batches)
+    assert watcher.derived_after == [len(watcher.batches)]  # once, after every batch committed
+    for stream in ("thing-scales", "thing-meters"):
+        versions = [version for name, version in watcher.applied if name == stream]
+        assert versions == sorted(versions) and len(versions) == len(set(versions))
+    assert runner.replaying is False
 
 
 async def spoil(engine: AsyncEngine) -> None:
