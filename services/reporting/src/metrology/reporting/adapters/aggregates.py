@@ -248,6 +248,26 @@ def flag_enrolled_jobs(tenant: str | None, column: str, keys: list[str] | None) 
     return sa.update(j).where(*_where(j, column, tenant, keys)).values(enrolled=enrolled)
 
 
+DERIVED_FROM = (
+    rm.completions,
+    rm.instruments,
+    rm.retirements,
+    rm.due_dates,
+    rm.verifications,
+    rm.enterprise_jobs,
+    rm.enrolments,
+    rm.withdrawals,
+)
+
+
+async def _analyze(session: DatabaseSession, *tables: sa.Table) -> None:
+    """Fresh planner statistics for tables this transaction filled (a replay starts from empty tables, and a plan
+    made for an empty table looks every row up by scanning it)."""
+    if dialect_of(session) == "postgresql":
+        for table in tables:
+            await session.execute(sa.text(f"ANALYZE {table.name}"))
+
+
 async def derive_all(session: DatabaseSession) -> set[str]:
     """Every aggregate again from every fact stored, for every tenant (the end of a replay from the start, when the
     batches left the aggregates alone); returns the tenants whose facts it read."""
@@ -255,11 +275,14 @@ async def derive_all(session: DatabaseSession) -> set[str]:
     union = sa.union(*(sa.select(table.c.tenant) for table in facts))
     tenants = set(await session.scalars(union))
     await serialise_aggregates(session, tenants)
+    await _analyze(session, *DERIVED_FROM)
     for table in (rm.verification_dates, rm.demand_dates, rm.first_days, rm.trainees, rm.course_days):
         await session.execute(sa.delete(table))
     await session.execute(demand_dates_of(None, None))
+    await _analyze(session, rm.demand_dates)  # each verification looks up its instrument's demand dates
     await session.execute(verification_dates_of(None, None))
     await session.execute(sa.insert(rm.trainees).from_select(TRAINEE_COLUMNS, first_completions_of(None, None)))
+    await _analyze(session, rm.trainees)
     await session.execute(sa.insert(rm.first_days).from_select(FIRST_DAY_COLUMNS, first_days_of(None, None)))
     await session.execute(sa.insert(rm.course_days).from_select(COURSE_DAY_COLUMNS, course_days_of(None, None)))
     await session.execute(flag_every_job_enrolled())
