@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer
-from aiokafka import TopicPartition as AioTopicPartition
-from confluent_kafka import Consumer, KafkaException, TopicPartition
+from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from metrology.eventkit.kafka import KafkaConnection
 from metrology.eventkit.projector import ProjectorRunner
@@ -34,8 +31,6 @@ class ReplayProgress:
 
 ProgressCallback = Callable[[ReplayProgress], None]
 
-log = logging.getLogger(__name__)
-
 READ_SLICE = 200  # records decoded between two turns of the event loop while a batch is in the database
 
 
@@ -50,111 +45,55 @@ async def rebuild(
     """Reset the projection, then apply every record up to today's end of each partition; a projection that derives
     rows after a replay (`DerivesAfterReplay`) derives them at the end, within the time reported."""
     await runner.reset()
-    reader = LogReader(connection)
+    consumer = AIOKafkaConsumer(**connection.aiokafka_options(), enable_auto_commit=False, group_id=None)
+    await consumer.start()
     try:
-        total = await reader.open(topics)
+        await _load_metadata(consumer, topics)
+        partitions = [
+            TopicPartition(topic, p) for topic in topics for p in sorted(consumer.partitions_for_topic(topic) or ())
+        ]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        starts = await consumer.beginning_offsets(partitions)
+        ends = await consumer.end_offsets(partitions)
+        total = sum(ends[tp] - starts[tp] for tp in partitions)
         started = time.monotonic()
         runner.replaying = True
         try:
-            done = await _drain(reader, runner, total, batch_size, on_progress)
+            done = await _drain(consumer, runner, ends, total, batch_size, on_progress)
         finally:
             runner.replaying = False
         await runner.finish_replay()
-        return ReplayProgress(done, total, time.monotonic() - started)
+        return ReplayProgress(done.done, done.total, time.monotonic() - started)
     finally:
-        await reader.close()
-
-
-@dataclass(slots=True)
-class LoggedRecord:
-    """A record as the projector runner reads it (the attributes of aiokafka's ConsumerRecord it uses)."""
-
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes | None
-    headers: Sequence[tuple[str, bytes]]
-
-
-class LogReader:
-    """Reads topics from their earliest offsets up to the ends they had when reading began, through librdkafka
-    (confluent-kafka): it fetches and parses the record batches on its own threads, where aiokafka spends ~8 µs of
-    the event loop's CPU per record. No consumer group is joined and nothing is committed."""
-
-    def __init__(self, connection: KafkaConnection) -> None:
-        self._consumer = Consumer(
-            connection.librdkafka_options()
-            | {
-                "group.id": "metrology-replay",  # librdkafka requires one; `assign` joins no group
-                "enable.auto.commit": False,
-                "enable.auto.offset.store": False,
-                "client.id": "metrology-replay",
-                "logger": log,
-            }
-        )
-        self._ends: dict[tuple[str, int], int] = {}
-
-    async def open(self, topics: Sequence[str]) -> int:
-        """Assign every partition of `topics` from its earliest offset; returns how many records lie before the ends."""
-        starts: list[TopicPartition] = []
-        total = 0
-        for topic in topics:
-            metadata = await asyncio.to_thread(self._consumer.list_topics, topic, 30)
-            found = metadata.topics.get(topic)
-            partitions = sorted(found.partitions) if found is not None and found.error is None else []
-            for partition in partitions:
-                low, high = await asyncio.to_thread(
-                    self._consumer.get_watermark_offsets, TopicPartition(topic, partition), 30
-                )
-                if high > low:
-                    self._ends[(topic, partition)] = high
-                    starts.append(TopicPartition(topic, partition, low))
-                    total += high - low
-        self._consumer.assign(starts)
-        return total
-
-    @property
-    def finished(self) -> bool:
-        return not self._ends
-
-    async def next_batch(self, size: int) -> list[LoggedRecord]:
-        """Up to `size` records before the ends, in order within each partition."""
-        messages = await asyncio.to_thread(self._consumer.consume, size, 1.0)
-        records = []
-        for message in messages:
-            error = message.error()
-            if error is not None:
-                raise KafkaException(error)
-            topic, partition, offset = str(message.topic()), int(message.partition() or 0), int(message.offset() or 0)
-            end = self._ends.get((topic, partition))
-            if end is None or offset >= end:
-                continue
-            headers: Any = message.headers() or []  # a list of (name, bytes), as the records were published
-            records.append(LoggedRecord(topic, partition, offset, message.key(), message.value(), headers))
-            if offset + 1 >= end:
-                del self._ends[(topic, partition)]
-        return records
-
-    async def close(self) -> None:
-        await asyncio.to_thread(self._consumer.close)
+        await consumer.stop()
 
 
 async def _drain(
-    reader: LogReader,
+    consumer: AIOKafkaConsumer,
     runner: ProjectorRunner,
+    ends: dict[TopicPartition, int],
     total: int,
     batch_size: int,
     on_progress: ProgressCallback | None,
-) -> int:
+) -> ReplayProgress:
     """Apply batches one after another, each decoded while the one before is in the database: the decoding's CPU
     and the database's work overlap, and each batch still commits before the next one begins."""
     started = time.monotonic()
     done = 0
+    remaining = {tp for tp, end in ends.items() if end > 0}
+    for tp in list(remaining):
+        if await consumer.position(tp) >= ends[tp]:
+            remaining.discard(tp)
     applying: asyncio.Task[Any] | None = None
     try:
-        while not reader.finished:
-            wanted = await reader.next_batch(batch_size)  # one transaction for what every partition brought
+        while remaining:
+            fetched = await consumer.getmany(*remaining, timeout_ms=1000, max_records=batch_size)
+            wanted = []  # one transaction for what every partition brought (each partition's records stay in order)
+            for tp, records in fetched.items():
+                wanted += [r for r in records if r.offset < ends[tp]]
+                if records and records[-1].offset + 1 >= ends[tp]:
+                    remaining.discard(tp)
             if wanted:
                 batch = await runner.read_in_slices(wanted, READ_SLICE)
                 if applying is not None:
@@ -169,7 +108,7 @@ async def _drain(
         if applying is not None and not applying.done():
             applying.cancel()
             await asyncio.gather(applying, return_exceptions=True)
-    return done
+    return ReplayProgress(done, total, time.monotonic() - started)
 
 
 async def _load_metadata(consumer: AIOKafkaConsumer, topics: Sequence[str]) -> None:
@@ -209,7 +148,7 @@ async def redrive(
     try:
         await _load_metadata(consumer, [dead_letter_topic])
         partitions = [
-            AioTopicPartition(dead_letter_topic, p) for p in consumer.partitions_for_topic(dead_letter_topic) or ()
+            TopicPartition(dead_letter_topic, p) for p in consumer.partitions_for_topic(dead_letter_topic) or ()
         ]
         consumer.assign(partitions)
         ends = await consumer.end_offsets(partitions)
