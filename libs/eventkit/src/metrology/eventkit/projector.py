@@ -32,7 +32,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from metrology.eventkit.database import SessionFactory
+from metrology.eventkit.database import DatabaseSession, SessionFactory
 from metrology.eventkit.envelope import Envelope
 from metrology.eventkit.events import DomainEvent, EventParseError, EventRegistry, NewerVersionError
 from metrology.eventkit.store import ConcurrencyError, driver_connection, metadata
@@ -87,7 +87,7 @@ class DerivesAfterReplay(Protocol):
 REPLAYING = "metrology.eventkit.replaying"  # on `session.info` for the batches of a replay
 
 
-def replaying(session: AsyncSession) -> bool:
+def replaying(session: DatabaseSession) -> bool:
     """Whether this batch is part of a replay from the start (see `DerivesAfterReplay`)."""
     return bool(session.info.get(REPLAYING))
 
