@@ -2,7 +2,8 @@
 
 Each aggregate is recomputed from the stored facts for the keys a batch wrote, after the facts are written: a
 redelivered or repeated fact (stored once) cannot count twice, and a rebuild empties the aggregates with the
-facts (they are fact tables to `reset` and ANALYZE).
+facts (they are fact tables to `reset` and ANALYZE). A replay from the start leaves them alone batch by batch and
+`derive_all` derives them once at its end, from the same selects without the keys.
 """
 
 from __future__ import annotations
@@ -232,9 +233,9 @@ async def refresh_enrolled_jobs(
             await session.execute(flag_enrolled_jobs(tenant, "enterprise_id", chunk))
 
 
-def flag_enrolled_jobs(tenant: str | None, column: str, keys: list[str] | None) -> Any:
-    """The statement that sets `enrolled` on the jobs of `tenant` whose `column` is one of `keys` (every job of the
-    tenant, of every tenant, when None): whether the enterprise took part in the programme on the job's date."""
+def flag_enrolled_jobs(tenant: str, column: str, keys: list[str]) -> Any:
+    """The statement that sets `enrolled` on the jobs of `tenant` whose `column` is one of `keys`: whether the
+    enterprise took part in the programme on the job's date (`flag_every_job_enrolled` sets every job's)."""
     j, e, w = rm.enterprise_jobs, rm.enrolments, rm.withdrawals
     spans = e.outerjoin(w, sa.and_(w.c.tenant == e.c.tenant, w.c.participation_id == e.c.participation_id))
     enrolled = (
