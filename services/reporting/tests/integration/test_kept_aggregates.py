@@ -3,7 +3,7 @@ per day, the passed completions of each course per day, the demand dates with th
 previous demand date, the verifications with their neighbours) answer exactly what the facts answer: whatever
 order the facts arrive in, one per batch, with a fact delivered twice, with trainees who completed before a window
 and again in it, and with instruments verified in two provinces of the region, twice on one day, or before they
-were registered."""
+were registered, and with an instrument due twice on the days a designation covers part of the period."""
 
 from __future__ import annotations
 
@@ -46,14 +46,18 @@ def script() -> scripted_year.Script:
     # i20: due twice in 2025, verified in 83 and in 86 (twice on one day); i21 verified (failed: no due date) only
     # in 86 before it was registered, its registration folded first (the list is folded latest first); i22
     # verified in 2025 but never registered (no demand)
-    def register(iid: str, day: str) -> None:
+    def register(iid: str, day: str, type_code: str = "2.7") -> None:
         s.add(
-            "registry", "instrument-registered", f"instrument-{iid}", day, instrument_id=iid, type_code="2.7",
+            "registry", "instrument-registered", f"instrument-{iid}", day, instrument_id=iid, type_code=type_code,
             serial=iid, manufacturer="m", owner_enterprise_id="e6", province_code="83", commune_code="28757",
         )  # fmt: skip
 
     register("i20", "2025-02-01")
+    # i23: of type 2.4, which d3 covers from 2025-03-01 to its revocation on 2025-09-15 only; due twice on those
+    # days (on registration, and when its short certificate ends): one designated instrument, not two
+    register("i23", "2025-03-10", "2.4")
     for job, day, iid, province, until in (
+        ("w23a", "2025-03-12", "i23", "83", "2025-06-30"),
         ("w20a", "2025-03-01", "i20", "83", "2025-08-31"),
         ("w20b", "2025-09-10", "i20", "86", None),
         ("w20c", "2025-09-10", "i20", "83", None),
@@ -62,8 +66,9 @@ def script() -> scripted_year.Script:
     ):
         s.add(
             "verification", "work-recorded", f"job-{job}", day, job_id=job, kind="verification", mode="periodic",
-            subject="instrument", subject_id=iid, type_code="2.7", owner_enterprise_id="e6", provider_id="p9",
-            provider_province_code=province, verifier_id="v1", result="fail" if job == "w21a" else "pass",
+            subject="instrument", subject_id=iid, type_code="2.4" if iid == "i23" else "2.7",
+            owner_enterprise_id="e6", provider_id="p9", provider_province_code=province, verifier_id="v1",
+            result="fail" if job == "w21a" else "pass",
         )  # fmt: skip
         if until:
             s.add(

@@ -575,40 +575,56 @@ async def _demand_coverage_kept(
 ) -> Reading:
     """`demand_coverage` from the demand and verification dates the projection keeps: demand is a count of the
     rows in the period that are their instrument's first there, met a count of the local verification rows in it
-    that are their instrument's first there and have a demand date in it (see `rm.verification_dates`)."""
-    designated_on_due_date = await _designated_on_due_date(connection, scope, start, end)
+    that are their instrument's first there and have a demand date in it (see `rm.verification_dates`).
+
+    Each table's range is scanned once, straight into counts per (commune, type) (and provider): a few hundred
+    rows, which the totals and breakdowns sum. An instrument has exactly one first row in the period, so the demand
+    of a type is also its number of due instruments: the designated count reads rows only for the types a
+    designation covers on part of the period."""
+    ranges = await _designated_ranges(connection, scope, start, end)
     distinct = await _several_provinces_verify(connection, scope, start, end)
     m, w = rm.demand_dates, rm.verification_dates
-    # each table's range is read once (a CTE read twice is materialised): the demand rows, and the local
-    # verification rows with a demand date in the period; the rest are counts over those
-    due = (
-        sa.select(m.c.instrument_id, m.c.type_code, m.c.commune_code, m.c.due_on, m.c.prev_due_on)
-        .where(m.c.tenant == scope.tenant, m.c.due_on >= start, m.c.due_on <= end)
-        .cte("due")
-    )
-    previous = w.c.prev_same_province_on if scope.provinces else w.c.prev_verified_on
-    local = (
-        sa.select(w.c.instrument_id, w.c.type_code, w.c.commune_code, w.c.provider_id, previous.label("previous"))
-        .where(*_verified_when_due(scope, start, end))
-        .cte("local")
-    )
-    first_due = sa.or_(due.c.prev_due_on.is_(None), due.c.prev_due_on < start)
-    first_verified = sa.or_(local.c.previous.is_(None), local.c.previous < start)
-    met = sa.func.count(sa.distinct(local.c.instrument_id)) if distinct else sa.func.count()
-    # counted per (commune, type) once (a few hundred rows, an instrument in one of them); the totals and the
-    # breakdowns are sums over those
     due_groups = (
-        sa.select(due.c.commune_code, due.c.type_code, sa.func.count().label("n"))
-        .where(first_due)
-        .group_by(due.c.commune_code, due.c.type_code)
+        sa.select(m.c.commune_code, m.c.type_code, sa.func.count().label("n"))
+        .where(m.c.tenant == scope.tenant, m.c.due_on >= start, m.c.due_on <= end, _first_due(start))
+        .group_by(m.c.commune_code, m.c.type_code)
         .cte("due_groups")
     )
-    met_groups = (
-        sa.select(local.c.commune_code, local.c.type_code, met.label("n"))
-        .where(first_verified)
-        .group_by(local.c.commune_code, local.c.type_code)
-        .cte("met_groups")
-    )
+    first = _first_verified(scope, start)
+    if distinct:  # an instrument may have a first verification in each province: counted once per group
+        met_groups = (
+            sa.select(
+                w.c.commune_code, w.c.type_code, sa.func.count(sa.distinct(w.c.instrument_id)).filter(first).label("n")
+            )
+            .where(*_verified_when_due(scope, start, end))
+            .group_by(w.c.commune_code, w.c.type_code)
+            .cte("met_groups")
+        )
+        by_provider = (
+            sa.select(w.c.provider_id, sa.func.count().label("n"))
+            .where(*_verified_when_due(scope, start, end))
+            .group_by(w.c.provider_id)
+            .cte("by_provider")
+        )
+    else:  # per (commune, type, provider): met and every local verification (the provider breakdown) at once
+        met_groups = (
+            sa.select(
+                w.c.commune_code,
+                w.c.type_code,
+                w.c.provider_id,
+                sa.func.count().filter(first).label("n"),
+                sa.func.count().label("verifications"),
+            )
+            .where(*_verified_when_due(scope, start, end))
+            .group_by(w.c.commune_code, w.c.type_code, w.c.provider_id)
+            .cte("met_groups")
+        )
+        by_provider = (
+            sa.select(met_groups.c.provider_id, sa.func.sum(met_groups.c.verifications).label("n"))
+            .group_by(met_groups.c.provider_id)
+            .cte("by_provider")
+        )
+    whole, partial = _designated_types(ranges, start, end)
     text, none = sa.String(), sa.null()
     parts = [
         sa.select(
@@ -619,12 +635,23 @@ async def _demand_coverage_kept(
         ),
         sa.select(sa.literal("0met", text), sa.cast(none, text), sa.cast(none, text), sa.func.sum(met_groups.c.n)),
         sa.select(
-            sa.literal("1designated", text),
-            sa.cast(none, text),
-            sa.cast(none, text),
-            sa.func.count(sa.distinct(due.c.instrument_id)),
-        ).where(designated_on_due_date(due)),
+            sa.literal("1designated", text), sa.cast(none, text), sa.cast(none, text), sa.func.sum(due_groups.c.n)
+        ).where(due_groups.c.type_code.in_(whole)),
     ]
+    if partial:
+        parts.append(
+            sa.select(
+                sa.literal("1designated", text),
+                sa.cast(none, text),
+                sa.cast(none, text),
+                sa.func.count(sa.distinct(m.c.instrument_id)),
+            ).where(
+                m.c.tenant == scope.tenant,
+                sa.or_(
+                    *(sa.and_(m.c.type_code == code, m.c.due_on.between(first, last)) for code, first, last in partial)
+                ),
+            )
+        )
     if breakdowns:
         for kind, name in (("commune", "commune_code"), ("instrument_type", "type_code")):
             parts.append(
@@ -642,18 +669,18 @@ async def _demand_coverage_kept(
             )
         p = rm.providers
         parts.append(
-            sa.select(sa.literal("provider", text), local.c.provider_id, p.c.name, sa.func.count())
-            .select_from(
-                local.outerjoin(p, sa.and_(p.c.tenant == scope.tenant, p.c.provider_id == local.c.provider_id))
+            sa.select(sa.literal("provider", text), by_provider.c.provider_id, p.c.name, by_provider.c.n).select_from(
+                by_provider.outerjoin(
+                    p, sa.and_(p.c.tenant == scope.tenant, p.c.provider_id == by_provider.c.provider_id)
+                )
             )
-            .group_by(local.c.provider_id, p.c.name)
         )
     query = sa.union_all(*parts).order_by(sa.text("kind"), sa.text("key"))
     rows: dict[str, list[Any]] = {}
     for row in await connection.execute(query):
         rows.setdefault(row[0], []).append(row)
     total, met_count = int(rows["0demand"][0][3] or 0), int(rows["0met"][0][3] or 0)
-    designated = int(rows["1designated"][0][3])
+    designated = sum(int(row[3] or 0) for row in rows["1designated"])
     details: dict[str, Any] = {
         "demand": total,
         "met": met_count,
@@ -674,6 +701,14 @@ async def _demand_coverage_kept(
         ]
         reading.breakdowns["inspection"] = await _found_overdue_at_inspection(connection, scope, start, end)
     return reading
+
+
+def _designated_types(
+    ranges: list[tuple[str, date, date]], start: date, end: date
+) -> tuple[list[str], list[tuple[str, date, date]]]:
+    """The types a designation covers on every day of [start, end], and the ranges of those it covers on part."""
+    whole = [code for code, first, last in ranges if (first, last) == (start, end)]
+    return whole, [(code, first, last) for code, first, last in ranges if code not in whole]
 
 
 async def _found_overdue_at_inspection(
@@ -707,10 +742,11 @@ async def _found_overdue_at_inspection(
     ]
 
 
-async def _designated_on_due_date(
+async def _designated_ranges(
     connection: AsyncConnection, scope: Scope, start: date, end: date
-) -> Callable[[Any], sa.ColumnElement[bool]]:
-    """A condition on due rows: the type was in a designation of a local provider valid on the due date.
+) -> list[tuple[str, date, date]]:
+    """(type, first day, last day): the runs of days in [start, end] on which a designation of a local provider
+    covers the type.
 
     Designations are few, so the days of the period on which each type is covered are worked out here (by the
     same rule as folds.type_designated_on) and handed to SQL as date ranges per type.
@@ -720,9 +756,16 @@ async def _designated_on_due_date(
         await load_providers(connection, scope),
         scope.provinces,
     )
-    ranges = [
+    return [
         (code, first, last) for code in sorted(by_type) for first, last in _covered_ranges(by_type, code, start, end)
     ]
+
+
+async def _designated_on_due_date(
+    connection: AsyncConnection, scope: Scope, start: date, end: date
+) -> Callable[[Any], sa.ColumnElement[bool]]:
+    """A condition on due rows: the type was in a designation of a local provider valid on the due date."""
+    ranges = await _designated_ranges(connection, scope, start, end)
 
     def condition(due: Any) -> sa.ColumnElement[bool]:
         if not ranges:
