@@ -34,7 +34,8 @@ shape but on the full read model), then `--rate` commands/s for `--seconds`. Ope
 start + k / rate and queued for `--senders` concurrent senders (keep-alive HTTP/1.1 connections of
 bench/verification_write.py's small client); a command sent after its scheduled time counts as late (reported,
 not hidden). Each command's HTTP acknowledgement time (its 201 answer fully read) is recorded. Meanwhile one
-poller reads `GET /kpis/person-times-trained?as_of=<--as-of>` in a loop, recording (request start, answer end,
+poller reads `GET /kpis/person-times-trained?as_of=<--as-of>` (with `&breakdowns=false` under `--value-only`:
+the value a tile or a monitor polls, without the thousands of per-course rows) in a loop, recording (request start, answer end,
 value), and goes on after the last command until the value counts every acknowledged command (or
 `--drain-seconds` pass). Polls start at least `--poll-interval` (10 ms) apart: a cached answer comes back in
 ~2 ms, and an unpaced loop would be a load of its own on the reporting process the projector runs in.
@@ -265,7 +266,7 @@ async def phase(
     reporting: Client,
     pids: dict[str, list[int]],
 ) -> dict[str, Any]:
-    kpi = f"/kpis/person-times-trained?as_of={args.as_of}"
+    kpi = f"/kpis/person-times-trained?as_of={args.as_of}" + ("&breakdowns=false" if args.value_only else "")
     status, answer = await reporting.request("GET", kpi, None)
     if status != 200:
         raise RuntimeError(f"GET {kpi}: {status} {answer[:500]!r}")
@@ -567,6 +568,11 @@ if __name__ == "__main__":
     parser.add_argument("--senders", type=int, default=16, help="concurrent senders (keep-alive connections)")
     parser.add_argument("--poll-interval", type=float, default=0.01, help="least seconds between poll starts")
     parser.add_argument("--as-of", default="2025-12-31", help="the KPI's as_of (counts the completions)")
+    parser.add_argument(
+        "--value-only",
+        action="store_true",
+        help="poll with breakdowns=false: the value and its details, without the per-course breakdown",
+    )
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds a command may take before it fails")
     parser.add_argument("--drain-seconds", type=float, default=120.0, help="polling after the last command")
     parser.add_argument(

@@ -97,6 +97,31 @@ async def test_each_kpi_answers_as_of_any_date_with_breakdowns(runtime, client):
     assert coverage["details"]["designated_share"] == 1.0
 
 
+METRICS = ["demand-coverage", "socialised-providers", "person-times-trained", "enterprise-times", "accredited-labs"]
+
+
+@pytest.mark.parametrize("metric", METRICS)
+async def test_a_kpi_without_breakdowns_answers_the_same_value_and_details(runtime, client, metric):
+    await fold(runtime)
+    params = {"as_of": "2025-12-31", "from": "2025-01-01"}
+    full = (await client.get(f"/kpis/{metric}", params=params)).json()
+    value_only = (await client.get(f"/kpis/{metric}", params=params | {"breakdowns": "false"})).json()
+
+    assert full["breakdowns"] != {}
+    assert value_only["breakdowns"] == {}
+    assert {k: v for k, v in value_only.items() if k != "breakdowns"} == {
+        k: v for k, v in full.items() if k != "breakdowns"
+    }
+
+
+async def test_a_kpi_s_breakdowns_flag_that_is_not_a_boolean_is_a_problem_naming_the_field(runtime, client):
+    response = await client.get("/kpis/person-times-trained", params={"breakdowns": "some"})
+
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert [error["field"] for error in response.json()["errors"]] == ["query.breakdowns"]
+
+
 async def test_a_fact_delivered_twice_counts_once_and_nothing_is_dead_lettered(runtime, client):
     sink = await fold(runtime)
     await fold(runtime)  # the whole log delivered again under new event ids: same facts, same numbers

@@ -269,18 +269,17 @@ async def enterprise_times(connection: AsyncConnection, scope: Scope, as_of: dat
         .select_from(per.outerjoin(e, sa.and_(e.c.tenant == scope.tenant, e.c.enterprise_id == per.c.enterprise_id)))
         .cte("counted")
     )
-    groups = (
-        {"channel": counted.c.channel, "sector": counted.c.sector, "commune": counted.c.commune_code}
-        if breakdowns
-        else {}
-    )
+    groups = {"channel": counted.c.channel}  # the details give the channels, with or without breakdowns
+    if breakdowns:
+        groups |= {"sector": counted.c.sector, "commune": counted.c.commune_code}
     unique = sa.func.count(sa.distinct(counted.c.enterprise_id))
     rows = await _sums_and_groups(connection, counted, counted.c.n, unique, groups)
     total = rows["0total"][0]
     reading = Reading(Metric.ENTERPRISE_TIMES, day, float(total.value), {"unique_enterprises": int(total.other)})
-    for name in groups:
-        reading.breakdowns[name] = [{"key": r.key, "value": int(r.value)} for r in rows.get(name, [])]
-    reading.details["channels"] = {row["key"]: row["value"] for row in reading.breakdowns.get("channel", [])}
+    per_group = {name: [{"key": r.key, "value": int(r.value)} for r in rows.get(name, [])] for name in groups}
+    reading.details["channels"] = {row["key"]: row["value"] for row in per_group["channel"]}
+    if breakdowns:
+        reading.breakdowns = per_group
     return reading
 
 

@@ -44,6 +44,14 @@ From = Annotated[
     Day | None,
     Query(alias="from", description="Count only facts dated on or after this date (demand coverage: period start)"),
 ]
+Breakdowns = Annotated[
+    bool,
+    Query(
+        description="Answer the breakdowns too (per course, commune, provider, ...). `false` answers the value and "
+        "its details alone, at a fraction of the cost: what a tile, a monitor or an integrator polling the number "
+        "needs"
+    ),
+]
 
 
 class KpiValue(BaseModel):
@@ -254,16 +262,17 @@ async def get_kpi(
     as_of: AsOf = None,
     start: From = None,
     known_at: KnownAt = None,
+    breakdowns: Breakdowns = True,
 ) -> KpiValue:
     day = as_of or date.today()
     _check_period(start, day)
     scope, defined_by = _scope(request, tenant, metric, start, parse_known_at(known_at))
 
     async def compute(connection: AsyncConnection) -> kpis.Reading:
-        return await kpis.read(connection, metric, scope, day)
+        return await kpis.read(connection, metric, scope, day, breakdowns=breakdowns)
 
     engine = request.app.state.runtime.engine
-    key = ("kpi", metric.value, scope, day)
+    key = ("kpi", metric.value, scope, day, breakdowns)
     reading = await answers_of(request).answer(engine, tenant, key, compute)
     return KpiValue(
         metric=metric.value,
