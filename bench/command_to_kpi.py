@@ -35,8 +35,8 @@ start + k / rate and queued for `--senders` concurrent senders (keep-alive HTTP/
 bench/verification_write.py's small client); a command sent after its scheduled time counts as late (reported,
 not hidden). Each command's HTTP acknowledgement time (its 201 answer fully read) is recorded. Meanwhile one
 poller reads `GET /kpis/person-times-trained?as_of=<--as-of>` (with `&breakdowns=false` under `--value-only`:
-the value a tile or a monitor polls, without the thousands of per-course rows) in a loop, recording (request start, answer end,
-value), and goes on after the last command until the value counts every acknowledged command (or
+the value a tile or a monitor polls, without the thousands of per-course rows) in a loop, recording (request
+start, answer end, value), and goes on after the last command until the value counts every acknowledged command (or
 `--drain-seconds` pass). Polls start at least `--poll-interval` (10 ms) apart: a cached answer comes back in
 ~2 ms, and an unpaced loop would be a load of its own on the reporting process the projector runs in.
 
