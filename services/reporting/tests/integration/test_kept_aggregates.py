@@ -54,10 +54,12 @@ def script() -> scripted_year.Script:
 
     register("i20", "2025-02-01")
     # i23: of type 2.4, which d3 covers from 2025-03-01 to its revocation on 2025-09-15 only; due twice on those
-    # days (on registration, and when its short certificate ends): one designated instrument, not two
+    # days (on registration, and when its short certificate ends, the day it is verified again): one designated
+    # instrument, not two
     register("i23", "2025-03-10", "2.4")
     for job, day, iid, province, until in (
         ("w23a", "2025-03-12", "i23", "83", "2025-06-30"),
+        ("w23b", "2025-06-30", "i23", "83", None),  # on its due date
         ("w20a", "2025-03-01", "i20", "83", "2025-08-31"),
         ("w20b", "2025-09-10", "i20", "86", None),
         ("w20c", "2025-09-10", "i20", "83", None),
@@ -139,6 +141,22 @@ async def test_coverage_from_the_kept_dates_in_any_region_is_what_the_facts_give
 
     assert kept == await readings(runtime, Metric.DEMAND_COVERAGE, from_facts)
     assert any(value for value, *_ in kept[:-1])  # something was met: the comparison is not of zeros
+
+
+async def test_each_verification_keeps_its_instrument_s_nearest_demand_dates_the_same_day_included(runtime):
+    async with runtime.engine.connect() as connection:
+        due = (await connection.execute(sa.select(rm.demand_dates.c.instrument_id, rm.demand_dates.c.due_on))).all()
+        kept = (await connection.execute(sa.select(rm.verification_dates))).all()
+    days: dict[str, list[date]] = {}
+    for instrument_id, due_on in due:
+        days.setdefault(instrument_id, []).append(due_on)
+
+    assert kept
+    for row in kept:
+        dates = days.get(row.instrument_id, [])
+        assert row.due_before_on == max((d for d in dates if d <= row.verified_on), default=None)
+        assert row.due_after_on == min((d for d in dates if d >= row.verified_on), default=None)
+    assert any(row.verified_on in (row.due_before_on, row.due_after_on) for row in kept)
 
 
 async def test_a_trainee_who_completed_before_the_window_counts_once_when_they_complete_again_in_it(runtime):
