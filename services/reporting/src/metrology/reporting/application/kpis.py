@@ -644,12 +644,7 @@ async def _demand_coverage_kept(
                 sa.cast(none, text),
                 sa.cast(none, text),
                 sa.func.count(sa.distinct(m.c.instrument_id)),
-            ).where(
-                m.c.tenant == scope.tenant,
-                sa.or_(
-                    *(sa.and_(m.c.type_code == code, m.c.due_on.between(first, last)) for code, first, last in partial)
-                ),
-            )
+            ).where(m.c.tenant == scope.tenant, _due_in_ranges(m, partial))
         )
     if breakdowns:
         for kind, name in (("commune", "commune_code"), ("instrument_type", "type_code")):
@@ -766,14 +761,16 @@ async def _designated_on_due_date(
     """A condition on due rows: the type was in a designation of a local provider valid on the due date."""
     ranges = await _designated_ranges(connection, scope, start, end)
 
-    def condition(due: Any) -> sa.ColumnElement[bool]:
-        if not ranges:
-            return sa.false()
-        return sa.or_(
-            *(sa.and_(due.c.type_code == code, due.c.due_on.between(first, last)) for code, first, last in ranges)
-        )
+    return lambda due: _due_in_ranges(due, ranges)
 
-    return condition
+
+def _due_in_ranges(due: Any, ranges: list[tuple[str, date, date]]) -> sa.ColumnElement[bool]:
+    """A due row whose type is one of `ranges`' and whose date is in that type's (type, first, last) range."""
+    if not ranges:
+        return sa.false()
+    return sa.or_(
+        *(sa.and_(due.c.type_code == code, due.c.due_on.between(first, last)) for code, first, last in ranges)
+    )
 
 
 def _covered_ranges(
