@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from metrology.eventkit import ConcurrencyError, EventContext, EventStore
 from metrology.eventkit import database as database_module
-from metrology.eventkit.database import create_engine, create_schema
+from metrology.eventkit.database import create_engine, create_schema, is_unavailable
 from metrology.eventkit.store import NOTIFY_CHANNEL, events_table, metadata
 from metrology.eventkit.unit_of_work import KeptConnections, UnitOfWork
 from metrology.testkit.sample_events import ThingCounted, registry
@@ -169,6 +169,27 @@ async def test_a_kept_connection_the_server_dropped_fails_one_unit_and_is_not_ke
         await uow.append("thing-a", 0, [counted("a")])
         assert await backend_of(uow) != dropped
     assert (await stored(pg_engine))[0] == ["thing-a"]
+    await connections.close()
+
+
+async def test_a_read_on_a_connection_the_server_dropped_fails_as_unavailable_and_is_not_kept(pg_engine):
+    connections = KeptConnections(pg_engine)
+    async with unit(connections) as uow:
+        await uow.append("thing-a", 0, [counted("a")])
+        dropped = await backend_of(uow)
+    async with pg_engine.connect() as other:
+        await other.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": dropped})
+    await asyncio.sleep(0.1)
+
+    with pytest.raises(sa.exc.DBAPIError) as raised:  # the read's own error, not one from putting the unit away
+        async with unit(connections) as uow:
+            await uow.history("thing-a")  # a Core statement: SQLAlchemy invalidates the connection
+    assert is_unavailable(raised.value)
+    assert connections.idle == 0
+
+    async with unit(connections) as uow:
+        assert len(await uow.history("thing-a")) == 1
+        assert await backend_of(uow) != dropped
     await connections.close()
 
 

@@ -181,6 +181,9 @@ class UnitOfWork:
         except BaseException:
             await self._connections.discard(kept)
             raise
+        if kept.connection.invalidated:  # its server went away mid-command: its `info` would reconnect, blocking
+            await self._connections.discard(kept)
+            return
         forget_transaction(kept.connection)
         await self._connections.give_back(kept)
         if exc_type is None and self.appended and self._signal:
