@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 from typing import Any
 
@@ -10,7 +12,10 @@ from sqlalchemy import MetaData, event, exc, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
+log = logging.getLogger(__name__)
+
 SessionFactory = async_sessionmaker[AsyncSession]
+UNAVAILABLE_SQLSTATE_CLASSES = ("08", "53", "57")  # connection exception, insufficient resources, operator intervention
 
 DatabaseSession = AsyncConnection | AsyncSession
 """Where a transaction's Core statements run: a command's unit of work holds an `AsyncConnection` (half the
@@ -92,6 +97,37 @@ def async_url(url: str) -> str:
     if parsed.drivername in drivers:
         parsed = parsed.set(drivername=drivers[parsed.drivername])
     return parsed.render_as_string(hide_password=False)
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """The server is not reachable, starting, restarting or shutting down: trying again later may succeed. The
+    driver's errors come wrapped by SQLAlchemy or, while a connection is being opened, as they are."""
+    if isinstance(error, OSError):
+        return True
+    cause = error.orig if isinstance(error, exc.DBAPIError) else error
+    if str(getattr(cause, "sqlstate", None) or "")[:2] in UNAVAILABLE_SQLSTATE_CLASSES:
+        return True
+    if not isinstance(error, exc.DBAPIError):
+        return False
+    return error.connection_invalidated or isinstance(cause, OSError) or isinstance(error.__cause__, OSError)
+
+
+async def wait_for_database(engine: AsyncEngine, seconds: float) -> None:
+    """Return once the database answers, trying again for up to `seconds` while it is unavailable (a server
+    restarting as the service starts); any other error, or one lasting longer, is raised."""
+    deadline, delay = time.monotonic() + seconds, 0.1
+    while True:
+        try:
+            async with engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+            return
+        except Exception as error:
+            remaining = deadline - time.monotonic()
+            if not is_unavailable(error) or remaining <= 0:
+                raise
+            log.warning("the database is not available yet (%s); trying again in %.1f s", error, delay)
+        await asyncio.sleep(min(delay, remaining))
+        delay = min(delay * 2, 2.0)
 
 
 def is_postgres(engine: AsyncEngine) -> bool:

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException
 
+from metrology.eventkit.database import UNAVAILABLE_SQLSTATE_CLASSES
 from metrology.eventkit.errors import DomainError
 from metrology.eventkit.store import ConcurrencyError
 
@@ -64,9 +65,6 @@ async def _database_error(request: Request, error: Exception) -> JSONResponse:
         return await _database_unavailable(request, error)
     log.error("database error on %s %s", request.method, request.url.path, exc_info=error)
     return problem(500, "Internal Server Error", "the database refused the request", instance=request.url.path)
-
-
-UNAVAILABLE_SQLSTATE_CLASSES = ("08", "53", "57")  # connection exception, insufficient resources, operator intervention
 
 
 async def _driver_error(request: Request, error: Exception) -> JSONResponse:

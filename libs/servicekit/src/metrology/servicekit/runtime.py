@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request
 from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from metrology.eventkit.database import SessionFactory, create_engine, is_postgres, session_factory
+from metrology.eventkit.database import SessionFactory, create_engine, is_postgres, session_factory, wait_for_database
 from metrology.eventkit.envelope import EventContext
 from metrology.eventkit.events import EventRegistry
 from metrology.eventkit.projector import Projection, ProjectorRunner
@@ -90,9 +90,11 @@ class ServiceRuntime:
         return service_migrations(self.name, self.schema)
 
     async def migrate(self) -> None:
-        """Bring the database schema to the latest revision (a previous release's database is adopted first)."""
+        """Bring the database schema to the latest revision (a previous release's database is adopted first), once
+        the database answers (`database_wait_seconds`)."""
         if self.engine.dialect.name == "sqlite" and self.engine.url.database:
             Path(self.engine.url.database).parent.mkdir(parents=True, exist_ok=True)
+        await wait_for_database(self.engine, self.settings.database_wait_seconds)
         await upgrade(self.engine, self.migrations())
 
     def topic_specs(self) -> list[TopicSpec]:

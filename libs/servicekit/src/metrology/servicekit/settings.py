@@ -24,6 +24,9 @@ class ServiceSettings(BaseSettings):
 
     service_name: str = "service"
     database_url: str = ""
+    database_wait_seconds: float = Field(
+        30.0, ge=0, description="At start, how long to keep trying a database that is not available yet"
+    )
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     kafka_security_protocol: str = "PLAINTEXT"
     kafka_sasl_mechanism: str | None = None
