@@ -1,11 +1,14 @@
-"""Target statuses with an evaluation interval: batches inside the interval are not evaluated at once, and what
-they touched is evaluated once the interval has passed, in a transaction of its own, without a status twice."""
+"""Target statuses with an evaluation interval: batches are not evaluated in their own transaction, what they
+touched is evaluated once the interval has passed, in a transaction of its own, without a status twice, and that
+evaluation holds no batch back while it reads its targets."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import date
+from typing import Any
 
 import pytest
 import scripted_year
@@ -14,6 +17,7 @@ from scripted_year import FakeRecord
 
 from metrology.eventkit.projector import ProjectorRunner
 from metrology.reporting.adapters import readmodel as rm
+from metrology.reporting.application import evaluation as evaluation_module
 from metrology.reporting.application.evaluation import StatusEvaluation
 from metrology.reporting.application.projection import KpiProjection
 from metrology.reporting.bootstrap import bootstrap
@@ -29,8 +33,8 @@ class NoDeadLetters:
         raise AssertionError(letters)
 
 
-@pytest.fixture
-async def runtime(database_url: str) -> AsyncIterator[ServiceRuntime]:
+@asynccontextmanager
+async def runtime_on(database_url: str) -> AsyncIterator[ServiceRuntime]:
     settings = ReportingSettings(
         service_name="reporting",
         database_url=database_url,
@@ -39,8 +43,23 @@ async def runtime(database_url: str) -> AsyncIterator[ServiceRuntime]:
     )
     rt = bootstrap(settings)
     await rt.migrate()
-    yield rt
-    await rt.dispose()
+    try:
+        yield rt
+    finally:
+        await rt.dispose()
+
+
+@pytest.fixture
+async def runtime(database_url: str) -> AsyncIterator[ServiceRuntime]:
+    async with runtime_on(database_url) as rt:
+        yield rt
+
+
+@pytest.fixture
+async def pg_runtime(postgres_url: str) -> AsyncIterator[ServiceRuntime]:
+    """Two consumers of the group share one PostgreSQL database (SQLite has one writer at a time)."""
+    async with runtime_on(postgres_url) as rt:
+        yield rt
 
 
 def evaluation_of(runtime: ServiceRuntime) -> StatusEvaluation:
@@ -49,9 +68,13 @@ def evaluation_of(runtime: ServiceRuntime) -> StatusEvaluation:
     return projection.evaluation
 
 
-async def fold_the_year(runtime: ServiceRuntime) -> None:
+def year_records() -> list[FakeRecord]:
+    return [FakeRecord(e.to_json()) for e in scripted_year.build().envelopes()]
+
+
+async def fold_the_year(runtime: ServiceRuntime, records: list[FakeRecord] | None = None) -> None:
     runner = ProjectorRunner(runtime.sessions, runtime.subscriptions[0].projection, NoDeadLetters())
-    records = [FakeRecord(e.to_json()) for e in scripted_year.build().envelopes()]
+    records = year_records() if records is None else records
     for i in range(0, len(records), 25):
         await runner.handle(records[i : i + 25])
 
@@ -91,7 +114,7 @@ async def run_trailing_until(runtime: ServiceRuntime, done, extra_seconds: float
         await trailing
 
 
-async def test_batches_inside_the_interval_are_evaluated_once_after_it_not_with_each_batch(runtime, monkeypatch):
+async def test_batches_with_an_interval_are_evaluated_once_after_it_not_with_each_batch(runtime, monkeypatch):
     evaluation = evaluation_of(runtime)
     calls: list[set[object]] = []
     evaluate = evaluation.evaluate
@@ -102,18 +125,25 @@ async def test_batches_inside_the_interval_are_evaluated_once_after_it_not_with_
 
     monkeypatch.setattr(evaluation, "evaluate", counted)
     await fold_the_year(runtime)
-    assert len(calls) == 1, "only the first batch was evaluated: the others fell inside the interval"
+    assert calls == [], "no batch evaluated in its own transaction: the interval's evaluation does"
+    assert await statuses_published(runtime) == {target: [] for target in await statuses_published(runtime)}
 
-    async def evaluated_again() -> bool:
-        return len(calls) >= 2
+    async def evaluated() -> bool:
+        return len(calls) >= 1
 
-    await run_trailing_until(runtime, evaluated_again)
-    assert len(calls) == 2, "what the batches touched was evaluated once; with nothing new, not again"
-    assert calls[1], "the trailing evaluation looked at the metrics the batches touched"
+    await run_trailing_until(runtime, evaluated)
+    assert calls == [set(Metric)], "what the batches touched (every metric, first) was evaluated once, then not again"
+    assert all(len(statuses) == 1 for statuses in (await statuses_published(runtime)).values())
+
+
+async def evaluate_every_target(runtime: ServiceRuntime) -> None:
+    async with runtime.sessions() as session, session.begin():
+        await evaluation_of(runtime).evaluate(session)
 
 
 async def test_statuses_left_behind_are_published_once_each_by_the_trailing_evaluation(runtime):
     await fold_the_year(runtime)
+    await evaluate_every_target(runtime)
     before = await statuses_published(runtime)
     async with runtime.sessions() as session, session.begin():
         await session.execute(sa.update(rm.target_statuses).values(status="off-track"))
@@ -127,3 +157,54 @@ async def test_statuses_left_behind_are_published_once_each_by_the_trailing_eval
     after = await statuses_published(runtime)
     for target, statuses in after.items():
         assert statuses == before[target] * 2, (target, statuses)  # the true status published again, once
+
+
+async def test_a_batch_commits_while_the_interval_s_evaluation_reads_its_targets(pg_runtime, monkeypatch):
+    records = year_records()
+    await fold_the_year(pg_runtime, records[: len(records) // 2])
+    reading, release = asyncio.Event(), asyncio.Event()
+    target_progress = evaluation_module.target_progress
+
+    async def held_while_reading(*args: Any, **kwargs: Any) -> Any:
+        reading.set()
+        await release.wait()
+        return await target_progress(*args, **kwargs)
+
+    monkeypatch.setattr(evaluation_module, "target_progress", held_while_reading)
+    evaluation_of(pg_runtime).interval = 0.2
+    stop = asyncio.Event()
+    trailing = asyncio.create_task(pg_runtime.background[0](stop))
+    try:
+        await asyncio.wait_for(reading.wait(), 10)
+        await asyncio.wait_for(fold_the_year(pg_runtime, records[len(records) // 2 :]), 30)
+    finally:
+        release.set()
+        stop.set()
+        await trailing
+    assert evaluation_of(pg_runtime)._dirty, "what the batches folded meanwhile is noted for the next round"
+
+
+async def test_two_evaluations_at_once_publish_each_changed_status_once(pg_runtime, monkeypatch):
+    await fold_the_year(pg_runtime)
+    await evaluate_every_target(pg_runtime)
+    first = evaluation_of(pg_runtime)
+    before = await statuses_published(pg_runtime)
+    async with pg_runtime.sessions() as session, session.begin():
+        await session.execute(sa.update(rm.target_statuses).values(status="off-track"))
+    target_progress = evaluation_module.target_progress
+
+    async def interleaved(*args: Any, **kwargs: Any) -> Any:
+        await asyncio.sleep(0.01)  # the other evaluation's turn, were it not waiting
+        return await target_progress(*args, **kwargs)
+
+    monkeypatch.setattr(evaluation_module, "target_progress", interleaved)
+    second = StatusEvaluation(first.plans, first.store, first.today, interval=first.interval)
+
+    async def evaluate_alone(evaluation: StatusEvaluation) -> int:
+        async with pg_runtime.sessions() as session, session.begin():
+            return await evaluation.evaluate(session)
+
+    changed = await asyncio.gather(evaluate_alone(first), evaluate_alone(second))
+    assert sorted(changed) == [0, len(before)], "one evaluation published every change, the other found none"
+    after = await statuses_published(pg_runtime)
+    assert after == {target: statuses * 2 for target, statuses in before.items()}

@@ -19,6 +19,7 @@ from metrology.reporting.adapters import readmodel as rm
 
 CHUNK = 500  # keys per statement (well under SQLite's bound on parameters)
 AGGREGATES_LOCK_CLASS = 7_406_101  # one batch at a time recomputes a tenant's aggregates (per database)
+EVALUATIONS_LOCK_CLASS = 7_406_102  # one status evaluation at a time compares and publishes a plan's statuses
 
 
 async def serialise_aggregates(session: DatabaseSession, tenants: Iterable[str]) -> None:
@@ -36,6 +37,23 @@ async def serialise_aggregates(session: DatabaseSession, tenants: Iterable[str])
         await session.execute(
             sa.text("SELECT pg_advisory_xact_lock(:cls, hashtext(:tenant))"),
             {"cls": AGGREGATES_LOCK_CLASS, "tenant": tenant},
+        )
+
+
+async def serialise_evaluations(session: DatabaseSession, plan_ids: Iterable[str]) -> None:
+    """Wait until no other transaction is evaluating these plans' target statuses, and hold that until commit.
+
+    An evaluation reads each target's last published status, then appends `target-status-changed` when it moved:
+    two at once would both see the old status and publish the change twice. Batches do not take this lock unless
+    they evaluate, so an evaluation reading its targets holds no batch back. Taken before anything is read (READ
+    COMMITTED: each later statement sees what the evaluation before committed). SQLite has one writer at a time.
+    """
+    if dialect_of(session) != "postgresql":
+        return
+    for plan_id in sorted(set(plan_ids)):  # a fixed order, as for the aggregates
+        await session.execute(
+            sa.text("SELECT pg_advisory_xact_lock(:cls, hashtext(:plan))"),
+            {"cls": EVALUATIONS_LOCK_CLASS, "plan": plan_id},
         )
 
 

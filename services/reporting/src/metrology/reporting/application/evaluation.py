@@ -1,16 +1,16 @@
-"""After each projected batch: publish `target-status-changed` for every target whose status moved.
+"""Publish `target-status-changed` for every target whose status moved.
 
-Runs in the projector's transaction, so the new facts, the stored statuses and the outgoing events commit
-together. Targets are evaluated as of the evaluation date (today unless the settings fix one), at most once
-every `interval` seconds (0: after every batch), and only those whose metric reads a table the batches since
-the last evaluation wrote to (the first evaluation of a process looks at every target); a rebuild does not
-evaluate at all.
+Targets are evaluated as of the evaluation date (today unless the settings fix one), and only those whose metric
+reads a table the batches since the last evaluation wrote to (the first evaluation of a process looks at every
+target); a rebuild does not evaluate at all.
 
-With an interval, the batches folded within it are not evaluated at once; `run_trailing` (a background task of
-the consumer process) evaluates what they touched once the interval has passed and no batch did it, in a
-transaction of its own that takes the tenants' aggregate locks as a batch does, so a status is never published
-twice and the last batch of a burst is evaluated too. At a million events an evaluation reads its targets for
-hundreds of milliseconds: an interval keeps that off most batches, so new facts become visible sooner.
+With no interval (0) each batch evaluates in its own transaction, so the new facts, the stored statuses and the
+outgoing events commit together. With an interval, batches only note what they touched, and `run_trailing` (a
+background task of the consumer process) evaluates it once the interval has passed, in a transaction of its own.
+That transaction takes the plans' evaluation locks, not the tenants' aggregate locks: batches keep committing
+while it reads its targets (hundreds of milliseconds at a million events), and two evaluations (two consumers of
+the group, or a batch evaluating beside one) still never publish a status twice. Each of its statements reads what
+is committed when it runs, so a batch that commits meanwhile is evaluated by the next round (it noted its metrics).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from metrology.eventkit.leases import wait_or_stop
 from metrology.eventkit.relay import CommitSignal
 from metrology.eventkit.store import EventStore
 from metrology.reporting.adapters import readmodel as rm
-from metrology.reporting.adapters.aggregates import serialise_aggregates
+from metrology.reporting.adapters.aggregates import serialise_evaluations
 from metrology.reporting.adapters.sql import upsert
 from metrology.reporting.application.progress import Computed, TargetProgress, target_progress
 from metrology.reporting.domain.events import TargetStatusChanged
@@ -59,19 +59,17 @@ class StatusEvaluation:
         self._dirty: set[Metric] = set(Metric)  # nothing evaluated yet in this process: every target
 
     async def __call__(self, session: DatabaseSession, touched: Iterable[Metric] | None = None) -> None:
-        """After a batch that wrote the facts of `touched` metrics (None: unknown, so all of them)."""
+        """After a batch that wrote the facts of `touched` metrics (None: unknown, so all of them): evaluate them
+        in the batch's transaction, or with an interval leave them to `run_trailing`."""
         self._dirty.update(Metric if touched is None else touched)
-        now = time.monotonic()
-        if not self._dirty or now - self._last < self.interval:
+        if self.interval > 0 or not self._dirty:
             return
-        dirty = self._dirty
+        dirty, self._dirty = self._dirty, set()
         await self.evaluate(session, dirty)
-        self._last = now
-        self._dirty = set()
+        self._last = time.monotonic()
 
     async def run_trailing(self, stop: asyncio.Event, sessions: Callable[[], Any]) -> None:
         """Until `stop`: evaluate, in a transaction of its own, what batches touched but left to the interval."""
-        tenants = sorted({t for plan in self.plans for target in plan.targets for t in plan.tenants_of(target)})
         while not stop.is_set():
             await wait_or_stop(stop, max(self.interval - (time.monotonic() - self._last), TRAILING_CHECK_SECONDS))
             if stop.is_set() or not self._dirty or time.monotonic() - self._last < self.interval:
@@ -79,7 +77,6 @@ class StatusEvaluation:
             dirty, self._dirty = self._dirty, set()
             try:
                 async with sessions() as session, session.begin():
-                    await serialise_aggregates(session, tenants)
                     await self.evaluate(session, dirty)
                 self._last = time.monotonic()
             except Exception:
@@ -89,6 +86,7 @@ class StatusEvaluation:
 
     async def evaluate(self, session: DatabaseSession, metrics: Iterable[Metric] | None = None) -> int:
         """Compare each target (of `metrics`, default all) with its last published status; returns how many changed."""
+        await serialise_evaluations(session, [plan.id for plan in self.plans])
         connection = await connection_of(session)
         as_of = self.today()
         wanted = set(Metric if metrics is None else metrics)
