@@ -15,7 +15,14 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from metrology.servicekit.auth import JwksKeys, TokenVerifier, issue_dev_token, token_verifier
+from metrology.servicekit.auth import (
+    VERIFIED_TOKEN_SECONDS,
+    JwksKeys,
+    TokenVerifier,
+    VerifiedTokens,
+    issue_dev_token,
+    token_verifier,
+)
 from metrology.servicekit.settings import DEV_JWT_SECRET, InsecureSettingsError, ServiceSettings
 
 ISSUER, AUDIENCE = "https://id.example.gov.vn", "metrology"
@@ -129,3 +136,84 @@ def test_a_key_added_to_the_jwks_file_is_used_without_a_restart(verifier, jwks_f
     document["keys"].append(added | {"kid": "2026-07", "alg": "RS256", "use": "sig"})
     jwks_file.write_text(json.dumps(document))
     assert verifier.verify(signed(kid="2026-07", key=OTHER_PRIVATE)).subject == "u1"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def remembering_verifier(jwks_file: Path, clock: Clock) -> TokenVerifier:
+    return TokenVerifier(
+        issuer=ISSUER, audience=AUDIENCE, jwks=JwksKeys(file=str(jwks_file)), verified=VerifiedTokens(clock=clock)
+    )
+
+
+def decodes_counted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    decoded: list[str] = []
+    decode = jwt.decode
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        decoded.append(args[0])
+        return decode(*args, **kwargs)
+
+    monkeypatch.setattr(jwt, "decode", counted)
+    return decoded
+
+
+def test_a_token_verified_lately_is_not_checked_again(jwks_file, monkeypatch):
+    verifier = remembering_verifier(jwks_file, Clock())
+    token = signed()
+    decoded = decodes_counted(monkeypatch)
+    principals = [verifier.verify(token) for _ in range(5)]
+    assert decoded == [token] and len(set(principals)) == 1 and principals[0].tenant == "79"
+
+
+def test_a_remembered_token_is_refused_once_it_expires(jwks_file):
+    verifier = TokenVerifier(issuer=ISSUER, audience=AUDIENCE, jwks=JwksKeys(file=str(jwks_file)))
+    expires = int(time.time()) + 2
+    token = signed({"exp": expires})
+    assert verifier.verify(token).subject == "u1"
+    while time.time() < expires + 0.05:
+        time.sleep(0.1)
+    with pytest.raises(jwt.ExpiredSignatureError):
+        verifier.verify(token)
+
+
+def test_a_remembered_token_is_checked_again_after_a_minute(jwks_file, monkeypatch):
+    clock = Clock()
+    verifier = remembering_verifier(jwks_file, clock)
+    token = signed({"exp": int(time.time()) + 3600})
+    decoded = decodes_counted(monkeypatch)
+    verifier.verify(token)
+    clock.now += VERIFIED_TOKEN_SECONDS / 2
+    verifier.verify(token)
+    assert len(decoded) == 1
+    clock.now += VERIFIED_TOKEN_SECONDS / 2
+    verifier.verify(token)
+    assert len(decoded) == 2, "its signature, issuer, audience and key were checked again"
+
+
+def test_a_token_altered_by_one_character_is_checked_not_matched(jwks_file):
+    verifier = remembering_verifier(jwks_file, Clock())
+    token = signed()
+    assert verifier.verify(token).tenant == "79"
+    head, payload, signature = token.split(".")
+    forged_payload = jwt.utils.base64url_encode(
+        json.dumps(json.loads(jwt.utils.base64url_decode(payload)) | {"tenant": "83"}).encode()
+    ).decode()
+    with pytest.raises(jwt.InvalidSignatureError):
+        verifier.verify(f"{head}.{forged_payload}.{signature}")
+
+
+def test_the_process_remembers_a_bounded_number_of_tokens(jwks_file, monkeypatch):
+    monkeypatch.setattr("metrology.servicekit.auth.VERIFIED_TOKENS_KEPT", 3)
+    verified = VerifiedTokens()
+    verifier = TokenVerifier(issuer=ISSUER, audience=AUDIENCE, jwks=JwksKeys(file=str(jwks_file)), verified=verified)
+    tokens = [signed({"sub": f"u{n}"}) for n in range(5)]
+    for token in tokens:
+        verifier.verify(token)
+    assert [verified.get(t) is not None for t in tokens] == [False, False, True, True, True]
