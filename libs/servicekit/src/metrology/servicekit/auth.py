@@ -69,8 +69,9 @@ VERIFIED_TOKEN_SECONDS = 60.0  # how long a remembered token is trusted before i
 class VerifiedTokens:
     """The principals of tokens verified lately, so that a client's every request does not check the same
     signature again (HS256: ~0.2 ms of a command's CPU; RS256 more). A token is answered from here until its own
-    expiry or `VERIFIED_TOKEN_SECONDS` after it was checked, whichever comes first: a key withdrawn from the JWKS
-    refuses its tokens again within that time. Only a byte-identical token matches."""
+    expiry or `VERIFIED_TOKEN_SECONDS` after it was checked, whichever comes first; then it is checked again in
+    full (key, signature, issuer, audience), so what the JWKS says of its key is at most that much older than it
+    would be otherwise. Only a byte-identical token matches."""
 
     clock: Callable[[], float] = time.time
     _kept: OrderedDict[str, tuple[Principal, float]] = field(default_factory=OrderedDict)
