@@ -223,10 +223,11 @@ class EventStore:
         )
         return int((await session.execute(query)).scalar_one())
 
-    async def read_stream(self, session: DatabaseSession, stream_id: str) -> list[Envelope]:
+    async def read_stream(self, session: DatabaseSession, stream_id: str, from_version: int = 1) -> list[Envelope]:
+        """The stream's events from `from_version` on (every one by default), in order."""
         query = (
             sa.select(events_table.c.payload)
-            .where(events_table.c.stream_id == stream_id)
+            .where(events_table.c.stream_id == stream_id, events_table.c.stream_version >= from_version)
             .order_by(events_table.c.stream_version)
         )
         return [Envelope.from_json(payload) for payload in (await session.execute(query)).scalars()]

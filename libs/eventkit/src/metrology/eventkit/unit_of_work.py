@@ -14,6 +14,7 @@ from metrology.eventkit import database
 from metrology.eventkit.database import DatabaseSession
 from metrology.eventkit.envelope import Envelope, EventContext
 from metrology.eventkit.events import DomainEvent, EventRegistry
+from metrology.eventkit.histories import KnownStream, StreamHistories, known_stream
 from metrology.eventkit.relay import CommitSignal
 from metrology.eventkit.store import EventStore, forget_transaction, remember_driver
 
@@ -127,6 +128,7 @@ class UnitOfWork:
         registry: EventRegistry,
         context: EventContext,
         signal: CommitSignal | None = None,
+        histories: StreamHistories | None = None,
     ) -> None:
         if isinstance(connections, AsyncEngine):
             connections = KeptConnections(connections, keep=0)
@@ -135,6 +137,7 @@ class UnitOfWork:
         self.registry = registry
         self.context = context
         self._signal = signal
+        self._histories = histories  # None in a unit joining another transaction: it may read its owner's writes
         self._session: DatabaseSession | None = None
         self._kept: KeptConnection | None = None
         self.appended: list[Envelope] = []
@@ -191,11 +194,31 @@ class UnitOfWork:
 
     async def history(self, stream_id: str) -> list[DomainEvent]:
         """The stream's events, upcast to their current versions; another tenant's stream reads as empty, so a
-        command never loads (or learns of) a record of another province by its id."""
-        envelopes = await self.store.read_stream(self.session, stream_id)
-        if envelopes and envelopes[0].tenant != self.context.tenant:
+        command never loads (or learns of) a record of another province by its id. A stream read lately in this
+        process is read from its last known event on (`StreamHistories`)."""
+        known = await self._known_stream(stream_id)
+        if known is None or known.tenant != self.context.tenant:
             return []
-        return [envelope.event(self.registry) for envelope in envelopes]
+        return list(known.events)
+
+    async def _known_stream(self, stream_id: str) -> KnownStream | None:
+        kept = self._histories.get(stream_id) if self._histories is not None else None
+        if kept is not None:
+            newer = await self.store.read_stream(self.session, stream_id, from_version=kept.version)
+            known = kept.followed_by(newer, self.registry)
+            if known is not None:
+                self._keep(stream_id, known)
+                return known
+        envelopes = await self.store.read_stream(self.session, stream_id)
+        if not envelopes:
+            return None
+        known = known_stream(envelopes, self.registry)
+        self._keep(stream_id, known)
+        return known
+
+    def _keep(self, stream_id: str, known: KnownStream) -> None:
+        if self._histories is not None:
+            self._histories.keep(stream_id, known)
 
     async def append(self, stream_id: str, expected_version: int | None, events: Sequence[DomainEvent]) -> None:
         self.appended += await self.store.append(self.session, stream_id, expected_version, events, self.context)

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from metrology.eventkit.database import SessionFactory, create_engine, is_postgres, session_factory, wait_for_database
 from metrology.eventkit.envelope import EventContext
 from metrology.eventkit.events import EventRegistry
+from metrology.eventkit.histories import StreamHistories
 from metrology.eventkit.projector import Projection, ProjectorRunner
 from metrology.eventkit.relay import CommitSignal, OutboxRelay, PostgresCommitNotifier
 from metrology.eventkit.store import EventStore
@@ -43,6 +44,7 @@ class ServiceRuntime:
     schema: list[MetaData]
     connections: KeptConnections  # of commands' units of work, kept between them
     signal: CommitSignal = field(default_factory=CommitSignal)
+    histories: StreamHistories = field(default_factory=StreamHistories)  # streams commands read lately, decoded
     publishes: bool = True
     subscriptions: list[Subscription] = field(default_factory=list)
     # long-running tasks beside the consumers that are not projections; each returns once its event is set
@@ -78,7 +80,7 @@ class ServiceRuntime:
         self.subscriptions.append(Subscription(projection, topics, group_id))
 
     def unit_of_work(self, context: EventContext) -> UnitOfWork:
-        return UnitOfWork(self.connections, self.store, self.registry, context, self.signal)
+        return UnitOfWork(self.connections, self.store, self.registry, context, self.signal, self.histories)
 
     async def dispose(self) -> None:
         """Close the database connections: those units of work keep, then the engine's pool."""

@@ -1,0 +1,66 @@
+"""The streams a process's commands read lately, kept decoded, so that the next command on a stream reads only
+what was appended to it since (a course's stream grows with every enrolment, attendance and completion)."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from metrology.eventkit.envelope import Envelope
+from metrology.eventkit.events import DomainEvent, EventRegistry
+
+DEFAULT_STREAMS_KEPT = 256
+
+
+@dataclass(frozen=True, slots=True)
+class KnownStream:
+    """A stream as a command read it: its tenant, its events (upcast, in order) and the id of the last one."""
+
+    tenant: str
+    last_event_id: str
+    events: tuple[DomainEvent, ...]
+
+    @property
+    def version(self) -> int:
+        return len(self.events)
+
+    def followed_by(self, newer: list[Envelope], registry: EventRegistry) -> KnownStream | None:
+        """This stream with the events read from its last version on, or None when the stream in the database no
+        longer begins as this one (its last event is not the first one read: a transaction that appended it rolled
+        back, or the database was replaced)."""
+        if not newer or newer[0].id != self.last_event_id:
+            return None
+        if len(newer) == 1:
+            return self
+        appended = tuple(envelope.event(registry) for envelope in newer[1:])
+        return KnownStream(self.tenant, newer[-1].id, self.events + appended)
+
+
+def known_stream(envelopes: list[Envelope], registry: EventRegistry) -> KnownStream:
+    return KnownStream(envelopes[0].tenant, envelopes[-1].id, tuple(e.event(registry) for e in envelopes))
+
+
+class StreamHistories:
+    """At most `size` streams, the most recently read kept; events are immutable, so commands share them."""
+
+    def __init__(self, size: int = DEFAULT_STREAMS_KEPT) -> None:
+        self.size = size
+        self._known: OrderedDict[str, KnownStream] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._known)
+
+    def get(self, stream_id: str) -> KnownStream | None:
+        known = self._known.get(stream_id)
+        if known is not None:
+            self._known.move_to_end(stream_id)
+        return known
+
+    def keep(self, stream_id: str, known: KnownStream) -> None:
+        """Keep `known` unless a longer read of the stream is kept already (two commands read it at once)."""
+        kept = self._known.get(stream_id)
+        if kept is None or kept.version <= known.version:
+            self._known[stream_id] = known
+            self._known.move_to_end(stream_id)
+        while len(self._known) > self.size:
+            self._known.popitem(last=False)
