@@ -27,6 +27,9 @@ class ServiceSettings(BaseSettings):
     database_wait_seconds: float = Field(
         30.0, ge=0, description="At start, how long to keep trying a database that is not available yet"
     )
+    streams_kept: int = Field(
+        256, ge=0, description="Streams a process keeps decoded, so its commands read each from its last known event"
+    )
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     kafka_security_protocol: str = "PLAINTEXT"
     kafka_sasl_mechanism: str | None = None
