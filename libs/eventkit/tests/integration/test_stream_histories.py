@@ -83,10 +83,13 @@ async def test_events_of_a_command_that_rolled_back_are_never_read_again(engine)
             await uow.append("course-1", 2, [counted("enrolled ghost")])
             assert len(await uow.history("course-1")) == 3  # read inside the command, before it fails
             raise RuntimeError("the command fails after reading its own append")
+    this.reads.clear()
     assert await this.things("course-1") == ["scheduled", "enrolled a"]
 
     await other.append("course-1", "enrolled b")  # version 3 again, another event
     assert await this.things("course-1") == ["scheduled", "enrolled a", "enrolled b"]
+    assert await this.things("course-1") == ["scheduled", "enrolled a", "enrolled b"]
+    assert this.reads == [3, 1, 2, 3], "the ghost was not found at 3, so the stream was read in full and kept"
     await this.connections.close()
     await other.connections.close()
 

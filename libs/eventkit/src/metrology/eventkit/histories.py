@@ -56,6 +56,10 @@ class StreamHistories:
             self._known.move_to_end(stream_id)
         return known
 
+    def forget(self, stream_id: str) -> None:
+        """The kept stream is not the database's any more (see `KnownStream.followed_by`)."""
+        self._known.pop(stream_id, None)
+
     def keep(self, stream_id: str, known: KnownStream) -> None:
         """Keep `known` unless a longer read of the stream is kept already (two commands read it at once)."""
         kept = self._known.get(stream_id)

@@ -202,13 +202,14 @@ class UnitOfWork:
         return list(known.events)
 
     async def _known_stream(self, stream_id: str) -> KnownStream | None:
-        kept = self._histories.get(stream_id) if self._histories is not None else None
-        if kept is not None:
+        histories = self._histories
+        if histories is not None and (kept := histories.get(stream_id)) is not None:
             newer = await self.store.read_stream(self.session, stream_id, from_version=kept.version)
             known = kept.followed_by(newer, self.registry)
             if known is not None:
-                self._keep(stream_id, known)
+                histories.keep(stream_id, known)
                 return known
+            histories.forget(stream_id)
         envelopes = await self.store.read_stream(self.session, stream_id)
         if not envelopes:
             return None
