@@ -27,6 +27,7 @@ from metrology.servicekit.app import create_app
 from metrology.servicekit.auth import issue_dev_token
 from metrology.servicekit.workers import Workers
 from metrology.testkit import infra
+from metrology.testkit.lag import wait_until_caught_up
 from metrology.verification.adapters.tables import replica_verifiers
 from metrology.verification.bootstrap import bootstrap
 from metrology.verification.settings import VerificationSettings
@@ -117,6 +118,8 @@ async def test_v1_certifications_on_the_topic_are_upcast_and_v2_card_validity_is
                 return {VERIFIER, EXPIRED} <= set(rows.scalars())
 
         await until(replica_has_both, "the replica did not fold both certifications")
+        replica = runtime.subscriptions[0]  # and every other stream (the standard, the instrument) on its partition
+        await asyncio.to_thread(wait_until_caught_up, kafka.bootstrap_servers, [(replica.group_id, replica.topics)])
         async with runtime.engine.connect() as connection:
             cards = dict(
                 (
