@@ -18,6 +18,7 @@ from metrology.eventkit.topics import ensure_topics
 from metrology.servicekit.app import create_app
 from metrology.servicekit.asyncapi import asyncapi_document
 from metrology.servicekit.auth import Role, issue_dev_token
+from metrology.servicekit.collector import settle_garbage_collector
 from metrology.servicekit.commands import prune_idempotency_keys
 from metrology.servicekit.contracts import ContractBreachError, publish, published_types
 from metrology.servicekit.observability import configure_logging, configure_tracing
@@ -54,6 +55,7 @@ def service_cli(name: str, bootstrap: Bootstrap, settings_type: type[ServiceSett
     def serve_app(host: str | None, port: int | None, with_workers: bool) -> None:
         rt = runtime()
         app = create_app(rt, with_workers=with_workers)
+        settle_garbage_collector(rt.settings.gc_young_threshold)
         uvicorn.run(
             app,
             host=host or rt.settings.http_host,
@@ -82,6 +84,7 @@ def service_cli(name: str, bootstrap: Bootstrap, settings_type: type[ServiceSett
         """Publish committed events to Kafka (the outbox relay)."""
         rt = runtime()
         workers = Workers(rt, relay=True, consumers=False)
+        settle_garbage_collector(rt.settings.gc_young_threshold)
         _run_until_signalled(lambda stop: _with_schema(rt, _with_probes(rt, health_port, workers.run(stop), stop)))
 
     @cli.command()
@@ -89,6 +92,7 @@ def service_cli(name: str, bootstrap: Bootstrap, settings_type: type[ServiceSett
         """Run the service's Kafka consumers (local replicas, sagas, projectors)."""
         rt = runtime()
         workers = Workers(rt, relay=False, consumers=True)
+        settle_garbage_collector(rt.settings.gc_young_threshold)
         _run_until_signalled(lambda stop: _with_schema(rt, _with_probes(rt, health_port, workers.run(stop), stop)))
 
     @cli.command()

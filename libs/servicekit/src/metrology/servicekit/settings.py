@@ -30,6 +30,11 @@ class ServiceSettings(BaseSettings):
     streams_kept: int = Field(
         256, ge=0, description="Streams a process keeps decoded, so its commands read each from its last known event"
     )
+    gc_young_threshold: int = Field(
+        10_000,
+        ge=100,
+        description="Allocations between collections of Python's young generation (Python's own default: 700)",
+    )
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     kafka_security_protocol: str = "PLAINTEXT"
     kafka_sasl_mechanism: str | None = None

@@ -1,0 +1,67 @@
+import gc
+from collections.abc import Iterator
+
+import pytest
+import uvicorn
+from typer.testing import CliRunner
+
+from metrology.eventkit.events import EventRegistry
+from metrology.servicekit.cli import service_cli
+from metrology.servicekit.collector import settle_garbage_collector
+from metrology.servicekit.runtime import new_runtime
+from metrology.servicekit.settings import ServiceSettings
+
+
+@pytest.fixture
+def collector_restored() -> Iterator[None]:
+    threshold = gc.get_threshold()
+    yield
+    gc.unfreeze()
+    gc.set_threshold(*threshold)
+
+
+class _Cycle:
+    def __init__(self) -> None:
+        self.itself = self
+
+
+def test_what_a_process_holds_when_settled_is_left_out_of_later_collections(collector_restored):
+    held = [_Cycle() for _ in range(1_000)]
+    frozen = settle_garbage_collector(5_000)
+    assert frozen >= len(held)
+    assert gc.get_threshold()[0] == 5_000
+    assert gc.collect() == 0  # the held cycles are frozen, so a full collection finds nothing to scan of them
+    del held
+
+
+def test_garbage_made_after_settling_is_still_collected(collector_restored):
+    settle_garbage_collector(5_000)
+    for _ in range(100):
+        _Cycle()
+    assert gc.collect() >= 100
+
+
+def test_the_young_threshold_is_read_from_the_environment_and_has_a_floor(monkeypatch):
+    monkeypatch.setenv("GC_YOUNG_THRESHOLD", "25000")
+    assert ServiceSettings.from_env("training").gc_young_threshold == 25_000
+    monkeypatch.setenv("GC_YOUNG_THRESHOLD", "10")
+    with pytest.raises(ValueError, match="gc_young_threshold"):
+        ServiceSettings.from_env("training")
+
+
+def test_serve_settles_the_collector_once_the_app_is_wired(monkeypatch, tmp_path, collector_restored):
+    monkeypatch.setenv("ENVIRONMENT", "development")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path}/probe.db")
+    monkeypatch.setenv("GC_YOUNG_THRESHOLD", "12345")
+    seen: dict[str, int] = {}
+
+    def serve_nothing(app: object, **options: object) -> None:
+        seen["threshold"] = gc.get_threshold()[0]
+        seen["frozen"] = gc.get_freeze_count()
+
+    monkeypatch.setattr(uvicorn, "run", serve_nothing)
+    cli = service_cli("probe", lambda settings: new_runtime(settings, EventRegistry(), []))
+    result = CliRunner().invoke(cli, ["serve"])
+    assert result.exit_code == 0, result.output
+    assert seen["threshold"] == 12_345
+    assert seen["frozen"] > 0
