@@ -19,7 +19,7 @@ KAFKA_HOST=127.0.0.1
 KAFKA_PORT=${KAFKA_PORT:-9092}
 KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-9093}
 KAFKA_HEAP_OPTS=${KAFKA_HEAP_OPTS:--Xmx512m -Xms256m}
-KAFKA_START_TIMEOUT=${KAFKA_START_TIMEOUT:-60}
+KAFKA_START_TIMEOUT=${KAFKA_START_TIMEOUT:-180} # a broker loads every partition it holds before it serves
 KAFKA_STOP_TIMEOUT=${KAFKA_STOP_TIMEOUT:-60}
 
 CACHE_DIR=${METROLOGY_CACHE_DIR:-$HOME/.cache/metrology-platform}
@@ -139,7 +139,9 @@ wait_ready() {
         sleep 0.2
     done
     tail -n 40 "$LOG_FILE" >&2 || true
-    die "broker did not become ready within ${KAFKA_START_TIMEOUT}s (log: $LOG_FILE)"
+    local partitions
+    partitions=$(find "$DATA_DIR" -mindepth 1 -maxdepth 1 -type d 2>/dev/null | wc -l)
+    die "broker did not become ready within ${KAFKA_START_TIMEOUT}s; it holds ${partitions} partition directories (test runs leave theirs): raise KAFKA_START_TIMEOUT, or '$0 wipe' to start empty (log: $LOG_FILE)"
 }
 
 # --- config ------------------------------------------------------------------
