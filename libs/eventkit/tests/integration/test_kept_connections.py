@@ -172,7 +172,7 @@ async def test_a_kept_connection_the_server_dropped_fails_one_unit_and_is_not_ke
     await connections.close()
 
 
-async def test_a_read_on_a_connection_the_server_dropped_fails_as_unavailable_and_is_not_kept(pg_engine):
+async def _dropped_kept_connection(pg_engine) -> tuple[KeptConnections, int]:
     connections = KeptConnections(pg_engine)
     async with unit(connections) as uow:
         await uow.append("thing-a", 0, [counted("a")])
@@ -180,11 +180,30 @@ async def test_a_read_on_a_connection_the_server_dropped_fails_as_unavailable_an
     async with pg_engine.connect() as other:
         await other.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": dropped})
     await asyncio.sleep(0.1)
+    return connections, dropped
+
+
+async def test_a_core_read_on_a_connection_the_server_dropped_fails_as_unavailable_and_is_not_kept(pg_engine):
+    connections, dropped = await _dropped_kept_connection(pg_engine)
 
     with pytest.raises(sa.exc.DBAPIError) as raised:  # the read's own error, not one from putting the unit away
         async with unit(connections) as uow:
-            await uow.history("thing-a")  # a Core statement: SQLAlchemy invalidates the connection
+            await uow.session.execute(sa.text("SELECT count(*) FROM events"))  # SQLAlchemy invalidates the connection
     assert is_unavailable(raised.value)
+    assert connections.idle == 0
+
+    async with unit(connections) as uow:
+        assert len(await uow.history("thing-a")) == 1
+        assert await backend_of(uow) != dropped
+    await connections.close()
+
+
+async def test_a_stream_read_on_a_connection_the_server_dropped_fails_and_is_not_kept(pg_engine):
+    connections, dropped = await _dropped_kept_connection(pg_engine)
+
+    with pytest.raises(asyncpg.InterfaceError):  # on the driver, as an append's; the services answer it 503
+        async with unit(connections) as uow:
+            await uow.history("thing-a")
     assert connections.idle == 0
 
     async with unit(connections) as uow:
