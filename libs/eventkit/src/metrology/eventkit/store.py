@@ -422,8 +422,8 @@ _PG_COUNT_UP_TO = sa.text(
     "SELECT count(*) FROM events e WHERE (e.txid, e.position) <= (CAST(:txid AS text)::xid8, :position)"
 )
 
-# Ordered by the xid8 column itself: its text form (selected for the driver) sorts '1000000' before '999999'.
 _PG_READ_STREAM = "SELECT payload FROM events WHERE stream_id = $1 AND stream_version >= $2 ORDER BY stream_version"
+# Ordered by the xid8 column itself: its text form (selected for the driver) sorts '1000000' before '999999'.
 _PG_READ_ALL = """
     SELECT e.txid::text AS txid_text, e.position, e.stream_id, e.type, e.traceparent, e.payload FROM events e
     WHERE (e.txid, e.position) > ($1::text::xid8, $2)

@@ -214,12 +214,9 @@ class UnitOfWork:
         if not envelopes:
             return None
         known = known_stream(envelopes, self.registry)
-        self._keep(stream_id, known)
+        if histories is not None:
+            histories.keep(stream_id, known)
         return known
-
-    def _keep(self, stream_id: str, known: KnownStream) -> None:
-        if self._histories is not None:
-            self._histories.keep(stream_id, known)
 
     async def append(self, stream_id: str, expected_version: int | None, events: Sequence[DomainEvent]) -> None:
         self.appended += await self.store.append(self.session, stream_id, expected_version, events, self.context)
