@@ -7,6 +7,11 @@ A fresh PostgreSQL database is filled with N committed events (~530-byte CloudEv
 the kit's `KafkaEventPublisher` (librdkafka; acks=all, idempotent, linger 5 ms). Two partial runs show where
 the time goes:
 reading the store alone (`read_all` in the relay's batches) and publishing already-read batches alone.
+
+Two peers run in the same run: Kafka's `ProducerPerformance` (values of the same size, but no keys and no headers:
+its records fill one partition's batch at a time), and Kafka's Java producer sending exactly the relay's records,
+keys and headers included (`bench/peers/RecordsProducer.java`, run from source by `java`). The process settles
+Python's collector as `metrology-<service> relay` does once wired.
 `--profile` adds a cProfile of the relay over a fresh topic and prints the
 functions that take the most time.
 """
@@ -18,7 +23,9 @@ import cProfile
 import io
 import pstats
 import re
+import struct
 import sys
+import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -52,6 +59,8 @@ from metrology.eventkit.database import create_engine, create_schema
 from metrology.eventkit.kafka import KafkaConnection
 from metrology.eventkit.relay import KafkaEventPublisher, OutboxRelay
 from metrology.eventkit.store import EventStore, Position, RecordedEvent
+from metrology.servicekit.collector import settle_garbage_collector
+from metrology.servicekit.settings import ServiceSettings
 
 GOAL = 30_000
 PER_TRANSACTION = 1000
@@ -123,6 +132,33 @@ async def relay_once(
     return sent, clock
 
 
+PEER = Path(__file__).resolve().parent / "peers" / "RecordsProducer.java"
+
+
+def write_records(batches: list[list[RecordedEvent]], path: Path) -> None:
+    """The relay's records (key, value, headers), length-prefixed big-endian, as `RecordsProducer.java` reads them."""
+    with path.open("wb") as out:
+        for batch in batches:
+            for recorded in batch:
+                key, value, headers = recorded.kafka_record()
+                parts = [struct.pack(">i", len(key)), key, struct.pack(">i", len(value)), value]
+                parts.append(struct.pack(">i", len(headers)))
+                for name, raw in headers:
+                    encoded = name.encode()
+                    parts += [struct.pack(">i", len(encoded)), encoded, struct.pack(">i", len(raw)), raw]
+                out.write(b"".join(parts))
+
+
+def java_producer(bootstrap: str, topic: str, records: Path) -> dict[str, Any]:
+    """Kafka's Java producer sending the relay's own records: same keys, values and headers, same settings."""
+    out = run_kafka_tool(str(PEER), [bootstrap, topic, str(records)])
+    final = [line for line in out.splitlines() if "records sent" in line][-1]
+    match = re.search(r"(\d+) records sent, ([\d.]+) records/sec", final)
+    if not match:
+        raise RuntimeError(f"unexpected RecordsProducer output: {final}")
+    return {"events": int(match.group(1)), "events_per_s": round(float(match.group(2))), "line": final}
+
+
 def producer_performance(bootstrap: str, topic: str, count: int, size: int) -> dict[str, Any]:
     out = run_kafka_tool(
         "org.apache.kafka.tools.ProducerPerformance",
@@ -155,6 +191,8 @@ async def main() -> None:
         lambda p: p.add_argument("--profile", action="store_true", help="also cProfile a relay run"),
     )
     count = 10_000 if args.quick else 200_000
+    # as `metrology-<service> relay` runs once wired: Python's collector settled (docs/operations.md, "Memory")
+    settle_garbage_collector(ServiceSettings.model_fields["gc_young_threshold"].default)
     ensure_postgres(args.pg_url)
     ensure_kafka(args.kafka)
     facts = await machine(args.pg_url, kafka=True)
@@ -184,6 +222,8 @@ async def main() -> None:
             wire = [_wire_bytes(r) for b in batches[:1] for r in b]
             size = round(sum(wire) / len(wire))
             result["record_bytes_key_value_headers"] = size
+            records_file = Path(tempfile.mkdtemp(prefix="relay-records-")) / "records.bin"
+            write_records(batches, records_file)
             with scratch_topic(args.kafka, "publish") as topic:
                 publisher = KafkaEventPublisher(kafka)
                 await publisher.start()
@@ -220,6 +260,23 @@ async def main() -> None:
                 )
                 result["producer_performance"] = perf
 
+            with scratch_topic(args.kafka, "java") as topic:
+                java = await asyncio.to_thread(java_producer, args.kafka, topic, records_file)
+                landed = await asyncio.to_thread(topic_size, args.kafka, topic)
+                if landed != count or java["events"] != count:
+                    raise RuntimeError(f"the Java producer sent {java['events']:,}; the topic holds {landed:,}")
+                show(
+                    {
+                        "what": "Kafka's Java producer, the relay's records (keys, headers)",
+                        "events": count,
+                        "seconds": round(count / java["events_per_s"], 2),
+                        "events_per_s": java["events_per_s"],
+                    }
+                )
+                result["java_producer_same_records"] = java
+            records_file.unlink()
+            records_file.parent.rmdir()
+
             if args.profile:
                 with scratch_topic(args.kafka, "profile") as topic:
                     result["profile"] = await profile_relay(engine, kafka, topic, "profile", None)
@@ -228,10 +285,13 @@ async def main() -> None:
 
     ours = next(r for r in rows if r["what"].startswith("OutboxRelay.publish_pending ("))["events_per_s"]
     theirs = result["producer_performance"]["events_per_s"]
+    same_records = result["java_producer_same_records"]["events_per_s"]
     result["ratio_relay_per_producer_performance"] = round(ours / theirs, 3)
+    result["ratio_relay_per_java_producer_same_records"] = round(ours / same_records, 3)
     result["results"] = rows
     print_table("Outbox relay into Kafka", rows, ["what", "events", "seconds", "events_per_s", "cpu_us_per_event"])
     print(f"\nrelay / ProducerPerformance = {ours:,} / {theirs:,} = {ours / theirs:.2f}   (goal {GOAL:,} events/s)")
+    print(f"relay / Java producer, same records = {ours:,} / {same_records:,} = {ours / same_records:.2f}")
     for label in ("profile",):
         if label in result:
             print(f"\n{label}:\n" + result[label]["text"])
