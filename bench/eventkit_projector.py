@@ -8,7 +8,7 @@ topic. A `ProjectorRunner` folds them with a trivial projection (one upsert per 
 into a fresh database each time: (a) through `subscribe_projection` on a FastStream broker, (b) through
 `replay.rebuild`. To show where the time goes, a subset of the records is also consumed with aiokafka alone,
 decoded alone, and handed to the runner from memory with a projection that does nothing (tracking only) and
-with the counter projection.
+with the counter projection. The process settles Python's collector as `consume` and `rebuild` do once wired.
 """
 
 from __future__ import annotations
@@ -54,6 +54,8 @@ from metrology.eventkit.kafka import KafkaConnection
 from metrology.eventkit.projector import BatchResult, DeadLetter, ProjectorRunner, Record
 from metrology.eventkit.replay import rebuild
 from metrology.eventkit.store import driver_connection
+from metrology.servicekit.collector import settle_garbage_collector
+from metrology.servicekit.settings import ServiceSettings
 
 GOAL = 20_000
 read_model = sa.MetaData()
@@ -292,6 +294,8 @@ def _row(what: str, events: int, clock: Stopwatch, seconds: float | None = None)
 
 async def main() -> None:
     args = arguments(__doc__.splitlines()[0])
+    # as `consume` and `rebuild` run once wired: Python's collector settled (docs/operations.md, "Memory")
+    settle_garbage_collector(ServiceSettings.model_fields["gc_young_threshold"].default)
     count = 4_000 if args.quick else 60_000  # the fold runs at ~1-5 k/s here: 200,000 would take minutes per row
     subset = 2_000 if args.quick else 20_000
     ensure_postgres(args.pg_url)

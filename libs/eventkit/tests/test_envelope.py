@@ -1,6 +1,5 @@
 """The envelope's JSON form: CloudEvents structured mode, read the same way by the fast reader and the SDK."""
 
-import dataclasses
 import json
 from datetime import date
 
@@ -116,7 +115,7 @@ def test_the_binary_value_is_the_stored_data_whatever_strings_it_holds(thing):
         stream_version=1,
         context=EventContext(tenant="83", actor='"data": {"x": 1}'),
     )
-    envelope = dataclasses.replace(envelope, data=data)
+    envelope = envelope._replace(data=data)
     value, headers = binary_record(envelope.to_json())
     assert json.loads(value) == data
     assert Envelope.from_kafka(headers, value) == envelope

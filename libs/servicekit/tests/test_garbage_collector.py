@@ -65,3 +65,25 @@ def test_serve_settles_the_collector_once_the_app_is_wired(monkeypatch, tmp_path
     assert result.exit_code == 0, result.output
     assert seen["threshold"] == 12_345
     assert seen["frozen"] > 0
+
+
+def test_rebuild_settles_the_collector_before_it_replays(monkeypatch, tmp_path, collector_restored):
+    from metrology.servicekit import replay_commands
+
+    monkeypatch.setenv("ENVIRONMENT", "development")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path}/probe.db")
+    monkeypatch.setenv("GC_YOUNG_THRESHOLD", "23456")
+    seen: dict[str, int] = {}
+
+    async def replay_nothing(rt: object, names: list[str], batch_size: int) -> list[object]:
+        seen["threshold"] = gc.get_threshold()[0]
+        seen["frozen"] = gc.get_freeze_count()
+        return []
+
+    monkeypatch.setattr(replay_commands, "subscriptions_named", lambda rt, name: [])
+    monkeypatch.setattr(replay_commands, "_rebuild_all", replay_nothing)
+    cli = service_cli("probe", lambda settings: new_runtime(settings, EventRegistry(), []))
+    result = CliRunner().invoke(cli, ["rebuild"])
+    assert result.exit_code == 0, result.output
+    assert seen["threshold"] == 23_456
+    assert seen["frozen"] > 0

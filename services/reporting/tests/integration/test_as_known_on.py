@@ -4,7 +4,6 @@ facts dated 2025 are recorded months later, and the changes report lists exactly
 from __future__ import annotations
 
 import csv
-import dataclasses
 import io
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
@@ -55,7 +54,7 @@ def late_script() -> scripted_year.Script:
 
 async def fold(runtime: ServiceRuntime, script: scripted_year.Script, recorded_at: datetime) -> None:
     runner = ProjectorRunner(runtime.sessions, runtime.subscriptions[0].projection, NoDeadLetters())
-    envelopes = [dataclasses.replace(e, time=recorded_at) for e in script.envelopes()]
+    envelopes = [e._replace(time=recorded_at) for e in script.envelopes()]
     await runner.handle([FakeRecord(e.to_json()) for e in envelopes])
 
 

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 
@@ -66,7 +65,7 @@ def merged_province_script() -> scripted_year.Script:
 async def fold(runtime: ServiceRuntime, script: scripted_year.Script, tenant: str) -> None:
     runner = ProjectorRunner(runtime.sessions, runtime.subscriptions[0].projection, NoDeadLetters())
     now = datetime.now(UTC)
-    envelopes = [dataclasses.replace(e, tenant=tenant, time=now) for e in script.envelopes()]
+    envelopes = [e._replace(tenant=tenant, time=now) for e in script.envelopes()]
     await runner.handle([FakeRecord(e.to_json()) for e in envelopes])
 
 

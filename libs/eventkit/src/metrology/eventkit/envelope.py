@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 import uuid_utils
@@ -125,8 +125,11 @@ class EventContext:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class Envelope:
+class Envelope(NamedTuple):
+    """One event with its CloudEvents attributes. A named tuple: immutable like a frozen dataclass, and built in a
+    fifth of its time, which counts when a replay decodes a million of them (`dataclasses.replace` becomes
+    `_replace`)."""
+
     id: str
     type: str
     source: str

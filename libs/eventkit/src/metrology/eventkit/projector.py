@@ -26,7 +26,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -170,8 +170,7 @@ def is_transient(error: BaseException) -> bool:
     return isinstance(error, DBAPIError) and not isinstance(error, IntegrityError)
 
 
-@dataclass(frozen=True, slots=True)
-class _Readable:
+class _Readable(NamedTuple):  # one per record read: a named tuple is the cheapest immutable record to build
     record: Record
     envelope: Envelope
     event: DomainEvent

@@ -18,6 +18,7 @@ from rich.table import Table
 from metrology.eventkit.replay import ReplayProgress
 from metrology.eventkit.replay import redrive as redrive_dead_letters
 from metrology.eventkit.topics import event_topic
+from metrology.servicekit.collector import settle_garbage_collector
 from metrology.servicekit.replaying import (
     RebuildResult,
     ReplayedRecord,
@@ -75,6 +76,7 @@ def add_replay_commands(
             chosen = subscriptions_named(rt, name)
         except LookupError as error:
             raise typer.Exit(_failed(str(error))) from None
+        settle_garbage_collector(rt.settings.gc_young_threshold)
         for result in asyncio.run(_rebuild_all(rt, [s.projection.name for s in chosen], batch_size)):
             p = result.progress
             typer.echo(f"{result.name}: rebuilt {p.done} events in {p.elapsed:.1f}s ({p.rate:,.0f} events/s)")

@@ -18,6 +18,7 @@ from metrology.reporting.application.projection import KpiProjection
 from metrology.reporting.bootstrap import bootstrap
 from metrology.reporting.settings import ReportingSettings
 from metrology.servicekit.cli import service_cli
+from metrology.servicekit.collector import settle_garbage_collector
 from metrology.servicekit.replaying import RebuildResult, rebuild_subscription
 from metrology.servicekit.runtime import ServiceRuntime
 
@@ -32,6 +33,7 @@ def cli() -> typer.Typer:
         """Empty the KPI read model and replay every folded topic from its start, showing progress."""
         settings = ReportingSettings.from_env("reporting")
         runtime = bootstrap(settings, evaluate=False)
+        settle_garbage_collector(settings.gc_young_threshold)
         result = asyncio.run(_rebuild(runtime, batch_size))
         final = result.progress
         typer.echo(f"rebuilt {final.done} events in {final.elapsed:.1f}s ({final.rate:,.0f} events/s)")

@@ -1,0 +1,39 @@
+import gc
+from collections.abc import Iterator
+
+import pytest
+from typer.testing import CliRunner
+
+from metrology.eventkit.replay import ReplayProgress
+from metrology.reporting.entrypoints import cli as reporting_cli
+from metrology.servicekit.replaying import RebuildResult
+
+
+@pytest.fixture
+def collector_restored() -> Iterator[None]:
+    threshold = gc.get_threshold()
+    yield
+    gc.unfreeze()
+    gc.set_threshold(*threshold)
+
+
+def test_the_reporting_rebuild_settles_the_collector_before_it_replays(monkeypatch, tmp_path, collector_restored):
+    monkeypatch.setenv("ENVIRONMENT", "development")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path}/reporting.db")
+    monkeypatch.setenv("GC_YOUNG_THRESHOLD", "34567")
+    seen: dict[str, int] = {}
+
+    async def replay_nothing(runtime: object, batch_size: int) -> RebuildResult:
+        seen["threshold"] = gc.get_threshold()[0]
+        seen["frozen"] = gc.get_freeze_count()
+        return RebuildResult("kpi", ReplayProgress(0, 0, 0.0), 0, False, "nothing to move")
+
+    async def evaluate_nothing(runtime: object, settings: object) -> None:
+        return None
+
+    monkeypatch.setattr(reporting_cli, "_rebuild", replay_nothing)
+    monkeypatch.setattr(reporting_cli, "_evaluate", evaluate_nothing)
+    result = CliRunner().invoke(reporting_cli.cli(), ["rebuild"])
+    assert result.exit_code == 0, result.output
+    assert seen["threshold"] == 34_567
+    assert seen["frozen"] > 0
