@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from typing import Any, TypeVar, cast
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -13,6 +15,8 @@ from metrology.reporting.domain.calendar import add_months, month_ends
 from metrology.reporting.domain.forecast import Forecast, forecast
 from metrology.reporting.domain.plan import Plan, Status, Target
 from metrology.reporting.domain.status import CUMULATIVE, progress, target_status
+
+T = TypeVar("T")
 
 
 @dataclass(slots=True)
@@ -29,10 +33,29 @@ class TargetProgress:
         return progress(self.target, self.reading.value)
 
 
-# Answers already computed for a page, by what they depend on. Two targets of one plan often ask the same: the
-# same metric, window start and region, with window ends that are both past D (a target to 2025 and one to 2030).
-# The readings and series count up to the day `Scope.day` gives, so they are keyed by that day, not the window end.
-Computed = dict[tuple[object, ...], object]
+# Answers computed (or being computed) for a page, by what they depend on. Two targets of one plan often ask the
+# same: the same metric, window start and region, with window ends that are both past D (a target to 2025 and one
+# to 2030). The readings and series count up to the day `Scope.day` gives, so they are keyed by that day, not the
+# window end. Each is a future: targets computed at the same time wait for the one already under way.
+Computed = dict[tuple[object, ...], "asyncio.Future[Any]"]
+
+
+async def _once(computed: Computed | None, key: tuple[object, ...], compute: Callable[[], Awaitable[T]]) -> T:
+    """`compute()`, unless `computed` has it (or has it under way): then its answer, computed once."""
+    if computed is None:
+        return await compute()
+    known = computed.get(key)
+    if known is not None:
+        return cast(T, await known)
+    future = computed[key] = asyncio.get_running_loop().create_future()
+    try:
+        value = await compute()
+    except BaseException as error:
+        future.set_exception(error)
+        future.exception()  # its waiters raise it; with none, nothing is left unretrieved
+        raise
+    future.set_result(value)
+    return value
 
 
 def _key(kind: str, metric: object, scopes: list[kpis.Scope], days: list[date], breakdowns: bool) -> tuple[object, ...]:
@@ -60,15 +83,13 @@ async def series(
     days = month_ends(start, end)
     scopes = scopes_of(plan, target, known_at) if target.roll_up is not None else [scope]
     key = _key(f"series:{target.roll_up is not None}", target.metric, scopes, days, False)
-    values: list[float]
-    if computed is not None and key in computed:
-        values = computed[key]  # type: ignore[assignment]  # a series under a series key
-    elif target.roll_up is not None:
-        values = await kpis.series_rolled_up(connection, target.metric, scopes, days)
-    else:
-        values = await kpis.series_values(connection, target.metric, scope, days)
-    if computed is not None:
-        computed[key] = values
+
+    async def compute() -> list[float]:
+        if target.roll_up is not None:
+            return await kpis.series_rolled_up(connection, target.metric, scopes, days)
+        return await kpis.series_values(connection, target.metric, scope, days)
+
+    values = await _once(computed, key, compute)
     return list(zip(days, values, strict=True))
 
 
@@ -95,15 +116,13 @@ async def target_progress(
     rolled = target.roll_up is not None
     scopes = scopes_of(plan, target, known_at) if rolled else [kpis.Scope.of_target(plan, target, known_at)]
     key = _key(f"read:{rolled}", target.metric, scopes, [as_of], breakdowns)
-    if computed is not None and key in computed:
-        reading = computed[key]
-    elif rolled:
-        reading = await kpis.read_rolled_up(connection, target.metric, scopes, as_of, breakdowns=breakdowns)
-    else:
-        reading = await kpis.read(connection, target.metric, scopes[0], as_of, breakdowns=breakdowns)
-    assert isinstance(reading, kpis.Reading)
-    if computed is not None:
-        computed[key] = reading
+
+    async def compute() -> kpis.Reading:
+        if rolled:
+            return await kpis.read_rolled_up(connection, target.metric, scopes, as_of, breakdowns=breakdowns)
+        return await kpis.read(connection, target.metric, scopes[0], as_of, breakdowns=breakdowns)
+
+    reading = await _once(computed, key, compute)
     points = await series(connection, plan, target, as_of, months=months, known_at=known_at, computed=computed)
     floor = reading.value if target.metric in CUMULATIVE else 0.0
     ceiling = 1.0 if target.metric.is_share else None
@@ -137,12 +156,16 @@ async def plan_progress_concurrently(
     known_at: datetime | None = None,
 ) -> list[TargetProgress]:
     """`plan_progress` with every target on a connection of its own from `engine`, at the same time (PostgreSQL
-    only; on SQLite the targets run one after another on `connection`). The results keep the plan's order."""
+    only; on SQLite the targets run one after another on `connection`). The results keep the plan's order. What two
+    targets both ask is computed once, on the connection of the first to ask; the other waits for it."""
     if engine.dialect.name != "postgresql":
         return await plan_progress(connection, plan, as_of, breakdowns=breakdowns, known_at=known_at)
+    computed: Computed = {}
 
     async def one(target: Target) -> TargetProgress:
         async with engine.connect() as connection:
-            return await target_progress(connection, plan, target, as_of, breakdowns=breakdowns, known_at=known_at)
+            return await target_progress(
+                connection, plan, target, as_of, breakdowns=breakdowns, known_at=known_at, computed=computed
+            )
 
     return list(await asyncio.gather(*(one(t) for t in plan.targets)))
