@@ -16,7 +16,7 @@ from metrology.eventkit.consumers import BrokerDeadLetterSink, new_broker, subsc
 from metrology.eventkit.database import create_schema, session_factory
 from metrology.eventkit.envelope import Envelope
 from metrology.eventkit.kafka import KafkaConnection
-from metrology.eventkit.projector import ProjectorRunner, replaying
+from metrology.eventkit.projector import ProjectorRunner, RetryPolicy, replaying
 from metrology.eventkit.relay import KafkaEventPublisher, OutboxRelay
 from metrology.eventkit.replay import rebuild, redrive
 from metrology.eventkit.topics import TopicSpec, describe_retention, ensure_topics
@@ -213,6 +213,44 @@ async def test_a_restarted_projector_resumes_without_loss_or_double_count(engine
         assert await read_totals(engine) == {"scales": (17, 17), "meters": (6, 2)}
         assert restarted.stats.records == 9, "it resumed from its committed offsets, not from the start"
         assert restarted.stats.duplicates == 0
+
+
+class DatabaseDownAtFirst(ThingTotals):
+    """The read model's database failing for the first `failures` applies (past the runner's own retries)."""
+
+    def __init__(self, failures: int) -> None:
+        super().__init__()
+        self.failures = failures
+
+    async def apply(self, session, envelope, event) -> None:
+        if self.failures > 0:
+            self.failures -= 1
+            raise ConnectionResetError("the read model's database went away")
+        await super().apply(session, envelope, event)
+
+
+async def test_a_batch_that_fails_is_rewound_on_every_partition_it_spans_and_applied_once_after(engine, kafka, topics):
+    topic, dead_letters = topics
+    group = f"{topic}.g"
+    things = [f"t{n}" for n in range(12)]  # streams keyed onto all three partitions
+    for thing in things:
+        await count(engine, thing, 2, times=3)
+    await relay_all(engine, kafka, topic, expected=36)
+    partitions = {record.partition for record in await read_topic(kafka, topic, 36)}
+    assert len(partitions) > 1, "the first batch spans several partitions"
+
+    broker = new_broker(kafka)
+    projection = DatabaseDownAtFirst(failures=RetryPolicy().attempts)  # each attempt fails: the batch is nacked
+    runner = ProjectorRunner(session_factory(engine), projection, BrokerDeadLetterSink(broker, dead_letters))
+    subscribe_projection(broker, runner, [topic], group_id=group, max_records=100)
+    await broker.start()
+    try:
+        await caught_up(kafka, group, topic)
+        assert projection.failures == 0, "the first batch failed through every retry: FastStream nacked it"
+        assert await read_totals(engine) == {thing: (6, 3) for thing in things}
+        assert runner.stats.applied == 36 and runner.stats.dead_lettered == 0
+    finally:
+        await broker.stop()
 
 
 async def test_rebuild_replays_the_topic_into_the_same_read_model(engine, kafka, topics):
