@@ -1,5 +1,4 @@
 import gc
-from collections.abc import Iterator
 
 import pytest
 import uvicorn
@@ -10,14 +9,6 @@ from metrology.servicekit.cli import service_cli
 from metrology.servicekit.collector import settle_garbage_collector
 from metrology.servicekit.runtime import new_runtime
 from metrology.servicekit.settings import ServiceSettings
-
-
-@pytest.fixture
-def collector_restored() -> Iterator[None]:
-    threshold = gc.get_threshold()
-    yield
-    gc.unfreeze()
-    gc.set_threshold(*threshold)
 
 
 class _Cycle:
@@ -49,20 +40,24 @@ def test_the_young_threshold_is_read_from_the_environment_and_has_a_floor(monkey
         ServiceSettings.from_env("training")
 
 
-def test_serve_settles_the_collector_once_the_app_is_wired(monkeypatch, tmp_path, collector_restored):
+def _run_probe_service(command: str, monkeypatch: pytest.MonkeyPatch, tmp_path: object, threshold: int) -> None:
     monkeypatch.setenv("ENVIRONMENT", "development")
     monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path}/probe.db")
-    monkeypatch.setenv("GC_YOUNG_THRESHOLD", "12345")
-    seen: dict[str, int] = {}
-
-    def serve_nothing(app: object, **options: object) -> None:
-        seen["threshold"] = gc.get_threshold()[0]
-        seen["frozen"] = gc.get_freeze_count()
-
-    monkeypatch.setattr(uvicorn, "run", serve_nothing)
+    monkeypatch.setenv("GC_YOUNG_THRESHOLD", str(threshold))
     cli = service_cli("probe", lambda settings: new_runtime(settings, EventRegistry(), []))
-    result = CliRunner().invoke(cli, ["serve"])
+    result = CliRunner().invoke(cli, [command])
     assert result.exit_code == 0, result.output
+
+
+def _collector_now(seen: dict[str, int]) -> None:
+    seen["threshold"] = gc.get_threshold()[0]
+    seen["frozen"] = gc.get_freeze_count()
+
+
+def test_serve_settles_the_collector_once_the_app_is_wired(monkeypatch, tmp_path, collector_restored):
+    seen: dict[str, int] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: _collector_now(seen))
+    _run_probe_service("serve", monkeypatch, tmp_path, 12_345)
     assert seen["threshold"] == 12_345
     assert seen["frozen"] > 0
 
@@ -70,20 +65,14 @@ def test_serve_settles_the_collector_once_the_app_is_wired(monkeypatch, tmp_path
 def test_rebuild_settles_the_collector_before_it_replays(monkeypatch, tmp_path, collector_restored):
     from metrology.servicekit import replay_commands
 
-    monkeypatch.setenv("ENVIRONMENT", "development")
-    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path}/probe.db")
-    monkeypatch.setenv("GC_YOUNG_THRESHOLD", "23456")
     seen: dict[str, int] = {}
 
     async def replay_nothing(rt: object, names: list[str], batch_size: int) -> list[object]:
-        seen["threshold"] = gc.get_threshold()[0]
-        seen["frozen"] = gc.get_freeze_count()
+        _collector_now(seen)
         return []
 
     monkeypatch.setattr(replay_commands, "subscriptions_named", lambda rt, name: [])
     monkeypatch.setattr(replay_commands, "_rebuild_all", replay_nothing)
-    cli = service_cli("probe", lambda settings: new_runtime(settings, EventRegistry(), []))
-    result = CliRunner().invoke(cli, ["rebuild"])
-    assert result.exit_code == 0, result.output
+    _run_probe_service("rebuild", monkeypatch, tmp_path, 23_456)
     assert seen["threshold"] == 23_456
     assert seen["frozen"] > 0

@@ -1,20 +1,10 @@
 import gc
-from collections.abc import Iterator
 
-import pytest
 from typer.testing import CliRunner
 
 from metrology.eventkit.replay import ReplayProgress
 from metrology.reporting.entrypoints import cli as reporting_cli
 from metrology.servicekit.replaying import RebuildResult
-
-
-@pytest.fixture
-def collector_restored() -> Iterator[None]:
-    threshold = gc.get_threshold()
-    yield
-    gc.unfreeze()
-    gc.set_threshold(*threshold)
 
 
 def test_the_reporting_rebuild_settles_the_collector_before_it_replays(monkeypatch, tmp_path, collector_restored):

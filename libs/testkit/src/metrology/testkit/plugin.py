@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import gc
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,15 @@ from metrology.eventkit.kafka import KafkaConnection
 from metrology.eventkit.store import metadata
 from metrology.testkit import infra
 from metrology.testkit.services import Platform, running_platform
+
+
+@pytest.fixture
+def collector_restored() -> Iterator[None]:
+    """Python's collector as it was before the test (for tests of commands that settle it, as processes do)."""
+    threshold = gc.get_threshold()
+    yield
+    gc.unfreeze()
+    gc.set_threshold(*threshold)
 
 
 @pytest.fixture(scope="session")
