@@ -3,6 +3,7 @@ computed once, and the page is the one computed a target after another."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 
@@ -66,3 +67,16 @@ async def test_the_page_computed_at_the_same_time_is_the_page_computed_target_by
 
     assert _page(together) == _page(one_by_one)
     assert [p.target.id for p in together] == [t.id for t in plan.targets]
+
+
+async def test_a_target_waiting_for_a_shared_answer_gets_its_failure(runtime, monkeypatch):
+    plan = next(p for p in runtime.plans if p.id == PLAN)
+
+    async def database_gone(connection, metric, scope, as_of, *, breakdowns=True):
+        await asyncio.sleep(0.05)  # the other enterprise-times target asks meanwhile and waits
+        raise ConnectionResetError("the database went away")
+
+    monkeypatch.setattr(kpis, "read", database_gone)
+    async with runtime.engine.connect() as connection:
+        with pytest.raises(ConnectionResetError):
+            await plan_progress_concurrently(runtime.engine, connection, plan, AS_OF)

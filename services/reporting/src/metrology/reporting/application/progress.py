@@ -50,7 +50,10 @@ async def _once(computed: Computed | None, key: tuple[object, ...], compute: Cal
     future = computed[key] = asyncio.get_running_loop().create_future()
     try:
         value = await compute()
-    except BaseException as error:
+    except asyncio.CancelledError:
+        future.cancel()  # its waiters are cancelled with it
+        raise
+    except Exception as error:
         future.set_exception(error)
         future.exception()  # its waiters raise it; with none, nothing is left unretrieved
         raise
