@@ -1,9 +1,10 @@
 """The aggregates the projection keeps beside the facts (each trainee's first completion and the first completions
-per day, the passed completions of each course per day, the demand dates with their instrument's type, commune and
-previous demand date, the verifications with their neighbours) answer exactly what the facts answer: whatever
-order the facts arrive in, one per batch, with a fact delivered twice, with trainees who completed before a window
-and again in it, and with instruments verified in two provinces of the region, twice on one day, or before they
-were registered, and with an instrument due twice on the days a designation covers part of the period."""
+per day, the passed completions of each course per day, the enrolled jobs per day and each enterprise's first, the
+demand dates with their instrument's type, commune and previous demand date, the verifications with their
+neighbours) answer exactly what the facts answer: whatever order the facts arrive in, one per batch, with a fact
+delivered twice, with trainees and enterprises who took part before a window and again in it, and with instruments
+verified in two provinces of the region, twice on one day, or before they were registered, and with an instrument
+due twice on the days a designation covers part of the period."""
 
 from __future__ import annotations
 
@@ -124,7 +125,7 @@ async def readings(runtime: ServiceRuntime, metric: Metric, scope: kpis.Scope) -
 
 
 @pytest.mark.parametrize("metric", [Metric.PERSON_TIMES_TRAINED, Metric.DEMAND_COVERAGE, Metric.ENTERPRISE_TIMES])
-@pytest.mark.parametrize("start", [None, date(2021, 8, 1), date(2025, 1, 1)])
+@pytest.mark.parametrize("start", [None, date(2021, 8, 1), date(2025, 1, 1), date(2025, 6, 1)])
 async def test_the_aggregates_answer_what_the_facts_answer(runtime, metric, start):
     scope = kpis.Scope(scripted_year.TENANT, start=start, provinces=("83",))
     from_facts = kpis.Scope(scripted_year.TENANT, start=start, provinces=("83",), known_at=EVERYTHING_KNOWN)
@@ -171,22 +172,41 @@ async def test_a_trainee_who_completed_before_the_window_counts_once_when_they_c
     assert (ever.value, ever.details["unique_people"]) == (3, 2)
 
 
+async def test_an_enterprise_with_jobs_before_the_window_counts_once_when_it_has_one_in_it_again(runtime):
+    window = kpis.Scope(scripted_year.TENANT, start=date(2025, 6, 1))
+    async with runtime.engine.connect() as connection:
+        reading = await kpis.read(connection, Metric.ENTERPRISE_TIMES, window, date(2025, 12, 31))
+
+    # e1's calibrations of June to December (its first in March), e4's before it withdrew, e5's after it enrolled;
+    # e2's jobs were all before June
+    assert (reading.value, reading.details["unique_enterprises"]) == (9, 3)
+    assert reading.details["channels"] == {"calibration": 9}
+
+
+AGGREGATES = (
+    rm.trainees,
+    rm.first_days,
+    rm.course_days,
+    rm.demand_dates,
+    rm.verification_dates,
+    rm.enterprise_days,
+    rm.enterprise_firsts,
+)
+
+
 async def test_a_rebuild_empties_the_aggregates_with_the_facts(runtime):
     async with runtime.sessions.begin() as session:
         await runtime.subscriptions[0].projection.reset(session)
     async with runtime.engine.connect() as connection:
-        for table in (rm.trainees, rm.first_days, rm.course_days, rm.demand_dates, rm.verification_dates):
+        for table in AGGREGATES:
             assert (await connection.execute(sa.select(sa.func.count()).select_from(table))).scalar_one() == 0
-
-
-AGGREGATES = (rm.trainees, rm.first_days, rm.course_days, rm.demand_dates, rm.verification_dates)
 
 
 async def aggregate_rows(runtime: ServiceRuntime) -> dict[str, list[tuple[object, ...]]]:
     async with runtime.engine.connect() as connection:
         rows = {}
         for table in AGGREGATES:
-            rows[table.name] = sorted(tuple(row) for row in await connection.execute(sa.select(table)))
+            rows[table.name] = sorted((tuple(row) for row in await connection.execute(sa.select(table))), key=repr)
         flags = sa.select(rm.enterprise_jobs.c.job_key, rm.enterprise_jobs.c.enrolled)
         rows["enrolled"] = sorted(tuple(row) for row in await connection.execute(flags))
         return rows

@@ -1,5 +1,6 @@
-"""The plan's progress with its targets computed at the same time (PostgreSQL): what two targets ask alike is
-computed once, and the page is the one computed a target after another."""
+"""The plan's progress with its targets spread over lanes, connections computing at the same time (PostgreSQL):
+what two targets ask alike is computed once, the page is the one computed a target after another, and it holds no
+more connections than its lanes."""
 
 from __future__ import annotations
 
@@ -59,10 +60,11 @@ async def test_targets_asking_the_same_reading_at_the_same_time_compute_it_once(
     assert by_id["enterprise-times-2025"].reading is by_id["enterprise-times-2030"].reading
 
 
-async def test_the_page_computed_at_the_same_time_is_the_page_computed_target_by_target(runtime):
+@pytest.mark.parametrize("lanes", [2, 3, 8])
+async def test_the_page_computed_at_the_same_time_is_the_page_computed_target_by_target(runtime, lanes):
     plan = next(p for p in runtime.plans if p.id == PLAN)
     async with runtime.engine.connect() as connection:
-        together = await plan_progress_concurrently(runtime.engine, connection, plan, AS_OF)
+        together = await plan_progress_concurrently(runtime.engine, connection, plan, AS_OF, lanes=lanes)
         one_by_one = await plan_progress(connection, plan, AS_OF)
 
     assert _page(together) == _page(one_by_one)
@@ -80,3 +82,22 @@ async def test_a_target_waiting_for_a_shared_answer_gets_its_failure(runtime, mo
     async with runtime.engine.connect() as connection:
         with pytest.raises(ConnectionResetError):
             await plan_progress_concurrently(runtime.engine, connection, plan, AS_OF)
+
+
+@pytest.mark.parametrize("lanes", [1, 2, 3])
+async def test_a_page_holds_no_more_connections_than_its_lanes(runtime, monkeypatch, lanes):
+    plan = next(p for p in runtime.plans if p.id == PLAN)
+    pool = runtime.engine.sync_engine.pool
+    held: list[int] = []
+    read = kpis.read
+
+    async def watched_read(connection, metric, scope, as_of, *, breakdowns=True):
+        held.append(pool.checkedout())
+        await asyncio.sleep(0.02)  # long enough for the other lanes to be reading too
+        return await read(connection, metric, scope, as_of, breakdowns=breakdowns)
+
+    monkeypatch.setattr(kpis, "read", watched_read)
+    async with runtime.engine.connect() as connection:
+        await plan_progress_concurrently(runtime.engine, connection, plan, AS_OF, lanes=lanes)
+
+    assert max(held) == lanes

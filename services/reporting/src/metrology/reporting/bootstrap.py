@@ -42,7 +42,9 @@ def bootstrap(settings: ServiceSettings, *, evaluate: bool = True) -> ServiceRun
     runtime.description = DESCRIPTION
     set_plans(runtime, plans)
     runtime.answers = AnswerCache(  # type: ignore[attr-defined]
-        computations=reporting.answer_computations, wait_seconds=reporting.answer_wait_seconds
+        computations=reporting.answer_computations,
+        wait_seconds=reporting.answer_wait_seconds,
+        lanes=reporting.progress_lanes,
     )
     return runtime
 

@@ -24,7 +24,16 @@ class ReportingSettings(ServiceSettings):
         "interval touched is evaluated when it has passed)",
     )
     answer_computations: int = Field(
-        4, ge=1, description="Uncached answers computed at once (each holds one connection); keep below the pool size"
+        4,
+        ge=1,
+        description="Uncached answers computed at once (each holds one connection, a progress page `progress_lanes`); "
+        "keep their connections below the pool size",
+    )
+    progress_lanes: int = Field(
+        2,
+        ge=1,
+        description="Connections an uncached plan progress page is computed on at once, each taking the plan's next "
+        "target (1: the targets one after another; PostgreSQL only)",
     )
     answer_wait_seconds: float = Field(
         5.0, gt=0, description="How long a request waits for a computation slot before 503 with Retry-After"

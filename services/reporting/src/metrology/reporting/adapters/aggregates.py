@@ -9,7 +9,8 @@ facts (they are fact tables to `reset` and ANALYZE). A replay from the start lea
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from datetime import date
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -17,6 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from metrology.eventkit.database import DatabaseSession, dialect_of
 from metrology.reporting.adapters import readmodel as rm
 
+K = TypeVar("K", str, date)  # a key of an aggregate: an id or a day
 CHUNK = 500  # keys per statement (well under SQLite's bound on parameters)
 AGGREGATES_LOCK_CLASS = 7_406_101  # one batch at a time recomputes a tenant's aggregates (per database)
 EVALUATIONS_LOCK_CLASS = 7_406_102  # one status evaluation at a time compares and publishes a plan's statuses
@@ -272,9 +274,10 @@ async def refresh_enrolled_jobs(
     jobs: Iterable[tuple[str, str]],
     enterprises: Iterable[tuple[str, str]],
     participations: Iterable[tuple[str, str]],
-) -> None:
+) -> set[tuple[str, str]]:
     """Set the `enrolled` flag of the (tenant, job key)s written, and of every job of the enterprises whose
-    enrolments (tenant, enterprise) or withdrawals (tenant, participation) were written, from those stored."""
+    enrolments (tenant, enterprise) or withdrawals (tenant, participation) were written, from those stored;
+    returns those enterprises (every job of theirs may have changed)."""
     e = rm.enrolments
     for tenant, keys in sorted(_by_tenant(jobs).items()):
         for chunk in _chunks(keys):
@@ -287,6 +290,7 @@ async def refresh_enrolled_jobs(
     for tenant, ids in sorted(changed.items()):
         for chunk in _chunks(ids):
             await session.execute(flag_enrolled_jobs(tenant, "enterprise_id", chunk))
+    return {(tenant, enterprise_id) for tenant, ids in changed.items() for enterprise_id in ids}
 
 
 def flag_enrolled_jobs(tenant: str, column: str, keys: list[str]) -> Any:
@@ -303,6 +307,66 @@ def flag_enrolled_jobs(tenant: str, column: str, keys: list[str]) -> Any:
         .exists()
     )
     return sa.update(j).where(*_where(j, column, tenant, keys)).values(enrolled=enrolled)
+
+
+async def refresh_enterprise_days(
+    session: DatabaseSession, written: Iterable[tuple[str, str, Any]], changed: Iterable[tuple[str, str]]
+) -> None:
+    """Write again the enrolled jobs per day (`rm.enterprise_days`) of the days the (tenant, enterprise, day)s of
+    the jobs written fall on and of every day a job of the (tenant, enterprise)s `changed` (enrolments, withdrawals,
+    sector or commune) falls on; and the first enrolled job of all those enterprises (`rm.enterprise_firsts`)."""
+    j = rm.enterprise_jobs
+    days = _by_tenant((tenant, day) for tenant, _, day in written)
+    enterprises = _by_tenant((tenant, enterprise_id) for tenant, enterprise_id, _ in written)
+    for tenant, ids in sorted(_by_tenant(changed).items()):
+        enterprises.setdefault(tenant, set()).update(ids)
+        for chunk in _chunks(ids):
+            of = sa.select(j.c.occurred_on).where(j.c.tenant == tenant, j.c.enterprise_id.in_(chunk)).distinct()
+            days.setdefault(tenant, set()).update(await session.scalars(of))
+    firsts, kept = rm.enterprise_firsts, rm.enterprise_days
+    for tenant, ids in sorted(enterprises.items()):
+        for chunk in _chunks(ids):
+            await session.execute(sa.delete(firsts).where(*_where(firsts, "enterprise_id", tenant, chunk)))
+            await session.execute(sa.insert(firsts).from_select(FIRST_JOB_COLUMNS, enterprise_firsts_of(tenant, chunk)))
+    for tenant, dates in sorted(days.items()):
+        for chunk in _chunks(dates):
+            await session.execute(sa.delete(kept).where(*_where(kept, "occurred_on", tenant, chunk)))
+            await session.execute(
+                sa.insert(kept).from_select(ENTERPRISE_DAY_COLUMNS, enterprise_days_of(tenant, chunk))
+            )
+
+
+ENTERPRISE_DAY_COLUMNS = ["tenant", "occurred_on", "dimension", "key", "jobs"]
+FIRST_JOB_COLUMNS = ["tenant", "enterprise_id", "first_on"]
+
+
+def enterprise_days_of(tenant: str | None, days: list[Any] | None) -> Any:
+    """The enrolled jobs of `days` (every day when None) of `tenant` (every one when None), counted per day and
+    channel, per day and sector, per day and commune of the enterprise (NULL when it is not registered)."""
+    j, e = rm.enterprise_jobs, rm.enterprises
+    joined = j.outerjoin(e, sa.and_(e.c.tenant == j.c.tenant, e.c.enterprise_id == j.c.enterprise_id))
+    where = [j.c.enrolled.is_(True), *_where(j, "occurred_on", tenant, days)]
+    columns = dict(zip(rm.ENTERPRISE_DIMENSIONS, (j.c.channel, e.c.sector, e.c.commune_code), strict=True))
+    return sa.union_all(
+        *(
+            sa.select(j.c.tenant, j.c.occurred_on, sa.literal(name, sa.String()), column, sa.func.count())
+            .select_from(joined)
+            .where(*where)
+            .group_by(j.c.tenant, j.c.occurred_on, column)
+            for name, column in columns.items()
+        )
+    )
+
+
+def enterprise_firsts_of(tenant: str | None, enterprises: list[str] | None) -> Any:
+    """The date of the first enrolled job of `enterprises` (every one when None) of `tenant` (every one)."""
+    j = rm.enterprise_jobs
+    where = [j.c.enrolled.is_(True), *_where(j, "enterprise_id", tenant, enterprises)]
+    return (
+        sa.select(j.c.tenant, j.c.enterprise_id, sa.func.min(j.c.occurred_on))
+        .where(*where)
+        .group_by(j.c.tenant, j.c.enterprise_id)
+    )
 
 
 DERIVED_FROM = (
@@ -341,7 +405,7 @@ async def derive_all(session: DatabaseSession) -> set[str]:
     await serialise_aggregates(session, tenants)
     await _without_jit(session)
     await _analyze(session, *DERIVED_FROM)
-    for table in (rm.verification_dates, rm.demand_dates, rm.first_days, rm.trainees, rm.course_days):
+    for table in DERIVED:
         await session.execute(sa.delete(table))
     await session.execute(demand_dates_of(None, None))
     await _analyze(session, rm.demand_dates)  # each verification looks up its instrument's demand dates
@@ -351,7 +415,24 @@ async def derive_all(session: DatabaseSession) -> set[str]:
     await session.execute(sa.insert(rm.first_days).from_select(FIRST_DAY_COLUMNS, first_days_of(None, None)))
     await session.execute(sa.insert(rm.course_days).from_select(COURSE_DAY_COLUMNS, course_days_of(None, None)))
     await session.execute(flag_every_job_enrolled())
+    await session.execute(
+        sa.insert(rm.enterprise_days).from_select(ENTERPRISE_DAY_COLUMNS, enterprise_days_of(None, None))
+    )
+    await session.execute(
+        sa.insert(rm.enterprise_firsts).from_select(FIRST_JOB_COLUMNS, enterprise_firsts_of(None, None))
+    )
     return tenants
+
+
+DERIVED = (
+    rm.verification_dates,
+    rm.demand_dates,
+    rm.first_days,
+    rm.trainees,
+    rm.course_days,
+    rm.enterprise_days,
+    rm.enterprise_firsts,
+)
 
 
 def flag_every_job_enrolled() -> Any:
@@ -379,13 +460,13 @@ def flag_every_job_enrolled() -> Any:
     )
 
 
-def _chunks(keys: set[str]) -> list[list[str]]:
+def _chunks(keys: set[K]) -> list[list[K]]:
     ordered = sorted(keys)
     return [ordered[k : k + CHUNK] for k in range(0, len(ordered), CHUNK)]
 
 
-def _by_tenant(keys: Iterable[tuple[str, str]]) -> dict[str, set[str]]:
-    grouped: dict[str, set[str]] = {}
+def _by_tenant(keys: Iterable[tuple[str, K]]) -> dict[str, set[K]]:
+    grouped: dict[str, set[K]] = {}
     for tenant, key in keys:
         grouped.setdefault(tenant, set()).add(key)
     return grouped

@@ -9,8 +9,9 @@ An answer is stored only when the version read before computing it is still the 
 in between, so every statement of the computation (on any connection) saw that version's facts and nothing newer.
 
 The public dashboard is open to anonymous readers, so uncached computations are bounded: at most `computations` run
-at once, each on one connection; a request waits for its turn holding no connection, and one that waits longer than
-`wait_seconds` is refused with `AnswersBusyError` (503 with Retry-After) instead of queueing on the pool.
+at once, each on one connection (a plan's progress on `lanes`); a request waits for its turn holding no connection,
+and one that waits longer than `wait_seconds` is refused with `AnswersBusyError` (503 with Retry-After) instead of
+queueing on the pool.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ Version = tuple[str, int]  # (epoch, version); ("", 0) before the first batch of
 DEFAULT_SIZE = 512
 DEFAULT_COMPUTATIONS = 4
 DEFAULT_WAIT_SECONDS = 5.0
+DEFAULT_LANES = 2
 
 
 class AnswersBusyError(Exception):
@@ -55,8 +57,10 @@ class AnswerCache:
         size: int = DEFAULT_SIZE,
         computations: int = DEFAULT_COMPUTATIONS,
         wait_seconds: float = DEFAULT_WAIT_SECONDS,
+        lanes: int = DEFAULT_LANES,
     ) -> None:
         self.size = size
+        self.lanes = lanes  # connections a computation may hold at once (a plan's progress spreads its targets)
         self._answers: OrderedDict[Hashable, Any] = OrderedDict()
         self._computing = asyncio.Semaphore(computations)
         self._looking = asyncio.Semaphore(computations)  # cache look-ups: one short primary-key read each

@@ -251,9 +251,12 @@ def _enrolled_on_job_date(scope: Scope, j: Any) -> sa.Exists:
 async def enterprise_times(connection: AsyncConnection, scope: Scope, as_of: date, breakdowns: bool) -> Reading:
     """Distinct jobs for enterprises enrolled in the programme on the job's date; unique enterprises beside.
 
-    The jobs are counted per (enterprise, channel) first, and the totals and breakdowns summed from those rows
-    (a few per enterprise) joined with the enterprises."""
+    The kept counts per day (`rm.enterprise_days`) and first jobs (`rm.enterprise_firsts`) answer it; as known on
+    a time, the jobs are counted per (enterprise, channel) first, and the totals and breakdowns summed from those
+    rows (a few per enterprise) joined with the enterprises."""
     day = scope.day(as_of)
+    if scope.known_at is None:
+        return await _enterprise_times_kept(connection, scope, day, breakdowns)
     j, e = scope.facts(rm.enterprise_jobs), scope.facts(rm.enterprises)
     where: list[Any] = [j.c.tenant == scope.tenant, j.c.occurred_on <= day, _enrolled(scope, j)]
     if scope.start:
@@ -281,6 +284,72 @@ async def enterprise_times(connection: AsyncConnection, scope: Scope, as_of: dat
     if breakdowns:
         reading.breakdowns = per_group
     return reading
+
+
+async def _enterprise_times_kept(connection: AsyncConnection, scope: Scope, day: date, breakdowns: bool) -> Reading:
+    """`enterprise_times` from the kept counts: the jobs per channel (and per sector and commune) summed over the
+    window's days, in one statement with the unique enterprises."""
+    k = rm.enterprise_days
+    where = [k.c.tenant == scope.tenant, k.c.occurred_on <= day]
+    if scope.start:
+        where.append(k.c.occurred_on >= scope.start)
+    dimensions = rm.ENTERPRISE_DIMENSIONS if breakdowns else ("channel",)
+    text = sa.String()
+    sums = (
+        sa.select(k.c.dimension, sa.cast(k.c.key, text).label("key"), sa.func.sum(k.c.jobs).label("value"))
+        .where(*where, k.c.dimension.in_(dimensions))
+        .group_by(k.c.dimension, k.c.key)
+    )
+    unique = sa.select(
+        sa.literal("0unique", text).label("dimension"),
+        sa.cast(sa.null(), text).label("key"),
+        _unique_enterprises(scope, day).label("value"),
+    )
+    query = sa.union_all(unique, sums).order_by(sa.text("dimension"), sa.text("key"))
+    per_group: dict[str, list[Row]] = {name: [] for name in dimensions}
+    unique_enterprises = 0
+    for row in await connection.execute(query):
+        if row.dimension == "0unique":
+            unique_enterprises = int(row.value)
+        else:
+            per_group[row.dimension].append({"key": row.key, "value": int(row.value)})
+    total = sum(row["value"] for row in per_group["channel"])
+    reading = Reading(Metric.ENTERPRISE_TIMES, day, float(total), {"unique_enterprises": unique_enterprises})
+    reading.details["channels"] = {row["key"]: row["value"] for row in per_group["channel"]}
+    if breakdowns:
+        reading.breakdowns = {
+            "channel": per_group["channel"],
+            "sector": per_group["sector"],
+            "commune": per_group["commune"],
+        }
+    return reading
+
+
+def _unique_enterprises(scope: Scope, day: date) -> Any:
+    """The enterprises with an enrolled job in the window up to `day`: those whose first falls in it, and (when the
+    window has a start) those whose first came before it with a job in it again."""
+    f, j = rm.enterprise_firsts, rm.enterprise_jobs
+    first = [f.c.tenant == scope.tenant, f.c.first_on <= day]
+    if scope.start:
+        first.append(f.c.first_on >= scope.start)
+    in_window = sa.select(sa.func.count()).where(*first).scalar_subquery()
+    if not scope.start:
+        return in_window
+    again = (
+        sa.select(sa.func.count())
+        .where(f.c.tenant == scope.tenant, f.c.first_on < scope.start)
+        .where(
+            sa.exists().where(
+                j.c.tenant == f.c.tenant,
+                j.c.enterprise_id == f.c.enterprise_id,
+                j.c.occurred_on >= scope.start,
+                j.c.occurred_on <= day,
+                j.c.enrolled.is_(True),
+            )
+        )
+        .scalar_subquery()
+    )
+    return in_window + again
 
 
 async def _sums_and_groups(
@@ -809,6 +878,10 @@ async def series_values(connection: AsyncConnection, metric: Metric, scope: Scop
     if metric is Metric.PERSON_TIMES_TRAINED:
         rows, n, where = _completions_per_day(scope)
         return await _counts_on(connection, rows.c.completed_on, where, scope, days, sa.func.sum(n))
+    if metric is Metric.ENTERPRISE_TIMES and scope.known_at is None:
+        k = rm.enterprise_days
+        where = [k.c.tenant == scope.tenant, k.c.dimension == "channel"]
+        return await _counts_on(connection, k.c.occurred_on, where, scope, days, sa.func.sum(k.c.jobs))
     if metric is Metric.ENTERPRISE_TIMES:
         j = scope.facts(rm.enterprise_jobs)
         return await _counts_on(

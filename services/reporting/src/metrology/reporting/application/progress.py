@@ -155,20 +155,30 @@ async def plan_progress_concurrently(
     plan: Plan,
     as_of: date,
     *,
+    lanes: int = 2,
     breakdowns: bool = True,
     known_at: datetime | None = None,
 ) -> list[TargetProgress]:
-    """`plan_progress` with every target on a connection of its own from `engine`, at the same time (PostgreSQL
-    only; on SQLite the targets run one after another on `connection`). The results keep the plan's order. What two
-    targets both ask is computed once, on the connection of the first to ask; the other waits for it."""
-    if engine.dialect.name != "postgresql":
+    """`plan_progress` on `lanes` connections at once: `connection` and `lanes - 1` more from `engine`, each lane
+    taking the plan's next target when it is done with one (PostgreSQL only; on SQLite, or with one lane, the
+    targets run one after another on `connection`). The results keep the plan's order. What two targets both ask is
+    computed once, on the lane of the first to ask; the other waits for it (a lane computing an answer never waits
+    for another, so no two lanes wait on each other)."""
+    if engine.dialect.name != "postgresql" or lanes < 2:
         return await plan_progress(connection, plan, as_of, breakdowns=breakdowns, known_at=known_at)
     computed: Computed = {}
+    results: dict[int, TargetProgress] = {}
+    targets = iter(enumerate(plan.targets))  # shared: each lane takes the next target in the plan's order
 
-    async def one(target: Target) -> TargetProgress:
-        async with engine.connect() as connection:
-            return await target_progress(
-                connection, plan, target, as_of, breakdowns=breakdowns, known_at=known_at, computed=computed
+    async def lane(on: AsyncConnection) -> None:
+        for index, target in targets:
+            results[index] = await target_progress(
+                on, plan, target, as_of, breakdowns=breakdowns, known_at=known_at, computed=computed
             )
 
-    return list(await asyncio.gather(*(one(t) for t in plan.targets)))
+    async def lane_of_its_own() -> None:
+        async with engine.connect() as other:
+            await lane(other)
+
+    await asyncio.gather(lane(connection), *(lane_of_its_own() for _ in range(lanes - 1)))
+    return [results[index] for index in range(len(plan.targets))]

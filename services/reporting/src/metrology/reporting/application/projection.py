@@ -30,6 +30,7 @@ from metrology.reporting.adapters.aggregates import (
     refresh_course_days,
     refresh_demand_dates,
     refresh_enrolled_jobs,
+    refresh_enterprise_days,
     refresh_first_completions,
     serialise_aggregates,
 )
@@ -92,11 +93,18 @@ async def _write_with_aggregates(session: DatabaseSession, writes: PendingWrites
         )
     )
     jobs = writes.keys_of(rm.enterprise_jobs, "tenant", "job_key")
+    job_days = writes.keys_of(rm.enterprise_jobs, "tenant", "enterprise_id", "occurred_on")
     enrolments = writes.keys_of(rm.enrolments, "tenant", "enterprise_id")
     withdrawals = writes.keys_of(rm.withdrawals, "tenant", "participation_id")
+    registered = writes.keys_of(rm.enterprises, "tenant", "enterprise_id")
     touched = await writes.flush(session)
-    if jobs or enrolments or withdrawals:
+    flagged = (
         await refresh_enrolled_jobs(session, jobs, enrolments, withdrawals)
+        if jobs or enrolments or withdrawals
+        else set()
+    )
+    if job_days or flagged or registered:
+        await refresh_enterprise_days(session, job_days, flagged | registered)
     if trainees:
         await refresh_first_completions(session, trainees)
         await refresh_course_days(session, courses)

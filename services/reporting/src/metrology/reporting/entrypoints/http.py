@@ -15,7 +15,7 @@ from metrology.eventkit.errors import NotFoundError, RuleViolationError
 from metrology.reporting.application import kpis
 from metrology.reporting.application.answers import AnswerCache, Version, read_version
 from metrology.reporting.application.changes import LateFact, late_facts, plan_changes
-from metrology.reporting.application.progress import TargetProgress, plan_progress, target_progress
+from metrology.reporting.application.progress import TargetProgress, plan_progress_concurrently, target_progress
 from metrology.reporting.domain.calendar import month_ends
 from metrology.reporting.domain.forecast import METHOD, METHOD_TEXT
 from metrology.reporting.domain.plan import Metric, Plan
@@ -430,13 +430,17 @@ async def cached_plan_progress(
     """Every target of the plan as of `day` (as known at `known_at`), from the cache at the tenant's read-model
     version or computed."""
     engine = request.app.state.runtime.engine
+    answers = answers_of(request)
 
     async def compute(connection: AsyncConnection) -> list[TargetProgress]:
-        # one connection per request: the targets one after another (a crowd of readers cannot drain the pool)
-        return await plan_progress(connection, plan, day, breakdowns=breakdowns, known_at=known_at)
+        # the targets spread over the cache's lanes (connections); at most `computations` run at once, so a crowd
+        # of readers cannot drain the pool
+        return await plan_progress_concurrently(
+            engine, connection, plan, day, lanes=answers.lanes, breakdowns=breakdowns, known_at=known_at
+        )
 
     key = ("progress", plan.id, day, breakdowns, known_at, await former_versions(request, plan))
-    return await answers_of(request).answer(engine, plan.tenant, key, compute)
+    return await answers.answer(engine, plan.tenant, key, compute)
 
 
 async def former_versions(request: Request, plan: Plan) -> tuple[Version, ...]:
