@@ -415,6 +415,7 @@ async def derive_all(session: DatabaseSession) -> set[str]:
     await session.execute(sa.insert(rm.first_days).from_select(FIRST_DAY_COLUMNS, first_days_of(None, None)))
     await session.execute(sa.insert(rm.course_days).from_select(COURSE_DAY_COLUMNS, course_days_of(None, None)))
     await session.execute(flag_every_job_enrolled())
+    await _analyze(session, rm.enterprise_jobs)  # analysed before the flags were set: every job unflagged
     await session.execute(
         sa.insert(rm.enterprise_days).from_select(ENTERPRISE_DAY_COLUMNS, enterprise_days_of(None, None))
     )
