@@ -349,16 +349,12 @@ verification_dates = sa.Table(
     sa.Column("due_after_on", sa.Date, nullable=True),
 )
 sa.Index("ix_kpi_verification_dates_day", verification_dates.c.tenant, verification_dates.c.verified_on)
-# the columns coverage reads of a year of local verifications, in the index (PostgreSQL): read from it alone
+# the columns coverage reads of a year of local verifications (all but the job), in the province-day index
+# (PostgreSQL): read from it alone
 VERIFICATION_DATES_READ = [
-    "instrument_id",
-    "provider_id",
-    "type_code",
-    "commune_code",
-    "prev_same_province_on",
-    "prev_verified_on",
-    "due_before_on",
-    "due_after_on",
+    c.name
+    for c in verification_dates.columns
+    if c.name not in ("tenant", "provider_province_code", "verified_on", "job_id")
 ]
 sa.Index(
     "ix_kpi_verification_dates_province_day",
