@@ -139,9 +139,6 @@ enterprise_jobs = sa.Table(
     sa.Column("enrolled", sa.Boolean, nullable=True),
 )
 sa.Index("ix_kpi_jobs_day", enterprise_jobs.c.tenant, enterprise_jobs.c.occurred_on)
-sa.Index(
-    "ix_kpi_jobs_enterprise", enterprise_jobs.c.tenant, enterprise_jobs.c.enterprise_id, enterprise_jobs.c.occurred_on
-)
 
 # The enrolled jobs of each day, counted per channel, per sector and per commune of the enterprise (one row per
 # dimension and key: `dimension` is "channel", "sector" or "commune"; `key` NULL for an enterprise not registered

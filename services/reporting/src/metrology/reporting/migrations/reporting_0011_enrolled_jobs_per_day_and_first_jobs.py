@@ -1,8 +1,7 @@
 """The enrolled jobs of each day per channel, sector and commune, and each enterprise's first enrolled job, kept
 beside the jobs (enterprise-times, its series and its breakdowns sum these rows); filled here from the jobs and
-enterprises already stored. An index of the jobs by enterprise, for the jobs of an enterprise whose enrolments
-change and for the enterprises that come back in a window. The demand and verification dates' day indexes include
-the columns coverage reads, so that PostgreSQL reads a year of them from the index alone.
+enterprises already stored. The demand and verification dates' day indexes include the columns coverage reads, so
+that PostgreSQL reads a year of them from the index alone.
 
 Revision ID: reporting_0011
 Revises: reporting_0010
@@ -40,8 +39,6 @@ VERIFICATION_READ = [
 
 def upgrade() -> None:
     _index_coverage_reads(DEMAND_READ, VERIFICATION_READ)
-    with op.batch_alter_table("kpi_enterprise_jobs", schema=None) as batch_op:
-        batch_op.create_index("ix_kpi_jobs_enterprise", ["tenant", "enterprise_id", "occurred_on"], unique=False)
     op.create_table(
         "kpi_enterprise_days",
         sa.Column("tenant", sa.String(length=16), nullable=False),
@@ -81,8 +78,6 @@ def downgrade() -> None:
     with op.batch_alter_table("kpi_enterprise_days", schema=None) as batch_op:
         batch_op.drop_index("ix_kpi_enterprise_days_day")
     op.drop_table("kpi_enterprise_days")
-    with op.batch_alter_table("kpi_enterprise_jobs", schema=None) as batch_op:
-        batch_op.drop_index("ix_kpi_jobs_enterprise")
 
 
 def _index_coverage_reads(demand: list[str], verification: list[str]) -> None:
