@@ -224,14 +224,9 @@ async def _people_trained(connection: AsyncConnection, scope: Scope, day: date) 
 # T4 ---------------------------------------------------------------------------------------------------------
 
 
-def _enrolled(scope: Scope, j: Any) -> sa.ColumnElement[bool]:
-    """The job's enterprise took part on the job's date: the flag the projection keeps, or as known on a time,
-    from the enrolments and withdrawals recorded by then."""
-    return j.c.enrolled.is_(True) if scope.known_at is None else _enrolled_on_job_date(scope, j)
-
-
 def _enrolled_on_job_date(scope: Scope, j: Any) -> sa.Exists:
-    """An enrolment of the job's enterprise on or before the job's date, not withdrawn on or before it.
+    """An enrolment of the job's enterprise on or before the job's date, not withdrawn on or before it (as known on
+    the scope's time: the kept counts answer the rest).
 
     A participation is withdrawn at most once (the withdrawal is keyed by it), so each enrolment is a span
     [enrolled_on, withdrawn_on) and the test is one semi-join against the (small) set of spans.
@@ -258,7 +253,7 @@ async def enterprise_times(connection: AsyncConnection, scope: Scope, as_of: dat
     if scope.known_at is None:
         return await _enterprise_times_kept(connection, scope, day, breakdowns)
     j, e = scope.facts(rm.enterprise_jobs), scope.facts(rm.enterprises)
-    where: list[Any] = [j.c.tenant == scope.tenant, j.c.occurred_on <= day, _enrolled(scope, j)]
+    where: list[Any] = [j.c.tenant == scope.tenant, j.c.occurred_on <= day, _enrolled_on_job_date(scope, j)]
     if scope.start:
         where.append(j.c.occurred_on >= scope.start)
     per = (
@@ -884,9 +879,8 @@ async def series_values(connection: AsyncConnection, metric: Metric, scope: Scop
         return await _counts_on(connection, k.c.occurred_on, where, scope, days, sa.func.sum(k.c.jobs))
     if metric is Metric.ENTERPRISE_TIMES:
         j = scope.facts(rm.enterprise_jobs)
-        return await _counts_on(
-            connection, j.c.occurred_on, [j.c.tenant == scope.tenant, _enrolled(scope, j)], scope, days, sa.func.count()
-        )
+        where = [j.c.tenant == scope.tenant, _enrolled_on_job_date(scope, j)]
+        return await _counts_on(connection, j.c.occurred_on, where, scope, days, sa.func.count())
     if metric is Metric.SOCIALISED_PROVIDERS:
         providers = await load_providers(connection, scope)
         designations = await load_designations(connection, scope)
