@@ -65,20 +65,24 @@ def _insert(session: DatabaseSession, table: sa.Table) -> Any:
 
 
 async def refresh_first_completions(session: DatabaseSession, trainees: Iterable[tuple[str, str]]) -> None:
-    """Set the first passed completion day of each (tenant, trainee) from the completions stored, then the count
-    of first completions on each day that moved (the trainees' days before and after)."""
+    """Set the first passed completion day of each (tenant, trainee) from the completions stored, then move the
+    count of first completions per day by what moved: a trainee whose first day changed leaves the old day and
+    joins the new one. The work is the batch's trainees, not every trainee of the days they touch (at a hundred
+    completions a second, thousands on one day)."""
     t = rm.trainees
     for tenant, ids in sorted(_by_tenant(trainees).items()):
         for chunk in _chunks(ids):
-            days_before = sa.select(t.c.first_completed_on).where(t.c.tenant == tenant, t.c.trainee_id.in_(chunk))
-            days = set(await session.scalars(days_before))
+            known = sa.select(t.c.trainee_id, t.c.first_completed_on).where(
+                t.c.tenant == tenant, t.c.trainee_id.in_(chunk)
+            )
+            before = dict((await session.execute(known)).tuples().all())
             statement = _insert(session, t).from_select(TRAINEE_COLUMNS, first_completions_of(tenant, chunk))
             upserted = statement.on_conflict_do_update(
                 index_elements=[t.c.tenant, t.c.trainee_id],
                 set_={"first_completed_on": statement.excluded.first_completed_on},
             )
-            days.update(await session.scalars(upserted.returning(t.c.first_completed_on)))  # the days after
-            await _count_first_days(session, tenant, days)
+            after = (await session.execute(upserted.returning(t.c.trainee_id, t.c.first_completed_on))).tuples()
+            await _move_first_days(session, tenant, _moves(before, after.all()))
 
 
 TRAINEE_COLUMNS = ["tenant", "trainee_id", "first_completed_on"]
@@ -95,12 +99,36 @@ def first_completions_of(tenant: str | None, chunk: list[str] | None) -> Any:
     )
 
 
-async def _count_first_days(session: DatabaseSession, tenant: str, days: set[Any]) -> None:
-    kept = rm.first_days
-    if not days:
+def _moves(before: dict[str, date], after: Iterable[tuple[str, date]]) -> dict[date, int]:
+    """How many first completions each day gains (or loses) when the trainees' first days go from `before` to
+    `after`; days that do not move are left out."""
+    moves: dict[date, int] = {}
+    for trainee, day in after:
+        old = before.get(trainee)
+        if old == day:
+            continue
+        if old is not None:
+            moves[old] = moves.get(old, 0) - 1
+        moves[day] = moves.get(day, 0) + 1
+    return {day: n for day, n in moves.items() if n}
+
+
+async def _move_first_days(session: DatabaseSession, tenant: str, moves: dict[date, int]) -> None:
+    """Add `moves` to the kept first completions per day; a day left with none is removed."""
+    if not moves:
         return
-    await session.execute(sa.delete(kept).where(kept.c.tenant == tenant, kept.c.first_completed_on.in_(days)))
-    await session.execute(sa.insert(kept).from_select(FIRST_DAY_COLUMNS, first_days_of(tenant, days)))
+    kept = rm.first_days
+    statement = _insert(session, kept)
+    added = statement.on_conflict_do_update(
+        index_elements=[kept.c.tenant, kept.c.first_completed_on],
+        set_={"trainees": kept.c.trainees + statement.excluded.trainees},
+    )
+    rows = [{"tenant": tenant, "first_completed_on": day, "trainees": n} for day, n in sorted(moves.items())]
+    await session.execute(added, rows)
+    emptied = [day for day, n in moves.items() if n < 0]
+    if emptied:
+        where = [kept.c.tenant == tenant, kept.c.first_completed_on.in_(emptied), kept.c.trainees <= 0]
+        await session.execute(sa.delete(kept).where(*where))
 
 
 FIRST_DAY_COLUMNS = ["tenant", "first_completed_on", "trainees"]
