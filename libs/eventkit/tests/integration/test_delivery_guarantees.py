@@ -9,6 +9,7 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.partitioner import DefaultPartitioner
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from metrology.eventkit import EventContext, EventStore, Position
@@ -251,6 +252,103 @@ async def test_a_batch_that_fails_is_rewound_on_every_partition_it_spans_and_app
         assert runner.stats.applied == 36 and runner.stats.dead_lettered == 0
     finally:
         await broker.stop()
+
+
+class GatedRunner(ProjectorRunner):
+    """A runner that notes each batch's records (their keys) and holds its first batch until `gate` is set."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.batches: list[list[str]] = []
+        self.gate = asyncio.Event()
+
+    async def handle(self, records):
+        self.batches.append([record.key.decode() for record in records])
+        if len(self.batches) == 1:
+            await self.gate.wait()
+        return await super().handle(records)
+
+
+def things_on_one_partition() -> list[str]:
+    """Two thing names whose streams are keyed (murmur2, as the relay partitions) onto one partition of a topic of
+    `TopicSpec`'s partitions."""
+    partitions = list(range(TopicSpec("any").partitions))
+    seen: dict[int, str] = {}
+    for n in range(100):
+        partition = DefaultPartitioner()(f"thing-t{n}".encode(), partitions, partitions)
+        if partition in seen:
+            return [seen[partition], f"t{n}"]
+        seen[partition] = f"t{n}"
+    raise AssertionError("no two things on one partition")
+
+
+async def held_first_batch_then_two_arrivals(engine, kafka, topic, dead_letters, projection, late: list[str]):
+    """Start a gated projector on one event; while its first batch is held, publish `late[0]` (the consumer fetches
+    it), wait, publish `late[1]` on the same partition (aiokafka fetches no more of a partition while records it
+    fetched wait to be taken), then let the first batch go."""
+    await count(engine, "first", 1)
+    await relay_all(engine, kafka, topic, expected=1)
+    broker = new_broker(kafka)
+    runner = GatedRunner(session_factory(engine), projection, BrokerDeadLetterSink(broker, dead_letters))
+    # a generous wait for the latecomers: the test is of what they join, not of how long a fetch takes
+    subscribe_projection(broker, runner, [topic], group_id=f"{topic}.g", max_records=100, latecomers_wait_ms=2000)
+    await broker.start()
+    try:
+        await eventually(_has_batches(runner, 1))
+        for n, thing in enumerate(late, start=2):
+            await count(engine, thing, 1)
+            await relay_all(engine, kafka, topic, expected=n)
+            await asyncio.sleep(0.5)  # the consumer's fetch of what is there has come back
+        runner.gate.set()
+        await caught_up(kafka, f"{topic}.g", topic)
+        return runner
+    finally:
+        await broker.stop()
+
+
+def _has_batches(runner: GatedRunner, n: int):
+    async def check() -> None:
+        assert len(runner.batches) >= n
+
+    return check
+
+
+async def test_records_that_arrive_while_a_batch_is_applied_all_join_the_next_batch(engine, kafka, topics):
+    topic, dead_letters = topics
+    late = things_on_one_partition()
+    runner = await held_first_batch_then_two_arrivals(engine, kafka, topic, dead_letters, ThingTotals(), late)
+    keys = [f"thing-{thing}" for thing in late]
+    assert runner.batches == [["thing-first"], keys], "the second arrival did not wait a batch more"
+    assert await read_totals(engine) == {"first": (1, 1), late[0]: (1, 1), late[1]: (1, 1)}
+
+
+class FailsTheFirstBatchWithBoth(ThingTotals):
+    """Fails every attempt of the first batch that holds both `things`: the runner gives up, FastStream nacks it."""
+
+    def __init__(self, things: list[str]) -> None:
+        super().__init__()
+        self.things = set(things)
+        self.failures_left = RetryPolicy().attempts
+
+    async def apply(self, session, envelope, event) -> None:
+        await super().apply(session, envelope, event)
+        session.info.setdefault("things", set()).add(event.thing)
+
+    async def after_batch(self, session) -> None:
+        if self.failures_left and self.things <= session.info.get("things", set()):
+            self.failures_left -= 1
+            raise ConnectionResetError("the read model's database went away")
+
+
+async def test_a_failed_batch_with_latecomers_is_applied_once_after(engine, kafka, topics):
+    topic, dead_letters = topics
+    late = things_on_one_partition()
+    projection = FailsTheFirstBatchWithBoth(late)
+    runner = await held_first_batch_then_two_arrivals(engine, kafka, topic, dead_letters, projection, late)
+    assert runner.batches[1] == [f"thing-{thing}" for thing in late], "the latecomer joined the failing batch"
+    assert projection.failures_left == 0
+    assert await read_totals(engine) == {"first": (1, 1), late[0]: (1, 1), late[1]: (1, 1)}
+    assert runner.stats.applied == 3 and runner.stats.dead_lettered == 0
 
 
 async def test_rebuild_replays_the_topic_into_the_same_read_model(engine, kafka, topics):
