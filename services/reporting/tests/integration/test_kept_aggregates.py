@@ -1,10 +1,10 @@
 """The aggregates the projection keeps beside the facts (each trainee's first completion and the first completions
-per day, the passed completions of each course per day, the enrolled jobs per day and each enterprise's first, the
-demand dates with their instrument's type, commune and previous demand date, the verifications with their
-neighbours) answer exactly what the facts answer: whatever order the facts arrive in, one per batch, with a fact
-delivered twice, with trainees and enterprises who took part before a window and again in it, and with instruments
-verified in two provinces of the region, twice on one day, or before they were registered, and with an instrument
-due twice on the days a designation covers part of the period."""
+per day, the passed completions of each course per day and of each day, the enrolled jobs per day and each
+enterprise's first, the demand dates with their instrument's type, commune and previous demand date, the
+verifications with their neighbours) answer exactly what the facts answer, with and without breakdowns: whatever
+order the facts arrive in, one per batch, with a fact delivered twice, with trainees and enterprises who took part
+before a window and again in it, and with instruments verified in two provinces of the region, twice on one day, or
+before they were registered, and with an instrument due twice on the days a designation covers part of the period."""
 
 from __future__ import annotations
 
@@ -119,7 +119,8 @@ async def readings(runtime: ServiceRuntime, metric: Metric, scope: kpis.Scope) -
         out = []
         for day in DAYS:
             reading = await kpis.read(connection, metric, scope, day)
-            out.append((reading.value, reading.details, reading.breakdowns))
+            value_only = await kpis.read(connection, metric, scope, day, breakdowns=False)
+            out.append((reading.value, reading.details, reading.breakdowns, value_only.value, value_only.details))
         out.append(await kpis.series_values(connection, metric, scope, DAYS))
         return out
 
@@ -187,6 +188,7 @@ AGGREGATES = (
     rm.trainees,
     rm.first_days,
     rm.course_days,
+    rm.training_days,
     rm.demand_dates,
     rm.verification_dates,
     rm.enterprise_days,

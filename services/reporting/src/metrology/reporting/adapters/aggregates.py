@@ -115,20 +115,26 @@ def _moves(before: dict[str, date], after: Iterable[tuple[str, date]]) -> dict[d
 
 async def _move_first_days(session: DatabaseSession, tenant: str, moves: dict[date, int]) -> None:
     """Add `moves` to the kept first completions per day; a day left with none is removed."""
-    if not moves:
-        return
     kept = rm.first_days
+    await _add_per_day(session, tenant, moves, kept.c.first_completed_on, kept.c.trainees)
+
+
+async def _add_per_day(
+    session: DatabaseSession, tenant: str, changes: dict[date, int], day: sa.Column[Any], count: sa.Column[Any]
+) -> None:
+    """Add `changes` to `count` of the kept rows per (tenant, `day`); a day left at none is removed."""
+    if not changes:
+        return
+    kept = day.table
     statement = _insert(session, kept)
     added = statement.on_conflict_do_update(
-        index_elements=[kept.c.tenant, kept.c.first_completed_on],
-        set_={"trainees": kept.c.trainees + statement.excluded.trainees},
+        index_elements=[kept.c.tenant, day], set_={count.name: count + statement.excluded[count.name]}
     )
-    rows = [{"tenant": tenant, "first_completed_on": day, "trainees": n} for day, n in sorted(moves.items())]
+    rows = [{"tenant": tenant, day.name: on, count.name: n} for on, n in sorted(changes.items())]
     await session.execute(added, rows)
-    emptied = [day for day, n in moves.items() if n < 0]
+    emptied = [on for on, n in changes.items() if n < 0]
     if emptied:
-        where = [kept.c.tenant == tenant, kept.c.first_completed_on.in_(emptied), kept.c.trainees <= 0]
-        await session.execute(sa.delete(kept).where(*where))
+        await session.execute(sa.delete(kept).where(kept.c.tenant == tenant, day.in_(emptied), count <= 0))
 
 
 FIRST_DAY_COLUMNS = ["tenant", "first_completed_on", "trainees"]
@@ -146,15 +152,38 @@ def first_days_of(tenant: str | None, days: set[Any] | None) -> Any:
 
 
 async def refresh_course_days(session: DatabaseSession, courses: Iterable[tuple[str, str]]) -> None:
-    """Write again the passed completions per day of each (tenant, course) from the completions stored."""
-    kept = rm.course_days
+    """Write again the passed completions per day of each (tenant, course) from the completions stored, and move
+    the completions per day (every course summed) by what the rows written again changed."""
+    kept, days = rm.course_days, rm.training_days
     for tenant, ids in sorted(_by_tenant(courses).items()):
         for chunk in _chunks(ids):
-            await session.execute(sa.delete(kept).where(kept.c.tenant == tenant, kept.c.course_id.in_(chunk)))
-            await session.execute(sa.insert(kept).from_select(COURSE_DAY_COLUMNS, course_days_of(tenant, chunk)))
+            mine = [kept.c.tenant == tenant, kept.c.course_id.in_(chunk)]
+            counted = (kept.c.completed_on, kept.c.completions)
+            before = (await session.execute(sa.delete(kept).where(*mine).returning(*counted))).tuples().all()
+            recount = sa.insert(kept).from_select(COURSE_DAY_COLUMNS, course_days_of(tenant, chunk))
+            after = (await session.execute(recount.returning(*counted))).tuples().all()
+            await _add_per_day(session, tenant, _changes(before, after), days.c.completed_on, days.c.completions)
+
+
+def _changes(before: Iterable[tuple[date, int]], after: Iterable[tuple[date, int]]) -> dict[date, int]:
+    """How much each day's count moves when rows counting (day, n) go from `before` to `after`; days that do not
+    move are left out."""
+    changes: dict[date, int] = {}
+    for day, n in after:
+        changes[day] = changes.get(day, 0) + n
+    for day, n in before:
+        changes[day] = changes.get(day, 0) - n
+    return {day: n for day, n in changes.items() if n}
 
 
 COURSE_DAY_COLUMNS = ["tenant", "course_id", "completed_on", "completions"]
+TRAINING_DAY_COLUMNS = ["tenant", "completed_on", "completions"]
+
+
+def training_days_of() -> Any:
+    """The passed completions per day of every tenant, from the kept completions per course and day."""
+    k = rm.course_days
+    return sa.select(k.c.tenant, k.c.completed_on, sa.func.sum(k.c.completions)).group_by(k.c.tenant, k.c.completed_on)
 
 
 def course_days_of(tenant: str | None, chunk: list[str] | None) -> Any:
@@ -442,6 +471,7 @@ async def derive_all(session: DatabaseSession) -> set[str]:
     await _analyze(session, rm.trainees)
     await session.execute(sa.insert(rm.first_days).from_select(FIRST_DAY_COLUMNS, first_days_of(None, None)))
     await session.execute(sa.insert(rm.course_days).from_select(COURSE_DAY_COLUMNS, course_days_of(None, None)))
+    await session.execute(sa.insert(rm.training_days).from_select(TRAINING_DAY_COLUMNS, training_days_of()))
     await session.execute(flag_every_job_enrolled())
     await _analyze(session, rm.enterprise_jobs)  # analysed before the flags were set: every job unflagged
     await session.execute(
@@ -459,6 +489,7 @@ DERIVED = (
     rm.first_days,
     rm.trainees,
     rm.course_days,
+    rm.training_days,
     rm.enterprise_days,
     rm.enterprise_firsts,
 )

@@ -82,6 +82,16 @@ course_days = sa.Table(
 )
 sa.Index("ix_kpi_course_days_day", course_days.c.tenant, course_days.c.completed_on)
 
+# The passed completions of each day, every course summed, moved with `course_days`: person-times without
+# breakdowns and its series sum a row a day (a few hundred a year), not a row per course and day.
+training_days = sa.Table(
+    "kpi_training_days",
+    metadata,
+    _tenant(),
+    sa.Column("completed_on", sa.Date, primary_key=True),
+    sa.Column("completions", sa.Integer, nullable=False),
+)
+
 # The field of training of each course (person-times by field); a completion whose course is not here yet counts
 # under no field.
 courses = sa.Table(

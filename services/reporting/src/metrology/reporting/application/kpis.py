@@ -123,19 +123,20 @@ async def person_times_trained(connection: AsyncConnection, scope: Scope, as_of:
     """Distinct (person, course) passed completions dated within the window, on or before D; breakdowns by course
     and by the course's field of training.
 
-    The completions are counted per course (from the per-day counts the projection keeps, `rm.course_days`; as
-    known on a time, from the completions recorded by then) in one statement that answers the per-course counts as
+    Without breakdowns the completions are summed from the per-day counts the projection keeps (`rm.training_days`).
+    With them they are counted per course (from the per-course, per-day counts, `rm.course_days`; as known on a
+    time, from the completions recorded by then) in one statement that answers the per-course counts as
     one JSON object (thousands of courses at a million events: one value to decode, not a row each) and the sums
     per field of training; the people are summed from the first completions per day (`rm.first_days`)."""
     day = scope.day(as_of)
-    rows, n, where = _completions_per_day(scope)
-    where = [*where, rows.c.completed_on <= day]
-    if scope.start:
-        where.append(rows.c.completed_on >= scope.start)
     people = await _people_trained(connection, scope, day)
     if not breakdowns:
-        total = (await connection.execute(sa.select(sa.func.coalesce(sa.func.sum(n), 0)).where(*where))).scalar_one()
+        rows, n, where = _completions_each_day(scope)
+        total_in_window = sa.select(sa.func.coalesce(sa.func.sum(n), 0)).where(*where)
+        total = (await connection.execute(total_in_window.where(*_completed_in_window(rows, scope, day)))).scalar_one()
         return Reading(Metric.PERSON_TIMES_TRAINED, day, float(total), {"unique_people": people})
+    rows, n, where = _completions_per_day(scope)
+    where = [*where, *_completed_in_window(rows, scope, day)]
     per_course = (
         sa.select(rows.c.course_id, sa.func.sum(n).label("n"))
         .where(*where)
@@ -181,6 +182,20 @@ def _summed_by_key(pairs: Iterable[tuple[str | None, int]]) -> list[Row]:
     if None in sums:
         keys.append(None)
     return [{"key": key, "value": sums[key]} for key in keys]
+
+
+def _completed_in_window(rows: Any, scope: Scope, day: date) -> list[Any]:
+    on = rows.c.completed_on
+    return [on <= day, on >= scope.start] if scope.start else [on <= day]
+
+
+def _completions_each_day(scope: Scope) -> tuple[Any, Any, list[Any]]:
+    """As `_completions_per_day`, without the course: the kept completions per day, every course summed (a row a
+    day), or as known on a time the completions recorded by then."""
+    if scope.known_at is None:
+        kept = rm.training_days
+        return kept, kept.c.completions, [kept.c.tenant == scope.tenant]
+    return _completions_per_day(scope)
 
 
 def _completions_per_day(scope: Scope) -> tuple[Any, Any, list[Any]]:
@@ -871,7 +886,7 @@ async def series_values(connection: AsyncConnection, metric: Metric, scope: Scop
     if not days:
         return []
     if metric is Metric.PERSON_TIMES_TRAINED:
-        rows, n, where = _completions_per_day(scope)
+        rows, n, where = _completions_each_day(scope)
         return await _counts_on(connection, rows.c.completed_on, where, scope, days, sa.func.sum(n))
     if metric is Metric.ENTERPRISE_TIMES and scope.known_at is None:
         k = rm.enterprise_days
