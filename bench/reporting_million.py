@@ -311,11 +311,10 @@ def consumer_performance(servers: str, per_topic: Counter[str]) -> dict[str, Any
     }
 
 
-def rebuild(env: dict[str, str], batch_size: int) -> dict[str, Any]:
+def rebuild(env: dict[str, str], batch_size: int, workers: int) -> dict[str, Any]:
     started = time.monotonic()
-    done = subprocess.run(
-        [CLI, "rebuild", "--batch-size", str(batch_size)], env=env, capture_output=True, text=True, timeout=7200
-    )
+    command = [CLI, "rebuild", "--batch-size", str(batch_size), "--workers", str(workers)]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=7200)
     wall = time.monotonic() - started
     if done.returncode != 0:
         raise RuntimeError(f"rebuild failed ({done.returncode}):\n{done.stderr[-4000:]}")
@@ -483,7 +482,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     server = None
     try:
         with LoadSampler() as load:
-            result["rebuild"] = rebuild(env, args.batch_size)
+            result["rebuild"] = rebuild(env, args.batch_size, args.workers)
         result["rebuild"]["load"] = load.summary()
         result["rebuild"]["vs_consumer_performance"] = round(
             result["rebuild"]["rate"] / result["consumer_performance"]["rate"], 4
@@ -530,6 +529,7 @@ if __name__ == "__main__":
     parser.add_argument("--requests", type=int, default=200, help="requests per KPI endpoint")
     parser.add_argument("--progress-requests", type=int, default=200, help="requests of the plan progress")
     parser.add_argument("--batch-size", type=int, default=2000, help="records per rebuild transaction")
+    parser.add_argument("--workers", type=int, default=1, help="rebuild processes (`rebuild --workers`)")
     parser.add_argument("--partitions", type=int, default=3)
     parser.add_argument("--keep", action="store_true", help="leave the topics and the database")
     parser.add_argument("--prefix", help="reuse topics published by an earlier --keep run (skips publishing)")

@@ -13,7 +13,7 @@ def test_the_reporting_rebuild_settles_the_collector_before_it_replays(monkeypat
     monkeypatch.setenv("GC_YOUNG_THRESHOLD", "34567")
     seen: dict[str, int] = {}
 
-    async def replay_nothing(runtime: object, batch_size: int) -> RebuildResult:
+    async def replay_nothing(runtime: object, batch_size: int, workers: int, make_runtime: object) -> RebuildResult:
         seen["threshold"] = gc.get_threshold()[0]
         seen["frozen"] = gc.get_freeze_count()
         return RebuildResult("kpi", ReplayProgress(0, 0, 0.0), 0, False, "nothing to move")
@@ -27,3 +27,16 @@ def test_the_reporting_rebuild_settles_the_collector_before_it_replays(monkeypat
     assert result.exit_code == 0, result.output
     assert seen["threshold"] == 34_567
     assert seen["frozen"] > 0
+
+
+def test_a_rebuild_in_several_processes_on_sqlite_stops_with_one_line(monkeypatch, tmp_path):
+    monkeypatch.setenv("ENVIRONMENT", "development")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path}/reporting.db")
+
+    result = CliRunner().invoke(reporting_cli.cli(), ["rebuild", "--workers", "2"])
+
+    assert result.exit_code == 2
+    assert result.output.strip() == (
+        "metrology-reporting: --workers 2 needs PostgreSQL: "
+        "SQLite takes one writer at a time (rebuild with --workers 1)"
+    )

@@ -143,8 +143,9 @@ async def _records(kafka: KafkaConnection, topic: str) -> list:
         await consumer.stop()
 
 
+@pytest.mark.parametrize("workers", ["1", "2"])
 async def test_rebuilding_the_registry_replica_gives_the_same_rows_and_moves_its_group_to_the_end(
-    kafka, produced: Produced, postgres_url: str
+    kafka, produced: Produced, postgres_url: str, workers: str
 ):
     settings = VerificationSettings.from_env(
         "verification",
@@ -162,7 +163,15 @@ async def test_rebuilding_the_registry_replica_gives_the_same_rows_and_moves_its
     async with runtime.sessions.begin() as session:  # damage the replica: the rebuild must bring it back
         await session.execute(sa.delete(REPLICA_TABLES[-1]))
 
-    output = run(kafka, produced.prefix, "rebuild", "verification.registry-replica", database_url=postgres_url)
+    output = run(
+        kafka,
+        produced.prefix,
+        "rebuild",
+        "verification.registry-replica",
+        "--workers",
+        workers,
+        database_url=postgres_url,
+    )
 
     assert f"rebuilt {count} events" in output and "set to the ends" in output
     assert await _replica_rows(runtime) == before
@@ -182,6 +191,18 @@ async def test_rebuilding_the_registry_replica_gives_the_same_rows_and_moves_its
         await group.stop()
         await runtime.dispose()
     assert committed == ends
+
+
+async def test_a_rebuild_in_several_processes_on_sqlite_is_refused_in_one_line(kafka, produced: Produced, tmp_path):
+    done = command(
+        kafka, produced.prefix, "rebuild", "--workers", "2", database_url=f"sqlite+aiosqlite:///{tmp_path}/v.db"
+    )
+
+    assert done.returncode == 2
+    assert (
+        done.stderr.strip()
+        == "--workers 2 needs PostgreSQL: SQLite takes one writer at a time (rebuild with --workers 1)"
+    )
 
 
 async def test_rebuild_refuses_an_unknown_consumer_naming_the_known_ones(kafka, produced: Produced, postgres_url):

@@ -79,7 +79,11 @@ class Projection(Protocol):
 class DerivesAfterReplay(Protocol):
     """A projection that keeps derived rows (aggregates of its facts) and, when replaying the log from the start,
     derives them once from every fact at the end instead of batch by batch: its `after_batch` asks
-    `replaying(session)` and leaves them alone, and `after_replay` runs in one transaction after the last batch."""
+    `replaying(session)` and leaves them alone. After the last batch, the derivations it names
+    (`derivations_after_replay`, each independent of the others) run side by side, each in a transaction of its
+    own (one after another on SQLite), then `after_replay` runs in one transaction."""
+
+    def derivations_after_replay(self) -> Sequence[Callable[[AsyncSession], Awaitable[None]]]: ...
 
     async def after_replay(self, session: AsyncSession) -> None: ...
 
@@ -256,12 +260,31 @@ class ProjectorRunner:
             )
 
     async def finish_replay(self) -> None:
-        """End a replay: a projection that derives rows once at the end of a replay does it now, in one transaction."""
+        """End a replay: a projection that derives rows once at the end of a replay (`DerivesAfterReplay`) does it
+        now: its derivations side by side on PostgreSQL, then `after_replay`."""
         self.replaying = False
+        derivations = getattr(self.projection, "derivations_after_replay", None)
+        if derivations is not None:
+            await self._derive(derivations())
         after_replay = getattr(self.projection, "after_replay", None)
         if after_replay is not None:
             async with self.sessions.begin() as session:
                 await after_replay(session)
+
+    async def _derive(self, derivations: Sequence[Callable[[AsyncSession], Awaitable[None]]]) -> None:
+        async with self.sessions() as session:
+            postgres = session.get_bind().dialect.name == "postgresql"
+        if not postgres:  # one writer at a time
+            for derive in derivations:
+                await self._in_transaction(derive)
+            return
+        async with asyncio.TaskGroup() as group:  # one failing cancels the others
+            for derive in derivations:
+                group.create_task(self._in_transaction(derive))
+
+    async def _in_transaction(self, work: Callable[[AsyncSession], Awaitable[None]]) -> None:
+        async with self.sessions.begin() as session:
+            await work(session)
 
     async def _apply_with_retries(self, items: list[_Readable], result: BatchResult) -> None:
         for delay in [*self.retry.delays(), None]:

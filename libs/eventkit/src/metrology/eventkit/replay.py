@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import time
 from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +36,20 @@ ProgressCallback = Callable[[ReplayProgress], None]
 READ_SLICE = 200  # records decoded between two turns of the event loop while a batch is in the database
 
 
+RunnerFactory = Callable[[], AbstractAsyncContextManager[tuple[KafkaConnection, ProjectorRunner]]]
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayLanes:
+    """A replay spread over `count` processes, each applying its share of the partitions with a runner of its own
+    (made by `runners`, which must pickle: a module-level function or a partial of one). The partitions of a topic
+    keep their records in order, one process each; what the shares write concurrently are other streams' rows.
+    Needs a database that takes concurrent writers (PostgreSQL)."""
+
+    count: int
+    runners: RunnerFactory
+
+
 async def rebuild(
     connection: KafkaConnection,
     runner: ProjectorRunner,
@@ -41,10 +57,37 @@ async def rebuild(
     *,
     batch_size: int = 2000,
     on_progress: ProgressCallback | None = None,
+    lanes: ReplayLanes | None = None,
 ) -> ReplayProgress:
     """Reset the projection, then apply every record up to today's end of each partition; a projection that derives
-    rows after a replay (`DerivesAfterReplay`) derives them at the end, within the time reported."""
-    await runner.reset()
+    rows after a replay (`DerivesAfterReplay`) derives them at the end, within the time reported. With `lanes`, the
+    partitions are shared among processes (started before the reset, so that their start-up overlaps it)."""
+    processes = _LaneProcesses.start(lanes) if lanes is not None and lanes.count > 1 else None
+    try:
+        await runner.reset()
+        spans = await partition_spans(connection, topics)
+        total = sum(end - start for start, end in spans.values())
+        started = time.monotonic()
+
+        def report(done: int) -> None:
+            if on_progress:
+                on_progress(ReplayProgress(done, total, time.monotonic() - started))
+
+        if processes is not None:
+            done, dead_letters = await processes.replay(share_partitions(spans, processes.count), batch_size, report)
+            runner.stats.dead_lettered += dead_letters
+        else:
+            ends = {tp: end for tp, (_, end) in spans.items()}
+            done = await replay_partitions(connection, runner, ends, batch_size, report)
+        await runner.finish_replay()
+        return ReplayProgress(done, total, time.monotonic() - started)
+    finally:
+        if processes is not None:
+            processes.stop()
+
+
+async def partition_spans(connection: KafkaConnection, topics: Sequence[str]) -> dict[TopicPartition, tuple[int, int]]:
+    """The first and the end offset of every partition of `topics`, now."""
     consumer = AIOKafkaConsumer(**connection.aiokafka_options(), enable_auto_commit=False, group_id=None)
     await consumer.start()
     try:
@@ -52,20 +95,44 @@ async def rebuild(
         partitions = [
             TopicPartition(topic, p) for topic in topics for p in sorted(consumer.partitions_for_topic(topic) or ())
         ]
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
         starts = await consumer.beginning_offsets(partitions)
         ends = await consumer.end_offsets(partitions)
-        total = sum(ends[tp] - starts[tp] for tp in partitions)
-        started = time.monotonic()
-        runner.replaying = True
-        try:
-            done = await _drain(consumer, runner, ends, total, batch_size, on_progress)
-        finally:
-            runner.replaying = False
-        await runner.finish_replay()
-        return ReplayProgress(done.done, done.total, time.monotonic() - started)
+        return {tp: (starts[tp], ends[tp]) for tp in partitions}
     finally:
+        await consumer.stop()
+
+
+def share_partitions(spans: dict[TopicPartition, tuple[int, int]], count: int) -> list[dict[TopicPartition, int]]:
+    """`count` shares of the partitions (each with its end offset), balanced by records: the largest partition goes
+    to the share with the fewest records so far. A partition is never split."""
+    shares: list[dict[TopicPartition, int]] = [{} for _ in range(count)]
+    loads = [0] * count
+    for tp, (start, end) in sorted(spans.items(), key=lambda item: (item[1][0] - item[1][1], item[0])):
+        lightest = loads.index(min(loads))
+        shares[lightest][tp] = end
+        loads[lightest] += end - start
+    return shares
+
+
+async def replay_partitions(
+    connection: KafkaConnection,
+    runner: ProjectorRunner,
+    ends: dict[TopicPartition, int],
+    batch_size: int,
+    report: Callable[[int], None] | None = None,
+) -> int:
+    """Apply the records of `ends`' partitions from their beginning up to those ends; returns how many were read."""
+    consumer = AIOKafkaConsumer(**connection.aiokafka_options(), enable_auto_commit=False, group_id=None)
+    await consumer.start()
+    runner.replaying = True
+    try:
+        partitions = list(ends)
+        consumer.assign(partitions)
+        if partitions:
+            await consumer.seek_to_beginning(*partitions)
+        return await _drain(consumer, runner, ends, batch_size, report)
+    finally:
+        runner.replaying = False
         await consumer.stop()
 
 
@@ -73,13 +140,11 @@ async def _drain(
     consumer: AIOKafkaConsumer,
     runner: ProjectorRunner,
     ends: dict[TopicPartition, int],
-    total: int,
     batch_size: int,
-    on_progress: ProgressCallback | None,
-) -> ReplayProgress:
+    report: Callable[[int], None] | None,
+) -> int:
     """Apply batches one after another, each decoded while the one before is in the database: the decoding's CPU
     and the database's work overlap, and each batch still commits before the next one begins."""
-    started = time.monotonic()
     done = 0
     remaining = {tp for tp, end in ends.items() if end > 0}
     for tp in list(remaining):
@@ -100,15 +165,99 @@ async def _drain(
                     await applying
                 applying = asyncio.ensure_future(runner.apply(batch))
                 done += len(wanted)
-            if on_progress:
-                on_progress(ReplayProgress(done, total, time.monotonic() - started))
+            if report:
+                report(done)
         if applying is not None:
             await applying
     finally:
         if applying is not None and not applying.done():
             applying.cancel()
             await asyncio.gather(applying, return_exceptions=True)
-    return ReplayProgress(done, total, time.monotonic() - started)
+    return done
+
+
+class ReplayLaneError(RuntimeError):
+    """A lane of a replay in processes failed; the others were stopped."""
+
+
+class _LaneProcesses:
+    """The processes of a replay's lanes: started at once (each imports and wires its runner's code while the
+    parent resets the read model), handed their shares, watched until every one is done."""
+
+    POLL_SECONDS = 0.2
+
+    def __init__(self, lanes: ReplayLanes) -> None:
+        context = multiprocessing.get_context("spawn")  # a fresh interpreter: no event loop or sockets inherited
+        self.count = lanes.count
+        self._counters = context.RawArray("q", lanes.count)  # records read by each lane, for progress
+        self._results = context.SimpleQueue()
+        self._shares = [context.SimpleQueue() for _ in range(lanes.count)]
+        self._processes = [
+            context.Process(
+                target=_lane_main,
+                args=(lanes.runners, lane, self._shares[lane], self._counters, self._results),
+                name=f"replay-lane-{lane}",
+                daemon=True,
+            )
+            for lane in range(lanes.count)
+        ]
+
+    @classmethod
+    def start(cls, lanes: ReplayLanes) -> _LaneProcesses:
+        processes = cls(lanes)
+        for process in processes._processes:
+            process.start()
+        return processes
+
+    async def replay(
+        self, shares: list[dict[TopicPartition, int]], batch_size: int, report: Callable[[int], None]
+    ) -> tuple[int, int]:
+        """Hand each lane its share; wait for all. Returns the records read and the dead letters counted."""
+        for queue, share in zip(self._shares, shares, strict=True):
+            queue.put((share, batch_size))
+        finished: dict[int, tuple[int, int]] = {}
+        while len(finished) < self.count:
+            await asyncio.sleep(self.POLL_SECONDS)
+            report(sum(self._counters))
+            while not self._results.empty():
+                lane, done, dead_letters, error = self._results.get()
+                if error is not None:
+                    raise ReplayLaneError(f"replay lane {lane} failed: {error}")
+                finished[lane] = (done, dead_letters)
+            for lane, process in enumerate(self._processes):
+                if lane not in finished and process.exitcode is not None and self._results.empty():
+                    raise ReplayLaneError(f"replay lane {lane} exited with code {process.exitcode}")
+        report(sum(done for done, _ in finished.values()))
+        return sum(done for done, _ in finished.values()), sum(dead for _, dead in finished.values())
+
+    def stop(self) -> None:
+        for process in self._processes:
+            if process.is_alive():
+                process.terminate()
+        for process in self._processes:
+            process.join()
+
+
+def _lane_main(runners: RunnerFactory, lane: int, shares: Any, counters: Any, results: Any) -> None:
+    """A lane's process: wait for its share, apply it with a runner of its own, report what it did."""
+    share, batch_size = shares.get()
+    try:
+        done, dead_letters = asyncio.run(_lane(runners, lane, share, batch_size, counters))
+    except BaseException as error:
+        results.put((lane, 0, 0, f"{type(error).__name__}: {error}"))
+        raise
+    results.put((lane, done, dead_letters, None))
+
+
+async def _lane(
+    runners: RunnerFactory, lane: int, share: dict[TopicPartition, int], batch_size: int, counters: Any
+) -> tuple[int, int]:
+    def report(done: int) -> None:
+        counters[lane] = done
+
+    async with runners() as (connection, runner):
+        done = await replay_partitions(connection, runner, share, batch_size, report)
+        return done, runner.stats.dead_lettered
 
 
 async def _load_metadata(consumer: AIOKafkaConsumer, topics: Sequence[str]) -> None:

@@ -191,7 +191,7 @@ def service_cli(name: str, bootstrap: Bootstrap, settings_type: type[ServiceSett
         else:
             output.write_text(text + "\n", encoding="utf-8")
 
-    add_replay_commands(cli, lambda: settings_type.from_env(name), runtime)
+    add_replay_commands(cli, lambda: settings_type.from_env(name), runtime, bootstrap)
     return cli
 
 

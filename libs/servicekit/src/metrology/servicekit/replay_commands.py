@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import partial
 from typing import Annotated
 
 import typer
@@ -23,6 +25,7 @@ from metrology.servicekit.replaying import (
     RebuildResult,
     ReplayedRecord,
     ReplayStart,
+    check_workers,
     read_topic,
     rebuild_subscription,
     subscriptions_named,
@@ -37,7 +40,10 @@ class Format(StrEnum):
 
 
 def add_replay_commands(
-    cli: typer.Typer, settings: Callable[[], ServiceSettings], runtime: Callable[[], ServiceRuntime]
+    cli: typer.Typer,
+    settings: Callable[[], ServiceSettings],
+    runtime: Callable[[], ServiceRuntime],
+    bootstrap: Callable[[ServiceSettings], ServiceRuntime],
 ) -> None:
     @cli.command()
     def replay(
@@ -69,15 +75,18 @@ def add_replay_commands(
             str | None, typer.Argument(help="the consumer to rebuild (its projection name); all if none")
         ] = None,
         batch_size: Annotated[int, typer.Option(min=1, help="records applied per transaction")] = 2000,
+        workers: Annotated[int, typer.Option(min=1, help=WORKERS_HELP)] = 1,
     ) -> None:
         """Empty a consumer's read model and replay its topics from the start, showing progress (stop it first)."""
         rt = runtime()
         try:
             chosen = subscriptions_named(rt, name)
-        except LookupError as error:
+            check_workers(rt, workers)
+        except (LookupError, ValueError) as error:
             raise typer.Exit(_failed(str(error))) from None
         settle_garbage_collector(rt.settings.gc_young_threshold)
-        for result in asyncio.run(_rebuild_all(rt, [s.projection.name for s in chosen], batch_size)):
+        lanes = Lanes(workers, partial(bootstrap, rt.settings))
+        for result in asyncio.run(_rebuild_all(rt, [s.projection.name for s in chosen], batch_size, lanes)):
             p = result.progress
             typer.echo(f"{result.name}: rebuilt {p.done} events in {p.elapsed:.1f}s ({p.rate:,.0f} events/s)")
             if result.dead_letters:
@@ -137,7 +146,18 @@ def _table(topic: str, records: list[ReplayedRecord]) -> Table:
     return table
 
 
-async def _rebuild_all(rt: ServiceRuntime, names: list[str], batch_size: int) -> list[RebuildResult]:
+WORKERS_HELP = "processes replaying the partitions side by side (PostgreSQL only; at most one per partition)"
+
+
+@dataclass(frozen=True, slots=True)
+class Lanes:
+    """How many processes a rebuild uses, and how each wires the service."""
+
+    workers: int
+    make_runtime: Callable[[], ServiceRuntime]
+
+
+async def _rebuild_all(rt: ServiceRuntime, names: list[str], batch_size: int, lanes: Lanes) -> list[RebuildResult]:
     console = Console(stderr=True)
     results = []
     try:
@@ -153,7 +173,16 @@ async def _rebuild_all(rt: ServiceRuntime, names: list[str], batch_size: int) ->
                         task, completed=progress.done, total=progress.total, rate=progress.rate, eta=progress.eta
                     )
 
-                results.append(await rebuild_subscription(rt, subscription, batch_size=batch_size, on_progress=show))
+                results.append(
+                    await rebuild_subscription(
+                        rt,
+                        subscription,
+                        batch_size=batch_size,
+                        on_progress=show,
+                        workers=lanes.workers,
+                        make_runtime=lanes.make_runtime,
+                    )
+                )
     finally:
         await rt.dispose()
     return results

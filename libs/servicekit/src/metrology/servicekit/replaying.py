@@ -9,7 +9,8 @@ appended during the rebuild, or every event when the group could not be moved) i
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -20,7 +21,8 @@ from aiokafka.errors import KafkaError
 from metrology.eventkit.envelope import Envelope
 from metrology.eventkit.kafka import KafkaConnection
 from metrology.eventkit.projector import DeadLetter, ProjectorRunner
-from metrology.eventkit.replay import ProgressCallback, ReplayProgress, rebuild
+from metrology.eventkit.replay import ProgressCallback, ReplayLanes, ReplayProgress, rebuild
+from metrology.servicekit.collector import settle_garbage_collector
 from metrology.servicekit.runtime import ServiceRuntime, Subscription
 
 
@@ -179,14 +181,56 @@ async def rebuild_subscription(
     *,
     batch_size: int = 2000,
     on_progress: ProgressCallback | None = None,
+    workers: int = 1,
+    make_runtime: Callable[[], ServiceRuntime] | None = None,
 ) -> RebuildResult:
+    """Rebuild one projection. With `workers` > 1 the partitions are replayed by that many processes, each wiring
+    the service with `make_runtime` (picklable: a partial of the service's `bootstrap`); PostgreSQL only."""
     connection = runtime.settings.kafka()
     before = await end_offsets(connection, subscription.topics)
     letters = CountedDeadLetters()
     runner = ProjectorRunner(runtime.sessions, subscription.projection, letters)
-    progress = await rebuild(connection, runner, subscription.topics, batch_size=batch_size, on_progress=on_progress)
+    lanes = None
+    if workers > 1:
+        check_workers(runtime, workers)
+        if make_runtime is None:
+            raise ValueError("a rebuild in several processes needs the service's wiring (make_runtime)")
+        lanes = ReplayLanes(workers, SubscriptionRunners(make_runtime, subscription.projection.name))
+    progress = await rebuild(
+        connection, runner, subscription.topics, batch_size=batch_size, on_progress=on_progress, lanes=lanes
+    )
     moved, note = await move_group(connection, subscription.group_id, before)
-    return RebuildResult(subscription.projection.name, progress, len(letters.letters), moved, note)
+    return RebuildResult(subscription.projection.name, progress, runner.stats.dead_lettered, moved, note)
+
+
+def check_workers(runtime: ServiceRuntime, workers: int) -> None:
+    """Raise ValueError when `workers` processes cannot rebuild this service's read model."""
+    if workers > 1 and runtime.engine.dialect.name != "postgresql":
+        raise ValueError(
+            f"--workers {workers} needs PostgreSQL: SQLite takes one writer at a time (rebuild with --workers 1)"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionRunners:
+    """In a replay lane's process: the service wired afresh, and a runner of the projection named `projection`
+    (what the lane's dead letters were is counted, not sent: the running consumer dead-lettered them already)."""
+
+    make_runtime: Callable[[], ServiceRuntime]
+    projection: str
+
+    @asynccontextmanager
+    async def __call__(self) -> AsyncIterator[tuple[KafkaConnection, ProjectorRunner]]:
+        runtime = self.make_runtime()
+        settle_garbage_collector(runtime.settings.gc_young_threshold)
+        try:
+            subscription = subscriptions_named(runtime, self.projection)[0]
+            yield (
+                runtime.settings.kafka(),
+                ProjectorRunner(runtime.sessions, subscription.projection, CountedDeadLetters()),
+            )
+        finally:
+            await runtime.dispose()
 
 
 async def end_offsets(connection: KafkaConnection, topics: Sequence[str]) -> dict[TopicPartition, int]:

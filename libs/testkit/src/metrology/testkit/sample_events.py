@@ -1,10 +1,16 @@
 """Event types for tests of the kit itself."""
 
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from metrology.eventkit.database import create_engine, session_factory
 from metrology.eventkit.envelope import Envelope
 from metrology.eventkit.events import DomainEvent, EventRegistry
+from metrology.eventkit.kafka import KafkaConnection
+from metrology.eventkit.projector import DeadLetter, ProjectorRunner
 
 
 class ThingCounted(DomainEvent):
@@ -81,3 +87,27 @@ async def read_totals(engine: AsyncEngine) -> dict[str, tuple[int, int]]:
     async with engine.connect() as connection:
         rows = await connection.execute(sa.select(thing_totals))
         return {row.thing: (row.amount, row.times) for row in rows}
+
+
+@asynccontextmanager
+async def thing_totals_lane(
+    database_url: str, kafka: KafkaConnection, fail: bool = False
+) -> AsyncIterator[tuple[KafkaConnection, ProjectorRunner]]:
+    """A replay lane's runner of ThingTotals, on an engine of its own (`fail`: wiring that fails at once)."""
+    if fail:
+        raise RuntimeError("this lane's wiring failed")
+    engine = create_engine(database_url)
+    try:
+        yield kafka, ProjectorRunner(session_factory(engine), ThingTotals(), CountingDeadLetters())
+    finally:
+        await engine.dispose()
+
+
+class CountingDeadLetters:
+    """A dead-letter sink that only keeps what it was given."""
+
+    def __init__(self) -> None:
+        self.letters: list[DeadLetter] = []
+
+    async def send(self, letters: Sequence[DeadLetter]) -> None:
+        self.letters.extend(letters)

@@ -3,7 +3,8 @@
 Each aggregate is recomputed from the stored facts for the keys a batch wrote, after the facts are written: a
 redelivered or repeated fact (stored once) cannot count twice, and a rebuild empties the aggregates with the
 facts (they are fact tables to `reset` and ANALYZE). A replay from the start leaves them alone batch by batch and
-`derive_all` derives them once at its end, from the same selects without the keys.
+`DERIVATIONS` derive them once at its end, from the same selects without the keys: three chains that read
+different facts and write different aggregates, run side by side.
 """
 
 from __future__ import annotations
@@ -426,18 +427,6 @@ def enterprise_firsts_of(tenant: str | None, enterprises: list[str] | None) -> A
     )
 
 
-DERIVED_FROM = (
-    rm.completions,
-    rm.instruments,
-    rm.retirements,
-    rm.due_dates,
-    rm.verifications,
-    rm.enterprise_jobs,
-    rm.enrolments,
-    rm.withdrawals,
-)
-
-
 async def _analyze(session: DatabaseSession, *tables: sa.Table) -> None:
     """Fresh planner statistics for tables this transaction filled (a replay starts from empty tables, and a plan
     made for an empty table looks every row up by scanning it)."""
@@ -453,25 +442,42 @@ async def _without_jit(session: DatabaseSession) -> None:
         await session.execute(sa.text("SET LOCAL jit = off"))
 
 
-async def derive_all(session: DatabaseSession) -> set[str]:
-    """Every aggregate again from every fact stored, for every tenant (the end of a replay from the start, when the
-    batches left the aggregates alone); returns the tenants whose facts it read."""
+async def tenants_with_facts(session: DatabaseSession) -> set[str]:
     facts = (rm.completions, rm.due_dates, rm.verifications, rm.enterprise_jobs)
-    union = sa.union(*(sa.select(table.c.tenant) for table in facts))
-    tenants = set(await session.scalars(union))
-    await serialise_aggregates(session, tenants)
+    return set(await session.scalars(sa.union(*(sa.select(table.c.tenant) for table in facts))))
+
+
+async def derive_demand_and_verification_dates(session: DatabaseSession) -> None:
+    """Demand dates from the instruments, retirements and due dates; then each verification's neighbours."""
     await _without_jit(session)
-    await _analyze(session, *DERIVED_FROM)
-    for table in DERIVED:
-        await session.execute(sa.delete(table))
+    await _analyze(session, rm.instruments, rm.retirements, rm.due_dates, rm.verifications)
+    await session.execute(sa.delete(rm.verification_dates))
+    await session.execute(sa.delete(rm.demand_dates))
     await session.execute(demand_dates_of(None, None))
     await _analyze(session, rm.demand_dates)  # each verification looks up its instrument's demand dates
     await session.execute(verification_dates_of(None, None))
+
+
+async def derive_training_days(session: DatabaseSession) -> None:
+    """Each trainee's first completion, the first completions per day, the completions per course and day and per
+    day."""
+    await _without_jit(session)
+    await _analyze(session, rm.completions)
+    for table in (rm.first_days, rm.trainees, rm.course_days, rm.training_days):
+        await session.execute(sa.delete(table))
     await session.execute(sa.insert(rm.trainees).from_select(TRAINEE_COLUMNS, first_completions_of(None, None)))
     await _analyze(session, rm.trainees)
     await session.execute(sa.insert(rm.first_days).from_select(FIRST_DAY_COLUMNS, first_days_of(None, None)))
     await session.execute(sa.insert(rm.course_days).from_select(COURSE_DAY_COLUMNS, course_days_of(None, None)))
     await session.execute(sa.insert(rm.training_days).from_select(TRAINING_DAY_COLUMNS, training_days_of()))
+
+
+async def derive_enterprise_days(session: DatabaseSession) -> None:
+    """Each job's `enrolled` flag; then the enterprise counts per day and each enterprise's first enrolled job."""
+    await _without_jit(session)
+    await _analyze(session, rm.enterprise_jobs, rm.enrolments, rm.withdrawals)
+    await session.execute(sa.delete(rm.enterprise_days))
+    await session.execute(sa.delete(rm.enterprise_firsts))
     await session.execute(flag_every_job_enrolled())
     await _analyze(session, rm.enterprise_jobs)  # analysed before the flags were set: every job unflagged
     await session.execute(
@@ -480,19 +486,11 @@ async def derive_all(session: DatabaseSession) -> set[str]:
     await session.execute(
         sa.insert(rm.enterprise_firsts).from_select(FIRST_JOB_COLUMNS, enterprise_firsts_of(None, None))
     )
-    return tenants
 
 
-DERIVED = (
-    rm.verification_dates,
-    rm.demand_dates,
-    rm.first_days,
-    rm.trainees,
-    rm.course_days,
-    rm.training_days,
-    rm.enterprise_days,
-    rm.enterprise_firsts,
-)
+# Independent of one another (each reads its own facts and writes its own aggregates): a replay runs them side by
+# side, each in a transaction of its own.
+DERIVATIONS = (derive_demand_and_verification_dates, derive_enterprise_days, derive_training_days)
 
 
 def flag_every_job_enrolled() -> Any:

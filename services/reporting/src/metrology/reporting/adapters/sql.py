@@ -104,17 +104,21 @@ class PendingWrites:
         return {ops[0][0]["tenant"] for rows in self._pending.values() for ops in rows.values() if ops}
 
     async def flush(self, session: DatabaseSession) -> set[sa.Table]:
-        """Write everything pending (in the session's transaction); returns the tables written to."""
+        """Write everything pending (in the session's transaction); returns the tables written to.
+
+        Tables go in name order and each table's rows in key order: two transactions writing some of the same keys
+        (consumers or replay lanes on other partitions) then take their row locks in one order and never deadlock.
+        """
         touched = set()
         pending, self._pending = self._pending, {}
-        for table, rows in pending.items():
+        for table, rows in sorted(pending.items(), key=lambda item: item[0].name):
             if not rows:
                 continue
             touched.add(table)
             inserts: list[dict[str, Any]] = []  # each row's values (a column not named is NULL)
             upserts: dict[tuple[str, ...], list[dict[str, Any]]] = {}
             replays = []
-            for ops in rows.values():
+            for _, ops in sorted(rows.items(), key=operator.itemgetter(0)):
                 if len(ops) > 1:
                     replays.append(ops)
                     continue

@@ -7,13 +7,13 @@ statement per table, in the batch's transaction, then an optional evaluation ste
 target whose facts the batch touched with the last one published.
 
 The aggregates kept beside the facts (adapters.aggregates) are recomputed for the keys each batch wrote. A
-replay from the start (`rebuild`) leaves them alone batch by batch and derives them once from every fact in
-`after_replay`: a few set-based statements instead of one recomputation per batch.
+replay from the start (`rebuild`) leaves them alone batch by batch and derives them once from every fact at its
+end (`derivations_after_replay`, side by side): a few set-based statements instead of one recomputation per batch.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC
 from typing import Any
 
@@ -26,13 +26,14 @@ from metrology.eventkit.projector import replaying
 from metrology.refdata.group2 import UnknownInstrumentTypeError, group2
 from metrology.reporting.adapters import readmodel as rm
 from metrology.reporting.adapters.aggregates import (
-    derive_all,
+    DERIVATIONS,
     refresh_course_days,
     refresh_demand_dates,
     refresh_enrolled_jobs,
     refresh_enterprise_days,
     refresh_first_completions,
     serialise_aggregates,
+    tenants_with_facts,
 )
 from metrology.reporting.adapters.sql import PendingWrites, bump_versions
 from metrology.reporting.domain import consumed as ev
@@ -70,9 +71,14 @@ class KpiProjection:
         if self.evaluation is not None and not replaying(session):
             await self.evaluation(session, {metric for table in touched for metric in rm.METRICS_OF[table]})
 
+    def derivations_after_replay(self) -> Sequence[Callable[[DatabaseSession], Awaitable[None]]]:
+        """Every aggregate from the facts the replay stored (its batches left them alone): three independent
+        derivations, which the runner runs side by side."""
+        return DERIVATIONS
+
     async def after_replay(self, session: DatabaseSession) -> None:
-        """Derive every aggregate from the facts the replay stored (its batches left them alone)."""
-        tenants = await derive_all(session)
+        """Once the aggregates are derived: a new read-model version, so that no answer cached before is served."""
+        tenants = await tenants_with_facts(session)
         if tenants:
             await bump_versions(session, tenants)
 

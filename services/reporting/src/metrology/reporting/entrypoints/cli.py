@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Callable
+from functools import partial
 
 import sqlalchemy as sa
 import typer
@@ -19,7 +21,8 @@ from metrology.reporting.bootstrap import bootstrap
 from metrology.reporting.settings import ReportingSettings
 from metrology.servicekit.cli import service_cli
 from metrology.servicekit.collector import settle_garbage_collector
-from metrology.servicekit.replaying import RebuildResult, rebuild_subscription
+from metrology.servicekit.replay_commands import WORKERS_HELP
+from metrology.servicekit.replaying import RebuildResult, check_workers, rebuild_subscription
 from metrology.servicekit.runtime import ServiceRuntime
 
 
@@ -29,12 +32,18 @@ def cli() -> typer.Typer:
     @app.command("rebuild")
     def rebuild_command(
         batch_size: int = typer.Option(2000, help="Records applied per transaction"),
+        workers: int = typer.Option(1, min=1, help=WORKERS_HELP),
     ) -> None:
         """Empty the KPI read model and replay every folded topic from its start, showing progress."""
         settings = ReportingSettings.from_env("reporting")
         runtime = bootstrap(settings, evaluate=False)
+        try:
+            check_workers(runtime, workers)
+        except ValueError as error:
+            typer.echo(f"metrology-reporting: {error}", err=True)
+            raise typer.Exit(2) from None
         settle_garbage_collector(settings.gc_young_threshold)
-        result = asyncio.run(_rebuild(runtime, batch_size))
+        result = asyncio.run(_rebuild(runtime, batch_size, workers, partial(bootstrap, settings, evaluate=False)))
         final = result.progress
         typer.echo(f"rebuilt {final.done} events in {final.elapsed:.1f}s ({final.rate:,.0f} events/s)")
         if result.dead_letters:
@@ -45,7 +54,9 @@ def cli() -> typer.Typer:
     return app
 
 
-async def _rebuild(runtime: ServiceRuntime, batch_size: int) -> RebuildResult:
+async def _rebuild(
+    runtime: ServiceRuntime, batch_size: int, workers: int, make_runtime: Callable[[], ServiceRuntime]
+) -> RebuildResult:
     """The kit's rebuild of the KPI projection (the consumer group is then moved to the ends the topics had when it
     began, so the consumer started next does not read the history again), then fresh planner statistics."""
     console = Console(stderr=True)
@@ -66,7 +77,12 @@ async def _rebuild(runtime: ServiceRuntime, batch_size: int) -> RebuildResult:
                 bar.update(task, completed=progress.done, total=progress.total, rate=progress.rate, eta=progress.eta)
 
             result = await rebuild_subscription(
-                runtime, runtime.subscriptions[0], batch_size=batch_size, on_progress=show
+                runtime,
+                runtime.subscriptions[0],
+                batch_size=batch_size,
+                on_progress=show,
+                workers=workers,
+                make_runtime=make_runtime,
             )
         await _analyze(runtime)
         return result

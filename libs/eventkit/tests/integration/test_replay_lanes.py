@@ -1,0 +1,158 @@
+"""A rebuild spread over processes (`ReplayLanes`) on the real broker and PostgreSQL: each partition is replayed by
+one process, every event is applied once, and a lane that fails or is killed fails the rebuild."""
+
+import asyncio
+import multiprocessing
+import os
+import signal
+from datetime import date
+from functools import partial
+
+import pytest
+import sqlalchemy as sa
+
+from metrology.eventkit import EventContext, EventStore
+from metrology.eventkit.database import create_engine, create_schema, session_factory
+from metrology.eventkit.kafka import KafkaConnection
+from metrology.eventkit.projector import ProjectorRunner, processed_events
+from metrology.eventkit.relay import KafkaEventPublisher, OutboxRelay
+from metrology.eventkit.replay import ReplayLaneError, ReplayLanes, partition_spans, rebuild
+from metrology.eventkit.store import metadata
+from metrology.eventkit.topics import TopicSpec, ensure_topics
+from metrology.testkit.sample_events import (
+    CountingDeadLetters,
+    ThingCounted,
+    ThingTotals,
+    read_totals,
+    thing_totals_lane,
+    totals_metadata,
+)
+
+pytestmark = pytest.mark.integration
+
+CTX = EventContext(tenant="83")
+THINGS = {"scales": 2, "meters": 1, "pumps": 3, "gauges": 5, "balances": 7, "taxis": 11}
+
+
+@pytest.fixture
+async def engine(postgres_url):
+    engine = create_engine(postgres_url)
+    await create_schema(engine, metadata)
+    await create_schema(engine, totals_metadata)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def counted(engine, kafka: KafkaConnection, topic: str) -> str:
+    """Each thing counted `times` times by its amount (a stream each), relayed to a topic of three partitions."""
+    ensure_topics(kafka, [TopicSpec(topic, partitions=3)])
+    for times, (thing, amount) in enumerate(THINGS.items(), start=3):
+        async with session_factory(engine).begin() as session:
+            events = [ThingCounted(occurred_on=date(2025, 5, 1), thing=thing, amount=amount) for _ in range(times)]
+            await EventStore("/test").append(session, f"thing-{thing}", None, events, CTX)
+    publisher = KafkaEventPublisher(kafka)
+    await publisher.start()
+    try:
+        await OutboxRelay(engine, EventStore("/test"), publisher, topic).publish_pending()
+    finally:
+        await publisher.stop()
+    return topic
+
+
+def expected_totals() -> dict[str, tuple[int, int]]:
+    return {thing: (amount * times, times) for times, (thing, amount) in enumerate(THINGS.items(), start=3)}
+
+
+async def test_a_rebuild_in_two_processes_applies_every_event_once_into_the_same_read_model(
+    engine, kafka, counted, postgres_url
+):
+    spans = await partition_spans(kafka, [counted])
+    assert sum(1 for start, end in spans.values() if end > start) >= 2  # the streams span partitions
+    runner = ProjectorRunner(session_factory(engine), ThingTotals(), CountingDeadLetters())
+    await runner.handle([])
+    async with session_factory(engine).begin() as session:  # a stale row the reset must remove
+        await session.execute(sa.text("INSERT INTO thing_totals VALUES ('stale', 99, 1)"))
+    progress = []
+
+    result = await rebuild(
+        kafka,
+        runner,
+        [counted],
+        batch_size=4,
+        on_progress=progress.append,
+        lanes=ReplayLanes(2, partial(thing_totals_lane, postgres_url, kafka)),
+    )
+
+    total = sum(range(3, 3 + len(THINGS)))
+    assert result.done == result.total == total
+    assert await read_totals(engine) == expected_totals()
+    async with engine.connect() as connection:
+        tracked = await connection.scalar(sa.select(sa.func.count()).select_from(processed_events))
+    assert tracked == total
+    assert runner.stats.records == 0  # the lanes' processes read and applied it all
+    assert progress and progress[-1].done == total
+
+
+async def test_a_lane_whose_wiring_fails_fails_the_rebuild_naming_the_lane(engine, kafka, counted, postgres_url):
+    runner = ProjectorRunner(session_factory(engine), ThingTotals(), CountingDeadLetters())
+    lanes = ReplayLanes(2, partial(thing_totals_lane, postgres_url, kafka, fail=True))
+
+    with pytest.raises(ReplayLaneError, match=r"replay lane \d failed: RuntimeError: this lane's wiring failed"):
+        await rebuild(kafka, runner, [counted], batch_size=4, lanes=lanes)
+
+    assert not multiprocessing.active_children()
+
+
+async def test_a_lane_killed_mid_rebuild_fails_the_rebuild_and_the_other_lane_is_stopped(
+    engine, kafka, counted, postgres_url
+):
+    runner = ProjectorRunner(session_factory(engine), ThingTotals(), CountingDeadLetters())
+    lanes = ReplayLanes(2, partial(thing_totals_lane, postgres_url, kafka))
+
+    async def kill_a_lane() -> None:
+        for _ in range(3000):  # as soon as the lanes' processes exist (they take a second or more to start)
+            if lanes_started := multiprocessing.active_children():
+                os.kill(lanes_started[0].pid, signal.SIGKILL)
+                return
+            await asyncio.sleep(0.01)
+
+    killer = asyncio.ensure_future(kill_a_lane())
+    with pytest.raises(ReplayLaneError, match=r"replay lane \d exited with code -9"):
+        await rebuild(kafka, runner, [counted], batch_size=4, lanes=lanes)
+    await killer
+
+    assert not multiprocessing.active_children()
+
+
+class DerivesSideBySide(ThingTotals):
+    """ThingTotals with two derivations that each wait for the other to have begun (only side by side can both
+    finish) and an `after_replay` that notes what had finished before it ran."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.begun = [asyncio.Event(), asyncio.Event()]
+        self.finished: list[int] = []
+        self.after: list[list[int]] = []
+
+    def derivations_after_replay(self):
+        return [partial(self.derive, 0), partial(self.derive, 1)]
+
+    async def derive(self, mine: int, session) -> None:
+        await session.execute(sa.text("SELECT 1"))  # each in a transaction of its own
+        self.begun[mine].set()
+        await asyncio.wait_for(self.begun[1 - mine].wait(), timeout=10)
+        self.finished.append(mine)
+
+    async def after_replay(self, session) -> None:
+        self.after.append(sorted(self.finished))
+
+
+async def test_a_replay_s_derivations_run_side_by_side_before_after_replay(engine, kafka, counted):
+    projection = DerivesSideBySide()
+    runner = ProjectorRunner(session_factory(engine), projection, CountingDeadLetters())
+
+    result = await rebuild(kafka, runner, [counted], batch_size=50)
+
+    assert result.done == result.total
+    assert projection.after == [[0, 1]]
