@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from metrology.eventkit.envelope import Envelope
 from metrology.reporting.adapters import readmodel as rm
+from metrology.reporting.adapters.aggregates import DERIVATIONS
 from metrology.reporting.bootstrap import bootstrap
 from metrology.reporting.settings import ReportingSettings
 from metrology.servicekit.runtime import ServiceRuntime
@@ -78,3 +79,27 @@ async def test_an_instrument_and_its_due_date_folded_at_once_by_two_consumers_st
         )
     assert due, "the verification's due date is stored"
     assert sorted(demand) == sorted(due), "every due date of a registered instrument is a demand date"
+
+
+async def derive_and_hold(runtime: ServiceRuntime, derive, release: asyncio.Event) -> None:
+    """A replay's derivation that keeps its transaction (and its locks) open until released."""
+    async with runtime.sessions() as session, session.begin():
+        await derive(session)
+        await release.wait()
+
+
+async def test_a_replay_s_derivations_run_together_and_a_live_batch_waits_for_them(runtimes):
+    first, second = runtimes
+    registration, _ = the_instrument_and_its_verification()
+    await fold(first, registration)  # a tenant with facts
+    release = asyncio.Event()
+    derivations = [asyncio.create_task(derive_and_hold(first, derive, release)) for derive in DERIVATIONS[1:]]
+    derivations.append(asyncio.create_task(derive_and_hold(second, DERIVATIONS[0], release)))
+    await asyncio.sleep(1.5)  # each derivation has taken the tenant's lock, shared with the others
+    live = asyncio.create_task(fold(second, registration))
+    await asyncio.sleep(1.0)
+
+    assert not any(task.done() for task in derivations)  # none waits for another: all hold their transaction
+    assert not live.done()  # the live batch waits for the derivations
+    release.set()
+    await asyncio.wait_for(asyncio.gather(*derivations, live), timeout=10)

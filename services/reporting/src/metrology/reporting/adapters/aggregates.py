@@ -25,7 +25,7 @@ AGGREGATES_LOCK_CLASS = 7_406_101  # one batch at a time recomputes a tenant's a
 EVALUATIONS_LOCK_CLASS = 7_406_102  # one status evaluation at a time compares and publishes a plan's statuses
 
 
-async def serialise_aggregates(session: DatabaseSession, tenants: Iterable[str]) -> None:
+async def serialise_aggregates(session: DatabaseSession, tenants: Iterable[str], *, shared: bool = False) -> None:
     """Wait until no other transaction is writing these tenants' facts and aggregates, and hold that until commit.
 
     Two consumers of the projector's group may fold facts of one instrument, trainee or enterprise at the same
@@ -33,13 +33,16 @@ async def serialise_aggregates(session: DatabaseSession, tenants: Iterable[str])
     would be lost. Taken before the batch writes anything, the later batch writes and recomputes only after the
     earlier one committed, and sees its rows (READ COMMITTED takes a snapshot per statement). SQLite has one
     writer at a time already.
+
+    `shared`: for the derivations at the end of a replay, which write different aggregates and run side by side:
+    they hold the lock together, and a live batch waits for all of them (and they for it).
     """
     if dialect_of(session) != "postgresql":
         return
+    lock = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
     for tenant in sorted(set(tenants)):  # a fixed order: two batches never wait on each other in a cycle
         await session.execute(
-            sa.text("SELECT pg_advisory_xact_lock(:cls, hashtext(:tenant))"),
-            {"cls": AGGREGATES_LOCK_CLASS, "tenant": tenant},
+            sa.text(f"SELECT {lock}(:cls, hashtext(:tenant))"), {"cls": AGGREGATES_LOCK_CLASS, "tenant": tenant}
         )
 
 
@@ -449,7 +452,7 @@ async def tenants_with_facts(session: DatabaseSession) -> set[str]:
 
 async def derive_demand_and_verification_dates(session: DatabaseSession) -> None:
     """Demand dates from the instruments, retirements and due dates; then each verification's neighbours."""
-    await _without_jit(session)
+    await _side_by_side(session)
     await _analyze(session, rm.instruments, rm.retirements, rm.due_dates, rm.verifications)
     await session.execute(sa.delete(rm.verification_dates))
     await session.execute(sa.delete(rm.demand_dates))
@@ -461,7 +464,7 @@ async def derive_demand_and_verification_dates(session: DatabaseSession) -> None
 async def derive_training_days(session: DatabaseSession) -> None:
     """Each trainee's first completion, the first completions per day, the completions per course and day and per
     day."""
-    await _without_jit(session)
+    await _side_by_side(session)
     await _analyze(session, rm.completions)
     for table in (rm.first_days, rm.trainees, rm.course_days, rm.training_days):
         await session.execute(sa.delete(table))
@@ -474,7 +477,7 @@ async def derive_training_days(session: DatabaseSession) -> None:
 
 async def derive_enterprise_days(session: DatabaseSession) -> None:
     """Each job's `enrolled` flag; then the enterprise counts per day and each enterprise's first enrolled job."""
-    await _without_jit(session)
+    await _side_by_side(session)
     await _analyze(session, rm.enterprise_jobs, rm.enrolments, rm.withdrawals)
     await session.execute(sa.delete(rm.enterprise_days))
     await session.execute(sa.delete(rm.enterprise_firsts))
@@ -486,6 +489,13 @@ async def derive_enterprise_days(session: DatabaseSession) -> None:
     await session.execute(
         sa.insert(rm.enterprise_firsts).from_select(FIRST_JOB_COLUMNS, enterprise_firsts_of(None, None))
     )
+
+
+async def _side_by_side(session: DatabaseSession) -> None:
+    """What each derivation begins with: every tenant's aggregate lock, shared with the other derivations (a live
+    batch waits for them), and no JIT."""
+    await serialise_aggregates(session, await tenants_with_facts(session), shared=True)
+    await _without_jit(session)
 
 
 # Independent of one another (each reads its own facts and writes its own aggregates): a replay runs them side by
