@@ -5,8 +5,12 @@ import asyncio
 import multiprocessing
 import os
 import signal
+import subprocess
+import sys
+import time
 from datetime import date
 from functools import partial
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -156,3 +160,66 @@ async def test_a_replay_s_derivations_run_side_by_side_before_after_replay(engin
 
     assert result.done == result.total
     assert projection.after == [[0, 1]]
+
+
+def children_of(pid: int) -> set[int]:
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.add(int(stat.parent.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+REBUILD_IN_LANES = "import sys; from metrology.testkit.sample_events import rebuild_thing_totals_in_lanes as r; "
+
+
+def lanes_left_after_killing_a_rebuild(database_url: str, servers: str, topic: str) -> tuple[set[int], set[int]]:
+    """Start a rebuild in two lanes as a process, SIGKILL it once its lanes exist, and return the lanes and those
+    still alive a moment later."""
+    code = REBUILD_IN_LANES + "r(*sys.argv[1:4], 2)"
+    parent = subprocess.Popen([sys.executable, "-c", code, database_url, servers, topic])
+    try:
+        lanes: set[int] = set()
+        for _ in range(600):  # the lanes' processes exist within a moment (they then take a second or more to start)
+            lanes = {pid for pid in children_of(parent.pid) if "spawn_main" in command_line(pid)}
+            if len(lanes) == 2:
+                break
+            time.sleep(0.02)
+        parent.kill()
+        parent.wait()
+        for _ in range(250):
+            if not any(alive(pid) for pid in lanes):
+                break
+            time.sleep(0.02)
+        return lanes, {pid for pid in lanes if alive(pid)}
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+
+
+def command_line(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_text()
+    except OSError:
+        return ""
+
+
+async def test_the_lanes_of_a_rebuild_whose_process_is_killed_end_with_it(engine, kafka, counted, postgres_url):
+    lanes, survivors = await asyncio.to_thread(
+        lanes_left_after_killing_a_rebuild, postgres_url, kafka.bootstrap_servers, counted
+    )
+
+    assert len(lanes) == 2
+    assert survivors == set()

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import multiprocessing.connection
+import os
+import threading
 import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
@@ -239,7 +242,9 @@ class _LaneProcesses:
 
 
 def _lane_main(runners: RunnerFactory, lane: int, shares: Any, counters: Any, results: Any) -> None:
-    """A lane's process: wait for its share, apply it with a runner of its own, report what it did."""
+    """A lane's process: wait for its share, apply it with a runner of its own, report what it did. It ends at
+    once if the replay's process does (killed, say), rather than go on writing beside the next rebuild."""
+    _exit_with_parent()
     share, batch_size = shares.get()
     try:
         done, dead_letters = asyncio.run(_lane(runners, lane, share, batch_size, counters))
@@ -247,6 +252,20 @@ def _lane_main(runners: RunnerFactory, lane: int, shares: Any, counters: Any, re
         results.put((lane, 0, 0, f"{type(error).__name__}: {error}"))
         raise
     results.put((lane, done, dead_letters, None))
+
+
+def _exit_with_parent() -> None:
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_exit_when_gone, args=(parent.sentinel,), name="parent-watch", daemon=True).start()
+
+
+def _exit_when_gone(sentinel: int) -> None:
+    multiprocessing.connection.wait([sentinel])
+    os._exit(PARENT_GONE)
+
+
+PARENT_GONE = 3  # a lane's exit code when the replay's process went away
 
 
 async def _lane(

@@ -1,5 +1,6 @@
 """Event types for tests of the kit itself."""
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
@@ -111,3 +112,23 @@ class CountingDeadLetters:
 
     async def send(self, letters: Sequence[DeadLetter]) -> None:
         self.letters.extend(letters)
+
+
+def rebuild_thing_totals_in_lanes(database_url: str, bootstrap_servers: str, topic: str, lanes: int) -> None:
+    """`python -c` entry for tests that kill a rebuild's process: rebuild ThingTotals from `topic` in `lanes`
+    processes."""
+    from functools import partial
+
+    from metrology.eventkit.replay import ReplayLanes, rebuild
+
+    async def run() -> None:
+        kafka = KafkaConnection(bootstrap_servers=bootstrap_servers)
+        engine = create_engine(database_url)
+        try:
+            runner = ProjectorRunner(session_factory(engine), ThingTotals(), CountingDeadLetters())
+            factory = partial(thing_totals_lane, database_url, kafka)
+            await rebuild(kafka, runner, [topic], batch_size=1, lanes=ReplayLanes(lanes, factory))
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
