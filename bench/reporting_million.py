@@ -311,7 +311,7 @@ def consumer_performance(servers: str, per_topic: Counter[str]) -> dict[str, Any
     }
 
 
-def rebuild(env: dict[str, str], batch_size: int, workers: int) -> dict[str, Any]:
+def rebuild(env: dict[str, str], batch_size: int, workers: int = 1) -> dict[str, Any]:
     started = time.monotonic()
     command = [CLI, "rebuild", "--batch-size", str(batch_size), "--workers", str(workers)]
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=7200)
