@@ -196,8 +196,14 @@ EOF
 }
 
 new_cluster_id() {
-    # Kafka cluster ids are 16 random bytes, base64url without padding.
-    head -c 16 /dev/urandom | base64 | tr '+/' '-_' | cut -c1-22
+    # Kafka cluster ids are 16 random bytes, base64url without padding. One that begins with '-' (1 in 64) would
+    # be read by kafka-storage as an option ("--cluster-id: expected one argument"): draw again.
+    local id
+    while :; do
+        id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | cut -c1-22)
+        [[ $id == -* ]] || break
+    done
+    echo "$id"
 }
 
 # --- commands ----------------------------------------------------------------
