@@ -51,7 +51,7 @@ from metrology.eventkit.database import create_engine, create_schema, session_fa
 from metrology.eventkit.envelope import Envelope, binary_record
 from metrology.eventkit.events import DomainEvent
 from metrology.eventkit.kafka import KafkaConnection
-from metrology.eventkit.projector import BatchResult, DeadLetter, ProjectorRunner, Record
+from metrology.eventkit.projector import BatchResult, DeadLetter, ProjectorRunner, ReadBatch
 from metrology.eventkit.replay import rebuild
 from metrology.eventkit.store import driver_connection
 from metrology.servicekit.collector import settle_garbage_collector
@@ -136,9 +136,9 @@ class CountingRunner(ProjectorRunner):
         self.last_at = 0.0
         self.done = asyncio.Event()
 
-    async def handle(self, records: Sequence[Record]) -> BatchResult:
+    async def apply(self, batch: ReadBatch) -> BatchResult:
         self.first_at = self.first_at or time.perf_counter()
-        result = await super().handle(records)
+        result = await super().apply(batch)
         self.handled += result.applied + result.duplicates
         if self.handled >= self.target:
             self.last_at = time.perf_counter()

@@ -1,11 +1,15 @@
 """What a projection's consumer rewinds after a failed batch that took records arrived meanwhile: FastStream rewinds
-the partitions of the records it gave; the consumer rewinds those only the latecomers came from."""
+the partitions of the records it gave; the consumer rewinds those only the latecomers and later batches came from,
+and resumes the partitions it held in that turn."""
 
+import asyncio
 from dataclasses import dataclass
 
+import pytest
 from aiokafka import TopicPartition
 
-from metrology.eventkit.consumers import rewind_latecomers
+from metrology.eventkit.consumers import FoldInTurn, rewind_latecomers
+from metrology.eventkit.projector import BatchResult, Held, ReadBatch, _Readable
 
 
 @dataclass(frozen=True)
@@ -35,3 +39,64 @@ def test_without_latecomers_nothing_more_is_rewound():
     consumer = SeekingConsumer()
     rewind_latecomers(consumer, [], [Record("t", 0, 10)])
     assert consumer.seeks == {}
+
+
+class ScriptedConsumer(SeekingConsumer):
+    """A consumer whose fetches bring the given rounds of records, one round per fetch, then nothing."""
+
+    def __init__(self, rounds: list[list[Record]]) -> None:
+        super().__init__()
+        self.rounds = list(rounds)
+        self.paused: set[TopicPartition] = set()
+
+    async def getmany(self, timeout_ms: int = 0, max_records: int | None = None) -> dict:
+        if not self.rounds:
+            await asyncio.sleep(timeout_ms / 1000)
+            return {}
+        records = self.rounds.pop(0)
+        return {TopicPartition(records[0].topic, records[0].partition): records} if records else {}
+
+    def pause(self, *partitions: TopicPartition) -> None:
+        self.paused.update(partitions)
+
+    def resume(self, *partitions: TopicPartition) -> None:
+        self.paused.difference_update(partitions)
+
+
+class ScriptedRunner:
+    """Reads a record at offset `newer_at` as too new for this reader; fails the batch holding `fails_at`."""
+
+    def __init__(self, newer_at: int, fails_at: int) -> None:
+        self.newer_at = newer_at
+        self.fails_at = fails_at
+        self.applied: list[list[int]] = []
+
+    async def read_in_slices(self, records, size) -> ReadBatch:
+        result = BatchResult()
+        readable = []
+        for record in records:
+            if record.offset == self.newer_at:
+                result.held.append(Held(record.topic, record.partition, record.offset, "newer"))
+            else:
+                readable.append(_Readable(record, None, None))
+        return ReadBatch(readable, result)
+
+    async def apply(self, batch: ReadBatch) -> BatchResult:
+        offsets = [item.record.offset for item in batch.readable]
+        if self.fails_at in offsets:
+            raise ConnectionResetError("the read model's database went away")
+        self.applied.append(offsets)
+        return batch.result
+
+
+async def test_a_failed_turn_resumes_the_partitions_it_held_and_rewinds_those_its_later_batches_came_from():
+    given = [Record("t", 0, 10), Record("t", 0, 11)]
+    rounds = [[Record("t", 1, 0), Record("t", 1, 1)], [Record("t", 2, 4), Record("t", 2, 5)]]
+    consumer = ScriptedConsumer(rounds)  # full batches: no room for latecomers
+    runner = ScriptedRunner(newer_at=1, fails_at=4)  # partition 1 held at offset 1; the batch of partition 2 fails
+    fold = FoldInTurn(consumer, runner, max_records=2, latecomers_wait_ms=1)
+    with pytest.raises(ConnectionResetError):
+        await fold.run(given, batches=10)
+    assert runner.applied == [[10, 11], [0]], "the given batch, then partition 1 up to its held record"
+    assert consumer.paused == set(), "the held partition is resumed: rewound, it is read again"
+    assert consumer.seeks == {TopicPartition("t", 1): 0, TopicPartition("t", 2): 4}

@@ -262,11 +262,11 @@ class GatedRunner(ProjectorRunner):
         self.batches: list[list[str]] = []
         self.gate = asyncio.Event()
 
-    async def handle(self, records):
-        self.batches.append([record.key.decode() for record in records])
+    async def apply(self, batch):
+        self.batches.append([item.record.key.decode() for item in batch.readable])
         if len(self.batches) == 1:
             await self.gate.wait()
-        return await super().handle(records)
+        return await super().apply(batch)
 
 
 def things_on_one_partition() -> list[str]:
@@ -498,6 +498,139 @@ async def test_an_event_newer_than_the_reader_holds_its_partition_until_an_upgra
             assert await read_totals(engine) == {"scales": (1, 1), "gauges": (5, 1), "meters": (2, 1)}
 
         await eventually(everything_counted)
+
+
+class TurnWatcher(ThingTotals):
+    """ThingTotals that notes whether batches overlapped in the database and the order events were applied in."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.busy = False
+        self.overlapped = False
+        self.applied: list[tuple[str, int]] = []
+
+    async def apply(self, session, envelope, event) -> None:
+        self.applied.append((envelope.stream_id, envelope.stream_version))
+        await super().apply(session, envelope, event)
+
+    async def after_batch(self, session) -> None:
+        self.overlapped |= self.busy
+        self.busy = True
+        await asyncio.sleep(0.05)  # the database's time: the next batch is fetched and read meanwhile
+        self.busy = False
+
+
+class WatchedRunner(ProjectorRunner):
+    """The kit's runner, counting the batches during whose application more records were read."""
+
+    read_meanwhile = 0
+
+    async def apply(self, batch):
+        records_before = self.stats.records
+        result = await super().apply(batch)
+        self.read_meanwhile += self.stats.records > records_before
+        return result
+
+
+def live_projector(engine, kafka, topic, projection, max_records: int):
+    broker = new_broker(kafka)
+    runner = WatchedRunner(session_factory(engine), projection, BrokerDeadLetterSink(broker, f"{topic}.dlq"))
+    subscribe_projection(broker, runner, [topic], group_id=f"{topic}.g", max_records=max_records)
+    return broker, runner
+
+
+async def test_a_live_projection_reads_the_next_batch_while_one_is_applied_and_applies_each_once_in_order(
+    engine, kafka, topics
+):
+    topic, _ = topics
+    await count(engine, "scales", 1, times=30)
+    await count(engine, "meters", 2, times=30)
+    await relay_all(engine, kafka, topic, expected=60)
+    watcher = TurnWatcher()
+    broker, runner = live_projector(engine, kafka, topic, watcher, max_records=5)
+    await broker.start()
+    try:
+        await caught_up(kafka, f"{topic}.g", topic)
+    finally:
+        await broker.stop()
+    assert await read_totals(engine) == {"scales": (30, 30), "meters": (60, 30)}
+    assert (runner.stats.applied, runner.stats.duplicates) == (60, 0)
+    assert not watcher.overlapped, "one batch in the database at a time"
+    assert runner.read_meanwhile >= 5, "the batches that followed were read while the one before was applied"
+    for stream in ("thing-scales", "thing-meters"):
+        versions = [version for name, version in watcher.applied if name == stream]
+        assert versions == list(range(1, 31)), "each stream's events applied once, in order"
+
+
+class FailsOnAnotherPartition(WatchedRunner):
+    """A runner whose first batch from a partition its first batch did not touch fails, as a batch does once the
+    runner's retries are spent: FastStream rewinds only the partitions of the batch it gave."""
+
+    first_partitions: frozenset[int] | None = None
+    failed = False
+
+    async def apply(self, batch):
+        partitions = frozenset(item.record.partition for item in batch.readable)
+        if self.first_partitions is None:
+            self.first_partitions = partitions
+        elif not self.failed and not partitions & self.first_partitions:
+            self.failed = True
+            raise ConnectionResetError("the read model's database went away")
+        return await super().apply(batch)
+
+
+async def test_a_batch_failing_after_others_of_its_turn_is_applied_once_after_and_the_others_are_not_counted_twice(
+    engine, kafka, topics
+):
+    topic, dead_letters = topics
+    things = [f"t{n}" for n in range(12)]  # streams keyed onto all three partitions
+    for thing in things:
+        await count(engine, thing, 1, times=3)
+    await relay_all(engine, kafka, topic, expected=36)
+    broker = new_broker(kafka)
+    runner = FailsOnAnotherPartition(session_factory(engine), ThingTotals(), BrokerDeadLetterSink(broker, dead_letters))
+    subscribe_projection(broker, runner, [topic], group_id=f"{topic}.g", max_records=3)
+    await broker.start()
+    try:
+        await caught_up(kafka, f"{topic}.g", topic)
+    finally:
+        await broker.stop()
+    assert runner.failed, "a batch of another partition than the turn's first failed"
+    assert await read_totals(engine) == {thing: (3, 3) for thing in things}, "every event applied once"
+    assert runner.stats.applied == 36 and runner.stats.dead_lettered == 0
+    assert runner.stats.duplicates > 0, "the batches applied before the failure came again, and were dropped"
+
+
+async def test_a_newer_record_met_while_a_batch_is_applied_holds_its_partition_before_anything_after_it(
+    engine, kafka, topic
+):
+    ensure_topics(kafka, [TopicSpec(topic, partitions=1), TopicSpec(f"{topic}.dlq", partitions=1)])
+    older = ThingCounted(occurred_on=date(2025, 5, 1), thing="scales", amount=1)
+    newer = ThingCountedWithUnit(occurred_on=date(2025, 5, 1), thing="gauges", amount=5, unit="box")
+    after = ThingCounted(occurred_on=date(2025, 5, 1), thing="meters", amount=2)
+    records = (
+        [binary(older, "thing-scales")] * 7 + [binary(newer, "thing-gauges")] + [binary(after, "thing-meters")] * 5
+    )
+    producer = AIOKafkaProducer(**kafka.aiokafka_options())
+    await producer.start()
+    for key, value, headers in records:
+        await producer.send_and_wait(topic, value, key=key, headers=headers)
+    await producer.stop()
+    broker, runner = live_projector(engine, kafka, topic, TurnWatcher(), max_records=2)
+    await broker.start()
+    try:
+
+        async def held_at_the_newer_record():
+            assert (topic, 0) in runner.stats.held
+
+        await eventually(held_at_the_newer_record)
+        await asyncio.sleep(1)  # more turns: a paused partition delivers nothing more
+        assert runner.read_meanwhile > 0, "records were read while a batch was applied"
+        assert await read_totals(engine) == {"scales": (1, 1)}, "nothing after the held record is applied"
+        assert runner.stats.held[(topic, 0)].offset == 7
+        assert await committed_offset(kafka, f"{topic}.g", topic) == 7, "the group's offset stops at the held record"
+    finally:
+        await broker.stop()
 
 
 async def committed_offset(kafka: KafkaConnection, group: str, topic: str) -> int | None:

@@ -13,8 +13,9 @@ takes its partitions back at once, without waiting out its old session or a reba
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from aiokafka import TopicPartition
@@ -23,7 +24,7 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
 from metrology.eventkit.kafka import KafkaConnection
-from metrology.eventkit.projector import DeadLetter, Held, ProjectorRunner
+from metrology.eventkit.projector import READ_SLICE, DeadLetter, Held, ProjectorRunner, ReadBatch
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +77,7 @@ def subscribe_projection(
     group_instance_id: str | None = None,
     idle_wait_ms: int = 10,
     latecomers_wait_ms: int = 3,
+    batches_per_commit: int = 10,
 ) -> None:
     """Feed `runner` from `topics` as consumer group `group_id`, from the earliest offset on first start.
 
@@ -85,7 +87,9 @@ def subscribe_projection(
     short: an idle consumer wakes 50 times a second, which costs little.
 
     Each batch also takes the records that reached the broker while the batch before was being applied (waiting
-    up to `latecomers_wait_ms` for them): see `_latecomers`."""
+    up to `latecomers_wait_ms` for them): see `_latecomers`. While records keep coming, one call of the handler
+    applies up to `batches_per_commit` batches, each read while the one before is in the database (`FoldInTurn`);
+    FastStream then commits the offsets of every record taken."""
 
     @broker.subscriber(
         *topics,
@@ -98,20 +102,111 @@ def subscribe_projection(
         batch_timeout_ms=idle_wait_ms,
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
+        parser=_batch_by_its_first_record,
         decoder=_records_as_they_are,
         title=f"{group_id}",
         description=f"Projection '{runner.projection.name}' folding {', '.join(topics)}",
     )
     async def project(_body: Any, message: KafkaMessage) -> None:
-        given = _records_of(message)
-        late = await _latecomers(message.consumer, max_records - len(given), latecomers_wait_ms)
+        fold = FoldInTurn(message.consumer, runner, max_records, latecomers_wait_ms)
+        await fold.run(_records_of(message), batches_per_commit)
+
+
+class FoldInTurn:
+    """One call of a projection's handler: the batch FastStream gave, then, while records keep coming, the records
+    that arrive as each batch is applied, read (decoded) while it is in the database and applied next.
+
+    The decoding's CPU and the database's work overlap, as in a replay, and every batch still commits before the
+    next one begins. FastStream commits the offsets after the call returns: those of every record taken, all of
+    them applied by then. If a batch fails, the partitions are rewound to the first record taken from each (those
+    of the given batch by FastStream's nack, the others here) and the partitions held in this call are resumed,
+    so nothing is committed past a record not applied; what was applied before comes again and is dropped as a
+    duplicate by tracking.
+
+    A record newer than this reader knows holds its partition at once (rewound to it and paused), before anything
+    more is fetched, and no record after it is read in this call."""
+
+    FETCH_WAIT_MS = 60_000  # a fetch waiting for arrivals ends when the batch being applied does, long before this
+
+    def __init__(self, consumer: Any, runner: ProjectorRunner, max_records: int, latecomers_wait_ms: int) -> None:
+        self.consumer = consumer
+        self.runner = runner
+        self.max_records = max_records
+        self.latecomers_wait_ms = latecomers_wait_ms
+        self.taken: list[Any] = []  # records taken beyond the batch FastStream gave
+        self.held: set[tuple[str, int]] = set()
+
+    async def run(self, given: Sequence[Any], batches: int) -> None:
         try:
-            result = await runner.handle((*given, *late))
+            await self._fold(given, batches)
         except BaseException:
-            rewind_latecomers(message.consumer, late, given)
+            self._undo_holds()
+            rewind_latecomers(self.consumer, self.taken, given)
             raise
-        for held in result.held:
-            _hold(message, held)
+
+    async def _fold(self, given: Sequence[Any], batches: int) -> None:
+        batch = await self._read([*given, *await self._latecomers(len(given))])
+        for _ in range(batches - 1):
+            applying = asyncio.ensure_future(self.runner.apply(batch))
+            try:
+                arrived = await self._arrivals_while(applying)
+                following = await self._read(arrived) if arrived else None
+            finally:
+                await _settled(applying)
+            if following is None:
+                return
+            later = await self._latecomers(len(arrived))
+            batch = following.joined(await self._read(later)) if later else following
+        await self.runner.apply(batch)
+
+    async def _read(self, records: Sequence[Any]) -> ReadBatch:
+        """Decode in slices (a batch in the database gets its answers meanwhile); hold at once what is too new."""
+        if self.held:
+            records = [record for record in records if (record.topic, record.partition) not in self.held]
+        batch = await self.runner.read_in_slices(records, READ_SLICE)
+        for held in batch.result.held:
+            self.held.add((held.topic, held.partition))
+            _hold(self.consumer, held)
+        return batch
+
+    async def _latecomers(self, taken: int) -> list[Any]:
+        late = await _latecomers(self.consumer, self.max_records - taken, self.latecomers_wait_ms)
+        self.taken += late
+        return list(late)
+
+    async def _arrivals_while(self, applying: asyncio.Future[Any]) -> list[Any]:
+        """The records a fetch brings while `applying` runs; none if it ends first (the fetch is then dropped:
+        aiokafka hands records over only when a fetch returns, so none is lost)."""
+        fetching = asyncio.ensure_future(
+            self.consumer.getmany(timeout_ms=self.FETCH_WAIT_MS, max_records=self.max_records)
+        )
+        try:
+            await asyncio.wait((applying, fetching), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            if not fetching.done():
+                fetching.cancel()
+            await asyncio.gather(fetching, return_exceptions=True)
+        if fetching.cancelled():
+            return []
+        arrived = [record for records in fetching.result().values() for record in records]
+        self.taken += arrived
+        return arrived
+
+    def _undo_holds(self) -> None:
+        """Resume the partitions held in this call: rewound before the held record, they are read again."""
+        if self.held:
+            self.consumer.resume(*(TopicPartition(topic, partition) for topic, partition in self.held))
+
+
+async def _settled(applying: asyncio.Future[Any]) -> None:
+    """Wait for a batch being applied; if the wait itself is cancelled, the batch is cancelled with it."""
+    try:
+        await asyncio.shield(applying)
+    except asyncio.CancelledError:
+        if not applying.done():
+            applying.cancel()
+            await asyncio.gather(applying, return_exceptions=True)
+        raise
 
 
 def _records_of(message: KafkaMessage) -> tuple[Any, ...]:
@@ -147,16 +242,23 @@ def rewind_latecomers(consumer: Any, late: Sequence[Any], given: Sequence[Any]) 
         consumer.seek(TopicPartition(topic, partition), offset)
 
 
+async def _batch_by_its_first_record(records: tuple[Any, ...], parse: Callable[..., Awaitable[Any]]) -> Any:
+    """FastStream's message for a batch, built from its first record alone and carrying every record: its own
+    parser decodes each record's headers (13 `ce_*` of them) into a dict that nothing here reads."""
+    message = await parse(records[:1])
+    message.raw_message = records
+    return message
+
+
 async def _records_as_they_are(message: KafkaMessage) -> None:
     """No body decoding: the runner reads the records themselves (`message.raw_message`), so FastStream's JSON
     decoding of every record of a batch (and its headers again) would be work thrown away."""
     return None
 
 
-def _hold(message: KafkaMessage, held: Held) -> None:
+def _hold(consumer: Any, held: Held) -> None:
     """Rewind the partition to the held record and pause it; the commit that follows stops there."""
     partition = TopicPartition(held.topic, held.partition)
-    consumer: Any = message.consumer
     consumer.seek(partition, held.offset)
     consumer.pause(partition)
     log.error("consumer paused %s[%s] at offset %s: %s", held.topic, held.partition, held.offset, held.reason)

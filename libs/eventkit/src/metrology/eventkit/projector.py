@@ -164,6 +164,8 @@ class RetryPolicy:
         return [min(self.first_delay * 2**n, self.max_delay) for n in range(self.attempts - 1)]
 
 
+READ_SLICE = 200  # records decoded between two turns of the event loop while a batch is in the database
+
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (ConcurrencyError, OSError, TimeoutError)
 
 
@@ -186,6 +188,16 @@ class ReadBatch:
 
     readable: list[_Readable]
     result: BatchResult
+
+    def joined(self, later: ReadBatch) -> ReadBatch:
+        """This batch and one read after it, applied as one."""
+        mine, theirs = self.result, later.result
+        result = BatchResult(
+            ignored=mine.ignored + theirs.ignored,
+            dead_letters=[*mine.dead_letters, *theirs.dead_letters],
+            held=[*mine.held, *theirs.held],
+        )
+        return ReadBatch([*self.readable, *later.readable], result)
 
 
 class ProjectorRunner:

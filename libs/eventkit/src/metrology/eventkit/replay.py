@@ -16,7 +16,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from metrology.eventkit.kafka import KafkaConnection
-from metrology.eventkit.projector import ProjectorRunner
+from metrology.eventkit.projector import READ_SLICE, ProjectorRunner
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,8 +35,6 @@ class ReplayProgress:
 
 
 ProgressCallback = Callable[[ReplayProgress], None]
-
-READ_SLICE = 200  # records decoded between two turns of the event loop while a batch is in the database
 
 
 RunnerFactory = Callable[[], AbstractAsyncContextManager[tuple[KafkaConnection, ProjectorRunner]]]
