@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from functools import partial
@@ -85,8 +84,9 @@ def add_replay_commands(
         except (LookupError, ValueError) as error:
             raise typer.Exit(_failed(str(error))) from None
         settle_garbage_collector(rt.settings.gc_young_threshold)
-        lanes = Lanes(workers, partial(bootstrap, rt.settings))
-        for result in asyncio.run(_rebuild_all(rt, [s.projection.name for s in chosen], batch_size, lanes)):
+        names = [s.projection.name for s in chosen]
+        wiring = partial(bootstrap, rt.settings)
+        for result in asyncio.run(_rebuild_all(rt, names, batch_size, workers, wiring)):
             p = result.progress
             typer.echo(f"{result.name}: rebuilt {p.done} events in {p.elapsed:.1f}s ({p.rate:,.0f} events/s)")
             if result.dead_letters:
@@ -149,15 +149,15 @@ def _table(topic: str, records: list[ReplayedRecord]) -> Table:
 WORKERS_HELP = "processes replaying the partitions side by side (PostgreSQL only; at most one per partition)"
 
 
-@dataclass(frozen=True, slots=True)
-class Lanes:
-    """How many processes a rebuild uses, and how each wires the service."""
-
-    workers: int
-    make_runtime: Callable[[], ServiceRuntime]
-
-
-async def _rebuild_all(rt: ServiceRuntime, names: list[str], batch_size: int, lanes: Lanes) -> list[RebuildResult]:
+async def _rebuild_all(
+    rt: ServiceRuntime,
+    names: list[str],
+    batch_size: int,
+    workers: int,
+    make_runtime: Callable[[], ServiceRuntime],
+) -> list[RebuildResult]:
+    """Rebuild the named projections one after another; with `workers` > 1, each in that many processes, each
+    wiring the service with `make_runtime`."""
     console = Console(stderr=True)
     results = []
     try:
@@ -179,8 +179,8 @@ async def _rebuild_all(rt: ServiceRuntime, names: list[str], batch_size: int, la
                         subscription,
                         batch_size=batch_size,
                         on_progress=show,
-                        workers=lanes.workers,
-                        make_runtime=lanes.make_runtime,
+                        workers=workers,
+                        make_runtime=make_runtime,
                     )
                 )
     finally:

@@ -445,7 +445,7 @@ async def _without_jit(session: DatabaseSession) -> None:
         await session.execute(sa.text("SET LOCAL jit = off"))
 
 
-async def tenants_with_facts(session: DatabaseSession) -> set[str]:
+async def tenants_of_the_read_model(session: DatabaseSession) -> set[str]:
     """The tenants whose facts a batch has written: each such batch moved its tenant's read-model version (a row
     a tenant, where the facts' own tables hold a million)."""
     return set(await session.scalars(sa.select(rm.read_model_versions.c.tenant)))
@@ -495,7 +495,7 @@ async def derive_enterprise_days(session: DatabaseSession) -> None:
 async def _side_by_side(session: DatabaseSession) -> None:
     """What each derivation begins with: every tenant's aggregate lock, shared with the other derivations (a live
     batch waits for them), and no JIT."""
-    await serialise_aggregates(session, await tenants_with_facts(session), shared=True)
+    await serialise_aggregates(session, await tenants_of_the_read_model(session), shared=True)
     await _without_jit(session)
 
 

@@ -33,7 +33,7 @@ from metrology.reporting.adapters.aggregates import (
     refresh_enterprise_days,
     refresh_first_completions,
     serialise_aggregates,
-    tenants_with_facts,
+    tenants_of_the_read_model,
 )
 from metrology.reporting.adapters.sql import PendingWrites, bump_versions
 from metrology.reporting.domain import consumed as ev
@@ -78,7 +78,7 @@ class KpiProjection:
 
     async def after_replay(self, session: DatabaseSession) -> None:
         """Once the aggregates are derived: a new read-model version, so that no answer cached before is served."""
-        tenants = await tenants_with_facts(session)
+        tenants = await tenants_of_the_read_model(session)
         if tenants:
             await bump_versions(session, tenants)
 
