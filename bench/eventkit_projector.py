@@ -190,7 +190,7 @@ async def fold_with_faststream(url: str, kafka: KafkaConnection, topic: str, cou
                 await broker.stop()
         steady = runner.last_at - (runner.first_at or started)
         row = _row(
-            "(a) ProjectorRunner via FastStream subscribe_projection (batches ≤1,000)",
+            "(a) ProjectorRunner via FastStream subscribe_projection (batches ≤2,000)",
             runner.handled,
             clock,
             runner.last_at - started,

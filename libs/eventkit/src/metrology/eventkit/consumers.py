@@ -73,7 +73,7 @@ def subscribe_projection(
     topics: Sequence[str],
     group_id: str,
     *,
-    max_records: int = 1000,
+    max_records: int = 2000,
     group_instance_id: str | None = None,
     idle_wait_ms: int = 10,
     latecomers_wait_ms: int = 3,
