@@ -67,7 +67,7 @@ def test_rebuild_settles_the_collector_before_it_replays(monkeypatch, tmp_path, 
 
     seen: dict[str, int] = {}
 
-    async def replay_nothing(rt: object, names: list[str], batch_size: int, lanes: object) -> list[object]:
+    async def replay_nothing(rt: object, names: list[str], *options: object) -> list[object]:
         _collector_now(seen)
         return []
 
