@@ -230,8 +230,9 @@ async def _latecomers(consumer: Any, room: int, wait_ms: int) -> tuple[Any, ...]
 
 
 def rewind_latecomers(consumer: Any, late: Sequence[Any], given: Sequence[Any]) -> None:
-    """After a failed batch, rewind the partitions only the latecomers came from to their first record (FastStream
-    rewinds those of the records it gave), so none is committed past unapplied."""
+    """After a failed turn, rewind the partitions only the records taken beyond FastStream's batch came from (the
+    latecomers, later batches) to their first record (FastStream rewinds those of the records it gave), so none is
+    committed past unapplied."""
     mine = {(record.topic, record.partition) for record in given}
     earliest: dict[tuple[str, int], int] = {}
     for record in late:
