@@ -371,8 +371,11 @@ async def test_rebuild_replays_the_topic_into_the_same_read_model(engine, kafka,
     assert progress and progress[-1].done == 15
 
 
-class ReplayWatcher(ThingTotals):
-    """ThingTotals that notes how a replay drives it: whether batches overlap, what each says, when it derives."""
+class BatchWatcher(ThingTotals):
+    """ThingTotals that notes how its batches come: whether they overlap in the database, what each says, and the
+    order events are applied in."""
+
+    database_time = 0.02  # each batch's: the next batch is fetched and decoded meanwhile, not applied
 
     def __init__(self) -> None:
         super().__init__()
@@ -380,7 +383,6 @@ class ReplayWatcher(ThingTotals):
         self.overlapped = False
         self.batches: list[bool] = []  # per batch: whether it said it was replaying
         self.applied: list[tuple[str, int]] = []  # (stream, version) in the order applied
-        self.derived_after: list[int] = []  # at each after_replay: how many batches had committed
 
     async def apply(self, session, envelope, event) -> None:
         self.applied.append((envelope.stream_id, envelope.stream_version))
@@ -389,9 +391,17 @@ class ReplayWatcher(ThingTotals):
     async def after_batch(self, session) -> None:
         self.overlapped |= self.busy
         self.busy = True
-        await asyncio.sleep(0.02)  # the database's time: the next batch is decoded meanwhile, not applied
+        await asyncio.sleep(self.database_time)
         self.batches.append(replaying(session))
         self.busy = False
+
+
+class ReplayWatcher(BatchWatcher):
+    """A BatchWatcher that also notes when a replay derives."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.derived_after: list[int] = []  # at each after_replay: how many batches had committed
 
     async def after_replay(self, session) -> None:
         self.derived_after.append(len(self.batches))
@@ -500,26 +510,6 @@ async def test_an_event_newer_than_the_reader_holds_its_partition_until_an_upgra
         await eventually(everything_counted)
 
 
-class TurnWatcher(ThingTotals):
-    """ThingTotals that notes whether batches overlapped in the database and the order events were applied in."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.busy = False
-        self.overlapped = False
-        self.applied: list[tuple[str, int]] = []
-
-    async def apply(self, session, envelope, event) -> None:
-        self.applied.append((envelope.stream_id, envelope.stream_version))
-        await super().apply(session, envelope, event)
-
-    async def after_batch(self, session) -> None:
-        self.overlapped |= self.busy
-        self.busy = True
-        await asyncio.sleep(0.05)  # the database's time: the next batch is fetched and read meanwhile
-        self.busy = False
-
-
 class WatchedRunner(ProjectorRunner):
     """The kit's runner, counting the batches during whose application more records were read."""
 
@@ -546,7 +536,7 @@ async def test_a_live_projection_reads_the_next_batch_while_one_is_applied_and_a
     await count(engine, "scales", 1, times=30)
     await count(engine, "meters", 2, times=30)
     await relay_all(engine, kafka, topic, expected=60)
-    watcher = TurnWatcher()
+    watcher = BatchWatcher()
     broker, runner = live_projector(engine, kafka, topic, watcher, max_records=5)
     await broker.start()
     try:
@@ -616,7 +606,7 @@ async def test_a_newer_record_met_while_a_batch_is_applied_holds_its_partition_b
     for key, value, headers in records:
         await producer.send_and_wait(topic, value, key=key, headers=headers)
     await producer.stop()
-    broker, runner = live_projector(engine, kafka, topic, TurnWatcher(), max_records=2)
+    broker, runner = live_projector(engine, kafka, topic, BatchWatcher(), max_records=2)
     await broker.start()
     try:
 
