@@ -51,7 +51,7 @@ from metrology.eventkit.database import create_engine, create_schema, session_fa
 from metrology.eventkit.envelope import Envelope, binary_record
 from metrology.eventkit.events import DomainEvent
 from metrology.eventkit.kafka import KafkaConnection
-from metrology.eventkit.projector import BatchResult, DeadLetter, ProjectorRunner, ReadBatch
+from metrology.eventkit.projector import BatchResult, DeadLetter, ProjectorRunner, ReadBatch, Record
 from metrology.eventkit.replay import rebuild
 from metrology.eventkit.store import driver_connection
 from metrology.servicekit.collector import settle_garbage_collector
@@ -136,8 +136,15 @@ class CountingRunner(ProjectorRunner):
         self.last_at = 0.0
         self.done = asyncio.Event()
 
-    async def apply(self, batch: ReadBatch) -> BatchResult:
+    def read(self, records: Sequence[Record]) -> ReadBatch:
         self.first_at = self.first_at or time.perf_counter()
+        return super().read(records)
+
+    async def read_in_slices(self, records: Sequence[Record], size: int) -> ReadBatch:
+        self.first_at = self.first_at or time.perf_counter()
+        return await super().read_in_slices(records, size)
+
+    async def apply(self, batch: ReadBatch) -> BatchResult:
         result = await super().apply(batch)
         self.handled += result.applied + result.duplicates
         if self.handled >= self.target:

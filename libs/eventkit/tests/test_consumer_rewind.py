@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import pytest
 from aiokafka import TopicPartition
 
-from metrology.eventkit.consumers import FoldInTurn, rewind_latecomers
-from metrology.eventkit.projector import BatchResult, Held, ReadBatch, _Readable
+from metrology.eventkit.consumers import FoldInTurn, rewind_what_the_turn_took
+from metrology.eventkit.projector import BatchResult, DeadLetter, Held, ReadBatch, _Readable
 
 
 @dataclass(frozen=True)
@@ -31,13 +31,13 @@ def test_the_partitions_only_latecomers_came_from_are_rewound_to_their_first_lat
     consumer = SeekingConsumer()
     given = [Record("t", 0, 10), Record("t", 0, 11)]
     late = [Record("t", 0, 12), Record("t", 1, 7), Record("t", 1, 5), Record("u", 0, 3)]
-    rewind_latecomers(consumer, late, given)
+    rewind_what_the_turn_took(consumer, late, given)
     assert consumer.seeks == {TopicPartition("t", 1): 5, TopicPartition("u", 0): 3}
 
 
 def test_without_latecomers_nothing_more_is_rewound():
     consumer = SeekingConsumer()
-    rewind_latecomers(consumer, [], [Record("t", 0, 10)])
+    rewind_what_the_turn_took(consumer, [], [Record("t", 0, 10)])
     assert consumer.seeks == {}
 
 
@@ -72,6 +72,9 @@ class ScriptedRunner:
         self.applied: list[list[int]] = []
 
     async def read_in_slices(self, records, size) -> ReadBatch:
+        return self.read(records)
+
+    def read(self, records) -> ReadBatch:
         result = BatchResult()
         readable = []
         for record in records:
@@ -100,3 +103,11 @@ async def test_a_failed_turn_resumes_the_partitions_it_held_and_rewinds_those_it
     assert runner.applied == [[10, 11], [0]], "the given batch, then partition 1 up to its held record"
     assert consumer.paused == set(), "the held partition is resumed: rewound, it is read again"
     assert consumer.seeks == {TopicPartition("t", 1): 0, TopicPartition("t", 2): 4}
+
+
+def test_a_batch_joined_with_its_latecomers_keeps_everything_reading_found_in_both():
+    letter, late_letter = DeadLetter(Record("t", 0, 1), "unreadable"), DeadLetter(Record("t", 1, 7), "unreadable")
+    first = BatchResult(applied=1, duplicates=2, ignored=3, retries=1, dead_letters=[letter])
+    later = BatchResult(ignored=1, dead_letters=[late_letter], held=[Held("t", 2, 9, "newer")])
+    joined = ReadBatch([], first).joined(ReadBatch([], later)).result
+    assert joined == BatchResult(1, 2, 4, 1, [letter, late_letter], [Held("t", 2, 9, "newer")])

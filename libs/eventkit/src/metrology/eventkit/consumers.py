@@ -141,29 +141,38 @@ class FoldInTurn:
             await self._fold(given, batches)
         except BaseException:
             self._undo_holds()
-            rewind_latecomers(self.consumer, self.taken, given)
+            rewind_what_the_turn_took(self.consumer, self.taken, given)
             raise
 
     async def _fold(self, given: Sequence[Any], batches: int) -> None:
-        batch = await self._read([*given, *await self._latecomers(len(given))])
+        batch = self._read([*given, *await self._latecomers(len(given))])
         for _ in range(batches - 1):
             applying = asyncio.ensure_future(self.runner.apply(batch))
             try:
                 arrived = await self._arrivals_while(applying)
-                following = await self._read(arrived) if arrived else None
+                following = await self._read_beside(arrived) if arrived else None
             finally:
                 await _settled(applying)
             if following is None:
                 return
             later = await self._latecomers(len(arrived))
-            batch = following.joined(await self._read(later)) if later else following
+            batch = following.joined(self._read(later)) if later else following
         await self.runner.apply(batch)
 
-    async def _read(self, records: Sequence[Any]) -> ReadBatch:
-        """Decode in slices (a batch in the database gets its answers meanwhile); hold at once what is too new."""
-        if self.held:
-            records = [record for record in records if (record.topic, record.partition) not in self.held]
-        batch = await self.runner.read_in_slices(records, READ_SLICE)
+    def _read(self, records: Sequence[Any]) -> ReadBatch:
+        """Decode at once (no batch is in the database); hold at once what is too new."""
+        return self._holding(self.runner.read(self._not_held(records)))
+
+    async def _read_beside(self, records: Sequence[Any]) -> ReadBatch:
+        """Decode in slices, so that the batch in the database gets its answers meanwhile; hold what is too new."""
+        return self._holding(await self.runner.read_in_slices(self._not_held(records), READ_SLICE))
+
+    def _not_held(self, records: Sequence[Any]) -> Sequence[Any]:
+        if not self.held:
+            return records
+        return [record for record in records if (record.topic, record.partition) not in self.held]
+
+    def _holding(self, batch: ReadBatch) -> ReadBatch:
         for held in batch.result.held:
             self.held.add((held.topic, held.partition))
             _hold(self.consumer, held)
@@ -229,7 +238,7 @@ async def _latecomers(consumer: Any, room: int, wait_ms: int) -> tuple[Any, ...]
     return tuple(record for records in more.values() for record in records)
 
 
-def rewind_latecomers(consumer: Any, late: Sequence[Any], given: Sequence[Any]) -> None:
+def rewind_what_the_turn_took(consumer: Any, late: Sequence[Any], given: Sequence[Any]) -> None:
     """After a failed turn, rewind the partitions only the records taken beyond FastStream's batch came from (the
     latecomers, later batches) to their first record (FastStream rewinds those of the records it gave), so none is
     committed past unapplied."""

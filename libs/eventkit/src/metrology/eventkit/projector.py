@@ -24,7 +24,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any, NamedTuple, Protocol
 
@@ -136,6 +136,13 @@ class BatchResult:
     dead_letters: list[DeadLetter] = field(default_factory=list)
     held: list[Held] = field(default_factory=list)
 
+    def merged(self, other: BatchResult) -> BatchResult:
+        """What two batches came to together: every count added, every list joined (each field, by its kind)."""
+        return BatchResult(**{name: getattr(self, name) + getattr(other, name) for name in _BATCH_RESULT_FIELDS})
+
+
+_BATCH_RESULT_FIELDS = tuple(each.name for each in fields(BatchResult))
+
 
 @dataclass(slots=True)
 class ProjectorStats:
@@ -191,13 +198,7 @@ class ReadBatch:
 
     def joined(self, later: ReadBatch) -> ReadBatch:
         """This batch and one read after it, applied as one."""
-        mine, theirs = self.result, later.result
-        result = BatchResult(
-            ignored=mine.ignored + theirs.ignored,
-            dead_letters=[*mine.dead_letters, *theirs.dead_letters],
-            held=[*mine.held, *theirs.held],
-        )
-        return ReadBatch([*self.readable, *later.readable], result)
+        return ReadBatch([*self.readable, *later.readable], self.result.merged(later.result))
 
 
 class ProjectorRunner:
