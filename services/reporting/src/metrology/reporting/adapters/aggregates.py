@@ -9,6 +9,7 @@ different facts and write different aggregates, run side by side.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from datetime import date
 from typing import Any, TypeVar
@@ -130,15 +131,27 @@ async def _add_per_day(
     if not changes:
         return
     kept = day.table
-    statement = _insert(session, kept)
-    added = statement.on_conflict_do_update(
-        index_elements=[kept.c.tenant, day], set_={count.name: count + statement.excluded[count.name]}
-    )
-    rows = [{"tenant": tenant, day.name: on, count.name: n} for on, n in sorted(changes.items())]
-    await session.execute(added, rows)
+    rows = [{"tenant": tenant, "day": on, "n": n} for on, n in sorted(changes.items())]
+    await session.execute(_adding_per_day(day, count), rows)
     emptied = [on for on, n in changes.items() if n < 0]
     if emptied:
         await session.execute(sa.delete(kept).where(kept.c.tenant == tenant, day.in_(emptied), count <= 0))
+
+
+@functools.cache
+def _adding_per_day(day: sa.Column[Any], count: sa.Column[Any]) -> sa.TextClause:
+    """`_add_per_day`'s upsert, one statement for both databases (they share its syntax), built once per table: a
+    live batch runs it, and SQLAlchemy 2.0 compiles a dialect's INSERT .. ON CONFLICT again on each execution (it
+    has no cache key)."""
+    table = day.table.name
+    return sa.text(
+        f"INSERT INTO {table} (tenant, {day.name}, {count.name}) VALUES (:tenant, :day, :n) "
+        f"ON CONFLICT (tenant, {day.name}) DO UPDATE SET {count.name} = {table}.{count.name} + excluded.{count.name}"
+    ).bindparams(
+        sa.bindparam("tenant", type_=day.table.c.tenant.type),
+        sa.bindparam("day", type_=day.type),
+        sa.bindparam("n", type_=count.type),
+    )
 
 
 FIRST_DAY_COLUMNS = ["tenant", "first_completed_on", "trainees"]

@@ -142,12 +142,19 @@ class PendingWrites:
 
 async def bump_versions(session: DatabaseSession, tenants: set[str]) -> None:
     """Advance the read-model version of each tenant (a new epoch at 1 when the tenant has no row yet)."""
-    v = read_model_versions
     for tenant in sorted(tenants):  # a fixed order: two projectors never wait on each other's rows in a cycle
-        statement = _insert(session, v).values(tenant=tenant, epoch=uuid.uuid4().hex, version=1)
-        await session.execute(
-            statement.on_conflict_do_update(index_elements=[v.c.tenant], set_={"version": v.c.version + 1})
-        )
+        await session.execute(_bumping_version(), {"tenant": tenant, "epoch": uuid.uuid4().hex})
+
+
+@functools.cache
+def _bumping_version() -> sa.TextClause:
+    """One statement for both databases (they share the upsert's syntax), built once. Every batch runs it, and
+    SQLAlchemy 2.0 compiles a dialect's INSERT .. ON CONFLICT again on each execution (it has no cache key)."""
+    v = read_model_versions
+    return sa.text(
+        f"INSERT INTO {v.name} (tenant, epoch, version) VALUES (:tenant, :epoch, 1) "
+        f"ON CONFLICT (tenant) DO UPDATE SET version = {v.name}.version + 1"
+    ).bindparams(sa.bindparam("tenant", type_=v.c.tenant.type), sa.bindparam("epoch", type_=v.c.epoch.type))
 
 
 @dataclass(frozen=True)
