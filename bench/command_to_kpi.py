@@ -48,12 +48,12 @@ completion can stand in for an earlier one's (the k-th visible count, not the k-
 command acknowledged but never counted within the drain shows as `not_visible`; the phase also checks that the
 final value is exactly base + acknowledged.
 
-Reported per phase: visibility p50/p95/p99/max, commands sent/acknowledged/failed (by status), achieved rate,
-send lateness and acknowledgement latency, poll count and poll duration p50/p99, CPU seconds of each service
-process, and the 1-minute load average (sampled every 2 s). To split the latency, `ack_to_topic_ms` gives, per
-command, its completion record's Kafka timestamp (set by training's relay as it sends) minus the wall time of
-its acknowledgement (one machine, one clock; negative when the relay sent before the answer was read): the
-relay's share; the rest is the projector's batch, its transaction and the poll. The peer in the same run is the
+Reported per phase: visibility p50/p95/p99/max, commands sent/acknowledged/failed (by status), achieved rate, send
+lateness and acknowledgement latency, poll count and poll duration p50/p99, CPU seconds of each service process (and
+of each service), and the 1-minute load average (sampled every 2 s). To split the latency, `ack_to_topic_ms` gives,
+per command, its completion record's Kafka timestamp (set by training's relay as it sends) minus the wall time of
+its acknowledgement (one machine, one clock; negative when the relay sent before the answer was read): the relay's
+share; the rest is the projector's batch, its transaction and the poll. The peer in the same run is the
 one-at-a-time phase: `visible_p99_sustained_over_one_at_a_time`. Results (with every sample) go to
 bench/results/command_to_kpi.json; topics and databases are dropped at the end unless `--keep` (which prints the
 `--prefix`, `--database-url` and `--topic-counts` to reuse them; `--seconds 0` runs the single phase alone).
@@ -271,7 +271,7 @@ async def phase(
     if status != 200:
         raise RuntimeError(f"GET {kpi}: {status} {answer[:500]!r}")
     base = float(json.loads(answer)["value"])
-    cpu_before = {service: sum(map(cpu_seconds, ids)) for service, ids in pids.items()}
+    cpu_before = {pid: cpu_seconds(pid) for ids in pids.values() for pid in ids}
     training_topic = topic(args.prefix_in_use, "training")
     offsets_before = await end_offsets(KafkaConnection(bootstrap_servers=args.servers), [training_topic])
     sent: list[Sent] = []
@@ -326,7 +326,8 @@ async def phase(
         await asyncio.gather(schedule(origin), *(send() for _ in range(args.senders)))
         done_sending.set()
         await poller
-    cpu = {service: round(sum(map(cpu_seconds, ids)) - cpu_before[service], 2) for service, ids in pids.items()}
+    # per process, in start order: `serve`, then the relay or the projector's `consume` (or `run` alone)
+    cpu = {service: [round(cpu_seconds(pid) - cpu_before[pid], 2) for pid in ids] for service, ids in pids.items()}
     on_topic = await completions_on_topic(args.servers, offsets_before)
     relayed = [
         (on_topic[commands[s.k]] / 1000 - s.acked_wall) * 1000
@@ -373,7 +374,7 @@ def summarise(
     sent: list[Sent],
     polls: list[Poll],
     load: LoadSampler,
-    cpu: dict[str, float],
+    cpu: dict[str, list[float]],
     origin: float,
 ) -> dict[str, Any]:
     acked = sorted(s.acked for s in sent if s.status == "201")
@@ -404,7 +405,8 @@ def summarise(
         "visible_ms": _ms(latencies) | {"visible": len(latencies), "not_visible": len(acked) - len(latencies)},
         "kpi": {"base": base, "final": last_value, "final_minus_expected": (last_value or 0) - base - len(acked)},
         "polls": {"count": len(polls), "errors": sum(p.value is None for p in polls)} | _ms(durations),
-        "service_cpu_s": cpu,
+        "service_cpu_s": {service: round(sum(each), 2) for service, each in cpu.items()},
+        "process_cpu_s": cpu,
         "load_1min": load.summary(),
         "samples_ms": {"visible": [round(x, 1) for x in latencies]},  # the k-th acknowledged command's, k = 1, 2, ...
     }
@@ -554,7 +556,8 @@ def report(outcome: dict[str, Any]) -> None:
         f"({v['visible']} visible, {v['not_visible']} not); KPI {outcome['kpi']}\n"
         f"  ack -> on topic: {outcome['ack_to_topic_ms']}\n"
         f"  polls: {p['count']} (errors {p['errors']}), p50 {p['p50']} p99 {p['p99']} ms; "
-        f"service CPU {outcome['service_cpu_s']} s; load {outcome['load_1min']}",
+        f"service CPU {outcome['service_cpu_s']} s (per process {outcome['process_cpu_s']}); "
+        f"load {outcome['load_1min']}",
         flush=True,
     )
 

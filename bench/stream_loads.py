@@ -1,5 +1,5 @@
 """A command's load of its aggregate's stream, as the stream grows: the unit of work reading the whole stream
-(`STREAMS_KEPT=0`) beside one that keeps the streams it read (ADR 13) and reads from the last known event on.
+(`EVENTS_KEPT=0`) beside one that keeps the streams it read (ADR 13) and reads from the last known event on.
 
     .venv/bin/python bench/stream_loads.py [--quick] [--lengths 10 100 400 1000]
 

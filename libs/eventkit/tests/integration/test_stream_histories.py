@@ -117,13 +117,24 @@ async def test_another_province_s_stream_reads_as_empty_from_a_stream_read_latel
     await this.connections.close()
 
 
-async def test_a_process_keeps_a_bounded_number_of_streams(engine):
-    this = Process(engine, StreamHistories(size=2))
+async def test_a_process_keeps_a_bounded_number_of_events_dropping_the_streams_read_least_lately(engine):
+    this = Process(engine, StreamHistories(events=5))
     for n in range(4):
-        await this.append(f"course-{n}", "scheduled")
-        assert await this.things(f"course-{n}") == ["scheduled"]
-    assert len(this.histories) == 2
+        await this.append(f"course-{n}", "scheduled", "enrolled")
+        assert await this.things(f"course-{n}") == ["scheduled", "enrolled"]
+    assert (len(this.histories), this.histories.held) == (2, 4), "two streams of two events fit in five"
     this.reads.clear()
-    assert await this.things("course-0") == ["scheduled"]
-    assert this.reads == [1], "a stream no longer kept is read in full"
+    assert await this.things("course-0") == ["scheduled", "enrolled"]
+    assert await this.things("course-3") == ["scheduled", "enrolled"]
+    assert this.reads == [1, 2], "a stream no longer kept is read in full, a kept one from its last known event"
+    await this.connections.close()
+
+
+async def test_a_stream_longer_than_the_events_a_process_keeps_is_read_in_full_each_time(engine):
+    this = Process(engine, StreamHistories(events=2))
+    await this.append("course-1", "scheduled", "enrolled a", "enrolled b")
+    this.reads.clear()
+    for _ in range(2):
+        assert await this.things("course-1") == ["scheduled", "enrolled a", "enrolled b"]
+    assert (len(this.histories), this.histories.held, this.reads) == (0, 0, [1, 1])
     await this.connections.close()

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from metrology.eventkit.envelope import Envelope
 from metrology.eventkit.events import DomainEvent, EventRegistry
 
-DEFAULT_STREAMS_KEPT = 256
+DEFAULT_EVENTS_KEPT = 20_000  # about 20 MB: a decoded event of a course holds about 1 KB
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,14 +41,24 @@ def known_stream(envelopes: list[Envelope], registry: EventRegistry) -> KnownStr
 
 
 class StreamHistories:
-    """At most `size` streams, the most recently read kept; events are immutable, so commands share them."""
+    """The most recently read streams, holding at most `events` events together (a stream alone longer than that
+    is not kept); events are immutable, so commands share them.
 
-    def __init__(self, size: int = DEFAULT_STREAMS_KEPT) -> None:
-        self.size = size
+    The bound is in events, not streams: what a process's memory holds is the events, and a course's stream is a
+    few events when scheduled and hundreds at its end."""
+
+    def __init__(self, events: int = DEFAULT_EVENTS_KEPT) -> None:
+        self.events = events
         self._known: OrderedDict[str, KnownStream] = OrderedDict()
+        self._held = 0  # events of every kept stream
 
     def __len__(self) -> int:
         return len(self._known)
+
+    @property
+    def held(self) -> int:
+        """The events kept, every stream together."""
+        return self._held
 
     def get(self, stream_id: str) -> KnownStream | None:
         known = self._known.get(stream_id)
@@ -58,13 +68,18 @@ class StreamHistories:
 
     def forget(self, stream_id: str) -> None:
         """The kept stream is not the database's any more (see `KnownStream.followed_by`)."""
-        self._known.pop(stream_id, None)
+        known = self._known.pop(stream_id, None)
+        if known is not None:
+            self._held -= known.version
 
     def keep(self, stream_id: str, known: KnownStream) -> None:
-        """Keep `known` unless a longer read of the stream is kept already (two commands read it at once)."""
+        """Keep `known` unless a longer read of the stream is kept already (two commands read it at once), then drop
+        the least recently read streams until the events kept fit."""
         kept = self._known.get(stream_id)
         if kept is None or kept.version <= known.version:
+            self._held += known.version - (kept.version if kept is not None else 0)
             self._known[stream_id] = known
             self._known.move_to_end(stream_id)
-        while len(self._known) > self.size:
-            self._known.popitem(last=False)
+        while self._held > self.events:
+            _, dropped = self._known.popitem(last=False)
+            self._held -= dropped.version

@@ -122,6 +122,6 @@ def new_runtime(settings: ServiceSettings, registry: EventRegistry, schema: Sequ
         store=EventStore(source=f"/metrology/{settings.service_name}", notify=not postgres),
         schema=list(schema),
         connections=KeptConnections(engine),
-        histories=StreamHistories(settings.streams_kept),
+        histories=StreamHistories(settings.events_kept),
         signal=CommitSignal(PostgresCommitNotifier(engine) if postgres else None),
     )

@@ -27,8 +27,11 @@ class ServiceSettings(BaseSettings):
     database_wait_seconds: float = Field(
         30.0, ge=0, description="At start, how long to keep trying a database that is not available yet"
     )
-    streams_kept: int = Field(
-        256, ge=0, description="Streams a process keeps decoded, so its commands read each from its last known event"
+    events_kept: int = Field(
+        20_000,
+        ge=0,
+        description="Events a process keeps decoded, of the streams its commands read lately (the least recently "
+        "read dropped first), so that its commands read each of those streams from its last known event",
     )
     gc_young_threshold: int = Field(
         10_000,
