@@ -1,3 +1,7 @@
+import pytest
+from typer.testing import CliRunner
+
+from metrology.servicekit.cli import service_cli
 from metrology.servicekit.settings import ServiceSettings
 
 
@@ -13,3 +17,19 @@ def test_without_a_database_url_a_service_gets_its_own_sqlite_file(monkeypatch):
     monkeypatch.delenv("TRAINING_DATABASE_URL", raising=False)
     monkeypatch.setenv("TRAINING_DATA_DIR", "/var/lib/metrology")
     assert ServiceSettings.from_env("training").database_url == "sqlite+aiosqlite:////var/lib/metrology/training.db"
+
+
+@pytest.mark.parametrize("command", ["serve", "relay", "consume", "migrate", "rebuild"])
+def test_a_setting_that_does_not_fit_stops_a_command_with_one_line_naming_it(command, monkeypatch):
+    monkeypatch.setenv("PROBE_EVENTS_KEPT", "-1")
+    monkeypatch.setenv("GC_YOUNG_THRESHOLD", "many")
+    started: list[ServiceSettings] = []
+    cli = service_cli("probe", lambda settings: started.append(settings))  # type: ignore[arg-type,func-returns-value]
+
+    result = CliRunner().invoke(cli, [command])
+
+    assert (result.exit_code, started) == (2, [])
+    assert result.output.strip() == (
+        "metrology-probe: invalid settings: EVENTS_KEPT: Input should be greater than or equal to 0; "
+        "GC_YOUNG_THRESHOLD: Input should be a valid integer, unable to parse string as an integer"
+    )

@@ -9,10 +9,11 @@ import signal
 from collections.abc import Callable, Coroutine
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 import uvicorn
+from pydantic import ValidationError
 
 from metrology.eventkit.topics import ensure_topics
 from metrology.servicekit.app import create_app
@@ -25,20 +26,34 @@ from metrology.servicekit.observability import configure_logging, configure_trac
 from metrology.servicekit.replay_commands import add_replay_commands
 from metrology.servicekit.runtime import ServiceRuntime
 from metrology.servicekit.schema_migrations import NothingToMigrateError, new_revision
-from metrology.servicekit.settings import InsecureSettingsError, ServiceSettings
+from metrology.servicekit.settings import InsecureSettingsError, ServiceSettings, invalid_settings
 from metrology.servicekit.workers import Workers
 
 Bootstrap = Callable[[ServiceSettings], ServiceRuntime]
+Settings = TypeVar("Settings", bound=ServiceSettings)
 HealthPort = Annotated[
     int | None, typer.Option(help="serve /health and /ready on this port (for probes); none by default")
 ]
 
 
+def settings_from_env(settings_type: type[Settings], name: str) -> Settings:
+    """The service's settings from the environment; a setting that does not fit stops the command with one line
+    naming it (exit status 2)."""
+    try:
+        return settings_type.from_env(name)
+    except ValidationError as error:
+        typer.echo(f"metrology-{name}: invalid settings: {invalid_settings(error)}", err=True)
+        raise typer.Exit(2) from None
+
+
 def service_cli(name: str, bootstrap: Bootstrap, settings_type: type[ServiceSettings] = ServiceSettings) -> typer.Typer:
     cli = typer.Typer(name=f"metrology-{name}", no_args_is_help=True, add_completion=False)
 
+    def settings_of_env() -> ServiceSettings:
+        return settings_from_env(settings_type, name)
+
     def secure_settings() -> ServiceSettings:
-        settings = settings_type.from_env(name)
+        settings = settings_of_env()
         try:
             settings.ensure_production_ready()
         except InsecureSettingsError as error:
@@ -120,7 +135,7 @@ def service_cli(name: str, bootstrap: Bootstrap, settings_type: type[ServiceSett
         ] = None,
     ) -> None:
         """Write the next schema revision into the package that owns the tables (see docs/development.md)."""
-        rt = bootstrap(settings_type.from_env(name))
+        rt = bootstrap(settings_of_env())
         try:
             path = asyncio.run(new_revision(rt.migrations(), branch or name, message, autogenerate=autogenerate))
         except NothingToMigrateError as error:
@@ -144,7 +159,7 @@ def service_cli(name: str, bootstrap: Bootstrap, settings_type: type[ServiceSett
         enterprise_id: Annotated[str | None, typer.Option()] = None,
     ) -> None:
         """Print a development bearer token (HS256, signed with AUTH_JWT_SECRET; ENVIRONMENT=development only)."""
-        settings = settings_type.from_env(name)
+        settings = settings_of_env()
         if not settings.development:
             typer.echo(f"metrology-{name}: development tokens need ENVIRONMENT=development", err=True)
             raise typer.Exit(2)
@@ -169,7 +184,7 @@ def service_cli(name: str, bootstrap: Bootstrap, settings_type: type[ServiceSett
         ] = None,
     ) -> None:
         """Print the JSON Schema of every event type the service knows, or publish its own with --write."""
-        rt = bootstrap(settings_type.from_env(name))
+        rt = bootstrap(settings_of_env())
         if write is None:
             typer.echo(json.dumps(rt.registry.json_schemas(), indent=2))
             return
@@ -185,13 +200,13 @@ def service_cli(name: str, bootstrap: Bootstrap, settings_type: type[ServiceSett
         output: Annotated[Path | None, typer.Option("--output", "-o", help="write to this file")] = None,
     ) -> None:
         """Print the service's AsyncAPI 3.0 document (its topics, event types, headers and keys)."""
-        text = json.dumps(asyncapi_document(bootstrap(settings_type.from_env(name))), indent=2, ensure_ascii=False)
+        text = json.dumps(asyncapi_document(bootstrap(settings_of_env())), indent=2, ensure_ascii=False)
         if output is None:
             typer.echo(text)
         else:
             output.write_text(text + "\n", encoding="utf-8")
 
-    add_replay_commands(cli, lambda: settings_type.from_env(name), runtime, bootstrap)
+    add_replay_commands(cli, settings_of_env, runtime, bootstrap)
     return cli
 
 

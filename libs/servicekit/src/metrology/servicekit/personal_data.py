@@ -29,12 +29,13 @@ import typer
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from fastapi import Depends, Request
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from metrology.eventkit.database import DatabaseSession
 from metrology.eventkit.sealed import SealedPersonalData
 from metrology.eventkit.store import metadata
-from metrology.servicekit.settings import InsecureSettingsError, ServiceSettings
+from metrology.servicekit.settings import InsecureSettingsError, ServiceSettings, invalid_settings
 
 if TYPE_CHECKING:
     from metrology.servicekit.runtime import ServiceRuntime
@@ -209,7 +210,11 @@ def rewrap_command(
 
     def rewrap_personal_data_keys() -> None:
         """Re-wrap every person's data key under the newest of <SERVICE>_PERSONAL_DATA_KEYS."""
-        settings = settings_type.from_env(service)
+        try:
+            settings = settings_type.from_env(service)
+        except ValidationError as error:
+            typer.echo(f"metrology-{service}: invalid settings: {invalid_settings(error)}", err=True)
+            raise typer.Exit(2) from None
         try:
             settings.ensure_production_ready()
         except InsecureSettingsError as error:

@@ -6,13 +6,19 @@ import os
 import socket
 from typing import Any, Literal, Self
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from metrology.eventkit.kafka import KafkaConnection
 
 DEV_JWT_SECRET = "dev-only-secret-change-me-0123456789abcdef"  # HS256, development only
 DEV_ACTOR_PSEUDONYM_KEY = "dev-only-actor-pseudonym-key-change-me"  # development only
+
+
+def invalid_settings(error: ValidationError) -> str:
+    """One line naming each setting that does not fit, by its variable's name, and why (never its value: it may be
+    a secret)."""
+    return "; ".join(f"{'.'.join(map(str, each['loc'])).upper()}: {each['msg']}" for each in error.errors())
 
 
 class InsecureSettingsError(Exception):

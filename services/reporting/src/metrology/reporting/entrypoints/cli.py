@@ -19,7 +19,7 @@ from metrology.reporting.application.evaluation import StatusEvaluation
 from metrology.reporting.application.projection import KpiProjection
 from metrology.reporting.bootstrap import bootstrap
 from metrology.reporting.settings import ReportingSettings
-from metrology.servicekit.cli import service_cli
+from metrology.servicekit.cli import service_cli, settings_from_env
 from metrology.servicekit.collector import settle_garbage_collector
 from metrology.servicekit.replay_commands import WORKERS_HELP
 from metrology.servicekit.replaying import RebuildResult, check_workers, rebuild_subscription
@@ -35,7 +35,7 @@ def cli() -> typer.Typer:
         workers: int = typer.Option(1, min=1, help=WORKERS_HELP),
     ) -> None:
         """Empty the KPI read model and replay every folded topic from its start, showing progress."""
-        settings = ReportingSettings.from_env("reporting")
+        settings = settings_from_env(ReportingSettings, "reporting")
         runtime = bootstrap(settings, evaluate=False)
         try:
             check_workers(runtime, workers)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from metrology.servicekit.cli import service_cli
+from metrology.servicekit.cli import service_cli, settings_from_env
 from metrology.servicekit.settings import InsecureSettingsError
 from metrology.training.adapters.crypto import PersonalDataCipher, RewrapSummary
 from metrology.training.bootstrap import bootstrap
@@ -31,7 +31,7 @@ def app() -> typer.Typer:
     @cli.command("rewrap-keys")
     def rewrap_keys() -> None:
         """Re-wrap every trainee data key under the newest of TRAINING_MASTER_KEYS (personal data is untouched)."""
-        settings = TrainingSettings.from_env("training")
+        settings = settings_from_env(TrainingSettings, "training")
         try:
             settings.ensure_production_ready()
         except InsecureSettingsError as error:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from metrology.servicekit.cli import service_cli
+from metrology.servicekit.cli import service_cli, settings_from_env
 from metrology.verification.bootstrap import bootstrap
 from metrology.verification.settings import VerificationSettings
 
@@ -42,7 +42,7 @@ def app() -> typer.Typer:
         from metrology.verification.application.overdue import sweep_due as sweep
 
         day = date.fromisoformat(on) if on else date.today()
-        runtime = bootstrap(VerificationSettings.from_env("verification"))
+        runtime = bootstrap(settings_from_env(VerificationSettings, "verification"))
 
         async def run() -> None:
             try:
