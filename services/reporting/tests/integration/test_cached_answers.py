@@ -3,6 +3,7 @@ the next read recompute, and answers for different dates never stand in for each
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 from datetime import date
 from typing import cast
@@ -15,8 +16,10 @@ from scripted_year import FakeRecord, NoDeadLetters
 
 from metrology.eventkit.projector import ProjectorRunner, Record
 from metrology.reporting.adapters import readmodel as rm
+from metrology.reporting.application import kpis
 from metrology.reporting.application.answers import AnswerCache
 from metrology.reporting.bootstrap import bootstrap
+from metrology.reporting.domain.plan import Metric
 from metrology.reporting.settings import ReportingSettings
 from metrology.servicekit.app import create_app
 from metrology.servicekit.runtime import ServiceRuntime
@@ -150,6 +153,53 @@ async def test_a_rebuild_resets_the_version_to_a_new_epoch(server, projector):
     await fold(projector, batch=10_000)
     ((new_epoch, new_version),) = (await versions(server)).values()
     assert (new_version, new_epoch != epoch) == (1, True)
+
+
+async def person_times(connection) -> int:
+    return (await kpis.read(connection, Metric.PERSON_TIMES_TRAINED, kpis.Scope("83"), date(2025, 12, 31))).value
+
+
+async def test_an_answer_computed_while_a_batch_commits_is_served_but_not_kept(server, projector):
+    cache, computed = AnswerCache(), []
+
+    async def compute_while_the_completions_arrive(connection) -> int:
+        await fold(projector, training=True)  # commits in the other runtime while this computation runs
+        computed.append(await person_times(connection))
+        return computed[-1]
+
+    async def compute(connection) -> int:
+        computed.append(await person_times(connection))
+        return computed[-1]
+
+    assert await cache.answer(server.engine, "83", "k", compute_while_the_completions_arrive) == 15
+    assert len(cache) == 0, "the version moved during the computation"
+    assert [await cache.answer(server.engine, "83", "k", compute) for _ in range(2)] == [15, 15]
+    assert (computed, cache.misses, cache.hits) == ([15, 15], 2, 1)
+
+
+async def test_a_request_that_waited_for_its_turn_while_a_batch_committed_keeps_its_answer(server, projector):
+    cache, turns = AnswerCache(computations=1), []
+    first_computing, first_may_finish = asyncio.Event(), asyncio.Event()
+
+    async def first(connection) -> int:
+        turns.append("first")
+        first_computing.set()
+        await first_may_finish.wait()
+        await fold(projector, training=True)  # the version moves before the first computation ends
+        return await person_times(connection)
+
+    async def later(connection) -> int:
+        turns.append("later")
+        return await person_times(connection)
+
+    running = asyncio.create_task(cache.answer(server.engine, "83", "k", first))
+    await first_computing.wait()
+    waiting = asyncio.create_task(cache.answer(server.engine, "83", "k", later))  # finds no free slot
+    await asyncio.sleep(0.05)
+    first_may_finish.set()
+    assert (await running, await waiting) == (15, 15)
+    assert await cache.answer(server.engine, "83", "k", later) == 15
+    assert (turns, cache.hits) == (["first", "later"], 1), "the waiting request's answer was kept at the new version"
 
 
 def test_the_cache_keeps_only_the_most_recently_used_answers():

@@ -130,6 +130,16 @@ async def wait_for_database(engine: AsyncEngine, seconds: float) -> None:
         delay = min(delay * 2, 2.0)
 
 
+async def statements_alone(connection: AsyncConnection) -> AsyncConnection:
+    """Have a fresh connection run each statement on its own (autocommit) on PostgreSQL, for reads that need no
+    transaction around them: such a read is one round trip, with no BEGIN before it and no ROLLBACK when the
+    connection goes back to the pool (its isolation level is restored then, with no round trip). SQLite's
+    connections are left as they are: their transactions are opened by the begin listener above."""
+    if connection.dialect.name == "postgresql":
+        await connection.execution_options(isolation_level="AUTOCOMMIT")
+    return connection
+
+
 def is_postgres(engine: AsyncEngine) -> bool:
     return engine.dialect.name == "postgresql"
 

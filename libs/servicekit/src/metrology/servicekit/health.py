@@ -27,6 +27,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, G
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
+from metrology.eventkit.database import statements_alone
 from metrology.eventkit.projector import projection_progress
 from metrology.eventkit.relay import relay_checkpoints
 from metrology.eventkit.store import Position
@@ -127,7 +128,7 @@ async def read_model_freshness(runtime: ServiceRuntime) -> list[dict[str, Any]]:
     async with asyncio.timeout(3), runtime.engine.connect() as connection:
         rows = {
             row.consumer: row
-            for row in await connection.execute(
+            for row in await (await statements_alone(connection)).execute(
                 sa.select(projection_progress).where(projection_progress.c.consumer.in_(names))
             )
         }

@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from metrology.eventkit.database import statements_alone
 from metrology.reporting.adapters.readmodel import read_model_versions
 
 T = TypeVar("T")
@@ -97,18 +98,25 @@ class AnswerCache:
         compute: Callable[[AsyncConnection], Awaitable[T]],
     ) -> T:
         """The cached answer for `key` at the tenant's current version, else `compute(connection)` (then cached)
-        once a computation slot is free; `AnswersBusyError` when none frees up within `wait_seconds`."""
+        once a computation slot is free; `AnswersBusyError` when none frees up within `wait_seconds`.
+
+        The look-up is one statement on a connection of its own, outside any transaction (`statements_alone`).
+        A computation that found a slot free at once takes that version as the one read before computing;
+        one that waited for its slot reads the version again, since another request may have computed the
+        answer at a newer version meanwhile."""
         async with self._looking, engine.connect() as connection:
-            found, value = self._cached(key, tenant, await read_version(connection, tenant))
+            version = await read_version(await statements_alone(connection), tenant)
+        found, value = self._cached(key, tenant, version)
         if found:
             return value  # type: ignore[no-any-return]
-        await self._turn()
+        waited = await self._turn()
         try:
             async with engine.connect() as connection:
-                version = await read_version(connection, tenant)
-                found, value = self._cached(key, tenant, version)  # computed by a request served meanwhile
-                if found:
-                    return value  # type: ignore[no-any-return]
+                if waited:
+                    version = await read_version(connection, tenant)
+                    found, value = self._cached(key, tenant, version)  # computed by a request served meanwhile
+                    if found:
+                        return value  # type: ignore[no-any-return]
                 self.misses += 1
                 value = await compute(connection)
                 if await read_version(connection, tenant) == version:
@@ -122,9 +130,14 @@ class AnswerCache:
         self.hits += found
         return found, value
 
-    async def _turn(self) -> None:
+    async def _turn(self) -> bool:
+        """Take a computation slot: at once when one is free (False), else after waiting for one (True)."""
+        if not self._computing.locked():
+            await self._computing.acquire()  # free: returns without yielding
+            return False
         try:
             await asyncio.wait_for(self._computing.acquire(), self.wait_seconds)
         except TimeoutError:
             self.refused += 1
             raise AnswersBusyError(max(1, round(self.wait_seconds))) from None
+        return True

@@ -21,7 +21,7 @@ def plans_of(request: Request) -> list[Plan]:
     return plans
 
 
-def reader_tenant(
+async def reader_tenant(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     tenant: Annotated[
@@ -29,7 +29,8 @@ def reader_tenant(
         Query(pattern=r"^\d{2}$", description="Province code read by anonymous readers (default: the first plan's)"),
     ] = None,
 ) -> str:
-    """The tenant a request reads: the token's, or for anonymous readers of a public dashboard the one asked."""
+    """The tenant a request reads: the token's, or for anonymous readers of a public dashboard the one asked.
+    Async, so that FastAPI runs it on the event loop instead of handing it to a worker thread."""
     if credentials is not None:
         return verify_bearer(request, credentials).tenant
     if not request.app.state.runtime.settings.public_dashboard:

@@ -19,8 +19,9 @@ from metrology.reporting.application.evaluation import StatusEvaluation
 from metrology.reporting.application.projection import KpiProjection
 from metrology.reporting.bootstrap import bootstrap
 from metrology.reporting.settings import ReportingSettings
-from metrology.servicekit.cli import service_cli, settings_from_env
+from metrology.servicekit.cli import service_cli
 from metrology.servicekit.collector import settle_garbage_collector
+from metrology.servicekit.command_settings import settings_from_env
 from metrology.servicekit.replay_commands import WORKERS_HELP
 from metrology.servicekit.replaying import RebuildResult, check_workers, rebuild_subscription
 from metrology.servicekit.runtime import ServiceRuntime

@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from metrology.eventkit.database import statements_alone
 from metrology.eventkit.errors import NotFoundError, RuleViolationError
 from metrology.reporting.application import kpis
 from metrology.reporting.application.answers import AnswerCache, Version, read_version
@@ -449,7 +450,8 @@ async def former_versions(request: Request, plan: Plan) -> tuple[Version, ...]:
     if not plan.rolls_up:
         return ()
     async with request.app.state.runtime.engine.connect() as connection:
-        return tuple([await read_version(connection, former.tenant) for former in plan.rolls_up])
+        alone = await statements_alone(connection)
+        return tuple([await read_version(alone, former.tenant) for former in plan.rolls_up])
 
 
 def _check_period(start: date | None, as_of: date) -> None:
