@@ -9,6 +9,7 @@ from typing import NamedTuple
 
 import sqlalchemy as sa
 
+from metrology.eventkit.database import dialect_of
 from metrology.eventkit.errors import ConflictError, NotFoundError, RuleViolationError
 from metrology.eventkit.unit_of_work import UnitOfWork
 from metrology.training.adapters.crypto import PersonalDataCipher
@@ -208,57 +209,72 @@ async def _trainee_tenant(uow: UnitOfWork, trainee_id: str) -> str | None:
 
 
 async def _update_course_views(uow: UnitOfWork, event: object) -> None:
-    execute, statements = uow.session.execute, _course_view_statements()
+    statements = _course_view_statements(dialect_of(uow.session))
     match event:
         case TraineeEnrolled():
-            await execute(
-                statements.enrol, {"course": event.course_id, "trainee": event.trainee_id, "on": event.occurred_on}
-            )
-            await execute(statements.count_enrolled, {"course": event.course_id})
+            enrolment = {"course": event.course_id, "trainee": event.trainee_id, "on": event.occurred_on}
+            await _run(uow, statements.enrol, enrolment)
         case AttendanceRecorded():
             await _record_day(uow, event)
         case TraineeAssessed():
-            await execute(
-                statements.assess, {"course": event.course_id, "trainee": event.trainee_id, "score": event.score}
-            )
+            assessment = {"course": event.course_id, "trainee": event.trainee_id, "score": event.score}
+            await _run(uow, statements.assess, assessment)
         case TraineeCompleted():
             outcome = {"outcome": event.passed, "certificate": event.certificate_number, "on": event.occurred_on}
-            await execute(statements.complete, {"course": event.course_id, "trainee": event.trainee_id} | outcome)
-            await execute(statements.count_completed, {"course": event.course_id, "passes": int(event.passed)})
+            completion = {"course": event.course_id, "trainee": event.trainee_id, "passes": int(event.passed)}
+            await _run(uow, statements.complete, completion | outcome)
+
+
+async def _run(uow: UnitOfWork, statements: tuple[sa.Executable, ...], values: dict[str, object]) -> None:
+    for statement in statements:  # each takes the values it names
+        await uow.session.execute(statement, values)
 
 
 class _CourseViewStatements(NamedTuple):
-    enrol: sa.Insert
-    count_enrolled: sa.Update
-    assess: sa.Update
-    complete: sa.Update
-    count_completed: sa.Update
+    """What each of a course's events does to the query tables: one statement or more, run in turn."""
+
+    enrol: tuple[sa.Executable, ...]
+    assess: tuple[sa.Executable, ...]
+    complete: tuple[sa.Executable, ...]
 
 
 @cache
-def _course_view_statements() -> _CourseViewStatements:
+def _course_view_statements(dialect: str) -> _CourseViewStatements:
     """The query tables' statements of a course's commands, built once and run with their values: building a Core
-    statement for each command cost more of the process's CPU than the database's answer."""
+    statement for each command cost more of the process's CPU than the database's answer.
+
+    An enrolment or a completion changes the enrolment's row and the course's counts. On PostgreSQL that is one
+    statement, one round trip: the course's update carries the enrolment's change as a data-modifying CTE (run
+    once, whether or not the update reads it). SQLite has no such CTE and runs the two in turn."""
     course, trainee = sa.bindparam("course", type_=sa.String), sa.bindparam("trainee", type_=sa.String)
     enrolment = [enrolments.c.course_id == course, enrolments.c.trainee_id == trainee]
     of_course = courses.c.course_id == course
-    return _CourseViewStatements(
-        enrol=sa.insert(enrolments).values(
-            course_id=course, trainee_id=trainee, enrolled_on=sa.bindparam("on"), days_present=0
-        ),
-        count_enrolled=sa.update(courses).where(of_course).values(enrolled=courses.c.enrolled + 1),
-        assess=sa.update(enrolments).where(*enrolment).values(score=sa.bindparam("score")),
-        complete=sa.update(enrolments)
+    enrol = sa.insert(enrolments).values(
+        course_id=course, trainee_id=trainee, enrolled_on=sa.bindparam("on"), days_present=0
+    )
+    count_enrolled = sa.update(courses).where(of_course).values(enrolled=courses.c.enrolled + 1)
+    assess = sa.update(enrolments).where(*enrolment).values(score=sa.bindparam("score"))
+    complete = (
+        sa.update(enrolments)
         .where(*enrolment)
         .values(
             passed=sa.bindparam("outcome"),
             certificate_number=sa.bindparam("certificate"),
             completed_on=sa.bindparam("on"),
-        ),
-        count_completed=sa.update(courses)
-        .where(of_course)
-        .values(completed=courses.c.completed + 1, passed=courses.c.passed + sa.bindparam("passes")),
+        )
     )
+    count_completed = (
+        sa.update(courses)
+        .where(of_course)
+        .values(completed=courses.c.completed + 1, passed=courses.c.passed + sa.bindparam("passes"))
+    )
+    if dialect == "postgresql":
+        return _CourseViewStatements(
+            enrol=(count_enrolled.add_cte(enrol.cte("enrolment")),),
+            assess=(assess,),
+            complete=(count_completed.add_cte(complete.cte("completion")),),
+        )
+    return _CourseViewStatements((enrol, count_enrolled), (assess,), (complete, count_completed))
 
 
 def _enrolment(course_id: str, trainee_id: str) -> list[sa.ColumnElement[bool]]:
