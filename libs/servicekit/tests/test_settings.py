@@ -1,7 +1,9 @@
 import pytest
+import typer
 from typer.testing import CliRunner
 
 from metrology.servicekit.cli import service_cli
+from metrology.servicekit.personal_data import rewrap_command
 from metrology.servicekit.settings import ServiceSettings
 
 
@@ -33,3 +35,23 @@ def test_a_setting_that_does_not_fit_stops_a_command_with_one_line_naming_it(com
         "metrology-probe: invalid settings: EVENTS_KEPT: Input should be greater than or equal to 0; "
         "GC_YOUNG_THRESHOLD: Input should be a valid integer, unable to parse string as an integer"
     )
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "line"),
+    [
+        ("PROBE_EVENTS_KEPT", "-1", "invalid settings: EVENTS_KEPT: Input should be greater than or equal to 0"),
+        ("ENVIRONMENT", "production", "refusing to start: "),
+    ],
+)
+def test_a_setting_unfit_for_it_stops_the_key_rewrap_with_one_line(variable, value, line, monkeypatch):
+    monkeypatch.setenv(variable, value)
+    started: list[ServiceSettings] = []
+    cli = typer.Typer()
+    cli.command("rewrap-personal-data-keys")(rewrap_command("probe", started.append, ServiceSettings))  # type: ignore[arg-type]
+    cli.command("other")(lambda: None)
+
+    result = CliRunner().invoke(cli, ["rewrap-personal-data-keys"])
+
+    assert (result.exit_code, started, len(result.output.strip().splitlines())) == (2, [], 1)
+    assert result.output.startswith(f"metrology-probe: {line}")

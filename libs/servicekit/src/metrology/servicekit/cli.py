@@ -9,41 +9,30 @@ import signal
 from collections.abc import Callable, Coroutine
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 import uvicorn
-from pydantic import ValidationError
 
 from metrology.eventkit.topics import ensure_topics
 from metrology.servicekit.app import create_app
 from metrology.servicekit.asyncapi import asyncapi_document
 from metrology.servicekit.auth import Role, issue_dev_token
 from metrology.servicekit.collector import settle_garbage_collector
+from metrology.servicekit.command_settings import production_ready_settings, settings_from_env
 from metrology.servicekit.commands import prune_idempotency_keys
 from metrology.servicekit.contracts import ContractBreachError, publish, published_types
 from metrology.servicekit.observability import configure_logging, configure_tracing
 from metrology.servicekit.replay_commands import add_replay_commands
 from metrology.servicekit.runtime import ServiceRuntime
 from metrology.servicekit.schema_migrations import NothingToMigrateError, new_revision
-from metrology.servicekit.settings import InsecureSettingsError, ServiceSettings, invalid_settings
+from metrology.servicekit.settings import ServiceSettings
 from metrology.servicekit.workers import Workers
 
 Bootstrap = Callable[[ServiceSettings], ServiceRuntime]
-Settings = TypeVar("Settings", bound=ServiceSettings)
 HealthPort = Annotated[
     int | None, typer.Option(help="serve /health and /ready on this port (for probes); none by default")
 ]
-
-
-def settings_from_env(settings_type: type[Settings], name: str) -> Settings:
-    """The service's settings from the environment; a setting that does not fit stops the command with one line
-    naming it (exit status 2)."""
-    try:
-        return settings_type.from_env(name)
-    except ValidationError as error:
-        typer.echo(f"metrology-{name}: invalid settings: {invalid_settings(error)}", err=True)
-        raise typer.Exit(2) from None
 
 
 def service_cli(name: str, bootstrap: Bootstrap, settings_type: type[ServiceSettings] = ServiceSettings) -> typer.Typer:
@@ -53,13 +42,7 @@ def service_cli(name: str, bootstrap: Bootstrap, settings_type: type[ServiceSett
         return settings_from_env(settings_type, name)
 
     def secure_settings() -> ServiceSettings:
-        settings = settings_of_env()
-        try:
-            settings.ensure_production_ready()
-        except InsecureSettingsError as error:
-            typer.echo(f"metrology-{name}: refusing to start: {error}", err=True)
-            raise typer.Exit(2) from None
-        return settings
+        return production_ready_settings(settings_type, name)
 
     def runtime() -> ServiceRuntime:
         settings = secure_settings()

@@ -29,13 +29,13 @@ import typer
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from fastapi import Depends, Request
-from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from metrology.eventkit.database import DatabaseSession
 from metrology.eventkit.sealed import SealedPersonalData
 from metrology.eventkit.store import metadata
-from metrology.servicekit.settings import InsecureSettingsError, ServiceSettings, invalid_settings
+from metrology.servicekit.command_settings import production_ready_settings
+from metrology.servicekit.settings import ServiceSettings
 
 if TYPE_CHECKING:
     from metrology.servicekit.runtime import ServiceRuntime
@@ -183,8 +183,9 @@ def development_keys_in(value: str) -> bool:
     return DEV_PERSONAL_DATA_KEYS in (part.strip() for part in value.split(","))
 
 
-def vault_of(request: Request) -> PersonalDataVault:
-    """The service's vault, built once from its settings' `personal_data_keys`.
+async def vault_of(request: Request) -> PersonalDataVault:
+    """The service's vault, built once from its settings' `personal_data_keys` (async, so that FastAPI runs it on
+    the event loop, not a worker thread).
 
     The services that seal declare that setting (and check it at start-up in production); a runtime built from
     the bare `ServiceSettings` (tests wiring a service by hand) gets the development keys.
@@ -210,16 +211,7 @@ def rewrap_command(
 
     def rewrap_personal_data_keys() -> None:
         """Re-wrap every person's data key under the newest of <SERVICE>_PERSONAL_DATA_KEYS."""
-        try:
-            settings = settings_type.from_env(service)
-        except ValidationError as error:
-            typer.echo(f"metrology-{service}: invalid settings: {invalid_settings(error)}", err=True)
-            raise typer.Exit(2) from None
-        try:
-            settings.ensure_production_ready()
-        except InsecureSettingsError as error:
-            typer.echo(f"metrology-{service}: refusing to start: {error}", err=True)
-            raise typer.Exit(2) from None
+        settings = production_ready_settings(settings_type, service)
         vault = PersonalDataVault(settings.model_dump()["personal_data_keys"], f"{service.upper()}_PERSONAL_DATA_KEYS")
         rewrapped, held = asyncio.run(_rewrap_all(bootstrap(settings), vault))
         typer.echo(f"{service}: {rewrapped} of {held} data keys re-wrapped under the newest key")

@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from metrology.servicekit.cli import service_cli, settings_from_env
+from metrology.servicekit.cli import service_cli
+from metrology.servicekit.command_settings import settings_from_env
 from metrology.servicekit.settings import InsecureSettingsError
 from metrology.training.adapters.crypto import PersonalDataCipher, RewrapSummary
 from metrology.training.bootstrap import bootstrap

@@ -32,7 +32,8 @@ Reader = Annotated[Principal, Depends(require(Role.PROVINCE_ADMIN, Role.TRAINER,
 SEES_PERSONAL_DATA = (Role.PROVINCE_ADMIN, Role.TRAINER)
 
 
-def cipher_of(request: Request) -> PersonalDataCipher:
+async def cipher_of(request: Request) -> PersonalDataCipher:
+    """The service's cipher, built once (async, so that FastAPI runs it on the event loop, not a worker thread)."""
     state = request.app.state
     if not hasattr(state, "personal_data_cipher"):
         state.personal_data_cipher = PersonalDataCipher.from_settings(state.runtime.settings)

@@ -1,0 +1,34 @@
+"""A command's settings from the environment: a setting that does not fit, or an insecure production setting,
+stops the command with one line naming it (exit status 2), not a traceback. The value itself is never echoed,
+since it may be a secret."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+import typer
+from pydantic import ValidationError
+
+from metrology.servicekit.settings import InsecureSettingsError, ServiceSettings, invalid_settings
+
+Settings = TypeVar("Settings", bound=ServiceSettings)
+
+
+def settings_from_env(settings_type: type[Settings], name: str) -> Settings:
+    """The service's settings from the environment, or exit 2 with one line naming what does not fit."""
+    try:
+        return settings_type.from_env(name)
+    except ValidationError as error:
+        typer.echo(f"metrology-{name}: invalid settings: {invalid_settings(error)}", err=True)
+        raise typer.Exit(2) from None
+
+
+def production_ready_settings(settings_type: type[Settings], name: str) -> Settings:
+    """`settings_from_env`, refused (exit 2, one line) when they are not fit for production."""
+    settings = settings_from_env(settings_type, name)
+    try:
+        settings.ensure_production_ready()
+    except InsecureSettingsError as error:
+        typer.echo(f"metrology-{name}: refusing to start: {error}", err=True)
+        raise typer.Exit(2) from None
+    return settings
