@@ -17,6 +17,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from functools import cache
 from typing import Protocol
 
 import sqlalchemy as sa
@@ -24,6 +25,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from confluent_kafka import KafkaError, Producer
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from metrology.eventkit.database import statements_alone
 from metrology.eventkit.kafka import KafkaConnection
 from metrology.eventkit.leases import RELAY_LOCK_CLASS, still_connected, wait_for_lock
 from metrology.eventkit.store import NOTIFY_CHANNEL, EventStore, Position, RecordedEvent, metadata
@@ -225,7 +227,7 @@ class OutboxRelay:
     async def checkpoint(self) -> Position:
         async with self.engine.connect() as connection:
             row = (
-                await connection.execute(
+                await (await statements_alone(connection)).execute(
                     sa.select(relay_checkpoints.c.txid, relay_checkpoints.c.position).where(
                         relay_checkpoints.c.name == self.name
                     )
@@ -271,6 +273,7 @@ class OutboxRelay:
         while not stop.is_set():
             try:
                 async with self.engine.connect() as lock_connection:
+                    await statements_alone(lock_connection)  # the lock is the session's; each check one round trip
                     try:
                         if await self._wait_for_lock(lock_connection, stop):
                             log.info("relay %s is active", self.name)
@@ -342,16 +345,14 @@ class OutboxRelay:
         self.republished += 1
 
     async def _record(self, position: Position) -> None:
-        async with self.engine.begin() as connection:
-            updated = await connection.execute(
-                sa.update(relay_checkpoints)
-                .where(relay_checkpoints.c.name == self.name)
-                .values(txid=position.txid, position=position.position)
-            )
-            if updated.rowcount == 0:
-                await connection.execute(
-                    sa.insert(relay_checkpoints).values(name=self.name, txid=position.txid, position=position.position)
-                )
+        """Move the checkpoint. On PostgreSQL one statement outside a transaction (one round trip): only the relay
+        holding the lock writes its checkpoint, and the row is inserted by its first pass alone."""
+        moved, first = _checkpoint_statements()
+        values = {"relay": self.name, "at_txid": position.txid, "at_position": position.position}
+        async with self.engine.connect() as connection:
+            if (await (await statements_alone(connection)).execute(moved, values)).rowcount == 0:
+                await connection.execute(first, values)
+            await connection.commit()
 
     async def _listen(self, stop: asyncio.Event) -> None:
         """Hold a LISTEN connection open and turn every NOTIFY into a wake-up."""
@@ -366,3 +367,15 @@ class OutboxRelay:
             except Exception:
                 log.warning("relay %s lost its LISTEN connection; polling until it is back", self.name)
                 await asyncio.sleep(self.poll_interval)
+
+
+@cache
+def _checkpoint_statements() -> tuple[sa.Update, sa.Insert]:
+    """The checkpoint's update and its first insert, built once and run with their values."""
+    c = relay_checkpoints.c
+    name, txid = sa.bindparam("relay", type_=c.name.type), sa.bindparam("at_txid", type_=c.txid.type)
+    position = sa.bindparam("at_position", type_=c.position.type)
+    return (
+        sa.update(relay_checkpoints).where(c.name == name).values(txid=txid, position=position),
+        sa.insert(relay_checkpoints).values(name=name, txid=txid, position=position),
+    )
