@@ -16,6 +16,7 @@ import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -127,12 +128,15 @@ async def read_model_freshness(runtime: ServiceRuntime) -> list[dict[str, Any]]:
         return []
     async with asyncio.timeout(3), runtime.engine.connect() as connection:
         rows = {
-            row.consumer: row
-            for row in await (await statements_alone(connection)).execute(
-                sa.select(projection_progress).where(projection_progress.c.consumer.in_(names))
-            )
+            row.consumer: row for row in await (await statements_alone(connection)).execute(_progress_of(tuple(names)))
         }
     return [_freshness_of(name, rows.get(name)) for name in names]
+
+
+@cache
+def _progress_of(names: tuple[str, ...]) -> sa.Select[Any]:
+    """The progress rows of a runtime's projections (the same names on every read answer), built once."""
+    return sa.select(projection_progress).where(projection_progress.c.consumer.in_(names))
 
 
 def _freshness_of(name: str, row: Any) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
+from functools import cache
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -45,9 +46,15 @@ class AnswersBusyError(Exception):
 
 
 async def read_version(connection: AsyncConnection, tenant: str) -> Version:
-    v = read_model_versions
-    row = (await connection.execute(sa.select(v.c.epoch, v.c.version).where(v.c.tenant == tenant))).first()
+    row = (await connection.execute(_version_of_tenant(), {"tenant": tenant})).first()
     return ("", 0) if row is None else (str(row.epoch), int(row.version))
+
+
+@cache
+def _version_of_tenant() -> sa.Select[tuple[str, int]]:
+    """Built once and run with the tenant (every request reads it): no statement to build or key per request."""
+    v = read_model_versions
+    return sa.select(v.c.epoch, v.c.version).where(v.c.tenant == sa.bindparam("tenant", type_=v.c.tenant.type))
 
 
 class AnswerCache:
