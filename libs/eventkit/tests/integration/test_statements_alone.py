@@ -42,6 +42,7 @@ async def test_statements_alone_leave_a_sqlite_connection_as_it_is(tmp_path):
         async with engine.connect() as connection:
             alone = await statements_alone(connection)
             assert alone is connection
+            assert "isolation_level" not in connection.sync_connection.get_execution_options()
             await connection.execute(sa.text("CREATE TABLE t (n int)"))
             await connection.rollback()  # a transaction was open: the table is gone
             assert await connection.run_sync(lambda c: sa.inspect(c).has_table("t")) is False
