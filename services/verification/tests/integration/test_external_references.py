@@ -6,6 +6,7 @@ Run on SQLite and PostgreSQL; the concurrent cases show the database's unique in
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator
 
 import httpx
@@ -14,6 +15,7 @@ import sqlalchemy as sa
 
 from metrology.eventkit.store import events_table
 from metrology.servicekit.app import create_app
+from metrology.verification.adapters import postgres_jobs
 from metrology.verification.adapters.tables import jobs
 from metrology.verification.application import handlers
 from metrology.verification.bootstrap import bootstrap
@@ -109,14 +111,20 @@ async def test_the_unique_index_alone_refuses_a_second_job_that_passed_the_read(
     async def no_read(uow: object, work: object) -> None:
         return None
 
-    monkeypatch.setattr(handlers, "_refuse_known_reference", no_read)
+    async def facts_without_the_known_job(*args: object) -> postgres_jobs.JobReads:
+        return dataclasses.replace(await read_job_facts(*args), known_job=None)
+
+    read_job_facts = postgres_jobs.read_job_facts
+    monkeypatch.setattr(handlers, "_refuse_known_reference", no_read)  # the portable path's read
+    monkeypatch.setattr(postgres_jobs, "read_job_facts", facts_without_the_known_job)  # PostgreSQL's
     first = await service.http.post("/jobs", json=JOB, headers=admin(service))
+    written = await counts(service)
 
     again = await service.http.post("/jobs", json=JOB | {"notes": "sent twice"}, headers=admin(service))
 
     assert again.status_code == 409, again.text
     assert again.json()["job_id"] == first.json()["job_id"]
-    assert (await counts(service))[1] == 1
+    assert await counts(service) == written  # neither the second job's events nor its rows
 
 
 async def test_a_reference_is_unique_per_provider_so_a_tenant_wide_look_up_needs_the_provider(service: Service):

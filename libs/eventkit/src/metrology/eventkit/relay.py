@@ -18,7 +18,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from functools import cache
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import sqlalchemy as sa
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -225,14 +225,9 @@ class OutboxRelay:
         self.last_loop_at = time.monotonic()  # liveness: every loop round (active or standby) moves it
 
     async def checkpoint(self) -> Position:
+        read = _checkpoint_statements().read
         async with self.engine.connect() as connection:
-            row = (
-                await (await statements_alone(connection)).execute(
-                    sa.select(relay_checkpoints.c.txid, relay_checkpoints.c.position).where(
-                        relay_checkpoints.c.name == self.name
-                    )
-                )
-            ).first()
+            row = (await (await statements_alone(connection)).execute(read, {"relay": self.name})).first()
         return Position(row.txid, row.position) if row else Position()
 
     async def publish_pending(self) -> int:
@@ -347,11 +342,11 @@ class OutboxRelay:
     async def _record(self, position: Position) -> None:
         """Move the checkpoint. On PostgreSQL one statement outside a transaction (one round trip): only the relay
         holding the lock writes its checkpoint, and the row is inserted by its first pass alone."""
-        moved, first = _checkpoint_statements()
+        statements = _checkpoint_statements()
         values = {"relay": self.name, "at_txid": position.txid, "at_position": position.position}
         async with self.engine.connect() as connection:
-            if (await (await statements_alone(connection)).execute(moved, values)).rowcount == 0:
-                await connection.execute(first, values)
+            if (await (await statements_alone(connection)).execute(statements.moved, values)).rowcount == 0:
+                await connection.execute(statements.first, values)
             await connection.commit()
 
     async def _listen(self, stop: asyncio.Event) -> None:
@@ -369,13 +364,20 @@ class OutboxRelay:
                 await asyncio.sleep(self.poll_interval)
 
 
+class _CheckpointStatements(NamedTuple):
+    read: sa.Select[tuple[int, int]]
+    moved: sa.Update
+    first: sa.Insert
+
+
 @cache
-def _checkpoint_statements() -> tuple[sa.Update, sa.Insert]:
-    """The checkpoint's update and its first insert, built once and run with their values."""
+def _checkpoint_statements() -> _CheckpointStatements:
+    """The checkpoint's read, its update and its first insert, built once and run with their values."""
     c = relay_checkpoints.c
     name, txid = sa.bindparam("relay", type_=c.name.type), sa.bindparam("at_txid", type_=c.txid.type)
     position = sa.bindparam("at_position", type_=c.position.type)
-    return (
-        sa.update(relay_checkpoints).where(c.name == name).values(txid=txid, position=position),
-        sa.insert(relay_checkpoints).values(name=name, txid=txid, position=position),
+    return _CheckpointStatements(
+        read=sa.select(c.txid, c.position).where(c.name == name),
+        moved=sa.update(relay_checkpoints).where(c.name == name).values(txid=txid, position=position),
+        first=sa.insert(relay_checkpoints).values(name=name, txid=txid, position=position),
     )

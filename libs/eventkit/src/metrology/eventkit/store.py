@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any, NamedTuple
 
 import asyncpg
@@ -188,6 +189,32 @@ class EventStore:
         except IntegrityError as error:
             raise ConcurrencyError(f"stream {envelopes[0].stream_id} was appended to concurrently") from error
 
+    async def insert_alone(
+        self, session: DatabaseSession, envelopes: Sequence[Envelope], views: ViewWrites, view_parameters: Sequence[Any]
+    ) -> bool:
+        """PostgreSQL: append already-wrapped envelopes of one stream together with the caller's own view writes,
+        in one statement outside any transaction: it commits alone (one round trip, no BEGIN or COMMIT).
+
+        The statement is all or nothing. The envelopes go in only when the stream is where they follow on (as
+        `insert` checks it) and the caller's gate returned a row (see `ViewWrites`); a stream moved on is a
+        ConcurrencyError, an empty gate returns False, with nothing written either way. The session must have no
+        transaction open (`driver_alone`).
+        """
+        rows = [tuple(self._row(e).values()) for e in envelopes]
+        columns = [list(column) for column in zip(*rows, strict=True)]
+        stream_id, after = envelopes[0].stream_id, envelopes[0].stream_version - 1
+        driver = await driver_alone(session)
+        statement = _alone_statement(views, self.notify)
+        try:
+            outcome = await driver.fetchrow(statement, stream_id, after, *columns, *view_parameters)
+        except asyncpg.UniqueViolationError as error:
+            if error.constraint_name != _STREAM_VERSION_UNIQUE:
+                raise
+            raise ConcurrencyError(f"stream {stream_id} was appended to concurrently") from error
+        if not outcome["ok"]:
+            raise ConcurrencyError(_moved_on(stream_id, after))
+        return bool(outcome["inserted"])
+
     def _row(self, envelope: Envelope) -> dict[str, object]:
         payload = envelope.to_json()
         if len(payload) > self.max_event_bytes:
@@ -312,6 +339,26 @@ async def driver_connection(session: DatabaseSession) -> Any:
     return driver
 
 
+async def driver_alone(session: DatabaseSession) -> Any:
+    """The session's asyncpg connection for statements that each stand alone (autocommit): no transaction is begun.
+
+    At READ COMMITTED a read alone sees what a read inside a transaction would (each statement takes its own
+    snapshot), without the BEGIN and COMMIT round trips. Refused once the session's transaction has begun: a
+    statement alone must not be mistaken for part of it.
+    """
+    cached = session.info.get(_DRIVER)
+    if cached is not None and cached[0] is session.get_transaction():
+        adapter, driver = cached[1], cached[2]
+    else:
+        connection = await connection_of(session)
+        raw = await connection.get_raw_connection()
+        adapter, driver = raw.dbapi_connection, raw.driver_connection
+        remember_driver(session, adapter, driver)
+    if adapter._started or session.in_transaction():  # SQLAlchemy 2.0's AsyncAdapt_asyncpg_connection
+        raise RuntimeError("a statement alone was asked for inside an open transaction")
+    return driver
+
+
 def remember_driver(session: DatabaseSession, adapter: Any, driver: Any) -> None:
     """Spare `driver_connection` asking SQLAlchemy for the driver again within the session's transaction."""
     session.info[_DRIVER] = (session.get_transaction(), adapter, driver)
@@ -385,20 +432,20 @@ _PG_GUARD_NOTIFY = _PG_VERSION_FOR_APPEND + f", pg_notify('{NOTIFY_CHANNEL}', ''
 # The append in one round trip: the rows go in only if the stream's newest version is the one they follow (0: an
 # empty stream) and was not written by a younger transaction; a version taken meanwhile is refused by the unique
 # index (a concurrent writer's uncommitted row makes this one wait for its outcome).
-_PG_GUARDED_INSERT = """
-    WITH me AS MATERIALIZED (SELECT pg_current_xact_id() AS txid),
+_PG_GUARD_CTES = """me AS MATERIALIZED (SELECT pg_current_xact_id() AS txid),
          newest AS (SELECT stream_version, txid FROM events WHERE stream_id = $1 ORDER BY stream_version DESC LIMIT 1),
          guard AS MATERIALIZED (
              SELECT coalesce((SELECT stream_version FROM newest), 0) = $2
                 AND NOT coalesce((SELECT newest.txid > me.txid FROM newest, me), false) AS ok
-         ),
-         inserted AS (
+         )"""
+_PG_INSERT_GUARDED_ROWS = """
              INSERT INTO events (event_id, stream_id, stream_version, type, recorded_at, traceparent, payload)
              SELECT r.* FROM guard, unnest($3::varchar[], $4::varchar[], $5::int[], $6::varchar[],
                                            $7::timestamptz[], $8::varchar[], $9::bytea[]) AS r
-             WHERE guard.ok
-             RETURNING 1
-         )
+             WHERE guard.ok"""
+_PG_GUARDED_INSERT = f"""
+    WITH {_PG_GUARD_CTES},
+         inserted AS ({_PG_INSERT_GUARDED_ROWS} RETURNING 1)
     SELECT count(*) FROM inserted
 """
 # The same for one event (most commands): its values as parameters rather than one-element arrays to unnest.
@@ -410,6 +457,34 @@ _PG_GUARDED_INSERT_ONE = _PG_GUARDED_INSERT.replace(
 _PG_GUARDED_INSERT_NOTIFY = _PG_GUARDED_INSERT.replace(
     "SELECT count(*) FROM inserted", f"SELECT count(*), pg_notify('{NOTIFY_CHANNEL}', '') FROM inserted"
 )
+
+
+class ViewWrites(NamedTuple):
+    """A caller's writes beside an append alone (`EventStore.insert_alone`): `ctes` are its common table
+    expressions, placed after the kit's one-row `guard` CTE (`guard.ok`: the stream is where the events follow
+    on), with parameters numbered from $10 (`VIEW_PARAMETERS_FROM`). The CTE named `gate` must read `guard` and
+    write only when `guard.ok`, and return a row when the caller's writes are to stand (an insert with
+    `ON CONFLICT DO NOTHING ... RETURNING`, say); the caller's other CTEs read `gate`, so they write only when it
+    returned a row. The events go in only then."""
+
+    ctes: str
+    gate: str
+
+
+VIEW_PARAMETERS_FROM = 10
+_STREAM_VERSION_UNIQUE = "uq_events_stream_version"
+
+
+@cache
+def _alone_statement(views: ViewWrites, notify: bool) -> str:
+    notified = f", pg_notify('{NOTIFY_CHANNEL}', '') AS notified" if notify else ""
+    return f"""
+    WITH {_PG_GUARD_CTES},
+         {views.ctes},
+         inserted AS ({_PG_INSERT_GUARDED_ROWS} AND EXISTS (SELECT 1 FROM {views.gate}) RETURNING 1)
+    SELECT (SELECT ok FROM guard) AS ok, (SELECT count(*) FROM inserted) AS inserted{notified}
+"""
+
 
 _PG_HELD_BACK = """
     SELECT EXISTS (

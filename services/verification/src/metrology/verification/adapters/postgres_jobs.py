@@ -1,7 +1,8 @@
-"""`POST /jobs` on PostgreSQL: every registry fact a job is checked against in one statement, and the job's query
-rows (job, certificate, due date) in another, both on the unit of work's asyncpg connection (prepared once per
-connection by the driver). The same reads and writes as the portable path in `application/`, in two round trips
-instead of a dozen, and without building a SQLAlchemy statement per call.
+"""`POST /jobs` on PostgreSQL: every registry fact a job is checked against in one statement, and the job's events
+with its query rows (job, certificate, due date) in another, each standing alone (no BEGIN or COMMIT), on the unit
+of work's asyncpg connection (prepared once per connection by the driver). The same reads and writes as the
+portable path in `application/`, in two round trips instead of a dozen, and without building a SQLAlchemy
+statement per call.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from metrology.eventkit.store import VIEW_PARAMETERS_FROM, ViewWrites
 from metrology.verification.adapters.tables import certificates, instrument_due, jobs
 from metrology.verification.domain.facts import Designation, Facts, Instrument, Provider, Standard, Verifier
 from metrology.verification.domain.traceability import MAX_LINKS, TraceabilityLink, chain
@@ -66,6 +68,9 @@ SELECT 'outcome', json_build_object(
     'valid_until', c.valid_until, 'revoked_on', c.revoked_on)::text
 FROM jobs j LEFT JOIN certificates c ON c.job_id = j.job_id
 WHERE $8::bool AND j.kind = 'verification' AND j.subject = 'instrument' AND j.subject_id = $3
+UNION ALL
+SELECT 'known_job', json_build_object('job_id', k.job_id)::text
+FROM jobs k WHERE k.tenant = $9 AND k.provider_id = $1 AND k.external_reference = $10
 """
 
 
@@ -88,9 +93,10 @@ class JobReads:
     instrument_tenant: str | None
     chain: tuple[TraceabilityLink, ...]
     outcomes: list[Outcome]  # the instrument's verifications so far, by date performed
+    known_job: str | None  # the job the provider already recorded under the work's external reference
 
 
-async def read_job_facts(driver: Any, work: Work, with_chain: bool, with_outcomes: bool) -> JobReads:
+async def read_job_facts(driver: Any, tenant: str, work: Work, with_chain: bool, with_outcomes: bool) -> JobReads:
     instrument_id = work.subject_id if work.subject == "instrument" else None
     standard_id = work.subject_id if work.subject == "standard" else None
     rows: dict[str, list[dict[str, Any]]] = {}
@@ -104,6 +110,8 @@ async def read_job_facts(driver: Any, work: Work, with_chain: bool, with_outcome
         with_chain,
         work.performed_on,
         with_outcomes and instrument_id is not None,
+        tenant,
+        work.external_reference,
     ):
         rows.setdefault(kind, []).append(json.loads(text))
     provider = _first(rows, "provider")
@@ -117,12 +125,14 @@ async def read_job_facts(driver: Any, work: Work, with_chain: bool, with_outcome
     )
     links = {row["standard"]["standard_id"]: _link(row) for row in rows.get("link", [])}
     outcomes = sorted((_outcome(row) for row in rows.get("outcome", [])), key=lambda o: o.performed_on)
+    known = _first(rows, "known_job")
     return JobReads(
         provider_tenant=None if provider is None else provider["tenant"],
         facts=facts,
         instrument_tenant=None if instrument is None else instrument["tenant"],
         chain=tuple(chain(work.working_standard_id, links.get)) if with_chain and work.working_standard_id else (),
         outcomes=outcomes,
+        known_job=None if known is None else known["job_id"],
     )
 
 
@@ -246,40 +256,39 @@ _SQL_TYPES = {sa.String: "text", sa.Date: "date", sa.Boolean: "boolean", sa.JSON
 
 
 @cache
-def _write_statement() -> str:
-    job_at, certificate_at = 1, 1 + len(_JOB_COLUMNS)
+def job_writes() -> ViewWrites:
+    """The job, its certificate (when issued) and due date (when a verification of a known instrument), beside the
+    job's events in one statement (`EventStore.insert_alone`). A taken external reference leaves `job` empty, so
+    nothing is written."""
+    job_at = VIEW_PARAMETERS_FROM
+    certificate_at = job_at + len(_JOB_COLUMNS)
     due_at = certificate_at + len(_CERTIFICATE_COLUMNS) + 1
     flag_certificate, flag_due = certificate_at + len(_CERTIFICATE_COLUMNS), due_at + len(_DUE_COLUMNS)
     due_updates = ", ".join(f"{name} = excluded.{name}" for name in _DUE_COLUMNS if name != "instrument_id")
-    return f"""
-WITH job AS (
-    INSERT INTO jobs ({", ".join(_JOB_COLUMNS)}) VALUES ({_values(_JOB_COLUMNS, job_at, jobs)})
+    ctes = f"""job AS (
+    INSERT INTO jobs ({", ".join(_JOB_COLUMNS)})
+    SELECT {_values(_JOB_COLUMNS, job_at, jobs)} FROM guard WHERE guard.ok
     ON CONFLICT (tenant, provider_id, external_reference) DO NOTHING
     RETURNING job_id
 ), certificate AS (
     INSERT INTO certificates ({", ".join(_CERTIFICATE_COLUMNS)})
-    SELECT {_values(_CERTIFICATE_COLUMNS, certificate_at, certificates)} WHERE ${flag_certificate}::bool
+    SELECT {_values(_CERTIFICATE_COLUMNS, certificate_at, certificates)} FROM job WHERE ${flag_certificate}::bool
 ), due AS (
     INSERT INTO instrument_due ({", ".join(_DUE_COLUMNS)})
-    SELECT {_values(_DUE_COLUMNS, due_at, instrument_due)} WHERE ${flag_due}::bool
+    SELECT {_values(_DUE_COLUMNS, due_at, instrument_due)} FROM job WHERE ${flag_due}::bool
     ON CONFLICT (instrument_id) DO UPDATE SET {due_updates}
-)
-SELECT count(*) FROM job
-"""
+)"""
+    return ViewWrites(ctes, gate="job")
 
 
-_WRITE: str | None = None
-
-
-async def write_job(
-    driver: Any, job: dict[str, Any], certificate: dict[str, Any] | None, due: dict[str, Any] | None
-) -> bool:
-    """Insert the job (and its certificate, and upsert the due date); False when its external reference is taken
-    (nothing is kept then: the caller refuses the command and the transaction rolls back)."""
+def job_write_parameters(
+    job: dict[str, Any], certificate: dict[str, Any] | None, due: dict[str, Any] | None
+) -> list[Any]:
+    """The values of `job_writes()`, in its parameters' order."""
     parameters = [job[name] for name in _JOB_COLUMNS]
     parameters += [*_row_parameters(_CERTIFICATE_COLUMNS, certificate), certificate is not None]
     parameters += [*_row_parameters(_DUE_COLUMNS, due), due is not None]
-    return bool(await driver.fetchval(_write_statement(), *parameters))
+    return parameters
 
 
 def _row_parameters(columns: list[str], row: dict[str, Any] | None) -> list[Any]:
