@@ -1,5 +1,6 @@
-"""An append alone on PostgreSQL: a stream's events and the caller's view rows in one statement that commits by
-itself (no BEGIN, no COMMIT), all or nothing."""
+"""An append with views on PostgreSQL: a stream's events and the caller's view rows in one statement, all or
+nothing. First in its unit of work it stands alone and commits by itself (no BEGIN, no COMMIT); in a unit that keeps
+one transaction, or after another write, it runs in the unit's transaction."""
 
 from datetime import date
 
@@ -9,8 +10,7 @@ import sqlalchemy as sa
 
 from metrology.eventkit import ConcurrencyError, EventContext, EventStore
 from metrology.eventkit.database import create_engine, create_schema
-from metrology.eventkit.envelope import Envelope
-from metrology.eventkit.store import VIEW_PARAMETERS_FROM, ViewWrites, driver_alone, events_table, metadata
+from metrology.eventkit.store import VIEW_PARAMETERS_FROM, Views, ViewWrites, driver_alone, events_table, metadata
 from metrology.eventkit.unit_of_work import KeptConnections, UnitOfWork
 from metrology.testkit.sample_events import ThingCounted, registry
 
@@ -27,7 +27,7 @@ things = sa.Table(
 tallies = sa.Table("alone_tallies", things.metadata, sa.Column("name", sa.Text), sa.Column("counted", sa.Integer))
 
 # The thing's row is the gate (a name taken leaves it empty); the tally is written only beside it.
-THING_WRITES = ViewWrites(
+THING_VIEWS = Views(
     ctes=f"""thing AS (
         INSERT INTO alone_things (name, counted) SELECT ${VIEW_PARAMETERS_FROM}, 1 FROM guard WHERE guard.ok
         ON CONFLICT (name) DO NOTHING
@@ -47,17 +47,12 @@ async def engine(postgres_url):
     await engine.dispose()
 
 
-def envelopes(stream_id: str, first_version: int, *names: str) -> list[Envelope]:
-    return [
-        Envelope.wrap(
-            ThingCounted(occurred_on=date(2025, 3, 1), thing=name, amount=1),
-            source=STORE.source,
-            stream_id=stream_id,
-            stream_version=version,
-            context=CONTEXT,
-        )
-        for version, name in enumerate(names, start=first_version)
-    ]
+def counted(*names: str) -> list[ThingCounted]:
+    return [ThingCounted(occurred_on=date(2025, 3, 1), thing=name, amount=1) for name in names]
+
+
+def thing(name: str) -> ViewWrites:
+    return ViewWrites(THING_VIEWS, [name])
 
 
 async def stored(engine) -> tuple[list[tuple[str, int]], list[str], int]:
@@ -72,24 +67,38 @@ def unit(connections: KeptConnections) -> UnitOfWork:
     return UnitOfWork(connections, STORE, registry(), CONTEXT)
 
 
-async def test_an_append_alone_is_committed_before_its_unit_of_work_ends_and_sends_no_transaction_control(engine):
+class Sent:
+    """The statements a driver connection sends, by their first word (BEGIN, COMMIT, WITH, ...)."""
+
+    def __init__(self) -> None:
+        self.queries: list[str] = []
+
+    def __call__(self, record) -> None:
+        self.queries.append(record.query)
+
+    @property
+    def first_words(self) -> set[str]:
+        return {query.strip().split()[0].rstrip(";").upper() for query in self.queries}
+
+    @property
+    def appends(self) -> int:
+        return len([query for query in self.queries if "INSERT INTO events" in query])
+
+
+async def test_a_first_write_with_views_stands_alone_committed_before_its_unit_of_work_ends(engine):
     connections = KeptConnections(engine)
-    sent: list[str] = []
-
-    def note(record) -> None:
-        sent.append(record.query)
-
+    sent = Sent()
     try:
         async with unit(connections) as uow:
             driver = await driver_alone(uow.session)
-            driver.add_query_logger(note)
-            written = await STORE.insert_alone(uow.session, envelopes("thing-a", 1, "a", "b"), THING_WRITES, ["a"])
-            assert written
+            driver.add_query_logger(sent)
+            assert await uow.append_with_views("thing-a", 0, counted("a", "b"), thing("a"))
             # Another connection sees the events and the rows while this unit of work is still open.
             assert await stored(engine) == ([("thing-a", 1), ("thing-a", 2)], ["a"], 1)
-            driver.remove_query_logger(note)
-        assert len([query for query in sent if "INSERT INTO events" in query]) == 1  # the one statement
-        assert not {"BEGIN", "COMMIT", "ROLLBACK"} & {query.strip().split()[0].upper() for query in sent}
+            driver.remove_query_logger(sent)
+            assert len(uow.appended) == 2
+        assert sent.appends == 1  # the one statement
+        assert not {"BEGIN", "COMMIT", "ROLLBACK"} & sent.first_words
         assert connections.idle == 1  # given back clean, for the next unit of work
     finally:
         await connections.close()
@@ -99,9 +108,10 @@ async def test_an_empty_gate_writes_neither_the_events_nor_the_other_rows(engine
     connections = KeptConnections(engine)
     try:
         async with unit(connections) as uow:
-            assert await STORE.insert_alone(uow.session, envelopes("thing-a", 1, "a"), THING_WRITES, ["a"])
+            assert await uow.append_with_views("thing-a", 0, counted("a"), thing("a"))
         async with unit(connections) as uow:
-            assert not await STORE.insert_alone(uow.session, envelopes("thing-b", 1, "b"), THING_WRITES, ["a"])
+            assert not await uow.append_with_views("thing-b", 0, counted("b"), thing("a"))
+            assert uow.appended == []
         assert await stored(engine) == ([("thing-a", 1)], ["a"], 1)
     finally:
         await connections.close()
@@ -111,17 +121,17 @@ async def test_a_stream_that_moved_on_is_a_concurrency_error_and_nothing_is_writ
     connections = KeptConnections(engine)
     try:
         async with unit(connections) as uow:
-            await uow.append("thing-a", 0, [ThingCounted(occurred_on=date(2025, 3, 1), thing="first", amount=1)])
+            await uow.append("thing-a", 0, counted("first"))
         with pytest.raises(ConcurrencyError):
             async with unit(connections) as uow:
-                await STORE.insert_alone(uow.session, envelopes("thing-a", 1, "a"), THING_WRITES, ["a"])
+                await uow.append_with_views("thing-a", 0, counted("a"), thing("a"))
         assert await stored(engine) == ([("thing-a", 1)], [], 0)
     finally:
         await connections.close()
 
 
-async def test_a_failing_view_write_rolls_the_events_back_with_it(engine):
-    failing = ViewWrites(
+async def test_a_failing_view_write_takes_the_events_with_it(engine):
+    failing = Views(
         ctes=f"""thing AS (
             INSERT INTO alone_things (name, counted) SELECT ${VIEW_PARAMETERS_FROM}, 1 / 0 FROM guard WHERE guard.ok
             RETURNING name
@@ -132,19 +142,46 @@ async def test_a_failing_view_write_rolls_the_events_back_with_it(engine):
     try:
         with pytest.raises(asyncpg.DivisionByZeroError):
             async with unit(connections) as uow:
-                await STORE.insert_alone(uow.session, envelopes("thing-a", 1, "a"), failing, ["a"])
+                await uow.append_with_views("thing-a", 0, counted("a"), ViewWrites(failing, ["a"]))
         assert await stored(engine) == ([], [], 0)
     finally:
         await connections.close()
 
 
-async def test_a_statement_alone_is_refused_inside_an_open_transaction(engine):
+async def test_a_unit_that_keeps_one_transaction_commits_the_write_with_what_follows_or_nothing(engine):
+    connections = KeptConnections(engine)
+    sent = Sent()
+    try:
+        with pytest.raises(RuntimeError, match="after the write"):
+            async with unit(connections) as uow:
+                uow.one_transaction = True  # as a command with an idempotency record to write after it
+                (await driver_alone(uow.session)).add_query_logger(sent)
+                assert await uow.append_with_views("thing-a", 0, counted("a"), thing("a"))
+                assert await stored(engine) == ([], [], 0)  # not committed yet
+                raise RuntimeError("a failure after the write")
+        assert await stored(engine) == ([], [], 0)
+        assert {"BEGIN", "ROLLBACK"} <= sent.first_words
+        async with unit(connections) as uow:
+            uow.one_transaction = True
+            assert await uow.append_with_views("thing-a", 0, counted("a"), thing("a"))
+            await uow.session.execute(sa.insert(tallies).values(name="written after", counted=1))
+        assert await stored(engine) == ([("thing-a", 1)], ["a"], 2)
+    finally:
+        await connections.close()
+
+
+async def test_a_write_with_views_after_another_write_joins_the_unit_of_works_transaction(engine):
     connections = KeptConnections(engine)
     try:
+        with pytest.raises(RuntimeError, match="after both"):
+            async with unit(connections) as uow:
+                await uow.append("thing-a", 0, counted("first"))
+                assert await uow.append_with_views("thing-b", 0, counted("b"), thing("b"))
+                raise RuntimeError("a failure after both")
+        assert await stored(engine) == ([], [], 0)
         async with unit(connections) as uow:
-            await uow.append("thing-a", 0, [ThingCounted(occurred_on=date(2025, 3, 1), thing="first", amount=1)])
+            await uow.append("thing-a", 0, counted("first"))
             with pytest.raises(RuntimeError, match="inside an open transaction"):
-                await STORE.insert_alone(uow.session, envelopes("thing-b", 1, "b"), THING_WRITES, ["b"])
-        assert await stored(engine) == ([("thing-a", 1)], [], 0)
+                await STORE.append_with_views(uow.session, "thing-b", 0, counted("b"), CONTEXT, thing("b"), alone=True)
     finally:
         await connections.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 
 import pytest
@@ -178,6 +179,18 @@ async def test_a_repeated_idempotency_key_records_once(service: Service):
     again = await service.http.post("/jobs", json=JOB, headers=headers)
     assert first.json() == again.json() and again.headers["Idempotent-Replayed"] == "true"
     assert (await stored_counts(service))[1] == 1
+
+
+async def test_requests_racing_with_one_idempotency_key_record_one_job_and_its_events_once(service: Service):
+    headers = service.token("province-admin") | {"Idempotency-Key": "job-scale-raced"}
+    before = await stored_counts(service)
+
+    answers = await asyncio.gather(*(service.http.post("/jobs", json=JOB, headers=headers) for _ in range(4)))
+
+    assert [a.status_code for a in answers] == [201] * 4
+    assert len({a.json()["job_id"] for a in answers}) == 1
+    events, job_rows = await stored_counts(service)
+    assert (events - before[0], job_rows - before[1]) == (len(answers[0].json()["events"]), 1)
 
 
 async def test_bad_input_names_the_field(service: Service):

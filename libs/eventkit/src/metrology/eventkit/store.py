@@ -156,20 +156,39 @@ class EventStore:
                 )
         else:
             current = expected_version
+        envelopes = self._wrap(stream_id, current, events, context)
+        await self.insert(session, envelopes)
+        return envelopes
+
+    async def append_with_views(
+        self,
+        session: DatabaseSession,
+        stream_id: str,
+        expected_version: int,
+        events: Sequence[DomainEvent],
+        context: EventContext,
+        writes: ViewWrites,
+        *,
+        alone: bool,
+    ) -> list[Envelope] | None:
+        """PostgreSQL: `append` with the caller's view writes in one statement (`insert_with_views`). The
+        envelopes written, or None when the caller's gate stayed empty (nothing written)."""
+        envelopes = self._wrap(stream_id, expected_version, events, context)
+        return envelopes if await self.insert_with_views(session, envelopes, writes, alone=alone) else None
+
+    def _wrap(self, stream_id: str, after: int, events: Sequence[DomainEvent], context: EventContext) -> list[Envelope]:
         now = datetime.now(UTC)  # one recording time for the events of one append
-        envelopes = [
+        return [
             Envelope.wrap(
                 event,
                 source=self.source,
                 stream_id=stream_id,
-                stream_version=current + i,
+                stream_version=after + i,
                 context=context,
                 recorded_at=now,
             )
             for i, event in enumerate(events, start=1)
         ]
-        await self.insert(session, envelopes)
-        return envelopes
 
     async def insert(self, session: DatabaseSession, envelopes: Sequence[Envelope]) -> None:
         """Write already-wrapped envelopes of one stream, versions following on from what it holds.
@@ -189,30 +208,35 @@ class EventStore:
         except IntegrityError as error:
             raise ConcurrencyError(f"stream {envelopes[0].stream_id} was appended to concurrently") from error
 
-    async def insert_alone(
-        self, session: DatabaseSession, envelopes: Sequence[Envelope], views: ViewWrites, view_parameters: Sequence[Any]
+    async def insert_with_views(
+        self, session: DatabaseSession, envelopes: Sequence[Envelope], writes: ViewWrites, *, alone: bool
     ) -> bool:
         """PostgreSQL: append already-wrapped envelopes of one stream together with the caller's own view writes,
-        in one statement outside any transaction: it commits alone (one round trip, no BEGIN or COMMIT).
+        in one statement. `alone`: outside any transaction, so that it commits by itself (one round trip, no BEGIN
+        or COMMIT; the session's transaction must not have begun, see `driver_alone`); otherwise inside the
+        session's transaction, which its owner commits.
 
         The statement is all or nothing. The envelopes go in only when the stream is where they follow on (as
         `insert` checks it) and the caller's gate returned a row (see `ViewWrites`); a stream moved on is a
-        ConcurrencyError, an empty gate returns False, with nothing written either way. The session must have no
-        transaction open (`driver_alone`).
+        ConcurrencyError, an empty gate returns False, with nothing written either way.
         """
         rows = [tuple(self._row(e).values()) for e in envelopes]
         columns = [list(column) for column in zip(*rows, strict=True)]
         stream_id, after = envelopes[0].stream_id, envelopes[0].stream_version - 1
-        driver = await driver_alone(session)
-        statement = _alone_statement(views, self.notify)
+        transaction = None if alone else session.get_transaction()
+        notify = self.notify and (alone or session.info.get(_NOTIFIED, _NOT_YET) is not transaction)
+        driver = await (driver_alone(session) if alone else driver_connection(session))
+        statement = _statement_with_views(writes.views, notify)
         try:
-            outcome = await driver.fetchrow(statement, stream_id, after, *columns, *view_parameters)
+            outcome = await driver.fetchrow(statement, stream_id, after, *columns, *writes.values)
         except asyncpg.UniqueViolationError as error:
             if error.constraint_name != _STREAM_VERSION_UNIQUE:
                 raise
             raise ConcurrencyError(f"stream {stream_id} was appended to concurrently") from error
         if not outcome["ok"]:
             raise ConcurrencyError(_moved_on(stream_id, after))
+        if notify and not alone:
+            session.info[_NOTIFIED] = transaction
         return bool(outcome["inserted"])
 
     def _row(self, envelope: Envelope) -> dict[str, object]:
@@ -253,9 +277,10 @@ class EventStore:
     async def read_stream(self, session: DatabaseSession, stream_id: str, from_version: int = 1) -> list[Envelope]:
         """The stream's events from `from_version` on (every one by default), in order. On PostgreSQL the read goes
         on the driver, prepared once per connection: a command's load is one of its few statements, and building and
-        compiling it through SQLAlchemy cost more than the database's answer."""
+        compiling it through SQLAlchemy cost more than the database's answer. A read before the session's
+        transaction has begun stands alone (`driver_for_a_read`)."""
         if dialect_of(session) == "postgresql":
-            driver = await driver_connection(session)
+            driver = await driver_for_a_read(session)
             return [Envelope.from_json(row[0]) for row in await driver.fetch(_PG_READ_STREAM, stream_id, from_version)]
         query = (
             sa.select(events_table.c.payload)
@@ -323,14 +348,7 @@ async def driver_connection(session: DatabaseSession) -> Any:
     driver directly must not run ahead of it, so the adapter's transaction is started here when it is not yet.
     The driver's own statement cache then prepares each statement once per connection.
     """
-    cached = session.info.get(_DRIVER)
-    if cached is not None and cached[0] is session.get_transaction():
-        adapter, driver = cached[1], cached[2]
-    else:
-        connection = await connection_of(session)
-        raw = await connection.get_raw_connection()
-        adapter, driver = raw.dbapi_connection, raw.driver_connection
-        remember_driver(session, adapter, driver)
+    adapter, driver = await _handles(session)
     if not adapter._started:  # SQLAlchemy 2.0's AsyncAdapt_asyncpg_connection
         try:
             await adapter._start_transaction()
@@ -346,17 +364,30 @@ async def driver_alone(session: DatabaseSession) -> Any:
     snapshot), without the BEGIN and COMMIT round trips. Refused once the session's transaction has begun: a
     statement alone must not be mistaken for part of it.
     """
-    cached = session.info.get(_DRIVER)
-    if cached is not None and cached[0] is session.get_transaction():
-        adapter, driver = cached[1], cached[2]
-    else:
-        connection = await connection_of(session)
-        raw = await connection.get_raw_connection()
-        adapter, driver = raw.dbapi_connection, raw.driver_connection
-        remember_driver(session, adapter, driver)
-    if adapter._started or session.in_transaction():  # SQLAlchemy 2.0's AsyncAdapt_asyncpg_connection
+    adapter, driver = await _handles(session)
+    if adapter._started or session.in_transaction():
         raise RuntimeError("a statement alone was asked for inside an open transaction")
     return driver
+
+
+async def driver_for_a_read(session: DatabaseSession) -> Any:
+    """The driver for a read: alone while the session's transaction has not begun (a command's first reads send
+    no BEGIN of their own, and writes that stand alone may follow them), inside the transaction once it has."""
+    adapter, driver = await _handles(session)
+    if adapter._started or session.in_transaction():
+        return await driver_connection(session)
+    return driver
+
+
+async def _handles(session: DatabaseSession) -> tuple[Any, Any]:
+    """SQLAlchemy's asyncpg adapter and the asyncpg connection under the session, remembered for its transaction."""
+    cached = session.info.get(_DRIVER)
+    if cached is not None and cached[0] is session.get_transaction():
+        return cached[1], cached[2]
+    connection = await connection_of(session)
+    raw = await connection.get_raw_connection()
+    remember_driver(session, raw.dbapi_connection, raw.driver_connection)
+    return raw.dbapi_connection, raw.driver_connection
 
 
 def remember_driver(session: DatabaseSession, adapter: Any, driver: Any) -> None:
@@ -459,16 +490,23 @@ _PG_GUARDED_INSERT_NOTIFY = _PG_GUARDED_INSERT.replace(
 )
 
 
-class ViewWrites(NamedTuple):
-    """A caller's writes beside an append alone (`EventStore.insert_alone`): `ctes` are its common table
-    expressions, placed after the kit's one-row `guard` CTE (`guard.ok`: the stream is where the events follow
-    on), with parameters numbered from $10 (`VIEW_PARAMETERS_FROM`). The CTE named `gate` must read `guard` and
-    write only when `guard.ok`, and return a row when the caller's writes are to stand (an insert with
+class Views(NamedTuple):
+    """A caller's writes beside an append in one statement (`EventStore.insert_with_views`): `ctes` are its common
+    table expressions, placed after the kit's one-row `guard` CTE (`guard.ok`: the stream is where the events
+    follow on), with parameters numbered from $10 (`VIEW_PARAMETERS_FROM`). The CTE named `gate` must read
+    `guard` and write only when `guard.ok`, and return a row when the caller's writes are to stand (an insert with
     `ON CONFLICT DO NOTHING ... RETURNING`, say); the caller's other CTEs read `gate`, so they write only when it
-    returned a row. The events go in only then."""
+    returned a row. The events go in only then. Built once per kind of write (the statement is cached by it)."""
 
     ctes: str
     gate: str
+
+
+class ViewWrites(NamedTuple):
+    """`Views` with the values of their parameters, in order."""
+
+    views: Views
+    values: Sequence[Any]
 
 
 VIEW_PARAMETERS_FROM = 10
@@ -476,7 +514,7 @@ _STREAM_VERSION_UNIQUE = "uq_events_stream_version"
 
 
 @cache
-def _alone_statement(views: ViewWrites, notify: bool) -> str:
+def _statement_with_views(views: Views, notify: bool) -> str:
     notified = f", pg_notify('{NOTIFY_CHANNEL}', '') AS notified" if notify else ""
     return f"""
     WITH {_PG_GUARD_CTES},

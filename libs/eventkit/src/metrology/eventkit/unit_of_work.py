@@ -16,7 +16,7 @@ from metrology.eventkit.envelope import Envelope, EventContext
 from metrology.eventkit.events import DomainEvent, EventRegistry
 from metrology.eventkit.histories import KnownStream, StreamHistories, known_stream
 from metrology.eventkit.relay import CommitSignal
-from metrology.eventkit.store import EventStore, forget_transaction, remember_driver
+from metrology.eventkit.store import EventStore, ViewWrites, forget_transaction, remember_driver
 
 DEFAULT_KEPT_CONNECTIONS = 8
 
@@ -141,6 +141,8 @@ class UnitOfWork:
         self._session: DatabaseSession | None = None
         self._kept: KeptConnection | None = None
         self.appended: list[Envelope] = []
+        # Set by a caller that writes after the command (an idempotency record): every write in one transaction.
+        self.one_transaction = False
 
     @classmethod
     def joining(
@@ -220,6 +222,28 @@ class UnitOfWork:
 
     async def append(self, stream_id: str, expected_version: int | None, events: Sequence[DomainEvent]) -> None:
         self.appended += await self.store.append(self.session, stream_id, expected_version, events, self.context)
+
+    async def append_with_views(
+        self, stream_id: str, expected_version: int, events: Sequence[DomainEvent], writes: ViewWrites
+    ) -> bool:
+        """PostgreSQL: the events and the caller's view writes in one statement (`EventStore.insert_with_views`),
+        as the unit of work's last write. While nothing of the unit has been written, and its writes need not share
+        a transaction with a later one (`one_transaction`), the statement stands alone and commits by itself (no
+        BEGIN, no COMMIT); otherwise it runs in the unit's transaction. False when the caller's gate stayed empty:
+        nothing written."""
+        envelopes = await self.store.append_with_views(
+            self.session, stream_id, expected_version, events, self.context, writes, alone=self._may_stand_alone()
+        )
+        if envelopes is None:
+            return False
+        self.appended += envelopes
+        return True
+
+    def _may_stand_alone(self) -> bool:
+        kept = self._kept
+        if self.one_transaction or kept is None or kept.adapter is None:
+            return False
+        return not (kept.adapter._started or kept.connection.in_transaction())
 
 
 async def _end(kept: KeptConnection, *, commit: bool) -> None:

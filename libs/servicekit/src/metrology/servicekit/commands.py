@@ -70,6 +70,7 @@ class CommandRunner:
             return self._replay(stored, request_hash)
         try:
             async with self.runtime.unit_of_work(self.context) as uow:
+                uow.one_transaction = True  # the record of the key commits with the command's writes
                 encoded = encode_answer(await handle(uow))
                 await self._remember(uow, request_hash, status_code, orjson.loads(encoded))
         except _KeyTakenError:

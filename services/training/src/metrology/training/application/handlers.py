@@ -11,7 +11,9 @@ import sqlalchemy as sa
 
 from metrology.eventkit.database import dialect_of
 from metrology.eventkit.errors import ConflictError, NotFoundError, RuleViolationError
+from metrology.eventkit.store import driver_for_a_read
 from metrology.eventkit.unit_of_work import UnitOfWork
+from metrology.training.adapters import postgres_courses
 from metrology.training.adapters.crypto import PersonalDataCipher
 from metrology.training.adapters.views import attendance, courses, enrolments, trainees
 from metrology.training.domain.course import Course
@@ -92,6 +94,10 @@ async def load_course(uow: UnitOfWork, course_id: str) -> Course:
 
 async def save_course(uow: UnitOfWork, course: Course) -> Course:
     pending = list(course.pending)
+    writes = postgres_courses.view_writes(pending) if dialect_of(uow.session) == "postgresql" else None
+    if writes is not None:  # the event and its rows in one statement (the gate is the stream's guard)
+        await uow.append_with_views(course_stream(course.course_id), course.version, pending, writes)
+        return course
     await uow.append(course_stream(course.course_id), course.version, pending)
     for event in pending:
         await _update_course_views(uow, event)
@@ -192,12 +198,22 @@ async def find_by_id_number(uow: UnitOfWork, digest: str) -> str | None:
 
 
 async def require_enrollable(uow: UnitOfWork, trainee_id: str) -> None:
+    row = await _trainee_row(uow, trainee_id)
+    if row is None or row[0] != uow.context.tenant:
+        raise RuleViolationError(f"no trainee {trainee_id}", field="trainee_id", rule="trainee-unknown")
+    if row[1] is not None:
+        raise RuleViolationError("an erased trainee cannot be enrolled", field="trainee_id", rule="trainee-erased")
+
+
+async def _trainee_row(uow: UnitOfWork, trainee_id: str) -> tuple[str, date | None] | None:
+    """The trainee's (tenant, erased_on); on PostgreSQL on the driver, alone before the command writes."""
+    if dialect_of(uow.session) == "postgresql":
+        driver = await driver_for_a_read(uow.session)
+        record = await driver.fetchrow(postgres_courses.TRAINEE, trainee_id)
+        return None if record is None else (record[0], record[1])
     query = sa.select(trainees.c.tenant, trainees.c.erased_on).where(trainees.c.trainee_id == trainee_id)
     row = (await uow.session.execute(query)).first()
-    if row is None or row.tenant != uow.context.tenant:
-        raise RuleViolationError(f"no trainee {trainee_id}", field="trainee_id", rule="trainee-unknown")
-    if row.erased_on is not None:
-        raise RuleViolationError("an erased trainee cannot be enrolled", field="trainee_id", rule="trainee-erased")
+    return None if row is None else (row.tenant, row.erased_on)
 
 
 async def _trainee_tenant(uow: UnitOfWork, trainee_id: str) -> str | None:

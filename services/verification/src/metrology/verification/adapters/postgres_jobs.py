@@ -1,8 +1,8 @@
 """`POST /jobs` on PostgreSQL: every registry fact a job is checked against in one statement, and the job's events
-with its query rows (job, certificate, due date) in another, each standing alone (no BEGIN or COMMIT), on the unit
-of work's asyncpg connection (prepared once per connection by the driver). The same reads and writes as the
-portable path in `application/`, in two round trips instead of a dozen, and without building a SQLAlchemy
-statement per call.
+with its query rows (job, certificate, due date) in another, both on the unit of work's asyncpg connection
+(prepared once per connection by the driver). Each stands alone, with no BEGIN or COMMIT, unless an idempotency
+record is written after them. The same reads and writes as the portable path in `application/`, in two round
+trips instead of a dozen, and without building a SQLAlchemy statement per call.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from metrology.eventkit.store import VIEW_PARAMETERS_FROM, ViewWrites
+from metrology.eventkit.store import VIEW_PARAMETERS_FROM, Views, ViewWrites
 from metrology.verification.adapters.tables import certificates, instrument_due, jobs
 from metrology.verification.domain.facts import Designation, Facts, Instrument, Provider, Standard, Verifier
 from metrology.verification.domain.traceability import MAX_LINKS, TraceabilityLink, chain
@@ -256,10 +256,7 @@ _SQL_TYPES = {sa.String: "text", sa.Date: "date", sa.Boolean: "boolean", sa.JSON
 
 
 @cache
-def job_writes() -> ViewWrites:
-    """The job, its certificate (when issued) and due date (when a verification of a known instrument), beside the
-    job's events in one statement (`EventStore.insert_alone`). A taken external reference leaves `job` empty, so
-    nothing is written."""
+def _job_views() -> Views:
     job_at = VIEW_PARAMETERS_FROM
     certificate_at = job_at + len(_JOB_COLUMNS)
     due_at = certificate_at + len(_CERTIFICATE_COLUMNS) + 1
@@ -278,17 +275,17 @@ def job_writes() -> ViewWrites:
     SELECT {_values(_DUE_COLUMNS, due_at, instrument_due)} FROM job WHERE ${flag_due}::bool
     ON CONFLICT (instrument_id) DO UPDATE SET {due_updates}
 )"""
-    return ViewWrites(ctes, gate="job")
+    return Views(ctes, gate="job")
 
 
-def job_write_parameters(
-    job: dict[str, Any], certificate: dict[str, Any] | None, due: dict[str, Any] | None
-) -> list[Any]:
-    """The values of `job_writes()`, in its parameters' order."""
-    parameters = [job[name] for name in _JOB_COLUMNS]
-    parameters += [*_row_parameters(_CERTIFICATE_COLUMNS, certificate), certificate is not None]
-    parameters += [*_row_parameters(_DUE_COLUMNS, due), due is not None]
-    return parameters
+def job_writes(job: dict[str, Any], certificate: dict[str, Any] | None, due: dict[str, Any] | None) -> ViewWrites:
+    """The job, its certificate (when issued) and due date (when a verification of a known instrument), beside
+    the job's events in one statement (`UnitOfWork.append_with_views`). A taken external reference leaves `job`
+    empty, so nothing is written."""
+    values = [job[name] for name in _JOB_COLUMNS]
+    values += [*_row_parameters(_CERTIFICATE_COLUMNS, certificate), certificate is not None]
+    values += [*_row_parameters(_DUE_COLUMNS, due), due is not None]
+    return ViewWrites(_job_views(), values)
 
 
 def _row_parameters(columns: list[str], row: dict[str, Any] | None) -> list[Any]:

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from metrology.eventkit.database import DatabaseSession, dialect_of
 from metrology.eventkit.envelope import Envelope
 from metrology.eventkit.errors import ConflictError, ForbiddenError, NotFoundError
-from metrology.eventkit.store import driver_alone
+from metrology.eventkit.store import driver_for_a_read
 from metrology.eventkit.unit_of_work import UnitOfWork
 from metrology.refdata.group2 import group2
 from metrology.verification.adapters import postgres_jobs
@@ -93,12 +93,12 @@ async def record_work_portable(uow: UnitOfWork, job_id: str, work: Work, signer:
 
 
 async def record_work_on_postgres(uow: UnitOfWork, job_id: str, work: Work, signer: QrSigner, today: date) -> Job:
-    """The same checks, events and rows as the portable path, in two statements that each stand alone: every
-    registry fact at once (a reference already taken with them), then the events with the job, certificate and
-    due-date rows (see `adapters.postgres_jobs`). At READ COMMITTED a transaction around them would see no more:
-    each statement takes its own snapshot, and the unique indexes decide the races (a reference taken meanwhile, a
-    stream written meanwhile)."""
-    driver = await driver_alone(uow.session)
+    """The same checks, events and rows as the portable path, in two statements: every registry fact at once (a
+    reference already taken with them), then the events with the job, certificate and due-date rows (see
+    `adapters.postgres_jobs`). Without an idempotency record to write after them, each stands alone (no BEGIN or
+    COMMIT): at READ COMMITTED a transaction around them would see no more, since each statement takes its own
+    snapshot and the unique indexes decide the races (a reference taken meanwhile, a stream written meanwhile)."""
+    driver = await driver_for_a_read(uow.session)
     with_chain = work.result == "pass" and work.working_standard_id is not None
     tenant = uow.context.tenant
     reads = await postgres_jobs.read_job_facts(driver, tenant, work, with_chain, _updates_due_date(work))
@@ -108,7 +108,6 @@ async def record_work_on_postgres(uow: UnitOfWork, job_id: str, work: Work, sign
         raise ExternalReferenceTakenError(work.external_reference, reads.known_job)
     job = Job()
     job.record_work(job_id, work, reads.facts, Context(today, uow.context.tenant, group2(), signer, reads.chain))
-    envelopes = _envelopes(uow, job_id, job)
     recorded = _recorded_work(job)
     issued = _issued(job)
     certificate = None if issued is None else _certificate_row(uow, recorded, issued, reads.facts)
@@ -125,11 +124,10 @@ async def record_work_on_postgres(uow: UnitOfWork, job_id: str, work: Work, sign
         history = sorted([*reads.outcomes, new], key=lambda o: o.performed_on)
         due = due_dates.due_row(reads.instrument_tenant, reads.facts.instrument, history)
     row = _job_row(uow, job)
-    parameters = postgres_jobs.job_write_parameters(row, certificate, due)
-    if not await uow.store.insert_alone(uow.session, envelopes, postgres_jobs.job_writes(), parameters):
+    writes = postgres_jobs.job_writes(row, certificate, due)
+    if not await uow.append_with_views(job_stream(job_id), 0, job.pending, writes):
         known = await job_by_reference(uow.session, row["tenant"], row["provider_id"], row["external_reference"])
         raise ExternalReferenceTakenError(row["external_reference"], known or "(being recorded)")
-    uow.appended += envelopes
     return job
 
 
@@ -138,18 +136,14 @@ def _updates_due_date(work: Work) -> bool:
 
 
 async def _append_new(uow: UnitOfWork, job_id: str, job: Job) -> None:
-    envelopes = _envelopes(uow, job_id, job)
-    await uow.store.insert(uow.session, envelopes)
-    uow.appended += envelopes
-
-
-def _envelopes(uow: UnitOfWork, job_id: str, job: Job) -> list[Envelope]:
-    return [
+    envelopes = [
         Envelope.wrap(
             event, source=uow.store.source, stream_id=job_stream(job_id), stream_version=n, context=uow.context
         )
         for n, event in enumerate(job.pending, start=1)
     ]
+    await uow.store.insert(uow.session, envelopes)
+    uow.appended += envelopes
 
 
 def _provider_unknown(provider_id: str) -> NotFoundError:
