@@ -185,3 +185,17 @@ async def test_a_write_with_views_after_another_write_joins_the_unit_of_works_tr
                 await STORE.append_with_views(uow.session, "thing-b", 0, counted("b"), CONTEXT, thing("b"), alone=True)
     finally:
         await connections.close()
+
+
+async def test_nothing_is_appended_after_a_write_that_stood_alone(engine):
+    connections = KeptConnections(engine)
+    try:
+        async with unit(connections) as uow:
+            assert await uow.append_with_views("thing-a", 0, counted("a"), thing("a"))
+            with pytest.raises(RuntimeError, match="its unit of work's last"):
+                await uow.append("thing-b", 0, counted("b"))
+            with pytest.raises(RuntimeError, match="its unit of work's last"):
+                await uow.append_with_views("thing-c", 0, counted("c"), thing("c"))
+        assert await stored(engine) == ([("thing-a", 1)], ["a"], 1)
+    finally:
+        await connections.close()

@@ -143,6 +143,7 @@ class UnitOfWork:
         self.appended: list[Envelope] = []
         # Set by a caller that writes after the command (an idempotency record): every write in one transaction.
         self.one_transaction = False
+        self._stood_alone = False  # a write committed by itself: nothing may be appended after it
 
     @classmethod
     def joining(
@@ -221,6 +222,7 @@ class UnitOfWork:
         return known
 
     async def append(self, stream_id: str, expected_version: int | None, events: Sequence[DomainEvent]) -> None:
+        self._refuse_after_a_write_alone()
         self.appended += await self.store.append(self.session, stream_id, expected_version, events, self.context)
 
     async def append_with_views(
@@ -231,13 +233,20 @@ class UnitOfWork:
         a transaction with a later one (`one_transaction`), the statement stands alone and commits by itself (no
         BEGIN, no COMMIT); otherwise it runs in the unit's transaction. False when the caller's gate stayed empty:
         nothing written."""
+        self._refuse_after_a_write_alone()
+        alone = self._may_stand_alone()
         envelopes = await self.store.append_with_views(
-            self.session, stream_id, expected_version, events, self.context, writes, alone=self._may_stand_alone()
+            self.session, stream_id, expected_version, events, self.context, writes, alone=alone
         )
         if envelopes is None:
             return False
         self.appended += envelopes
+        self._stood_alone = alone
         return True
+
+    def _refuse_after_a_write_alone(self) -> None:
+        if self._stood_alone:
+            raise RuntimeError("a write that stood alone is its unit of work's last: nothing is appended after it")
 
     def _may_stand_alone(self) -> bool:
         kept = self._kept
