@@ -116,9 +116,10 @@ class UnitOfWork:
     the store's gap-safe reading on PostgreSQL relies on it.
 
     Its `session` is a kept `AsyncConnection` (see `KeptConnections`): commands run Core statements only. On
-    PostgreSQL the transaction is the driver's, begun by the first statement (an append sent on the driver, or a
-    Core statement) and committed on the driver when no Core statement ran; SQLAlchemy's own begin and commit
-    cost a command as much again as its append.
+    PostgreSQL the transaction is the driver's, begun by the first write or Core statement (a stream's read before
+    them runs alone) and committed on the driver when no Core statement ran; SQLAlchemy's own begin and commit
+    cost a command as much again as its append. A command whose one write is its events with their view rows
+    may have no transaction at all (`append_with_views`).
     """
 
     def __init__(
