@@ -13,8 +13,9 @@ start, so a stall is not hidden). As further peers, `GET /health` (no auth, no d
 (auth and one indexed read) on the service. Each row also gives the server process's CPU time per request.
 Each job is a passed periodic verification of a random instrument: the handler reads the replica
 (instrument with its status history, provider with designations, verifier with suspensions, working standard
-with recalibrations), appends the job's events, writes the job, certificate and due-date rows, all in one
-transaction; the relay publishes them to Kafka meanwhile.
+with recalibrations) in one statement, then appends the job's events and writes the job, certificate and due-date
+rows in a second one that commits by itself (ADR 16); the relay publishes them to Kafka meanwhile. Each row also
+gives the PostgreSQL backends opened meanwhile ("new conns"): 0 when the pool holds the row's concurrency.
 
     .venv/bin/python bench/verification_write.py --clients 1 16 --requests 3000 --rate 200
 """
@@ -33,6 +34,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -437,6 +439,24 @@ async def drive_at_rate(
     return summary(what, f"{rate:g}/s", latencies, elapsed, cpu_seconds(pid) - cpu_before) | {"failures": failures}
 
 
+def backends_opened(
+    admin: asyncpg.Connection, db_name: str
+) -> Callable[[Awaitable[dict[str, Any]]], Awaitable[dict[str, Any]]]:
+    """Runs a row and adds the PostgreSQL backends opened on the bench's database meanwhile: a pool too small for
+    the row opens one per request past it (a new process, its statements prepared again)."""
+
+    async def sessions() -> int:
+        await asyncio.sleep(1.1)  # a backend reports its session to the statistics within a second
+        return int(await admin.fetchval("SELECT sessions FROM pg_stat_database WHERE datname = $1", db_name))
+
+    async def run(row: Awaitable[dict[str, Any]]) -> dict[str, Any]:
+        before = await sessions()
+        outcome = await row
+        return outcome | {"backends_opened": await sessions() - before}
+
+    return run
+
+
 def note(status: int, answer: bytes, failures: dict[str, int], job_ids: list[str] | None) -> None:
     if status not in (200, 201):
         key = f"{status} {json.loads(answer).get('rule')}"
@@ -473,14 +493,16 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         await drive(plain, job_requests(jobs, 200, date(2025, 6, 2)), 4, what="warm-up", pid=baseline.pid)
         load_before = os.getloadavg()
         days = iter(date(2025, 7, 1) + timedelta(days=30 * n) for n in range(1000))  # each row on dates of its own
+        opened = backends_opened(admin, db_name)
         for clients in args.clients_list:
             calls = job_requests(jobs, args.requests, next(days))
-            runs.append(await drive(service, calls, clients, what="POST /jobs", pid=process.pid, job_ids=job_ids))
-            runs.append(await drive(plain, calls, clients, what="baseline POST", pid=baseline.pid))
+            service_row = drive(service, calls, clients, what="POST /jobs", pid=process.pid, job_ids=job_ids)
+            runs.append(await opened(service_row))
+            runs.append(await opened(drive(plain, calls, clients, what="baseline POST", pid=baseline.pid)))
         for rate in args.rates:
             calls = job_requests(jobs, int(rate * args.rate_seconds), next(days))
-            runs.append(await drive_at_rate(service, calls, rate, what="POST /jobs", pid=process.pid))
-            runs.append(await drive_at_rate(plain, calls, rate, what="baseline POST", pid=baseline.pid))
+            runs.append(await opened(drive_at_rate(service, calls, rate, what="POST /jobs", pid=process.pid)))
+            runs.append(await opened(drive_at_rate(plain, calls, rate, what="baseline POST", pid=baseline.pid)))
         if not args.no_peers:  # the same clients on simpler endpoints of the service: its HTTP stack's ceilings
             health = [("GET", "/health", None)] * args.requests
             one_read = [("GET", f"/jobs/{job_ids[n % len(job_ids)]}", None) for n in range(args.requests)]
@@ -584,11 +606,11 @@ def report(outcome: dict[str, Any]) -> None:
     fold = f"folded in {outcome['replica_fold_seconds']} s: {outcome['replica_events_per_second']} events/s"
     print(f"registry: {outcome['registry']}, replica caught up in {outcome['replica_catch_up_seconds']} s ({fold})")
     print(f"{'what':<52} {'clients':>8} {'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
-          f"{'cpu ms':>7} {'load':>6}  failures")  # fmt: skip
+          f"{'cpu ms':>7} {'load':>6} {'new conns':>9}  failures")  # fmt: skip
     for run in outcome["runs"]:
         print(f"{run['what']:<52} {run['clients']:>8} {run['requests']:>9} {run['commands_per_second']:>8} "
               f"{run['p50_ms']:>8} {run['p95_ms']:>8} {run['p99_ms']:>8} {run['server_cpu_ms_per_request']:>7} "
-              f"{run['load_1min']:>6}  {run['failures'] or '-'}")  # fmt: skip
+              f"{run['load_1min']:>6} {run.get('backends_opened', '-'):>9}  {run['failures'] or '-'}")  # fmt: skip
     print(f"POST /jobs ÷ baseline: {outcome['ratios']}")
 
 

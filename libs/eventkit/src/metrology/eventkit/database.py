@@ -38,9 +38,12 @@ async def connection_of(session: DatabaseSession) -> AsyncConnection:
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    """An async engine for `url`; plain `postgresql://` and `sqlite://` URLs get their async drivers."""
+    """An async engine for `url`; plain `postgresql://` and `sqlite://` URLs get their async drivers. A pool's
+    `pool_size` and `max_overflow` apply to PostgreSQL; SQLite keeps the pool SQLAlchemy gives its files."""
     url = async_url(url)
     if url.startswith("sqlite"):
+        kwargs.pop("pool_size", None)
+        kwargs.pop("max_overflow", None)
         engine = sa_asyncio.create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)

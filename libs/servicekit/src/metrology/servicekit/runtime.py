@@ -112,7 +112,9 @@ class ServiceRuntime:
 
 def new_runtime(settings: ServiceSettings, registry: EventRegistry, schema: Sequence[MetaData]) -> ServiceRuntime:
     """The common parts every service's bootstrap starts from."""
-    engine = create_engine(settings.database_url)
+    engine = create_engine(
+        settings.database_url, pool_size=settings.database_pool_size, max_overflow=settings.database_max_overflow
+    )
     postgres = is_postgres(engine)  # relays elsewhere hear of commits by a NOTIFY after each commit, not within
     return ServiceRuntime(
         settings=settings,

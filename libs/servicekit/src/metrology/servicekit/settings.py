@@ -30,6 +30,18 @@ class ServiceSettings(BaseSettings):
 
     service_name: str = "service"
     database_url: str = ""
+    database_pool_size: int = Field(
+        10,
+        ge=1,
+        description=(
+            "PostgreSQL connections the service keeps open, for its commands, reads, relay and consumers: at least "
+            "the concurrent requests plus the relay and the consumers. Each one needed past it is a new backend, "
+            "opened for one request and closed after it"
+        ),
+    )
+    database_max_overflow: int = Field(
+        20, ge=0, description="PostgreSQL connections opened beyond the pool under bursts"
+    )
     database_wait_seconds: float = Field(
         30.0, ge=0, description="At start, how long to keep trying a database that is not available yet"
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from metrology.eventkit.database import create_engine, session_factory
 from metrology.servicekit.runtime import ServiceRuntime, new_runtime
 from metrology.servicekit.settings import ServiceSettings
 from metrology.verification.adapters.tables import metadata
@@ -15,13 +14,6 @@ from metrology.verification.settings import VerificationSettings
 
 def bootstrap(settings: ServiceSettings) -> ServiceRuntime:
     runtime = new_runtime(settings, registry(), [metadata])
-    if isinstance(settings, VerificationSettings) and runtime.engine.dialect.name == "postgresql":
-        # The shared default keeps 10 connections; under more concurrent commands every extra one was a new
-        # PostgreSQL backend per request (connect, then prepare each statement again), closed right after.
-        runtime.engine = create_engine(
-            settings.database_url, pool_size=settings.database_pool_size, max_overflow=settings.database_max_overflow
-        )
-        runtime.sessions = session_factory(runtime.engine)
     runtime.subscribe(RegistryReplica(), ["registry"], group="registry-replica")
     if isinstance(settings, VerificationSettings) and settings.due_sweep_seconds > 0:
         runtime.background.append(daily_sweep(runtime, settings.due_sweep_seconds))
