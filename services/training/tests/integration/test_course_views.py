@@ -81,3 +81,30 @@ async def test_a_courses_counts_and_roster_follow_its_enrolments_assessments_and
         fails: (42.0, False, None, "2025-05-06", "2025-05-02"),
         absent: (None, None, None, None, "2025-05-02"),
     }
+
+
+async def test_an_attendance_import_that_enrols_people_counts_them_once_each_and_their_days_present(client):
+    course_id = await created(await client.post("/courses", json=COURSE | DAYS))
+    already = await trainee(client, 7)
+    enrolled = {"trainee_id": already, "enrolled_on": "2025-05-02"}
+    assert (await client.post(f"/courses/{course_id}/trainees", json=enrolled)).status_code == 201
+    person = "Trần Thị {n},1991-02-03,08319100{n:04d},0912345678,enterprise,,Công ty Cân Miền Tây"
+    sheet = "\n".join(
+        [
+            "full_name,date_of_birth,id_number,phone,organisation_kind,organisation_id,organisation_name,day,present",
+            f"{person.format(n=1)},2025-05-05,yes",
+            f"{person.format(n=1)},2025-05-06,yes",
+            f"{person.format(n=2)},2025-05-05,no",
+            "Nguyễn Văn 7,1990-01-01,083190000007,0912345678,enterprise,,Công ty Cân Miền Tây,2025-05-05,yes",
+        ]
+    )
+    imported = await client.post(
+        f"/courses/{course_id}/attendance/import", content=sheet.encode(), headers={"content-type": "text/csv"}
+    )
+    assert imported.status_code == 201, imported.text
+    assert (imported.json()["trainees_enrolled"], imported.json()["attendance_recorded"]) == (2, 4)
+
+    course = (await client.get(f"/courses/{course_id}")).json()
+    assert (course["enrolled"], course["completed"], course["passed"]) == (3, 0, 0)
+    roster = (await client.get(f"/courses/{course_id}/trainees")).json()["items"]
+    assert sorted(row["days_present"] for row in roster) == [0, 1, 2]

@@ -365,7 +365,7 @@ async def driver_alone(session: DatabaseSession) -> Any:
     statement alone must not be mistaken for part of it.
     """
     adapter, driver = await _handles(session)
-    if adapter._started or session.in_transaction():
+    if transaction_begun(adapter, session):
         raise RuntimeError("a statement alone was asked for inside an open transaction")
     return driver
 
@@ -374,9 +374,15 @@ async def driver_for_a_read(session: DatabaseSession) -> Any:
     """The driver for a read: alone while the session's transaction has not begun (a command's first reads send
     no BEGIN of their own, and writes that stand alone may follow them), inside the transaction once it has."""
     adapter, driver = await _handles(session)
-    if adapter._started or session.in_transaction():
+    if transaction_begun(adapter, session):
         return await driver_connection(session)
     return driver
+
+
+def transaction_begun(adapter: Any, session: DatabaseSession) -> bool:
+    """Whether the session's transaction has begun: on the driver (SQLAlchemy's asyncpg adapter began it for a
+    statement sent there) or in SQLAlchemy (a Core statement ran)."""
+    return bool(adapter._started) or session.in_transaction()
 
 
 async def _handles(session: DatabaseSession) -> tuple[Any, Any]:

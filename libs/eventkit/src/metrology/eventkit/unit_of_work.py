@@ -16,7 +16,7 @@ from metrology.eventkit.envelope import Envelope, EventContext
 from metrology.eventkit.events import DomainEvent, EventRegistry
 from metrology.eventkit.histories import KnownStream, StreamHistories, known_stream
 from metrology.eventkit.relay import CommitSignal
-from metrology.eventkit.store import EventStore, ViewWrites, forget_transaction, remember_driver
+from metrology.eventkit.store import EventStore, ViewWrites, forget_transaction, remember_driver, transaction_begun
 
 DEFAULT_KEPT_CONNECTIONS = 8
 
@@ -253,7 +253,7 @@ class UnitOfWork:
         kept = self._kept
         if self.one_transaction or kept is None or kept.adapter is None:
             return False
-        return not (kept.adapter._started or kept.connection.in_transaction())
+        return not transaction_begun(kept.adapter, kept.connection)
 
 
 async def _end(kept: KeptConnection, *, commit: bool) -> None:

@@ -217,15 +217,15 @@ async def _trainee_row(uow: UnitOfWork, trainee_id: str) -> tuple[str, date | No
 
 
 async def _trainee_tenant(uow: UnitOfWork, trainee_id: str) -> str | None:
-    query = sa.select(trainees.c.tenant).where(trainees.c.trainee_id == trainee_id)
-    return (await uow.session.execute(query)).scalar_one_or_none()
+    row = await _trainee_row(uow, trainee_id)
+    return None if row is None else row[0]
 
 
 # -- query tables --------------------------------------------------------------------------------
 
 
 async def _update_course_views(uow: UnitOfWork, event: object) -> None:
-    statements = _course_view_statements(dialect_of(uow.session))
+    statements = _course_view_statements()
     match event:
         case TraineeEnrolled():
             enrolment = {"course": event.course_id, "trainee": event.trainee_id, "on": event.occurred_on}
@@ -255,13 +255,13 @@ class _CourseViewStatements(NamedTuple):
 
 
 @cache
-def _course_view_statements(dialect: str) -> _CourseViewStatements:
-    """The query tables' statements of a course's commands, built once and run with their values: building a Core
+def _course_view_statements() -> _CourseViewStatements:
+    """The query tables' statements of a course's events, built once and run with their values: building a Core
     statement for each command cost more of the process's CPU than the database's answer.
 
-    An enrolment or a completion changes the enrolment's row and the course's counts. On PostgreSQL that is one
-    statement, one round trip: the course's update carries the enrolment's change as a data-modifying CTE (run
-    once, whether or not the update reads it). SQLite has no such CTE and runs the two in turn."""
+    An enrolment or a completion changes the enrolment's row and the course's counts, in turn. A command that
+    raises one of them alone on PostgreSQL writes both with its event in one statement instead
+    (`adapters.postgres_courses`); these serve SQLite and saves of several events (attendance imports)."""
     course, trainee = sa.bindparam("course", type_=sa.String), sa.bindparam("trainee", type_=sa.String)
     enrolment = [enrolments.c.course_id == course, enrolments.c.trainee_id == trainee]
     of_course = courses.c.course_id == course
@@ -284,12 +284,6 @@ def _course_view_statements(dialect: str) -> _CourseViewStatements:
         .where(of_course)
         .values(completed=courses.c.completed + 1, passed=courses.c.passed + sa.bindparam("passes"))
     )
-    if dialect == "postgresql":
-        return _CourseViewStatements(
-            enrol=(count_enrolled.add_cte(enrol.cte("enrolment")),),
-            assess=(assess,),
-            complete=(count_completed.add_cte(complete.cte("completion")),),
-        )
     return _CourseViewStatements((enrol, count_enrolled), (assess,), (complete, count_completed))
 
 
