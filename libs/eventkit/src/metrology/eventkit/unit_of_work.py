@@ -21,6 +21,13 @@ from metrology.eventkit.store import EventStore, ViewWrites, forget_transaction,
 DEFAULT_KEPT_CONNECTIONS = 8
 
 
+def kept_within(pool_size: int) -> int:
+    """How many connections units of work keep between them out of a pool of `pool_size`: at most half of it, so
+    that the relay, the consumers and the reads find one while idle units' connections wait here (they go back only
+    when the next unit comes)."""
+    return min(DEFAULT_KEPT_CONNECTIONS, pool_size // 2)
+
+
 @dataclass(slots=True)
 class KeptConnection:
     """A connection checked out of the engine's pool for units of work, with its driver-level handles."""

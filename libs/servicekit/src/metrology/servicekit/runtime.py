@@ -20,7 +20,7 @@ from metrology.eventkit.projector import Projection, ProjectorRunner
 from metrology.eventkit.relay import CommitSignal, OutboxRelay, PostgresCommitNotifier
 from metrology.eventkit.store import EventStore
 from metrology.eventkit.topics import TopicSpec, dead_letter_topic, event_topic
-from metrology.eventkit.unit_of_work import KeptConnections, UnitOfWork
+from metrology.eventkit.unit_of_work import KeptConnections, UnitOfWork, kept_within
 from metrology.servicekit.schema_migrations import Migrations, service_migrations, upgrade
 from metrology.servicekit.settings import ServiceSettings
 
@@ -123,7 +123,7 @@ def new_runtime(settings: ServiceSettings, registry: EventRegistry, schema: Sequ
         registry=registry,
         store=EventStore(source=f"/metrology/{settings.service_name}", notify=not postgres),
         schema=list(schema),
-        connections=KeptConnections(engine),
+        connections=KeptConnections(engine, keep=kept_within(settings.database_pool_size)),
         histories=StreamHistories(settings.events_kept),
         signal=CommitSignal(PostgresCommitNotifier(engine) if postgres else None),
     )

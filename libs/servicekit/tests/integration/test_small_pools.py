@@ -1,0 +1,35 @@
+"""A process's one pool, shared by its commands, relay, consumers and reads, serves them all at any size."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+import sqlalchemy as sa
+
+from metrology.eventkit.envelope import EventContext
+from metrology.eventkit.events import EventRegistry
+from metrology.servicekit.runtime import new_runtime
+from metrology.servicekit.settings import ServiceSettings
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.mark.parametrize("pool_size", [2, 4, 10])
+async def test_after_a_burst_of_commands_the_relay_and_the_reads_still_find_a_connection(postgres_url, pool_size):
+    settings = ServiceSettings(
+        service_name="probe", database_url=postgres_url, database_pool_size=pool_size, database_max_overflow=0
+    )
+    runtime = new_runtime(settings, EventRegistry(), [])
+
+    async def command() -> None:
+        async with runtime.unit_of_work(EventContext("83")) as uow:
+            await uow.session.execute(sa.text("SELECT pg_sleep(0.2)"))
+
+    try:
+        await asyncio.gather(*(command() for _ in range(pool_size)))  # every connection of the pool at once
+        async with asyncio.timeout(5), runtime.engine.connect() as connection:  # the relay's, or a read's
+            assert (await connection.execute(sa.text("SELECT 1"))).scalar_one() == 1
+        assert runtime.engine.pool.checkedout() == runtime.connections.idle <= pool_size // 2
+    finally:
+        await runtime.dispose()
