@@ -9,6 +9,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.pool import QueuePool
 
 from metrology.eventkit import database
 from metrology.eventkit.database import DatabaseSession
@@ -76,8 +77,10 @@ class KeptConnections:
             raise
 
     async def give_back(self, kept: KeptConnection) -> None:
-        """Keep a connection whose transaction ended cleanly, or return it to the pool when enough wait here."""
-        if len(self._idle) >= self.keep or not _clean(kept):
+        """Keep a connection whose transaction ended cleanly, or return it to the pool when enough wait here, or
+        when the pool has none left for anyone else: requests, the relay and reads waiting in the pool's queue
+        would otherwise wait there (30 s, then fail) while this one sat idle."""
+        if len(self._idle) >= self.keep or not _clean(kept) or not _pool_has_spare(self.engine):
             await _return_to_pool(kept)
             return
         kept.idle_since = time.monotonic()
@@ -107,6 +110,15 @@ async def _return_to_pool(kept: KeptConnection) -> None:
     if kept.driver is not None and kept.driver.is_closed():
         await kept.connection.invalidate()
     await kept.connection.close()
+
+
+def _pool_has_spare(engine: AsyncEngine) -> bool:
+    """Whether the pool could hand out a connection now: one checked in, or room to open one."""
+    pool = engine.sync_engine.pool
+    if not isinstance(pool, QueuePool):
+        return True
+    room = pool._max_overflow < 0 or pool.overflow() < pool._max_overflow
+    return pool.checkedin() > 0 or room
 
 
 def _clean(kept: KeptConnection) -> bool:
