@@ -242,3 +242,19 @@ async def test_driver_errors_raised_while_a_connection_opens_are_problems_503_wh
     if status == 503:
         assert response.headers["retry-after"] == "5"
         assert response.json()["type"] == "urn:metrology:problem:database-unavailable"
+
+
+@pytest.mark.integration
+async def test_a_service_whose_requests_hold_every_pooled_connection_stays_ready(postgres_url):
+    async for client, runtime in client_for(postgres_url, database_pool_size=2, database_max_overflow=0):
+        await runtime.migrate()
+        busy = [await runtime.engine.connect() for _ in range(2)]  # every connection of the pool, taken by requests
+        try:
+            response = await client.get("/ready")
+        finally:
+            for connection in busy:
+                await connection.close()
+        assert response.status_code == 200, response.text
+        assert response.json()["checks"]["database"] is True
+        assert response.json()["checks"]["outbox_backlog"] is None, "not counted: no connection was free for it"
+        assert (await client.get("/ready")).json()["checks"]["outbox_backlog"] == 0
