@@ -32,7 +32,7 @@ def test_the_pool_size_is_read_from_the_service_prefixed_variable_first(monkeypa
 
 
 @pytest.mark.parametrize("url", ["sqlite:///:memory:", "sqlite:///.run/probe/probe.db"])
-def test_a_sqlite_runtime_keeps_the_pool_sqlalchemy_gives_it(url):
+def test_a_sqlite_runtime_is_built_whatever_the_pool_settings_say(url):
     runtime = _runtime(database_url=url, database_pool_size=17, database_max_overflow=3)
     assert runtime.connections.engine is runtime.engine
     assert runtime.engine.dialect.name == "sqlite"
