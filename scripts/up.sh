@@ -47,12 +47,19 @@ wait_ready() {
 for service in "${SERVICES[@]}"; do wait_ready "$service" "${PORTS[$service]}"; done
 
 TOKEN=$(.venv/bin/metrology-registry token --role province-admin --subject demo-loader)
-if [ ! -f "$RUN_DIR/data/.demo-loaded" ]; then
+# The demo data goes in when the registry holds no enterprise: a first start, or databases wiped since (the
+# loaders are idempotent, so a service that kept its data answers each command with its first answer).
+registry_is_empty() {
+  local page
+  page=$(curl -fs -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:${PORTS[registry]}/enterprises?limit=1") ||
+    die "could not ask the registry for its enterprises; see $LOG_DIR/registry.log"
+  [ "$(.venv/bin/python -c 'import json, sys; print(json.load(sys.stdin)["total"])' <<<"$page")" = 0 ]
+}
+if registry_is_empty; then
   for service in registry verification outreach training inspection; do
     say "loading demo data into $service"
     .venv/bin/metrology-"$service" demo-data --url "http://127.0.0.1:${PORTS[$service]}" --token "$TOKEN"
   done
-  touch "$RUN_DIR/data/.demo-loaded"
 fi
 
 VIEWER=$(.venv/bin/metrology-registry token --role viewer --subject demo-viewer)
