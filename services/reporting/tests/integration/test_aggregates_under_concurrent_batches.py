@@ -103,3 +103,28 @@ async def test_a_replay_s_derivations_run_together_and_a_live_batch_waits_for_th
     assert not live.done()  # the live batch waits for the derivations
     release.set()
     await asyncio.wait_for(asyncio.gather(*derivations, live), timeout=10)
+
+
+async def fold_all(runtime: ServiceRuntime, envelopes: list[Envelope]) -> None:
+    projection = runtime.subscriptions[0].projection
+    async with runtime.sessions() as session, session.begin():
+        for envelope in envelopes:
+            if projection.registry.knows(envelope.type):
+                await projection.apply(session, envelope, envelope.event(projection.registry))
+        await projection.after_batch(session)
+
+
+async def test_the_enterprise_counts_are_derived_on_fresh_statistics_of_the_enterprises_they_join(runtimes):
+    first, _ = runtimes
+    async with first.engine.connect() as connection:
+        await connection.execute(sa.text("ANALYZE kpi_enterprises"))  # as autovacuum may, early in a replay
+    await fold_all(first, scripted_year.build().envelopes())
+    [derive_enterprise_days] = [derive for derive in DERIVATIONS if derive.__name__ == "derive_enterprise_days"]
+    async with first.sessions() as session, session.begin():
+        await derive_enterprise_days(session)
+
+    async with first.engine.connect() as connection:
+        stored = await connection.scalar(sa.select(sa.func.count()).select_from(rm.enterprises))
+        planned = await connection.scalar(sa.text("SELECT reltuples FROM pg_class WHERE relname = 'kpi_enterprises'"))
+    assert stored > 0
+    assert planned == stored, "the planner knows how many enterprises the jobs are joined with"
