@@ -173,6 +173,55 @@ async def test_a_replay_s_derivations_run_side_by_side_before_after_replay(engin
     assert projection.after == [[0, 1]]
 
 
+class DerivesBesideAReader(ThingTotals):
+    """ThingTotals whose one derivation locks two tables in turn while a reader holds the second and then asks for
+    the first: a deadlock, which the derivation (detecting it first) loses the first time. The reader is let go
+    when the derivation fails, so the second run finds the tables free."""
+
+    def __init__(self, engine) -> None:
+        super().__init__()
+        self.engine = engine
+        self.runs = 0
+        self.reader_holds = asyncio.Event()
+        self.derivation_holds_the_first = asyncio.Event()
+        self.reader: asyncio.Task | None = None
+
+    def derivations_after_replay(self):
+        return [self.derive]
+
+    async def derive(self, session) -> None:
+        self.runs += 1
+        if self.runs == 1:
+            self.reader = asyncio.create_task(self.read_second_then_first())
+            await asyncio.wait_for(self.reader_holds.wait(), timeout=10)
+        await session.execute(sa.text("SET LOCAL deadlock_timeout = '50ms'"))  # found by this side first
+        await session.execute(sa.text("LOCK TABLE processed_events IN ACCESS EXCLUSIVE MODE"))
+        self.derivation_holds_the_first.set()
+        await session.execute(sa.text("LOCK TABLE thing_totals IN ACCESS EXCLUSIVE MODE"))
+
+    async def read_second_then_first(self) -> None:
+        async with self.engine.connect() as connection, connection.begin():
+            await connection.execute(sa.text("SET LOCAL deadlock_timeout = '5s'"))
+            await connection.execute(sa.select(sa.func.count()).select_from(sa.table("thing_totals")))
+            self.reader_holds.set()
+            await asyncio.wait_for(self.derivation_holds_the_first.wait(), timeout=10)
+            await connection.execute(sa.select(sa.func.count()).select_from(processed_events))
+
+
+async def test_a_derivation_that_loses_a_deadlock_with_a_reader_is_run_again_and_the_rebuild_ends(
+    engine, kafka, counted
+):
+    projection = DerivesBesideAReader(engine)
+    runner = ProjectorRunner(session_factory(engine), projection, CountingDeadLetters())
+
+    result = await asyncio.wait_for(rebuild(kafka, runner, [counted], batch_size=50), timeout=60)
+
+    assert result.done == result.total == TOTAL_EVENTS
+    assert projection.runs == 2
+    assert projection.reader is not None
+    await asyncio.wait_for(projection.reader, timeout=10)  # the reader got its answers too
+
+
 def children_of(pid: int) -> set[int]:
     found = set()
     for stat in Path("/proc").glob("[0-9]*/stat"):

@@ -128,3 +128,23 @@ async def test_the_enterprise_counts_are_derived_on_fresh_statistics_of_the_ente
         planned = await connection.scalar(sa.text("SELECT reltuples FROM pg_class WHERE relname = 'kpi_enterprises'"))
     assert stored > 0
     assert planned == stored, "the planner knows how many enterprises the jobs are joined with"
+
+
+async def index_definitions(runtime: ServiceRuntime) -> list[str]:
+    async with runtime.engine.connect() as connection:
+        query = "SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() ORDER BY indexdef"
+        return list((await connection.execute(sa.text(query))).scalars())
+
+
+async def test_the_derivations_rewrite_their_aggregates_and_leave_every_index_as_the_migrations_made_it(runtimes):
+    first, _ = runtimes
+    migrated = await index_definitions(first)
+    await fold_all(first, scripted_year.build().envelopes())
+    for derive in DERIVATIONS:
+        async with first.sessions() as session, session.begin():
+            await derive(session)
+
+    assert await index_definitions(first) == migrated
+    async with first.engine.connect() as connection:
+        for table in (rm.demand_dates, rm.verification_dates, rm.enterprise_days, rm.trainees, rm.course_days):
+            assert await connection.scalar(sa.select(sa.func.count()).select_from(table)) > 0, table.name

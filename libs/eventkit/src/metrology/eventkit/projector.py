@@ -305,7 +305,21 @@ class ProjectorRunner:
             return
         async with asyncio.TaskGroup() as group:  # one failing cancels the others
             for derive in derivations:
-                group.create_task(self._in_transaction(derive))
+                group.create_task(self._derive_with_retries(derive))
+
+    async def _derive_with_retries(self, derive: Callable[[AsyncSession], Awaitable[None]]) -> None:
+        """A derivation in its own transaction, run again after an error of the database or of concurrency (a
+        deadlock with a reader of the tables it rewrites, say): it rewrites its rows whole, so a second run is as
+        good as the first."""
+        for delay in [*self.retry.delays(), None]:
+            try:
+                await self._in_transaction(derive)
+                return
+            except Exception as error:
+                if delay is None or not is_transient(error):
+                    raise
+                log.warning("projection %s: %s failed (%s); retrying in %.1fs", self.name, _name(derive), error, delay)
+                await self._sleep(delay)
 
     async def _in_transaction(self, work: Callable[[AsyncSession], Awaitable[None]]) -> None:
         async with self.sessions.begin() as session:
@@ -506,6 +520,10 @@ _PG_PROGRESS = """
         last_event_recorded_at = greatest(p.last_event_recorded_at, excluded.last_event_recorded_at),
         updated_at = excluded.updated_at
 """
+
+
+def _name(work: Callable[..., Any]) -> str:
+    return getattr(work, "__name__", repr(work))
 
 
 def _first_of_each(items: list[_Readable]) -> list[_Readable]:

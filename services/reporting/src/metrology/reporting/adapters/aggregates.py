@@ -470,9 +470,9 @@ async def derive_demand_and_verification_dates(session: DatabaseSession) -> None
     await _analyze(session, rm.instruments, rm.retirements, rm.due_dates, rm.verifications)
     await session.execute(sa.delete(rm.verification_dates))
     await session.execute(sa.delete(rm.demand_dates))
-    await session.execute(demand_dates_of(None, None))
+    await _indexed_after(session, rm.demand_dates, demand_dates_of(None, None))
     await _analyze(session, rm.demand_dates)  # each verification looks up its instrument's demand dates
-    await session.execute(verification_dates_of(None, None))
+    await _indexed_after(session, rm.verification_dates, verification_dates_of(None, None))
 
 
 async def derive_training_days(session: DatabaseSession) -> None:
@@ -482,10 +482,12 @@ async def derive_training_days(session: DatabaseSession) -> None:
     await _analyze(session, rm.completions)
     for table in (rm.first_days, rm.trainees, rm.course_days, rm.training_days):
         await session.execute(sa.delete(table))
-    await session.execute(sa.insert(rm.trainees).from_select(TRAINEE_COLUMNS, first_completions_of(None, None)))
+    trainees = sa.insert(rm.trainees).from_select(TRAINEE_COLUMNS, first_completions_of(None, None))
+    await _indexed_after(session, rm.trainees, trainees)
     await _analyze(session, rm.trainees)
     await session.execute(sa.insert(rm.first_days).from_select(FIRST_DAY_COLUMNS, first_days_of(None, None)))
-    await session.execute(sa.insert(rm.course_days).from_select(COURSE_DAY_COLUMNS, course_days_of(None, None)))
+    course_days = sa.insert(rm.course_days).from_select(COURSE_DAY_COLUMNS, course_days_of(None, None))
+    await _indexed_after(session, rm.course_days, course_days)
     await session.execute(sa.insert(rm.training_days).from_select(TRAINING_DAY_COLUMNS, training_days_of()))
 
 
@@ -498,14 +500,26 @@ async def derive_enterprise_days(session: DatabaseSession) -> None:
     await _analyze(session, rm.enterprise_jobs, rm.enrolments, rm.withdrawals, rm.enterprises)
     await session.execute(sa.delete(rm.enterprise_days))
     await session.execute(sa.delete(rm.enterprise_firsts))
-    await session.execute(flag_every_job_enrolled())
+    await _indexed_after(session, rm.enterprise_jobs, flag_every_job_enrolled())
     await _analyze(session, rm.enterprise_jobs)  # analysed before the flags were set: every job unflagged
-    await session.execute(
-        sa.insert(rm.enterprise_days).from_select(ENTERPRISE_DAY_COLUMNS, enterprise_days_of(None, None))
-    )
-    await session.execute(
-        sa.insert(rm.enterprise_firsts).from_select(FIRST_JOB_COLUMNS, enterprise_firsts_of(None, None))
-    )
+    days = sa.insert(rm.enterprise_days).from_select(ENTERPRISE_DAY_COLUMNS, enterprise_days_of(None, None))
+    await _indexed_after(session, rm.enterprise_days, days)
+    firsts = sa.insert(rm.enterprise_firsts).from_select(FIRST_JOB_COLUMNS, enterprise_firsts_of(None, None))
+    await _indexed_after(session, rm.enterprise_firsts, firsts)
+
+
+async def _indexed_after(session: DatabaseSession, table: sa.Table, statement: Any) -> None:
+    """Run `statement`, which writes (nearly) every row of `table`, with the table's secondary indexes dropped, and
+    build them again after it: on PostgreSQL one sort per index instead of an index entry per row written. At a
+    million events the demand and verification dates took 6.4–6.8 s this way against 8.5–8.7 s, and the jobs'
+    `enrolled` flags 4.2–4.4 s against 5.8–6.4 s. The drop holds the table to this transaction until it commits:
+    reads of the table wait for the derivation (a deadlock with one is retried by the runner)."""
+    indexes = sorted(table.indexes, key=lambda index: str(index.name)) if dialect_of(session) == "postgresql" else []
+    for index in indexes:
+        await session.execute(sa.schema.DropIndex(index))
+    await session.execute(statement)
+    for index in indexes:
+        await session.execute(sa.schema.CreateIndex(index))
 
 
 async def _side_by_side(session: DatabaseSession) -> None:
