@@ -13,14 +13,14 @@ from kafka.admin import KafkaAdminClient
 from sqlalchemy.exc import DBAPIError
 
 from metrology.eventkit import EventContext, EventStore
-from metrology.eventkit.database import create_engine, create_schema, session_factory
+from metrology.eventkit.database import create_engine, session_factory
 from metrology.eventkit.kafka import KafkaConnection
 from metrology.eventkit.projector import ProjectorRunner
 from metrology.eventkit.relay import KafkaEventPublisher, OutboxRelay, records_in_topic
 from metrology.eventkit.replay import rebuild
-from metrology.eventkit.store import ConcurrencyError, metadata
+from metrology.eventkit.store import ConcurrencyError
 from metrology.eventkit.topics import TopicSpec, ensure_topics
-from metrology.testkit.sample_events import ThingCounted, ThingTotals, read_totals, totals_metadata
+from metrology.testkit.sample_events import ThingCounted, ThingTotals, read_totals
 
 pytestmark = pytest.mark.integration
 
@@ -29,11 +29,8 @@ STORE = EventStore("/test")
 
 
 @pytest.fixture
-async def engine(postgres_url):
-    engine = create_engine(postgres_url)
-    await create_schema(engine, metadata, totals_metadata)
-    yield engine
-    await engine.dispose()
+def engine(totals_engine):
+    return totals_engine
 
 
 def counted(thing: str, amount: int = 1) -> ThingCounted:

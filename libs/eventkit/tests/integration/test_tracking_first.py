@@ -14,10 +14,9 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from metrology.eventkit import EventContext
-from metrology.eventkit.database import create_engine, create_schema, session_factory
+from metrology.eventkit.database import create_schema, session_factory
 from metrology.eventkit.envelope import Envelope
 from metrology.eventkit.projector import ProjectorRunner, processed_events
-from metrology.eventkit.store import metadata
 from metrology.testkit.sample_events import ThingCounted, ThingTotals, read_totals, totals_metadata
 
 pytestmark = pytest.mark.integration
@@ -64,11 +63,8 @@ async def engine(store_engine: AsyncEngine) -> AsyncEngine:
 
 
 @pytest.fixture
-async def pg_engine(postgres_url):
-    engine = create_engine(postgres_url)
-    await create_schema(engine, metadata, totals_metadata)
-    yield engine
-    await engine.dispose()
+def pg_engine(totals_engine: AsyncEngine) -> AsyncEngine:
+    return totals_engine
 
 
 def runner_of(engine: AsyncEngine, projection=None) -> ProjectorRunner:

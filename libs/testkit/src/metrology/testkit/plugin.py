@@ -13,6 +13,7 @@ from metrology.eventkit.database import create_engine, create_schema
 from metrology.eventkit.kafka import KafkaConnection
 from metrology.eventkit.store import metadata
 from metrology.testkit import infra
+from metrology.testkit.sample_events import totals_metadata
 from metrology.testkit.services import Platform, running_platform
 
 
@@ -63,6 +64,15 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: object) -> Asyn
 async def store_engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     engine = create_engine(database_url)
     await create_schema(engine, metadata)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def totals_engine(postgres_url: str) -> AsyncIterator[AsyncEngine]:
+    """A fresh PostgreSQL database with the event store's tables and the sample `thing_totals` read model."""
+    engine = create_engine(postgres_url)
+    await create_schema(engine, metadata, totals_metadata)
     yield engine
     await engine.dispose()
 
