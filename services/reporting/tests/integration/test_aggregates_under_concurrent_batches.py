@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from metrology.eventkit.envelope import Envelope
 from metrology.reporting.adapters import readmodel as rm
-from metrology.reporting.adapters.aggregates import DERIVATIONS
+from metrology.reporting.adapters.aggregates import DERIVATIONS, derive_enterprise_days
 from metrology.reporting.bootstrap import bootstrap
 from metrology.reporting.settings import ReportingSettings
 from metrology.servicekit.runtime import ServiceRuntime
@@ -119,7 +119,6 @@ async def test_the_enterprise_counts_are_derived_on_fresh_statistics_of_the_ente
     async with first.engine.connect() as connection:
         await connection.execute(sa.text("ANALYZE kpi_enterprises"))  # as autovacuum may, early in a replay
     await fold_all(first, scripted_year.build().envelopes())
-    [derive_enterprise_days] = [derive for derive in DERIVATIONS if derive.__name__ == "derive_enterprise_days"]
     async with first.sessions() as session, session.begin():
         await derive_enterprise_days(session)
 
