@@ -20,7 +20,7 @@ from metrology.eventkit.database import create_engine, create_schema, session_fa
 from metrology.eventkit.kafka import KafkaConnection
 from metrology.eventkit.projector import ProjectorRunner, processed_events
 from metrology.eventkit.relay import KafkaEventPublisher, OutboxRelay
-from metrology.eventkit.replay import ReplayLaneError, ReplayLanes, partition_spans, rebuild
+from metrology.eventkit.replay import LaneProcesses, ReplayLaneError, ReplayLanes, partition_spans, rebuild
 from metrology.eventkit.store import metadata
 from metrology.eventkit.topics import TopicSpec, ensure_topics
 from metrology.testkit.sample_events import (
@@ -245,15 +245,17 @@ def alive(pid: int) -> bool:
 REBUILD_IN_LANES = "import sys; from metrology.testkit.sample_events import rebuild_thing_totals_in_lanes as r; "
 
 
-def lanes_left_after_killing_a_rebuild(database_url: str, servers: str, topic: str) -> tuple[set[int], set[int]]:
+def lanes_left_after_killing_a_rebuild(
+    database_url: str, servers: str, topic: str, forked: bool
+) -> tuple[set[int], set[int]]:
     """Start a rebuild in two lanes as a process, SIGKILL it once its lanes exist, and return the lanes and those
     still alive a moment later."""
-    code = REBUILD_IN_LANES + "r(*sys.argv[1:4], 2)"
-    parent = subprocess.Popen([sys.executable, "-c", code, database_url, servers, topic])
+    code = REBUILD_IN_LANES + f"r(*sys.argv[1:4], 2, forked={forked})"
+    parent = subprocess.Popen([sys.executable, "-c", code, database_url, servers, topic], stdout=subprocess.DEVNULL)
     try:
         lanes: set[int] = set()
-        for _ in range(600):  # the lanes' processes exist within a moment (they then take a second or more to start)
-            lanes = {pid for pid in children_of(parent.pid) if "spawn_main" in command_line(pid)}
+        for _ in range(600):  # the lanes' processes exist within a moment (spawned, they then take a second to start)
+            lanes = {pid for pid in children_of(parent.pid) if forked or "spawn_main" in command_line(pid)}
             if len(lanes) == 2:
                 break
             time.sleep(0.02)
@@ -276,10 +278,42 @@ def command_line(pid: int) -> str:
         return ""
 
 
-async def test_the_lanes_of_a_rebuild_whose_process_is_killed_end_with_it(engine, kafka, counted, postgres_url):
+@pytest.mark.parametrize("forked", [False, True], ids=["spawned", "forked"])
+async def test_the_lanes_of_a_rebuild_whose_process_is_killed_end_with_it(engine, kafka, counted, postgres_url, forked):
     lanes, survivors = await asyncio.to_thread(
-        lanes_left_after_killing_a_rebuild, postgres_url, kafka.bootstrap_servers, counted
+        lanes_left_after_killing_a_rebuild, postgres_url, kafka.bootstrap_servers, counted, forked
     )
 
     assert len(lanes) == 2
     assert survivors == set()
+
+
+async def test_lanes_forked_before_the_event_loop_begin_as_forks_and_apply_every_event_once(
+    engine, kafka, counted, postgres_url
+):
+    code = REBUILD_IN_LANES + "r(*sys.argv[1:4], 2, forked=True)"
+    done = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-c", code, postgres_url, kafka.bootstrap_servers, counted],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "lanes started by fork" in done.stdout
+    assert await read_totals(engine) == expected_totals()
+    async with engine.connect() as connection:
+        tracked = await connection.scalar(sa.select(sa.func.count()).select_from(processed_events))
+    assert tracked == TOTAL_EVENTS
+
+
+async def test_lanes_asked_to_fork_inside_a_running_event_loop_are_spawned(kafka, postgres_url):
+    lanes = LaneProcesses.start(ReplayLanes(2, partial(thing_totals_lane, postgres_url, kafka)), fork=True)
+    try:
+        assert lanes.start_method == "spawn"
+        assert len(multiprocessing.active_children()) == 2
+    finally:
+        lanes.stop()
+
+    assert not multiprocessing.active_children()

@@ -13,7 +13,7 @@ def test_the_reporting_rebuild_settles_the_collector_before_it_replays(monkeypat
     monkeypatch.setenv("GC_YOUNG_THRESHOLD", "34567")
     seen: dict[str, int] = {}
 
-    async def replay_nothing(runtime: object, batch_size: int, workers: int, make_runtime: object) -> RebuildResult:
+    async def replay_nothing(runtime: object, batch_size: int, lanes: object) -> RebuildResult:
         seen["threshold"] = gc.get_threshold()[0]
         seen["frozen"] = gc.get_freeze_count()
         return RebuildResult("kpi", ReplayProgress(0, 0, 0.0), 0, False, "nothing to move")

@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from metrology.eventkit.replay import ReplayProgress
+from metrology.eventkit.replay import LaneProcesses, ReplayProgress
 from metrology.eventkit.replay import redrive as redrive_dead_letters
 from metrology.eventkit.topics import event_topic
 from metrology.servicekit.collector import settle_garbage_collector
@@ -27,6 +27,7 @@ from metrology.servicekit.replaying import (
     check_workers,
     read_topic,
     rebuild_subscription,
+    start_lanes,
     subscriptions_named,
 )
 from metrology.servicekit.runtime import ServiceRuntime
@@ -84,9 +85,15 @@ def add_replay_commands(
         except (LookupError, ValueError) as error:
             raise typer.Exit(_failed(str(error))) from None
         settle_garbage_collector(rt.settings.gc_young_threshold)
-        names = [s.projection.name for s in chosen]
         wiring = partial(bootstrap, rt.settings)
-        for result in asyncio.run(_rebuild_all(rt, names, batch_size, workers, wiring)):
+        lanes = {s.projection.name: start_lanes(rt, s, workers, wiring) for s in chosen}  # forked: no loop yet
+        try:
+            results = asyncio.run(_rebuild_all(rt, lanes, batch_size))
+        finally:
+            for started in lanes.values():
+                if started is not None:
+                    started.stop()
+        for result in results:
             p = result.progress
             typer.echo(f"{result.name}: rebuilt {p.done} events in {p.elapsed:.1f}s ({p.rate:,.0f} events/s)")
             if result.dead_letters:
@@ -150,20 +157,16 @@ WORKERS_HELP = "processes replaying the partitions side by side (PostgreSQL only
 
 
 async def _rebuild_all(
-    rt: ServiceRuntime,
-    names: list[str],
-    batch_size: int,
-    workers: int,
-    make_runtime: Callable[[], ServiceRuntime],
+    rt: ServiceRuntime, lanes: dict[str, LaneProcesses | None], batch_size: int
 ) -> list[RebuildResult]:
-    """Rebuild the named projections one after another; with `workers` > 1, each in that many processes, each
-    wiring the service with `make_runtime`."""
+    """Rebuild the projections named in `lanes` one after another, each with its lanes' processes (None: replayed
+    in this process)."""
     console = Console(stderr=True)
     results = []
     try:
         await rt.migrate()
         for subscription in subscriptions_named(rt, None):
-            if subscription.projection.name not in names:
+            if subscription.projection.name not in lanes:
                 continue
             with Progress(*_columns(subscription.projection.name), console=console) as bar:
                 task = bar.add_task("rebuild", total=None, rate=0.0, eta=0.0)
@@ -179,8 +182,7 @@ async def _rebuild_all(
                         subscription,
                         batch_size=batch_size,
                         on_progress=show,
-                        workers=workers,
-                        make_runtime=make_runtime,
+                        lanes=lanes[subscription.projection.name],
                     )
                 )
     finally:

@@ -21,7 +21,7 @@ from aiokafka.errors import KafkaError
 from metrology.eventkit.envelope import Envelope
 from metrology.eventkit.kafka import KafkaConnection
 from metrology.eventkit.projector import DeadLetter, ProjectorRunner
-from metrology.eventkit.replay import ProgressCallback, ReplayLanes, ReplayProgress, rebuild
+from metrology.eventkit.replay import LaneProcesses, ProgressCallback, ReplayLanes, ReplayProgress, rebuild
 from metrology.servicekit.collector import settle_garbage_collector
 from metrology.servicekit.runtime import ServiceRuntime, Subscription
 
@@ -183,24 +183,40 @@ async def rebuild_subscription(
     on_progress: ProgressCallback | None = None,
     workers: int = 1,
     make_runtime: Callable[[], ServiceRuntime] | None = None,
+    lanes: LaneProcesses | None = None,
 ) -> RebuildResult:
     """Rebuild one projection. With `workers` > 1 the partitions are replayed by that many processes, each wiring
-    the service with `make_runtime` (picklable: a partial of the service's `bootstrap`); PostgreSQL only."""
+    the service with `make_runtime` (picklable: a partial of the service's `bootstrap`); PostgreSQL only. A command
+    starts those processes before its event loop (`start_lanes`) and passes them as `lanes`: forked, they begin
+    with the service's code already imported."""
     connection = runtime.settings.kafka()
     before = await end_offsets(connection, subscription.topics)
     letters = CountedDeadLetters()
     runner = ProjectorRunner(runtime.sessions, subscription.projection, letters)
-    lanes = None
-    if workers > 1:
-        check_workers(runtime, workers)
-        if make_runtime is None:
-            raise ValueError("a rebuild in several processes needs the service's wiring (make_runtime)")
-        lanes = ReplayLanes(workers, SubscriptionRunners(make_runtime, subscription.projection.name))
+    if lanes is None and workers > 1:
+        lanes = start_lanes(runtime, subscription, workers, make_runtime)
     progress = await rebuild(
         connection, runner, subscription.topics, batch_size=batch_size, on_progress=on_progress, lanes=lanes
     )
     moved, note = await move_group(connection, subscription.group_id, before)
     return RebuildResult(subscription.projection.name, progress, runner.stats.dead_lettered, moved, note)
+
+
+def start_lanes(
+    runtime: ServiceRuntime,
+    subscription: Subscription,
+    workers: int,
+    make_runtime: Callable[[], ServiceRuntime] | None,
+) -> LaneProcesses | None:
+    """The `workers` processes that will replay `subscription`'s partitions (None for one: the rebuild's own process
+    replays them), started now: forked when called before any event loop and thread (see `LaneProcesses`)."""
+    if workers <= 1:
+        return None
+    check_workers(runtime, workers)
+    if make_runtime is None:
+        raise ValueError("a rebuild in several processes needs the service's wiring (make_runtime)")
+    runners = SubscriptionRunners(make_runtime, subscription.projection.name)
+    return LaneProcesses.start(ReplayLanes(workers, runners), fork=True)
 
 
 def check_workers(runtime: ServiceRuntime, workers: int) -> None:

@@ -114,20 +114,27 @@ class CountingDeadLetters:
         self.letters.extend(letters)
 
 
-def rebuild_thing_totals_in_lanes(database_url: str, bootstrap_servers: str, topic: str, lanes: int) -> None:
-    """`python -c` entry for tests that kill a rebuild's process: rebuild ThingTotals from `topic` in `lanes`
-    processes."""
+def rebuild_thing_totals_in_lanes(
+    database_url: str, bootstrap_servers: str, topic: str, lanes: int, forked: bool = False
+) -> None:
+    """`python -c` entry for tests of a rebuild as a process: rebuild ThingTotals from `topic` in `lanes` processes,
+    started inside the replay (spawned) or, `forked`, before its event loop as a command starts them; prints how
+    they were started."""
     from functools import partial
 
-    from metrology.eventkit.replay import ReplayLanes, rebuild
+    from metrology.eventkit.replay import LaneProcesses, ReplayLanes, rebuild
+
+    kafka = KafkaConnection(bootstrap_servers=bootstrap_servers)
+    spec = ReplayLanes(lanes, partial(thing_totals_lane, database_url, kafka))
+    started = LaneProcesses.start(spec, fork=True) if forked else None
+    if started is not None:
+        print(f"lanes started by {started.start_method}", flush=True)
 
     async def run() -> None:
-        kafka = KafkaConnection(bootstrap_servers=bootstrap_servers)
         engine = create_engine(database_url)
         try:
             runner = ProjectorRunner(session_factory(engine), ThingTotals(), CountingDeadLetters())
-            factory = partial(thing_totals_lane, database_url, kafka)
-            await rebuild(kafka, runner, [topic], batch_size=1, lanes=ReplayLanes(lanes, factory))
+            await rebuild(kafka, runner, [topic], batch_size=1, lanes=started or spec)
         finally:
             await engine.dispose()
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Callable
 from functools import partial
 
 import sqlalchemy as sa
@@ -12,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from metrology.eventkit.replay import ReplayProgress
+from metrology.eventkit.replay import LaneProcesses, ReplayProgress
 from metrology.reporting.adapters.plan_files import PlanFileError
 from metrology.reporting.adapters.readmodel import FACT_TABLES
 from metrology.reporting.application.evaluation import StatusEvaluation
@@ -23,7 +22,7 @@ from metrology.servicekit.cli import service_cli
 from metrology.servicekit.collector import settle_garbage_collector
 from metrology.servicekit.command_settings import settings_from_env
 from metrology.servicekit.replay_commands import WORKERS_HELP
-from metrology.servicekit.replaying import RebuildResult, check_workers, rebuild_subscription
+from metrology.servicekit.replaying import RebuildResult, check_workers, rebuild_subscription, start_lanes
 from metrology.servicekit.runtime import ServiceRuntime
 
 
@@ -44,7 +43,13 @@ def cli() -> typer.Typer:
             typer.echo(f"metrology-reporting: {error}", err=True)
             raise typer.Exit(2) from None
         settle_garbage_collector(settings.gc_young_threshold)
-        result = asyncio.run(_rebuild(runtime, batch_size, workers, partial(bootstrap, settings, evaluate=False)))
+        wiring = partial(bootstrap, settings, evaluate=False)
+        lanes = start_lanes(runtime, runtime.subscriptions[0], workers, wiring)  # before the event loop: forked
+        try:
+            result = asyncio.run(_rebuild(runtime, batch_size, lanes))
+        finally:
+            if lanes is not None:
+                lanes.stop()
         final = result.progress
         typer.echo(f"rebuilt {final.done} events in {final.elapsed:.1f}s ({final.rate:,.0f} events/s)")
         if result.dead_letters:
@@ -55,9 +60,7 @@ def cli() -> typer.Typer:
     return app
 
 
-async def _rebuild(
-    runtime: ServiceRuntime, batch_size: int, workers: int, make_runtime: Callable[[], ServiceRuntime]
-) -> RebuildResult:
+async def _rebuild(runtime: ServiceRuntime, batch_size: int, lanes: LaneProcesses | None) -> RebuildResult:
     """The kit's rebuild of the KPI projection (the consumer group is then moved to the ends the topics had when it
     began, so the consumer started next does not read the history again), then fresh planner statistics."""
     console = Console(stderr=True)
@@ -82,8 +85,7 @@ async def _rebuild(
                 runtime.subscriptions[0],
                 batch_size=batch_size,
                 on_progress=show,
-                workers=workers,
-                make_runtime=make_runtime,
+                lanes=lanes,
             )
         await _analyze(runtime)
         return result
