@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import multiprocessing
 import multiprocessing.connection
 import os
@@ -42,9 +43,10 @@ RunnerFactory = Callable[[], AbstractAsyncContextManager[tuple[KafkaConnection, 
 
 @dataclass(frozen=True, slots=True)
 class ReplayLanes:
-    """A replay spread over `count` processes, each applying its share of the partitions with a runner of its own
-    (made by `runners`, which must pickle: a module-level function or a partial of one). The partitions of a topic
-    keep their records in order, one process each; what the shares write concurrently are other streams' rows.
+    """A replay spread over `count` processes, each applying the partitions it takes from a shared queue with a
+    runner of its own (made by `runners`, which must pickle: a module-level function or a partial of one). A
+    partition is applied in order by the one process that took it; what the lanes write concurrently are other
+    streams' rows.
     Needs a database that takes concurrent writers (PostgreSQL)."""
 
     count: int
@@ -80,7 +82,7 @@ async def rebuild(
                 on_progress(ReplayProgress(done, total, time.monotonic() - started))
 
         if processes is not None:
-            done, dead_letters = await processes.replay(share_partitions(spans, processes.count), batch_size, report)
+            done, dead_letters = await processes.replay(queued_partitions(spans), batch_size, report)
             runner.stats.dead_lettered += dead_letters
         else:
             ends = {tp: end for tp, (_, end) in spans.items()}
@@ -108,16 +110,23 @@ async def partition_spans(connection: KafkaConnection, topics: Sequence[str]) ->
         await consumer.stop()
 
 
-def share_partitions(spans: dict[TopicPartition, tuple[int, int]], count: int) -> list[dict[TopicPartition, int]]:
-    """`count` shares of the partitions (each with its end offset), balanced by records: the largest partition goes
-    to the share with the fewest records so far. A partition is never split."""
-    shares: list[dict[TopicPartition, int]] = [{} for _ in range(count)]
-    loads = [0] * count
-    for tp, (start, end) in sorted(spans.items(), key=lambda item: (item[1][0] - item[1][1], item[0])):
-        lightest = loads.index(min(loads))
-        shares[lightest][tp] = end
-        loads[lightest] += end - start
-    return shares
+def queued_partitions(spans: dict[TopicPartition, tuple[int, int]]) -> list[tuple[TopicPartition, int]]:
+    """The partitions that hold records, each with its end offset, the largest first: the order in which a replay's
+    lanes take them (`take_next`). A lane takes the next partition when it has applied the one before, so the lanes
+    end close together whatever each record costs, the last ones taken being the shortest."""
+    holding = [(tp, (start, end)) for tp, (start, end) in spans.items() if end > start]
+    return [(tp, end) for tp, (start, end) in sorted(holding, key=lambda item: (item[1][0] - item[1][1], item[0]))]
+
+
+def take_next(queued: Sequence[tuple[TopicPartition, int]], taken: Any) -> tuple[TopicPartition, int] | None:
+    """The next partition of `queued` not yet taken by any lane, or None when every one is; `taken` is the count
+    taken so far, a `multiprocessing.Value` the lanes share, read and moved under its lock."""
+    with taken.get_lock():
+        index = taken.value
+        if index >= len(queued):
+            return None
+        taken.value = index + 1
+    return queued[index]
 
 
 async def replay_partitions(
@@ -140,6 +149,39 @@ async def replay_partitions(
     finally:
         runner.replaying = False
         await consumer.stop()
+
+
+async def replay_taken(
+    connection: KafkaConnection,
+    runner: ProjectorRunner,
+    take: Callable[[], tuple[TopicPartition, int] | None],
+    batch_size: int,
+    report: Callable[[int], None],
+) -> int:
+    """Apply partitions one after another, as `take` hands them out, each from its beginning up to its end; returns
+    how many records were read. A lane that is handed nothing opens no consumer."""
+    taken = take()
+    if taken is None:
+        return 0
+    consumer = AIOKafkaConsumer(**connection.aiokafka_options(), enable_auto_commit=False, group_id=None)
+    await consumer.start()
+    runner.replaying = True
+    done = 0
+    try:
+        while taken is not None:
+            partition, end = taken
+            consumer.assign([partition])
+            await consumer.seek_to_beginning(partition)
+            done += await _drain(consumer, runner, {partition: end}, batch_size, functools.partial(_plus, done, report))
+            taken = take()
+        return done
+    finally:
+        runner.replaying = False
+        await consumer.stop()
+
+
+def _plus(before: int, report: Callable[[int], None], done: int) -> None:
+    report(before + done)
 
 
 async def _drain(
@@ -187,7 +229,8 @@ class ReplayLaneError(RuntimeError):
 
 
 class LaneProcesses:
-    """The processes of a replay's lanes: started at once, handed their shares, watched until every one is done.
+    """The processes of a replay's lanes: started at once, handed the queue of partitions, watched until every one
+    is done.
 
     A spawned process imports and wires its runner's code (seconds, for a service) while the replay's own process
     resets the read model; the reset now takes a fraction of that, so what remains of the import is replay time.
@@ -203,11 +246,12 @@ class LaneProcesses:
         self.start_method = context.get_start_method()
         self._counters = context.RawArray("q", lanes.count)  # records read by each lane, for progress
         self._results = context.SimpleQueue()
-        self._shares = [context.SimpleQueue() for _ in range(lanes.count)]
+        self._taken = context.Value("q", 0)  # partitions of the queue taken so far, by any lane
+        self._orders = [context.SimpleQueue() for _ in range(lanes.count)]
         self._processes = [
             context.Process(
                 target=_lane_main,
-                args=(lanes.runners, lane, self._shares[lane], self._counters, self._results),
+                args=(lanes.runners, lane, self._orders[lane], self._taken, self._counters, self._results),
                 name=f"replay-lane-{lane}",
                 daemon=True,
             )
@@ -222,11 +266,12 @@ class LaneProcesses:
         return processes
 
     async def replay(
-        self, shares: list[dict[TopicPartition, int]], batch_size: int, report: Callable[[int], None]
+        self, queued: list[tuple[TopicPartition, int]], batch_size: int, report: Callable[[int], None]
     ) -> tuple[int, int]:
-        """Hand each lane its share; wait for all. Returns the records read and the dead letters counted."""
-        for queue, share in zip(self._shares, shares, strict=True):
-            queue.put((share, batch_size))
+        """Let the lanes take the partitions of `queued` in turn (`take_next`); wait for all. Returns the records
+        read and the dead letters counted."""
+        for orders in self._orders:
+            orders.put((queued, batch_size))
         finished: dict[int, tuple[int, int]] = {}
         while len(finished) < self.count:
             await asyncio.sleep(self.POLL_SECONDS)
@@ -263,13 +308,14 @@ def _safe_to_fork() -> bool:
     return not running and threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods()
 
 
-def _lane_main(runners: RunnerFactory, lane: int, shares: Any, counters: Any, results: Any) -> None:
-    """A lane's process: wait for its share, apply it with a runner of its own, report what it did. It ends at
-    once if the replay's process does (killed, say), rather than go on writing beside the next rebuild."""
+def _lane_main(runners: RunnerFactory, lane: int, orders: Any, taken: Any, counters: Any, results: Any) -> None:
+    """A lane's process: wait for the queue of partitions, apply those it takes with a runner of its own, report
+    what it did. It ends at once if the replay's process does (killed, say), rather than go on writing beside the
+    next rebuild."""
     _exit_with_parent()
-    share, batch_size = shares.get()
+    queued, batch_size = orders.get()
     try:
-        done, dead_letters = asyncio.run(_lane(runners, lane, share, batch_size, counters))
+        done, dead_letters = asyncio.run(_lane(runners, lane, queued, taken, batch_size, counters))
     except BaseException as error:
         results.put((lane, 0, 0, f"{type(error).__name__}: {error}"))
         raise
@@ -291,13 +337,18 @@ PARENT_GONE = 3  # a lane's exit code when the replay's process went away
 
 
 async def _lane(
-    runners: RunnerFactory, lane: int, share: dict[TopicPartition, int], batch_size: int, counters: Any
+    runners: RunnerFactory,
+    lane: int,
+    queued: list[tuple[TopicPartition, int]],
+    taken: Any,
+    batch_size: int,
+    counters: Any,
 ) -> tuple[int, int]:
     def report(done: int) -> None:
         counters[lane] = done
 
     async with runners() as (connection, runner):
-        done = await replay_partitions(connection, runner, share, batch_size, report)
+        done = await replay_taken(connection, runner, lambda: take_next(queued, taken), batch_size, report)
         return done, runner.stats.dead_lettered
 
 
