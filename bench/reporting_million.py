@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import uuid_utils
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 
@@ -60,8 +61,10 @@ PROVINCE, ELSEWHERE = "83", "79"
 class Log:
     """Builds catalogue-shaped envelopes (the same shapes as tests/e2e/test_reporting_from_kafka.py)."""
 
-    def __init__(self, total: int, seed: int = 7) -> None:
+    def __init__(self, total: int, seed: int = 7, ids: str = "v7") -> None:
         self.total = total
+        # event ids as the platform makes them (version 7, in the order made), or version 4 for a comparison
+        self.new_id = (lambda: str(uuid_utils.uuid7())) if ids == "v7" else (lambda: str(uuid.uuid4()))
         self.rng = random.Random(seed)
         self.count = 0
 
@@ -72,7 +75,7 @@ class Log:
     def envelope(self, service: str, type_: str, stream: str, occurred_on: date | str, **data: Any) -> Envelope:
         self.count += 1
         return Envelope(
-            id=str(uuid.uuid4()),
+            id=self.new_id(),
             type=f"vn.metrology.{service}.{type_}.v1",
             source=f"/metrology/{service}",
             time=NOW,
@@ -213,7 +216,9 @@ def topic(prefix: str, service: str) -> str:
     return f"{prefix}metrology.{service}.v1"
 
 
-async def publish(servers: str, prefix: str, total: int, partitions: int) -> tuple[Counter[str], Counter[str], float]:
+async def publish(
+    servers: str, prefix: str, total: int, partitions: int, ids: str
+) -> tuple[Counter[str], Counter[str], float]:
     ensure_topics(
         KafkaConnection(bootstrap_servers=servers), [TopicSpec(topic(prefix, s), partitions, 1) for s in SERVICES]
     )
@@ -226,7 +231,7 @@ async def publish(servers: str, prefix: str, total: int, partitions: int) -> tup
     started = time.monotonic()
     try:
         pending = []
-        for service, env in Log(total).events():
+        for service, env in Log(total, ids=ids).events():
             name = topic(prefix, service)
             key, value, headers = env.to_kafka()  # CloudEvents binary mode, the record the relay publishes
             pending.append(await producer.send(name, value, key=key, headers=headers))
@@ -450,7 +455,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         if args.prefix:
             per_topic, per_type, seconds = Counter(json.loads(args.topic_counts)), Counter[str](), 0.0
         else:
-            per_topic, per_type, seconds = await publish(servers, prefix, args.events, args.partitions)
+            per_topic, per_type, seconds = await publish(servers, prefix, args.events, args.partitions, args.ids)
     total = sum(per_topic.values())
     result["publish"] = {
         "events": total,
@@ -531,6 +536,9 @@ if __name__ == "__main__":
     parser.add_argument("--batch-size", type=int, default=2000, help="records per rebuild transaction")
     parser.add_argument("--workers", type=int, default=1, help="rebuild processes (`rebuild --workers`)")
     parser.add_argument("--partitions", type=int, default=3)
+    parser.add_argument(
+        "--ids", choices=["v7", "v4"], default="v7", help="event ids: version 7 (as the platform makes them) or 4"
+    )
     parser.add_argument("--keep", action="store_true", help="leave the topics and the database")
     parser.add_argument("--prefix", help="reuse topics published by an earlier --keep run (skips publishing)")
     parser.add_argument("--topic-counts", default="{}", help="with --prefix: JSON {topic: messages}")

@@ -138,7 +138,7 @@ def test_what_orjson_refuses_is_written_and_read_by_the_standard_library_instead
     assert dumps_json(vietnamese) == json.dumps(vietnamese, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def test_every_wrapped_event_gets_its_own_version_4_uuid():
+def test_every_wrapped_event_gets_its_own_version_7_uuid_later_than_the_one_before():
     import uuid
 
     event = ThingCounted(occurred_on=date(2025, 2, 28), thing="scales", amount=1)
@@ -147,4 +147,5 @@ def test_every_wrapped_event_gets_its_own_version_4_uuid():
         for n in range(1, 1001)
     ]
     assert len(set(ids)) == 1000
-    assert all(uuid.UUID(value).version == 4 and str(uuid.UUID(value)) == value for value in ids)
+    assert all(uuid.UUID(value).version == 7 and str(uuid.UUID(value)) == value for value in ids)
+    assert ids == sorted(ids)  # made in order, within one millisecond too

@@ -163,6 +163,14 @@ def is_binary_mode(headers: Sequence[tuple[str, bytes]]) -> bool:
     return any(name.lower() == "ce_specversion" for name, _ in headers)
 
 
+def _new_event_id() -> str:
+    """A version-7 UUID (RFC 9562): unique, and later than every id this process made before. Indexes keyed by event
+    id (the store's, every consumer's tracking rows) then grow at their right end, page after page, instead of at a
+    random page each. Rebuilding reporting from a million events, the tracking rows' COPY took PostgreSQL 6.6-7.7 s
+    with version-7 ids against 10.5-13.4 s with version-4 ids (BENCHMARKS.md)."""
+    return str(uuid_utils.uuid7())
+
+
 @dataclass(frozen=True, slots=True)
 class EventContext:
     """Who asked for the change and in which trace: carried onto every event a command writes."""
@@ -215,7 +223,7 @@ class Envelope(NamedTuple):
         recorded_at: datetime | None = None,
     ) -> Envelope:
         return cls(
-            id=str(uuid_utils.uuid4()),  # a standard version-4 UUID, made in a tenth of `uuid.uuid4`'s time
+            id=_new_event_id(),
             type=event.type_name(),
             source=source,
             time=recorded_at or datetime.now(UTC),
