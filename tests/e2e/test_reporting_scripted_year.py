@@ -53,6 +53,13 @@ REPLICA_LAG_RULES = {"provider-not-designated", "instrument-unknown", "verifier-
 TYPE_APPROVAL = {"2.8b": True, "2.19": True, "2.34b": False}
 
 
+CONFLICT_PAUSES = (0.05, 0.1, 0.2, 0.4, 0.0)  # seconds before sending a command again; the last answer stands
+
+
+def _concurrent_change(response: httpx.Response) -> bool:
+    return response.status_code == 409 and str(response.json().get("type", "")).endswith(":concurrent-change")
+
+
 # --- the script's facts ------------------------------------------------------------------------------------------
 
 
@@ -699,7 +706,15 @@ class Driver:
         self.unexpected: list[str] = []
 
     async def post(self, service: str, path: str, body: dict[str, Any], expect: int = 201, **kw: Any) -> Any:
-        response = await (await self.api(service)).post(path, json=body, **kw)
+        """The command, sent again after a `concurrent-change` 409 as an integrator does (docs/reliability.md): the
+        outreach saga appends to a participation's stream as it reads verification work, and a withdrawal sent at
+        that moment finds the stream moved on. Such a command wrote nothing, so sending it again is safe."""
+        client = await self.api(service)
+        for pause in CONFLICT_PAUSES:
+            response = await client.post(path, json=body, **kw)
+            if expect == 409 or not _concurrent_change(response):
+                break
+            await asyncio.sleep(pause)
         assert response.status_code == expect, f"{service} {path} {body}: {response.status_code} {response.text}"
         return response.json()
 
