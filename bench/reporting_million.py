@@ -27,6 +27,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -61,12 +62,24 @@ PROVINCE, ELSEWHERE = "83", "79"
 class Log:
     """Builds catalogue-shaped envelopes (the same shapes as tests/e2e/test_reporting_from_kafka.py)."""
 
-    def __init__(self, total: int, seed: int = 7, ids: str = "v7") -> None:
+    def __init__(self, total: int, seed: int = 7, ids: str = "v7", entity_ids: str = "v7") -> None:
         self.total = total
         # event ids as the platform makes them (version 7, in the order made), or version 4 for a comparison
-        self.new_id = (lambda: str(uuid_utils.uuid7())) if ids == "v7" else (lambda: str(uuid.uuid4()))
+        self.new_id = _id_maker(ids)
+        # entity ids (jobs, instruments, trainees, ...): the log names them shortly ("j12", "i7"); each short name
+        # stands for a UUID made when the entity first appears, as the services make them, unless kept short
+        self.new_entity_id = None if entity_ids == "short" else _id_maker(entity_ids)
+        self.entities: dict[str, str] = {}
         self.rng = random.Random(seed)
         self.count = 0
+
+    def entity(self, short: str) -> str:
+        if self.new_entity_id is None:
+            return short
+        named = self.entities.get(short)
+        if named is None:
+            named = self.entities[short] = self.new_entity_id()
+        return named
 
     def day(self, after: date = START) -> date:
         span = (END - after).days
@@ -74,6 +87,9 @@ class Log:
 
     def envelope(self, service: str, type_: str, stream: str, occurred_on: date | str, **data: Any) -> Envelope:
         self.count += 1
+        kind, short = stream.split("-", 1)
+        stream = f"{kind}-{self.entity(short)}"
+        data = {k: self.entity(v) if k.endswith("_id") else v for k, v in data.items()}
         return Envelope(
             id=self.new_id(),
             type=f"vn.metrology.{service}.{type_}.v1",
@@ -208,6 +224,10 @@ class Log:
             c += 1
 
 
+def _id_maker(version: str) -> Callable[[], str]:
+    return (lambda: str(uuid_utils.uuid7())) if version == "v7" else (lambda: str(uuid.uuid4()))
+
+
 def _plain(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date) else value
 
@@ -217,7 +237,7 @@ def topic(prefix: str, service: str) -> str:
 
 
 async def publish(
-    servers: str, prefix: str, total: int, partitions: int, ids: str
+    servers: str, prefix: str, total: int, partitions: int, ids: str, entity_ids: str
 ) -> tuple[Counter[str], Counter[str], float]:
     ensure_topics(
         KafkaConnection(bootstrap_servers=servers), [TopicSpec(topic(prefix, s), partitions, 1) for s in SERVICES]
@@ -231,7 +251,7 @@ async def publish(
     started = time.monotonic()
     try:
         pending = []
-        for service, env in Log(total, ids=ids).events():
+        for service, env in Log(total, ids=ids, entity_ids=entity_ids).events():
             name = topic(prefix, service)
             key, value, headers = env.to_kafka()  # CloudEvents binary mode, the record the relay publishes
             pending.append(await producer.send(name, value, key=key, headers=headers))
@@ -455,7 +475,9 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         if args.prefix:
             per_topic, per_type, seconds = Counter(json.loads(args.topic_counts)), Counter[str](), 0.0
         else:
-            per_topic, per_type, seconds = await publish(servers, prefix, args.events, args.partitions, args.ids)
+            per_topic, per_type, seconds = await publish(
+                servers, prefix, args.events, args.partitions, args.ids, args.entity_ids
+            )
     total = sum(per_topic.values())
     result["publish"] = {
         "events": total,
@@ -538,6 +560,12 @@ if __name__ == "__main__":
     parser.add_argument("--partitions", type=int, default=3)
     parser.add_argument(
         "--ids", choices=["v7", "v4"], default="v7", help="event ids: version 7 (as the platform makes them) or 4"
+    )
+    parser.add_argument(
+        "--entity-ids",
+        choices=["v7", "v4", "short"],
+        default="v7",
+        help="entity ids: version 7 (as the services make them), 4 (as they made them before), or short names",
     )
     parser.add_argument("--keep", action="store_true", help="leave the topics and the database")
     parser.add_argument("--prefix", help="reuse topics published by an earlier --keep run (skips publishing)")

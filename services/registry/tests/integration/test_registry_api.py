@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 pytestmark = pytest.mark.integration
@@ -47,6 +49,15 @@ def test_a_registered_enterprise_is_published_as_a_cloudevent_keyed_by_its_strea
     assert record["data"]["tax_code"] == "0300588569"
     assert record["data"]["occurred_on"] == "2024-03-01"
     assert record["data"]["commune_code"] == "28975"
+
+
+def test_entities_are_named_by_version_7_uuids_in_the_order_registered(api):
+    enterprise_id = api.created("/enterprises", ENTERPRISE)
+    instruments = [api.created("/instruments", instrument(enterprise_id, serial=f"TK-{n}")) for n in range(3)]
+
+    ids = [enterprise_id, *instruments]
+    assert all(uuid.UUID(value).version == 7 for value in ids)
+    assert ids == sorted(ids)  # each index keyed by them grows at its right end
 
 
 def test_a_tax_code_is_registered_once_per_tenant(api):

@@ -5,16 +5,17 @@ from datetime import date
 import pytest
 
 from metrology.eventkit.errors import ConflictError, RuleViolationError
+from metrology.eventkit.ids import new_id
 from metrology.training.domain.course import Course
 from metrology.training.domain.events import CourseScheduled, TraineeCompleted
 
 
-def scheduled(pass_mark: int = 50) -> Course:
+def scheduled(pass_mark: int = 50, course_id: str = "c0ffee00-1") -> Course:
     course = Course()
     course.schedule(
         CourseScheduled(
             occurred_on=date(2025, 4, 1),
-            course_id="c0ffee00-1",
+            course_id=course_id,
             title="Kiểm định cân",
             topic="scales",
             organiser="TĐC",
@@ -99,3 +100,13 @@ def test_a_completion_is_not_dated_before_the_course_starts():
     with pytest.raises(RuleViolationError) as refused:
         course.complete("t1", True, date(2025, 3, 31), None)
     assert refused.value.field == "completed_on"
+
+
+def test_courses_scheduled_one_after_the_other_certify_under_numbers_of_their_own():
+    numbers = []
+    for course in (scheduled(course_id=new_id()), scheduled(course_id=new_id())):
+        course.enrol("t1", date(2025, 3, 30))
+        course.complete("t1", True, date(2025, 4, 3), None)
+        numbers.append(course.pending[-1].certificate_number)
+
+    assert numbers[0] != numbers[1]  # ids made in the same minute share their start: the number takes their end

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import date
 
 import pytest
@@ -54,6 +55,14 @@ async def test_a_passed_verification_issues_a_certificate_valid_for_the_dated_in
     certificate = (await service.http.get(f"/certificates/{issued['certificate_number']}", headers=admin)).json()
     assert certificate["status"] == ("valid" if date.today() <= date(2026, 5, 14) else "expired")
     assert certificate["serial"] == "CB-0001" and certificate["provider_name"].startswith("Trung tâm")
+
+
+async def test_jobs_are_named_by_version_7_uuids_in_the_order_recorded(service: Service):
+    first = (await record(service, JOB)).json()["job_id"]
+    second = (await record(service, JOB | {"performed_on": "2025-05-15"})).json()["job_id"]
+
+    assert uuid.UUID(first).version == 7 and uuid.UUID(second).version == 7
+    assert first < second
 
 
 async def test_the_due_date_follows_the_verification_and_the_public_check_follows_revocation(service: Service):

@@ -19,12 +19,12 @@ from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 import orjson
-import uuid_utils
 from cloudevents.core.bindings import kafka as ce_kafka
 from cloudevents.core.formats.json import JSONFormat
 from cloudevents.core.v1.event import CloudEvent
 
 from metrology.eventkit.events import DomainEvent, EventRegistry, JsonDict, schema_uri, split_type_name
+from metrology.eventkit.ids import new_id
 
 CONTENT_TYPE = "application/cloudevents+json"  # structured mode: how the store keeps events (and older records)
 DATA_CONTENT_TYPE = "application/json"  # binary mode: the media type of the record value
@@ -164,11 +164,8 @@ def is_binary_mode(headers: Sequence[tuple[str, bytes]]) -> bool:
 
 
 def _new_event_id() -> str:
-    """A version-7 UUID (RFC 9562): unique, and later than every id this process made before. Indexes keyed by event
-    id (the store's, every consumer's tracking rows) then grow at their right end, page after page, instead of at a
-    random page each. Rebuilding reporting from a million events, the tracking rows' COPY took PostgreSQL 6.6-7.7 s
-    with version-7 ids against 10.5-13.4 s with version-4 ids (BENCHMARKS.md)."""
-    return str(uuid_utils.uuid7())
+    """Event ids are version-7 UUIDs, as every id the platform makes (`ids.new_id`)."""
+    return new_id()
 
 
 @dataclass(frozen=True, slots=True)

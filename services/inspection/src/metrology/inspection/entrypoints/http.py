@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from metrology.eventkit.ids import new_id
 from metrology.eventkit.unit_of_work import UnitOfWork
 from metrology.inspection.adapters.tables import campaigns, inspection_plans
 from metrology.inspection.application import handlers, queries
@@ -115,7 +115,7 @@ def _accepted(id_: str, aggregate: Any) -> Accepted:
 
 @router.post("/plans", status_code=201, response_model=Accepted, tags=["plans"], summary="Approve a year's plan")
 async def approve_plan(body: PlanIn, commands: Commands, _: Inspector) -> JSONResponse:
-    plan_id = str(uuid.uuid4())
+    plan_id = new_id()
 
     async def handle(uow: UnitOfWork) -> Accepted:
         fields = body.model_dump(exclude={"approved_on"})
@@ -139,7 +139,7 @@ async def get_plan(plan_id: str, request: Request, principal: Reader) -> dict[st
 
 @router.post("/campaigns", status_code=201, response_model=Accepted, tags=["campaigns"], summary="Launch a campaign")
 async def launch_campaign(body: CampaignIn, commands: Commands, _: Inspector) -> JSONResponse:
-    campaign_id = str(uuid.uuid4())
+    campaign_id = new_id()
 
     async def handle(uow: UnitOfWork) -> Accepted:
         event = CampaignLaunched(occurred_on=body.starts_on, campaign_id=campaign_id, **body.model_dump())
@@ -167,7 +167,7 @@ async def get_campaign(campaign_id: str, request: Request, principal: Reader) ->
 
 @router.post("/visits", status_code=201, response_model=Accepted, tags=["visits"], summary="Record a visit")
 async def record_visit(body: VisitIn, commands: Commands, _: Inspector) -> JSONResponse:
-    visit_id = str(uuid.uuid4())
+    visit_id = new_id()
 
     async def handle(uow: UnitOfWork) -> Accepted:
         event = VisitRecorded(occurred_on=body.visited_on, visit_id=visit_id, **body.model_dump(exclude={"visited_on"}))
@@ -198,7 +198,7 @@ async def get_visit(visit_id: str, request: Request, principal: Reader) -> dict[
     summary="Record a finding on an instrument (by registry id, or type and serial) or a lot of goods",
 )
 async def record_finding(visit_id: str, body: FindingIn, commands: Commands, _: Inspector) -> JSONResponse:
-    finding_id = str(uuid.uuid4())
+    finding_id = new_id()
     sighting = Sighting(**body.model_dump(exclude={"defects"}), defects=tuple(body.defects))
 
     async def handle(uow: UnitOfWork) -> Accepted:
@@ -215,7 +215,7 @@ async def record_finding(visit_id: str, body: FindingIn, commands: Commands, _: 
     summary="Record a violation resting on findings of the visit",
 )
 async def record_violation(visit_id: str, body: ViolationIn, commands: Commands, _: Inspector) -> JSONResponse:
-    command = handlers.RecordViolation(visit_id=visit_id, violation_id=str(uuid.uuid4()), **body.model_dump())
+    command = handlers.RecordViolation(visit_id=visit_id, violation_id=new_id(), **body.model_dump())
 
     async def handle(uow: UnitOfWork) -> Accepted:
         return _accepted(command.violation_id, await handlers.record_violation(uow, command))
@@ -231,7 +231,7 @@ async def record_violation(visit_id: str, body: ViolationIn, commands: Commands,
     summary="Issue a decision on violations of the visit (a fine, a warning or no sanction)",
 )
 async def issue_decision(visit_id: str, body: DecisionIn, commands: Commands, _: Inspector) -> JSONResponse:
-    decision_id = str(uuid.uuid4())
+    decision_id = new_id()
 
     async def handle(uow: UnitOfWork) -> Accepted:
         fields = body.model_dump(exclude={"issued_on"})
@@ -249,7 +249,7 @@ async def issue_decision(visit_id: str, body: DecisionIn, commands: Commands, _:
     summary="Order a follow-up verification of an instrument found at the visit",
 )
 async def order_follow_up(visit_id: str, body: FollowUpIn, commands: Commands, _: Inspector) -> JSONResponse:
-    command = handlers.OrderFollowUp(visit_id=visit_id, order_id=str(uuid.uuid4()), **body.model_dump())
+    command = handlers.OrderFollowUp(visit_id=visit_id, order_id=new_id(), **body.model_dump())
 
     async def handle(uow: UnitOfWork) -> Accepted:
         visit: Visit = await handlers.order_follow_up(uow, command)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Annotated, Any
@@ -12,6 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from metrology.eventkit.errors import ForbiddenError, NotFoundError
+from metrology.eventkit.ids import new_id
 from metrology.eventkit.unit_of_work import UnitOfWork
 from metrology.outreach.application import handlers, queries
 from metrology.outreach.domain.events import AreaRating, CampaignHeld, Channel, Objective
@@ -121,7 +121,7 @@ def _accepted(id_: str, participation: Participation) -> Accepted:
     summary="Enrol an enterprise in the programme (it must exist, open, in the registry replica)",
 )
 async def enrol(body: EnrolmentIn, commands: Commands, vault: Vault, _: Admin) -> JSONResponse:
-    command = handlers.Enrol(participation_id=str(uuid.uuid4()), **body.model_dump())
+    command = handlers.Enrol(participation_id=new_id(), **body.model_dump())
 
     async def handle(uow: UnitOfWork) -> Accepted:
         return _accepted(command.participation_id, await handlers.enrol_enterprise(uow, command, vault))
@@ -279,7 +279,7 @@ async def get_participation(participation_id: str, request: Request, principal: 
     summary="Record an access (lượt tiếp cận) by hand; a job already counted is not",
 )
 async def record_access(participation_id: str, body: AccessIn, commands: Commands, _: Admin) -> JSONResponse:
-    command = handlers.RecordAccess(participation_id=participation_id, access_id=str(uuid.uuid4()), **body.model_dump())
+    command = handlers.RecordAccess(participation_id=participation_id, access_id=new_id(), **body.model_dump())
 
     async def handle(uow: UnitOfWork) -> AccessAccepted:
         event = await handlers.record_access(uow, command)
@@ -324,7 +324,7 @@ async def list_accesses(
     summary="Record a communication campaign held",
 )
 async def hold_campaign(body: CampaignIn, commands: Commands, _: Admin) -> JSONResponse:
-    campaign_id = str(uuid.uuid4())
+    campaign_id = new_id()
     data = body.model_dump()
     event = CampaignHeld(occurred_on=data.pop("held_on"), campaign_id=campaign_id, **data)
 

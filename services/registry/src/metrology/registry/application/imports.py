@@ -6,7 +6,6 @@ all rows are collected, and any error rolls the whole import back.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any, TypeVar
@@ -14,6 +13,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, Field, ValidationError
 
 from metrology.eventkit.errors import DomainError, RuleViolationError
+from metrology.eventkit.ids import new_id
 from metrology.eventkit.unit_of_work import UnitOfWork
 from metrology.registry.adapters.spreadsheets import Rows
 from metrology.registry.application import handlers
@@ -62,7 +62,7 @@ class InstrumentRow(BaseModel):
 
 async def import_enterprises(uow: UnitOfWork, rows: Rows, vault: PersonalDataVault) -> list[str]:
     async def register(row: EnterpriseRow) -> str:
-        enterprise_id = str(uuid.uuid4())
+        enterprise_id = new_id()
         data = row.model_dump(exclude={"registered_on"})
         event = ev.EnterpriseRegistered(occurred_on=row.registered_on, enterprise_id=enterprise_id, **data)
         await handlers.register_enterprise(uow, event, vault)
@@ -78,7 +78,7 @@ async def import_instruments(uow: UnitOfWork, rows: Rows) -> list[str]:
             raise RuleViolationError(
                 f"no enterprise with tax code {row.owner_tax_code} is registered", field="owner_tax_code"
             )
-        instrument_id = str(uuid.uuid4())
+        instrument_id = new_id()
         data = row.model_dump(exclude={"registered_on", "owner_tax_code"})
         event = ev.InstrumentRegistered(
             occurred_on=row.registered_on, instrument_id=instrument_id, owner_enterprise_id=owner.enterprise_id, **data

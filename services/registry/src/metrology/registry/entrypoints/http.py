@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 from typing import Annotated, Any, Literal, NoReturn
@@ -13,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from metrology.eventkit.aggregate import Aggregate
 from metrology.eventkit.errors import ForbiddenError, NotFoundError
+from metrology.eventkit.ids import new_id
 from metrology.eventkit.unit_of_work import UnitOfWork
 from metrology.registry.adapters.spreadsheets import read_upload
 from metrology.registry.adapters.views import designations, enterprises, instruments, laboratories, providers, standards
@@ -99,7 +99,7 @@ class ClosureIn(BaseModel):
     "/enterprises", status_code=201, response_model=Accepted, tags=["enterprises"], summary="Register an enterprise"
 )
 async def register_enterprise(body: EnterpriseIn, commands: Commands, vault: Vault, _: Admin) -> JSONResponse:
-    enterprise_id = str(uuid.uuid4())
+    enterprise_id = new_id()
     data = body.model_dump(exclude={"registered_on"}) | {"tax_code": body.tax_code.strip()}
     event = ev.EnterpriseRegistered(occurred_on=body.registered_on, enterprise_id=enterprise_id, **data)
     return await run(commands, enterprise_id, lambda uow: handlers.register_enterprise(uow, event, vault))
@@ -250,7 +250,7 @@ class SuspensionIn(BaseModel):
 
 @router.post("/providers", status_code=201, response_model=Accepted, tags=["providers"], summary="Register a provider")
 async def register_provider(body: ProviderIn, commands: Commands, _: Admin) -> JSONResponse:
-    provider_id = str(uuid.uuid4())
+    provider_id = new_id()
     data = body.model_dump(exclude={"registered_on"})
     event = ev.ProviderRegistered(occurred_on=body.registered_on, provider_id=provider_id, **data)
     return await run(commands, provider_id, lambda uow: handlers.register_provider(uow, event))
@@ -260,7 +260,7 @@ async def register_provider(body: ProviderIn, commands: Commands, _: Admin) -> J
     "/providers/{provider_id}/designations", status_code=201, tags=["providers"], summary="Designate for Group 2 types"
 )
 async def designate_provider(provider_id: str, body: DesignationIn, commands: Commands, _: Admin) -> JSONResponse:
-    designation_id = str(uuid.uuid4())
+    designation_id = new_id()
     valid_from = body.valid_from or body.designated_on
     event = ev.ProviderDesignated(
         occurred_on=body.designated_on,
@@ -315,7 +315,7 @@ async def revoke_designation(
 async def certify_verifier(
     provider_id: str, body: VerifierIn, commands: Commands, vault: Vault, _: Admin
 ) -> JSONResponse:
-    verifier_id = str(uuid.uuid4())
+    verifier_id = new_id()
     data = body.model_dump(exclude={"certified_on", "full_name"})
     event = ev.VerifierCertified(
         occurred_on=body.certified_on, provider_id=provider_id, verifier_id=verifier_id, personal=None, **data
@@ -434,7 +434,7 @@ class AssessmentIn(BaseModel):
 
 @router.post("/laboratories", status_code=201, response_model=Accepted, tags=["laboratories"], summary="Register a lab")
 async def register_laboratory(body: LaboratoryIn, commands: Commands, _: Admin) -> JSONResponse:
-    laboratory_id = str(uuid.uuid4())
+    laboratory_id = new_id()
     data = body.model_dump(exclude={"registered_on"})
     event = ev.LaboratoryRegistered(occurred_on=body.registered_on, laboratory_id=laboratory_id, **data)
     return await run(commands, laboratory_id, lambda uow: handlers.register_laboratory(uow, event))
@@ -448,7 +448,7 @@ async def accredit_laboratory(laboratory_id: str, body: AccreditationIn, command
 
 @router.post("/laboratories/{laboratory_id}/assessments", status_code=201, tags=["laboratories"], summary="Assess")
 async def assess_laboratory(laboratory_id: str, body: AssessmentIn, commands: Commands, _: Admin) -> JSONResponse:
-    assessment_id = str(uuid.uuid4())
+    assessment_id = new_id()
     data = body.model_dump(exclude={"assessed_on"})
     event = ev.LaboratoryAssessed(
         occurred_on=body.assessed_on, laboratory_id=laboratory_id, assessment_id=assessment_id, **data
@@ -514,7 +514,7 @@ class StandardIn(BaseModel):
 
 @router.post("/standards", status_code=201, response_model=Accepted, tags=["standards"], summary="Register a standard")
 async def register_standard(body: StandardIn, commands: Commands, _: Admin) -> JSONResponse:
-    standard_id = str(uuid.uuid4())
+    standard_id = new_id()
     data = body.model_dump(exclude={"registered_on"})
     event = ev.StandardRegistered(occurred_on=body.registered_on or body.calibrated_on, standard_id=standard_id, **data)
     return await run(commands, standard_id, lambda uow: handlers.register_standard(uow, event))
@@ -575,7 +575,7 @@ class StatusIn(BaseModel):
     "/instruments", status_code=201, response_model=Accepted, tags=["instruments"], summary="Register an instrument"
 )
 async def register_instrument(body: InstrumentIn, commands: Commands, _: Admin) -> JSONResponse:
-    instrument_id = str(uuid.uuid4())
+    instrument_id = new_id()
     data = body.model_dump(exclude={"registered_on"})
     event = ev.InstrumentRegistered(occurred_on=body.registered_on, instrument_id=instrument_id, **data)
     return await run(commands, instrument_id, lambda uow: handlers.register_instrument(uow, event))

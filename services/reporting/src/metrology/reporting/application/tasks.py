@@ -3,7 +3,6 @@ tasks as of a date."""
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -11,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from metrology.eventkit.errors import NotFoundError, RuleViolationError
+from metrology.eventkit.ids import new_id
 from metrology.eventkit.unit_of_work import UnitOfWork
 from metrology.reporting.adapters.tasks import task_progress
 from metrology.reporting.domain.events import EvidenceDocument, TaskProgressRecorded
@@ -57,7 +57,7 @@ async def record_progress(
         )
     event = TaskProgressRecorded(
         occurred_on=command.on,
-        progress_id=str(uuid.uuid4()),
+        progress_id=new_id(),
         plan_id=plan.id,
         task_id=task.id,
         activity_id=command.activity_id,

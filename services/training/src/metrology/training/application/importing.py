@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -20,6 +19,7 @@ from openpyxl import load_workbook
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from metrology.eventkit.errors import DomainError, RuleViolationError
+from metrology.eventkit.ids import new_id
 from metrology.eventkit.unit_of_work import UnitOfWork
 from metrology.servicekit.limits import SpreadsheetLimits, bounded_rows, check_xlsx_archive
 from metrology.training.adapters.crypto import PersonalDataCipher
@@ -176,7 +176,7 @@ async def _trainee_for(
         return known[row.id_number]
     trainee_id = await handlers.find_by_id_number(uow, cipher.id_digest(row.id_number))
     if trainee_id is None:
-        trainee_id = str(uuid.uuid4())
+        trainee_id = new_id()
         personal = PersonalData(row.full_name, row.date_of_birth, row.id_number, row.phone)
         command = handlers.RegisterTrainee(
             trainee_id, personal, row.organisation_kind, today, row.organisation_id, row.organisation_name

@@ -10,6 +10,7 @@ from datetime import date
 from metrology.eventkit.aggregate import Aggregate
 from metrology.eventkit.errors import ConflictError, RuleViolationError
 from metrology.eventkit.events import DomainEvent
+from metrology.eventkit.ids import distinctive_part
 from metrology.training.domain.events import (
     AttendanceRecorded,
     CourseScheduled,
@@ -90,7 +91,7 @@ class Course(Aggregate):
                 rule="completion-score",
             )
         if passed and not certificate_number:
-            certificate_number = f"ĐT-{self.course_id[:8].upper()}-{self.certified + 1:03d}"
+            certificate_number = f"ĐT-{distinctive_part(self.course_id, 8).upper()}-{self.certified + 1:03d}"
         self.record(
             TraineeCompleted(
                 occurred_on=on,

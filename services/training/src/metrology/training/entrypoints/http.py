@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import uuid
 from datetime import date
 from typing import Annotated, Any
 
@@ -15,6 +14,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from metrology.eventkit.errors import NotFoundError
+from metrology.eventkit.ids import new_id
 from metrology.eventkit.unit_of_work import UnitOfWork
 from metrology.servicekit.auth import Authenticated, Principal, Role, require
 from metrology.servicekit.commands import Commands
@@ -110,7 +110,7 @@ def _accepted(id_: str, aggregate: Any) -> Accepted:
 
 @router.post("/courses", status_code=201, response_model=Accepted, tags=["courses"], summary="Schedule a course")
 async def schedule_course(body: CourseIn, commands: Commands, _: Trainer) -> JSONResponse:
-    course_id = str(uuid.uuid4())
+    course_id = new_id()
 
     async def handle(uow: UnitOfWork) -> Accepted:
         event = CourseScheduled(occurred_on=body.starts_on, course_id=course_id, **body.model_dump())
@@ -279,7 +279,7 @@ async def roster(
 async def register_trainee(body: TraineeIn, commands: Commands, cipher: Cipher, _: Trainer) -> JSONResponse:
     personal = PersonalData(body.full_name, body.date_of_birth, body.id_number, body.phone)
     command = handlers.RegisterTrainee(
-        trainee_id=str(uuid.uuid4()),
+        trainee_id=new_id(),
         personal=personal,
         organisation_kind=body.organisation_kind,
         registered_on=body.registered_on or date.today(),

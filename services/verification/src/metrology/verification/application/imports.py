@@ -7,13 +7,13 @@ enterprise is named by its registry id (`enterprise_id`) or by its tax code (`en
 
 from __future__ import annotations
 
-import uuid
 from datetime import date
 from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from metrology.eventkit.errors import DomainError, RuleViolationError
+from metrology.eventkit.ids import new_id
 from metrology.eventkit.unit_of_work import UnitOfWork
 from metrology.verification.adapters.spreadsheets import Rows
 from metrology.verification.application.enterprise_services import enterprise_by_tax_code, record_enterprise_service
@@ -90,7 +90,7 @@ async def _record(uow: UnitOfWork, row: ServiceRow, actor: Actor, today: date) -
         description=row.description,
         external_reference=row.external_reference,
     )
-    service_id = str(uuid.uuid4())
+    service_id = new_id()
     await record_enterprise_service(uow, service_id, service, actor, today)
     return service_id
 

@@ -10,6 +10,7 @@ from datetime import date
 from typing import Literal
 
 from metrology.eventkit.errors import RuleViolationError
+from metrology.eventkit.ids import distinctive_part
 from metrology.refdata.group2 import Group2List, UnknownInstrumentTypeError
 from metrology.verification.domain.events import Kind
 from metrology.verification.domain.facts import Facts
@@ -35,7 +36,7 @@ def sticker_serial(performed_on: date, job_id: str) -> str:
 
 
 def _short(job_id: str) -> str:
-    return job_id.replace("-", "")[:10].upper()
+    return distinctive_part(job_id, 10).upper()
 
 
 def valid_until(work: Work, facts: Facts, intervals: Group2List) -> date | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import date
 from typing import Annotated, Any
 
@@ -11,6 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from metrology.eventkit.errors import ForbiddenError
+from metrology.eventkit.ids import new_id
 from metrology.eventkit.unit_of_work import UnitOfWork
 from metrology.servicekit.auth import Principal, Role, require
 from metrology.servicekit.commands import Commands
@@ -85,7 +85,7 @@ def _taken(error: services.ServiceReferenceTakenError, request: Request) -> JSON
 async def record_enterprise_service(
     body: EnterpriseServiceIn, commands: Commands, principal: Recorder, request: Request
 ) -> JSONResponse:
-    service_id, service, actor = str(uuid.uuid4()), body.service(), _actor(principal)
+    service_id, service, actor = new_id(), body.service(), _actor(principal)
 
     async def handle(uow: UnitOfWork) -> dict[str, Any]:
         event = await services.record_enterprise_service(uow, service_id, service, actor, date.today())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import date
 from typing import Annotated, Any
 
@@ -11,6 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from metrology.eventkit.errors import ForbiddenError, NotFoundError, RuleViolationError
+from metrology.eventkit.ids import new_id
 from metrology.eventkit.unit_of_work import UnitOfWork
 from metrology.refdata.group2 import UnknownInstrumentTypeError, group2
 from metrology.servicekit.auth import Authenticated, Principal, Role, require
@@ -138,7 +138,7 @@ def _job_answer(job_id: str, job: Any, runtime: ServiceRuntime) -> dict[str, Any
 )
 async def record_job(body: JobIn, commands: Commands, principal: Recorder, request: Request) -> JSONResponse:
     runtime = _runtime(request)
-    job_id = str(uuid.uuid4())
+    job_id = new_id()
     work, actor, signer = body.work(), _actor(principal), signer_of(runtime)
 
     async def handle(uow: UnitOfWork) -> dict[str, Any]:

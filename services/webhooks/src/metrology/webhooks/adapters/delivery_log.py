@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from metrology.eventkit.ids import new_id
 from metrology.webhooks.adapters.tables import dead_letters, delivery_offsets, subscription_secrets, subscriptions
 from metrology.webhooks.application.delivery import Failure, QueuedLetter, Record
 
@@ -48,7 +48,7 @@ class SqlAlchemyDeliveryLog:
         async with self.engine.begin() as connection:
             await connection.execute(
                 sa.insert(dead_letters).values(
-                    dead_letter_id=str(uuid.uuid4()),
+                    dead_letter_id=new_id(),
                     subscription_id=subscription_id,
                     topic=record.topic,
                     partition=record.partition,

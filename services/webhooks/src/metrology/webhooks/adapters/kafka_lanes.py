@@ -18,6 +18,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.client import AIOKafkaClient
 
 from metrology.eventkit.envelope import Envelope
+from metrology.eventkit.ids import distinctive_part
 from metrology.eventkit.kafka import KafkaConnection
 from metrology.webhooks.adapters.delivery_log import SqlAlchemyDeliveryLog
 from metrology.webhooks.application.delivery import Deliverer, LaneEnd, Record, Target
@@ -81,7 +82,7 @@ class SubscriptionReader:
             group_id=None,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
-            client_id=f"metrology-webhooks-{self.target.subscription_id[:8]}",
+            client_id=f"metrology-webhooks-{distinctive_part(self.target.subscription_id, 8)}",
         )
         await consumer.start()
         try:

@@ -10,6 +10,7 @@ from typing import Literal
 import sqlalchemy as sa
 
 from metrology.eventkit.errors import NotFoundError
+from metrology.eventkit.ids import new_id
 from metrology.eventkit.unit_of_work import UnitOfWork
 from metrology.webhooks.adapters.tables import dead_letters, subscription_secrets, subscriptions
 from metrology.webhooks.domain.events import PauseReason, SubscriptionCreated
@@ -43,7 +44,7 @@ def _today() -> datetime:
 
 
 async def create_subscription(uow: UnitOfWork, command: CreateSubscription) -> Created:
-    subscription_id, secret_id, secret, now = str(uuid.uuid4()), str(uuid.uuid4()), new_secret(), _today()
+    subscription_id, secret_id, secret, now = new_id(), str(uuid.uuid4()), new_secret(), _today()
     event = SubscriptionCreated(
         occurred_on=now.date(),
         subscription_id=subscription_id,
