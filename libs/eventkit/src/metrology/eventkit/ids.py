@@ -24,9 +24,9 @@ def new_id() -> str:
 
 def distinctive_part(identifier: str, length: int) -> str:
     """`length` characters that tell `identifier` apart from the others made like it, for short numbers printed on
-    certificates: the random end of a version-7 UUID (its start is the time it was made, the same for every id made
-    in the same few minutes), the start of anything else (version-4 UUIDs made before, random from their start, so
-    that their short numbers stay as they were). Dashes are left out."""
+    certificates: the random end of a version-7 UUID (its start is the millisecond it was made: its first 10 hex
+    digits are the same for every id made within 256 ms), the start of anything else (version-4 UUIDs made before,
+    random from their start, so that their short numbers stay as they were). Dashes are left out."""
     compact = identifier.replace("-", "")
     if len(compact) == 32 and compact[12] == "7":
         return compact[-length:]
