@@ -9,6 +9,14 @@ SERVICES=(registry verification outreach training reporting webhooks inspection)
 declare -A PORTS=([registry]=8001 [verification]=8002 [outreach]=8003 [training]=8004 [reporting]=8005 [webhooks]=8006 [inspection]=8007)
 PID_DIR="$RUN_DIR/pids"
 LOG_DIR="$RUN_DIR/logs"
+
+# A platform already running here keeps its ports, its services and its Kafka: this start says so and touches
+# nothing (before, its services failed to bind, and its exit stopped the Kafka the running one was using).
+for service in "${SERVICES[@]}"; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/${PORTS[$service]}") 2>/dev/null; then
+    die "port ${PORTS[$service]} ($service) is in use: is the platform already running? \`make down\` stops it"
+  fi
+done
 mkdir -p "$PID_DIR" "$LOG_DIR" "$RUN_DIR/data"
 
 # Development mode: development secrets and HS256 tokens (production refuses to start with them).
@@ -23,8 +31,10 @@ stop_all() {
 
 ensure_java_and_maven
 sync_python
+kafka_was_up=no
+bash "$REPO/scripts/infra/kafka.sh" status >/dev/null 2>&1 && kafka_was_up=yes
 bash "$REPO/scripts/infra/kafka.sh" start
-echo kafka >"$PID_DIR/.started-kafka"
+[ "$kafka_was_up" = yes ] || echo kafka >"$PID_DIR/.started-kafka" # `make down` stops only a broker started here
 trap stop_all INT TERM EXIT
 
 for service in "${SERVICES[@]}"; do
