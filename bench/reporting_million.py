@@ -33,11 +33,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import uuid_utils
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 
 from metrology.eventkit.envelope import Envelope
+from metrology.eventkit.ids import new_id
 from metrology.eventkit.kafka import KafkaConnection
 from metrology.eventkit.topics import TopicSpec, ensure_topics
 from metrology.testkit import infra
@@ -225,7 +225,7 @@ class Log:
 
 
 def _id_maker(version: str) -> Callable[[], str]:
-    return (lambda: str(uuid_utils.uuid7())) if version == "v7" else (lambda: str(uuid.uuid4()))
+    return new_id if version == "v7" else (lambda: str(uuid.uuid4()))
 
 
 def _plain(value: Any) -> Any:
