@@ -163,11 +163,6 @@ def is_binary_mode(headers: Sequence[tuple[str, bytes]]) -> bool:
     return any(name.lower() == "ce_specversion" for name, _ in headers)
 
 
-def _new_event_id() -> str:
-    """Event ids are version-7 UUIDs, as every id the platform makes (`ids.new_id`)."""
-    return new_id()
-
-
 @dataclass(frozen=True, slots=True)
 class EventContext:
     """Who asked for the change and in which trace: carried onto every event a command writes."""
@@ -220,7 +215,7 @@ class Envelope(NamedTuple):
         recorded_at: datetime | None = None,
     ) -> Envelope:
         return cls(
-            id=_new_event_id(),
+            id=new_id(),  # version 7, as every id the platform makes (ADR 18)
             type=event.type_name(),
             source=source,
             time=recorded_at or datetime.now(UTC),
