@@ -9,9 +9,11 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
+from metrology.eventkit.ids import new_id
 from metrology.eventkit.store import events_table
 from metrology.registry.domain import events as r
 from metrology.verification.adapters.tables import jobs
+from metrology.verification.application import handlers
 
 from .conftest import Service, feed
 from .world import CENTRE, METER, OTHER_OWNER, OUTSIDE, OUTSIDE_VERIFIER, OWNER, SCALE, STANDARD, VERIFIER
@@ -63,6 +65,43 @@ async def test_jobs_are_named_by_version_7_uuids_in_the_order_recorded(service: 
 
     assert uuid.UUID(first).version == 7 and uuid.UUID(second).version == 7
     assert first < second
+
+
+def ids_given(monkeypatch: pytest.MonkeyPatch, *first: str) -> None:
+    """New jobs take the ids `first`, in order, then fresh ones."""
+    given = iter(first)
+    monkeypatch.setattr(handlers, "new_id", lambda: next(given, None) or new_id())
+
+
+def twin_of(job_id: str) -> str:
+    """Another version-7 id with the same random end: the same certificate number, for work of the same year."""
+    return ("f" if job_id[0] != "f" else "e") + job_id[1:]
+
+
+async def test_a_job_whose_id_gives_a_taken_certificate_number_is_recorded_under_another(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+):
+    first = (await record(service, JOB)).json()
+    twin = twin_of(first["job_id"])
+    before = await stored_counts(service)
+    admin = service.token("province-admin")
+    ids_given(monkeypatch, twin, twin)  # the twin once for a job written alone, once for one with its key
+
+    alone = await service.http.post("/jobs", json=JOB | {"performed_on": "2025-05-15"}, headers=admin)
+    keyed = await service.http.post(
+        "/jobs", json=JOB | {"performed_on": "2025-05-16"}, headers=admin | {"Idempotency-Key": "twin"}
+    )
+
+    assert (alone.status_code, keyed.status_code) == (201, 201), (alone.text, keyed.text)
+    answers = [first, alone.json(), keyed.json()]
+    assert len({answer["job_id"] for answer in answers} | {twin}) == 4
+    assert len({answer["events"][1]["certificate_number"] for answer in answers}) == 3
+    events, job_rows = await stored_counts(service)
+    assert (events - before[0], job_rows - before[1]) == (4, 2)  # nothing of the attempts under the twin id
+    again = await service.http.post(
+        "/jobs", json=JOB | {"performed_on": "2025-05-16"}, headers=admin | {"Idempotency-Key": "twin"}
+    )
+    assert again.json() == keyed.json()
 
 
 async def test_the_due_date_follows_the_verification_and_the_public_check_follows_revocation(service: Service):

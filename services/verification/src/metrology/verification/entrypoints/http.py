@@ -10,7 +10,6 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from metrology.eventkit.errors import ForbiddenError, NotFoundError, RuleViolationError
-from metrology.eventkit.ids import new_id
 from metrology.eventkit.unit_of_work import UnitOfWork
 from metrology.refdata.group2 import UnknownInstrumentTypeError, group2
 from metrology.servicekit.auth import Authenticated, Principal, Role, require
@@ -138,15 +137,17 @@ def _job_answer(job_id: str, job: Any, runtime: ServiceRuntime) -> dict[str, Any
 )
 async def record_job(body: JobIn, commands: Commands, principal: Recorder, request: Request) -> JSONResponse:
     runtime = _runtime(request)
-    job_id = new_id()
     work, actor, signer = body.work(), _actor(principal), signer_of(runtime)
 
-    async def handle(uow: UnitOfWork) -> dict[str, Any]:
-        job = await handlers.record_work(uow, job_id, work, actor, signer, date.today())
-        return _job_answer(job_id, job, runtime)
+    async def record(job_id: str) -> JSONResponse:
+        async def handle(uow: UnitOfWork) -> dict[str, Any]:
+            job = await handlers.record_work(uow, job_id, work, actor, signer, date.today())
+            return _job_answer(job_id, job, runtime)
+
+        return await commands.run(handle)
 
     try:
-        return await commands.run(handle)
+        return await handlers.under_a_free_number(record)
     except handlers.ExternalReferenceTakenError as error:
         return problem(
             409,
