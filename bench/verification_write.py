@@ -534,6 +534,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         "replica_events_per_second": round(len(pairs) / max(fold_seconds, 0.05)),
         "runs": runs,
         "ratios": ratios(runs),
+        "cpu_ratios": cpu_ratios(runs),
     }
 
 
@@ -567,6 +568,18 @@ def ratios(runs: list[dict[str, Any]]) -> dict[str, float]:
         str(key): round(ours[key]["commands_per_second"] / plain[key]["commands_per_second"], 2)
         for key in ours
         if key in plain
+    }
+
+
+def cpu_ratios(runs: list[dict[str, Any]]) -> dict[str, float]:
+    """The baseline's server CPU per request ÷ the service's, row by row: the ratio of throughput a server bound by
+    its CPU would reach. On a shared machine it moves less than the throughputs' ratio (BENCHMARKS.md, 12-03)."""
+    ours = {run["clients"]: run for run in runs if run["what"] == "POST /jobs"}
+    plain = {run["clients"]: run for run in runs if run["what"] == "baseline POST"}
+    return {
+        str(key): round(plain[key]["server_cpu_ms_per_request"] / ours[key]["server_cpu_ms_per_request"], 2)
+        for key in ours
+        if key in plain and ours[key]["server_cpu_ms_per_request"] > 0
     }
 
 
@@ -612,6 +625,7 @@ def report(outcome: dict[str, Any]) -> None:
               f"{run['p50_ms']:>8} {run['p95_ms']:>8} {run['p99_ms']:>8} {run['server_cpu_ms_per_request']:>7} "
               f"{run['load_1min']:>6} {run.get('backends_opened', '-'):>9}  {run['failures'] or '-'}")  # fmt: skip
     print(f"POST /jobs ÷ baseline: {outcome['ratios']}")
+    print(f"baseline's CPU per request ÷ POST /jobs': {outcome['cpu_ratios']}")
 
 
 if __name__ == "__main__":
