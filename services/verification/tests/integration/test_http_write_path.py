@@ -16,7 +16,7 @@ from metrology.verification.adapters.tables import jobs
 from metrology.verification.application import handlers
 
 from .conftest import Service, feed
-from .world import CENTRE, METER, OTHER_OWNER, OUTSIDE, OUTSIDE_VERIFIER, OWNER, SCALE, STANDARD, VERIFIER
+from .world import CENTRE, METER, OTHER_OWNER, OUTSIDE, OUTSIDE_VERIFIER, OWNER, SCALE, STANDARD, VERIFIER, twin_of
 
 pytestmark = [pytest.mark.integration]
 
@@ -71,11 +71,6 @@ def ids_given(monkeypatch: pytest.MonkeyPatch, *first: str) -> None:
     """New jobs take the ids `first`, in order, then fresh ones."""
     given = iter(first)
     monkeypatch.setattr(handlers, "new_id", lambda: next(given, None) or new_id())
-
-
-def twin_of(job_id: str) -> str:
-    """Another version-7 id with the same random end: the same certificate number, for work of the same year."""
-    return ("f" if job_id[0] != "f" else "e") + job_id[1:]
 
 
 async def test_a_job_whose_id_gives_a_taken_certificate_number_is_recorded_under_another(

@@ -66,3 +66,8 @@ def envelopes(pairs: list[tuple[str, DomainEvent]], tenant: str = "83") -> list[
             )
         )
     return wrapped
+
+
+def twin_of(job_id: str) -> str:
+    """Another version-7 id with the same random end: the same certificate number, for work of the same year."""
+    return ("f" if job_id[0] != "f" else "e") + job_id[1:]

@@ -7,8 +7,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from metrology.verification.adapters.postgres_jobs import certificate_number_taken
-from metrology.verification.adapters.tables import certificates, metadata
+from metrology.verification.adapters.tables import certificate_number_taken, certificates, metadata
 
 ROW = {
     "number": "KD-2025-0123456789",

@@ -178,3 +178,18 @@ instrument_due = sa.Table(
     sa.Column("unfit", sa.Boolean, nullable=False, default=False),
     sa.Column("due_on", sa.Date, nullable=True, index=True),
 )
+
+
+def certificate_number_taken(error: BaseException) -> bool:
+    """Whether `error` is the database refusing a second certificate of one number: PostgreSQL's driver names the
+    primary key, directly or under SQLAlchemy's wrapping; SQLite names the column."""
+    wrapped = getattr(error, "orig", None)
+    for each in (error, wrapped, getattr(wrapped, "__cause__", None)):
+        if getattr(each, "constraint_name", None) == _CERTIFICATE_NUMBER_UNIQUE:
+            return True
+        if each is not None and "UNIQUE constraint failed: certificates.number" in str(each):
+            return True
+    return False
+
+
+_CERTIFICATE_NUMBER_UNIQUE = "certificates_pkey"  # PostgreSQL's name for the table's primary key

@@ -18,7 +18,7 @@ from metrology.eventkit.store import driver_for_a_read
 from metrology.eventkit.unit_of_work import UnitOfWork
 from metrology.refdata.group2 import group2
 from metrology.verification.adapters import postgres_jobs
-from metrology.verification.adapters.tables import certificates, jobs, replica_providers
+from metrology.verification.adapters.tables import certificate_number_taken, certificates, jobs, replica_providers
 from metrology.verification.application import due_dates, traceability
 from metrology.verification.application.facts import read_facts
 from metrology.verification.domain.certificates import QrSigner
@@ -101,7 +101,7 @@ async def record_work(uow: UnitOfWork, job_id: str, work: Work, actor: Actor, si
             return await record_work_on_postgres(uow, job_id, work, signer, today)
         return await record_work_portable(uow, job_id, work, signer, today)
     except Exception as error:
-        if postgres_jobs.certificate_number_taken(error):
+        if certificate_number_taken(error):
             raise CertificateNumberTakenError(f"job {job_id}: its certificate number is taken") from error
         raise
 
