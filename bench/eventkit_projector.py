@@ -1,5 +1,5 @@
 """Projector fold rate into PostgreSQL with tracking, fed by FastStream (as services run it) and by `rebuild`,
-side by side with Kafka's own ConsumerPerformance on the same topic.
+side by side with Kafka's own ConsumerPerformance on the same topic (the fastest of three runs).
 
     .venv/bin/python bench/eventkit_projector.py [--quick]
 
@@ -57,7 +57,9 @@ from metrology.eventkit.store import driver_connection
 from metrology.servicekit.collector import settle_garbage_collector
 from metrology.servicekit.settings import ServiceSettings
 
-GOAL = 20_000
+GOAL = 30_000  # events/s, and 0.4 of ConsumerPerformance (issue 13, point 2)
+GOAL_RATIO = 0.4
+PEER_RUNS = 3
 read_model = sa.MetaData()
 counters = sa.Table(
     "bench_counters",
@@ -264,6 +266,14 @@ def decode_only(records: list[Any]) -> dict[str, Any]:
     return _row("Envelope.from_kafka + registry.load alone (CPU)", len(records), clock)
 
 
+async def best_consumer_performance(bootstrap: str, topic: str, count: int, runs: int) -> dict[str, Any]:
+    """The fastest of a few runs: one JVM start can be slow by half (JIT, group join), and the ratio is meant
+    against what the broker can give, not against an unlucky start."""
+    tries = [await asyncio.to_thread(consumer_performance, bootstrap, topic, count) for _ in range(runs)]
+    best = max(tries, key=lambda run: run["events_per_s"])
+    return {**best, "runs_events_per_s": [run["events_per_s"] for run in tries]}
+
+
 def consumer_performance(bootstrap: str, topic: str, count: int) -> dict[str, Any]:
     out = run_kafka_tool(
         "org.apache.kafka.tools.ConsumerPerformance",
@@ -321,11 +331,11 @@ async def main() -> None:
             result["payload_bytes"] = await produce(kafka, topic, count)
         print(f"produced {count:,} events of {result['payload_bytes']} bytes to {topic} in {clock.seconds:.1f}s")
 
-        perf = await asyncio.to_thread(consumer_performance, args.kafka, topic, count)
+        perf = await best_consumer_performance(args.kafka, topic, count, PEER_RUNS)
         result["consumer_performance"] = perf
         show(
             {
-                "what": "Kafka ConsumerPerformance (incl. group join)",
+                "what": f"Kafka ConsumerPerformance, best of {PEER_RUNS} (incl. group join)",
                 "events": perf["events"],
                 "events_per_s": perf["events_per_s"],
                 "fetch_events_per_s": perf["fetch_events_per_s"],
@@ -380,7 +390,7 @@ async def main() -> None:
             "folded",
         ],
     )
-    print(f"\nfold / ConsumerPerformance ({theirs:,} events/s): {ratios}   (goal {GOAL:,} events/s)")
+    print(f"\nfold / ConsumerPerformance ({theirs:,} events/s): {ratios}   (goal {GOAL:,} events/s and {GOAL_RATIO})")
     write_results("projector", result)
 
 
