@@ -16,6 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from metrology.eventkit.envelope import loads_json
 from metrology.eventkit.store import VIEW_PARAMETERS_FROM, Views, ViewWrites
 from metrology.verification.adapters.tables import certificates, instrument_due, jobs
 from metrology.verification.domain.facts import Designation, Facts, Instrument, Provider, Standard, Verifier
@@ -113,7 +114,7 @@ async def read_job_facts(driver: Any, tenant: str, work: Work, with_chain: bool,
         tenant,
         work.external_reference,
     ):
-        rows.setdefault(kind, []).append(json.loads(text))
+        rows.setdefault(kind, []).append(loads_json(text))
     provider = _first(rows, "provider")
     instrument = _first(rows, "instrument")
     facts = Facts(
