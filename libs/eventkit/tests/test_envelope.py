@@ -1,6 +1,7 @@
 """The envelope's JSON form: CloudEvents structured mode, read the same way by the fast reader and the SDK."""
 
 import json
+import math
 from datetime import date
 
 import pytest
@@ -128,14 +129,36 @@ def test_a_stored_event_written_by_another_tool_with_data_first_is_still_convert
     assert ("ce_id", b"x") in headers and ("ce_streamversion", b"2") in headers
 
 
-def test_what_orjson_refuses_is_written_and_read_by_the_standard_library_instead():
+@pytest.mark.parametrize(
+    "stored",
+    [
+        b'{"data": {"a": 18446744073709551617}, "specversion": "1.0", "id": "x", "streamversion": 2}',
+        b'{"specversion": "1.0", "id": "x", "streamversion": 2, "data": {"a": 18446744073709551617}}',
+    ],
+)
+def test_an_integer_beyond_64_bits_in_stored_data_reaches_the_record_exactly(stored: bytes):
+    value, _ = binary_record(stored)
+    assert json.loads(value) == {"a": 18446744073709551617}
+
+
+def test_what_the_fast_json_parsers_refuse_is_written_and_read_by_the_standard_library_instead():
     from metrology.eventkit.envelope import dumps_json, loads_json
 
     huge, lone_surrogate = {"count": 2**70}, {"name": "broken \udc80 text"}
     assert loads_json(dumps_json(huge)) == huge
     assert loads_json(dumps_json(lone_surrogate)) == lone_surrogate
+    assert math.isnan(loads_json(b'{"value": NaN}')["value"])
+    assert loads_json(b'{"value": -Infinity}')["value"] == -math.inf
     vietnamese = {"name": "Trung tâm Kỹ thuật Tiêu chuẩn Đo lường Chất lượng"}
     assert dumps_json(vietnamese) == json.dumps(vietnamese, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+@pytest.mark.parametrize("number", [2**64 + 1, -(2**64) - 1, 10**30 + 7, 2**63, -(2**63) - 1])
+def test_an_integer_beyond_64_bits_is_read_exactly_and_never_as_a_float(number: int):
+    from metrology.eventkit.envelope import loads_json
+
+    read = loads_json(f'{{"count": {number}}}'.encode())["count"]
+    assert type(read) is int and read == number
 
 
 def test_every_wrapped_event_gets_its_own_version_7_uuid_later_than_the_one_before():

@@ -22,6 +22,7 @@ import orjson
 from cloudevents.core.bindings import kafka as ce_kafka
 from cloudevents.core.formats.json import JSONFormat
 from cloudevents.core.v1.event import CloudEvent
+from pydantic_core import from_json
 
 from metrology.eventkit.events import DomainEvent, EventRegistry, JsonDict, schema_uri, split_type_name
 from metrology.eventkit.ids import new_id
@@ -42,10 +43,17 @@ def binary_record(structured: bytes) -> tuple[bytes, Headers]:
     The value is the stored `data` member cut out of the stored bytes, not parsed and written again: the store
     writes `data` as the last member, so the first `"data":` key of the document is that member (any other
     `"data"` comes later, inside it, and attribute strings escape their quotes). Anything else is re-encoded.
+
+    The document is parsed by orjson where it can (a relay reads every event it publishes, and orjson reads these
+    documents in two thirds of `loads_json`'s time): its one inexactness, integers beyond 64 bits read as floats,
+    reaches neither the headers (text and a 64-bit version) nor a value cut out of the stored bytes; a `data` that
+    is re-encoded is read again by `loads_json`.
     """
-    attrs: dict[str, Any] = loads_json(structured)
+    attrs: dict[str, Any] = _orjson_or_exact(structured)
     data_is_last = next(reversed(attrs), None) == "data"
     data = attrs.pop("data")
+    if not (data_is_last and isinstance(data, dict)):
+        data = loads_json(structured)["data"]
     headers: Headers = [("content-type", attrs.pop("datacontenttype", DATA_CONTENT_TYPE).encode())]
     for name, value in attrs.items():
         if value is not None:
@@ -107,13 +115,22 @@ def _picker_of(names: tuple[str, ...]) -> operator.itemgetter[Any] | None:
 
 
 def loads_json(raw: bytes | str) -> Any:
-    """JSON as the standard library reads it, at a quarter of its cost: orjson where it can, the standard library
-    for what orjson refuses (integers beyond 64 bits, NaN, lone surrogates), and its error when both refuse.
+    """JSON as the standard library reads it, at a third of its cost: pydantic-core's parser where it can (integers
+    of any size exact, where orjson would turn those beyond 64 bits into floats), the standard library for what it
+    refuses (NaN, Infinity, lone surrogates), and the standard library's error when both refuse.
     Reading events is most of the relay's and the projectors' work per record."""
+    try:
+        return from_json(raw, allow_inf_nan=False)
+    except ValueError:
+        return json.loads(raw)
+
+
+def _orjson_or_exact(raw: bytes) -> Any:
+    """orjson's reading, or `loads_json`'s for what orjson refuses."""
     try:
         return orjson.loads(raw)
     except orjson.JSONDecodeError:
-        return json.loads(raw)
+        return loads_json(raw)
 
 
 def dumps_json(document: dict[str, Any]) -> bytes:

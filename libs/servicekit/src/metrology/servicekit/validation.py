@@ -116,7 +116,7 @@ async def _read_body(receive: Receive) -> bytes:
 
 def _parsed(body: bytes) -> Any:
     """The body as the standard library reads it (NaN, Infinity and integers of any size included, for
-    `input_faults` to name), at orjson's cost for the bodies orjson reads."""
+    `input_faults` to name), at a third of its cost for the bodies that hold none of them (`loads_json`)."""
     try:
         return loads_json(body)
     except ValueError:
