@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import hashlib
 import hmac
 import json
@@ -173,8 +174,10 @@ def _aad(subject: str, key_id: str) -> bytes:
     return f"{subject}:{key_id}".encode()
 
 
+@functools.lru_cache(maxsize=4096)
 def pseudonym(subject: str, key: str) -> str:
-    """The actor as events carry it: HMAC-SHA256 of the token's subject, stable per person, not reversible."""
+    """The actor as events carry it: HMAC-SHA256 of the token's subject, stable per person, not reversible.
+    Remembered for the last few thousand subjects: every command of a token computes it again."""
     return "p-" + hmac.new(key.encode(), subject.encode(), hashlib.sha256).hexdigest()
 
 

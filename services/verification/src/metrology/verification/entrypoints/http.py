@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from metrology.eventkit.envelope import Envelope
 from metrology.eventkit.errors import ForbiddenError, NotFoundError, RuleViolationError
 from metrology.eventkit.unit_of_work import UnitOfWork
 from metrology.refdata.group2 import UnknownInstrumentTypeError, group2
@@ -120,8 +121,11 @@ def _instrument_scope(principal: Principal, runtime: ServiceRuntime) -> queries.
     return queries.Scope(scope.tenant, owner_enterprise_id=scope.owner_enterprise_id)
 
 
-def _job_answer(job_id: str, job: Any, runtime: ServiceRuntime) -> dict[str, Any]:
-    events = [event.model_dump(mode="json") | {"type": event.type_name()} for event in job.pending]
+def _job_answer(job_id: str, job: Any, appended: list[Envelope]) -> dict[str, Any]:
+    """The job's new events as the answer gives them: each one's data (dumped once, when its envelope was made)
+    with its type."""
+    recorded = appended[len(appended) - len(job.pending) :]
+    events = [envelope.data | {"type": envelope.type} for envelope in recorded]
     return {"job_id": job_id, "stream_version": job.version + len(job.pending), "events": events}
 
 
@@ -142,7 +146,7 @@ async def record_job(body: JobIn, commands: Commands, principal: Recorder, reque
     async def record(job_id: str) -> JSONResponse:
         async def handle(uow: UnitOfWork) -> dict[str, Any]:
             job = await handlers.record_work(uow, job_id, work, actor, signer, date.today())
-            return _job_answer(job_id, job, runtime)
+            return _job_answer(job_id, job, uow.appended)
 
         return await commands.run(handle)
 
