@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.telemetry import TelemetryConfig
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -39,6 +40,12 @@ def asyncapi(request: Request) -> dict[str, Any]:
     return asyncapi_document(request.app.state.runtime)
 
 
+# Spans come from OpenTelemetry's FastAPI instrumentation (`observability.instrument`, when tracing is configured)
+# and metrics from `/metrics`; FastAPI's own telemetry stays off rather than look up the global providers on every
+# request.
+_NATIVE_TELEMETRY_OFF: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
+
+
 def create_app(runtime: ServiceRuntime, *, with_workers: bool = False) -> FastAPI:
     """The service's HTTP API; with `with_workers`, its relay and consumers run in the same process."""
 
@@ -64,6 +71,7 @@ def create_app(runtime: ServiceRuntime, *, with_workers: bool = False) -> FastAP
         description=runtime.description,
         version="0.1.0",
         lifespan=lifespan,
+        telemetry=_NATIVE_TELEMETRY_OFF,
     )
     app.state.runtime = runtime
     app.state.token_verifier = token_verifier(runtime.settings)
