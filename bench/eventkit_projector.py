@@ -45,6 +45,7 @@ from common import (
     write_results,
 )
 
+from metrology.eventkit import event_loop
 from metrology.eventkit import store as event_store
 from metrology.eventkit.consumers import BrokerDeadLetterSink, new_broker, subscribe_projection
 from metrology.eventkit.database import create_engine, create_schema, session_factory
@@ -395,4 +396,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    event_loop.run(main())

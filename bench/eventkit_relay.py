@@ -54,6 +54,7 @@ from common import (
     write_results,
 )
 
+from metrology.eventkit import event_loop
 from metrology.eventkit import store as event_store
 from metrology.eventkit.database import create_engine, create_schema
 from metrology.eventkit.kafka import KafkaConnection
@@ -314,4 +315,4 @@ async def profile_relay(
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    event_loop.run(main())

@@ -47,6 +47,7 @@ from eventkit_projector import (
     read_model,
 )
 
+from metrology.eventkit import event_loop
 from metrology.eventkit import store as event_store
 from metrology.eventkit.consumers import new_broker, subscribe_projection
 from metrology.eventkit.database import create_engine, create_schema, session_factory
@@ -134,6 +135,6 @@ async def main() -> None:
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--worker":
-        asyncio.run(worker(*sys.argv[2:7]))
+        event_loop.run(worker(*sys.argv[2:7]))
     else:
-        asyncio.run(main())
+        event_loop.run(main())

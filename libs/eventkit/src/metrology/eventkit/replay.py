@@ -16,6 +16,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from metrology.eventkit import event_loop
 from metrology.eventkit.kafka import KafkaConnection
 from metrology.eventkit.projector import READ_SLICE, ProjectorRunner
 
@@ -315,7 +316,7 @@ def _lane_main(runners: RunnerFactory, lane: int, orders: Any, taken: Any, count
     _exit_with_parent()
     queued, batch_size = orders.get()
     try:
-        done, dead_letters = asyncio.run(_lane(runners, lane, queued, taken, batch_size, counters))
+        done, dead_letters = event_loop.run(_lane(runners, lane, queued, taken, batch_size, counters))
     except BaseException as error:
         results.put((lane, 0, 0, f"{type(error).__name__}: {error}"))
         raise

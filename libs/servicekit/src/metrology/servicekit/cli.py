@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import typer
 import uvicorn
 
+from metrology.eventkit import event_loop
 from metrology.eventkit.topics import ensure_topics
 from metrology.servicekit.app import create_app
 from metrology.servicekit.asyncapi import asyncapi_document
@@ -97,7 +98,7 @@ def service_cli(name: str, bootstrap: Bootstrap, settings_type: type[ServiceSett
     def migrate() -> None:
         """Create or bring up to date the service's database schema."""
         rt = runtime()
-        asyncio.run(_with_schema(rt, _noop()))
+        event_loop.run(_with_schema(rt, _noop()))
         typer.echo(f"{name}: schema ready")
 
     @cli.command()
@@ -106,7 +107,7 @@ def service_cli(name: str, bootstrap: Bootstrap, settings_type: type[ServiceSett
     ) -> None:
         """Delete Idempotency-Key answers older than the horizon (docs/operations.md, "Tracking tables")."""
         rt = runtime()
-        deleted = asyncio.run(_with_schema_result(rt, prune_idempotency_keys(rt, timedelta(days=idempotency_days))))
+        deleted = event_loop.run(_with_schema_result(rt, prune_idempotency_keys(rt, timedelta(days=idempotency_days))))
         typer.echo(f"{name}: pruned {deleted} Idempotency-Key answers older than {idempotency_days} days")
 
     @cli.command()
@@ -120,7 +121,7 @@ def service_cli(name: str, bootstrap: Bootstrap, settings_type: type[ServiceSett
         """Write the next schema revision into the package that owns the tables (see docs/development.md)."""
         rt = bootstrap(settings_of_env())
         try:
-            path = asyncio.run(new_revision(rt.migrations(), branch or name, message, autogenerate=autogenerate))
+            path = event_loop.run(new_revision(rt.migrations(), branch or name, message, autogenerate=autogenerate))
         except NothingToMigrateError as error:
             typer.echo(f"{name}: {error}", err=True)
             raise typer.Exit(1) from error
@@ -243,6 +244,10 @@ def _run_until_signalled(main: Callable[[asyncio.Event], Coroutine[Any, Any, Non
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await main(stop)
+        try:
+            await main(stop)
+        finally:  # a signal after the work ends the process as it would have before
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
 
-    asyncio.run(runner())
+    event_loop.run(runner())

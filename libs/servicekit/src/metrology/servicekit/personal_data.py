@@ -12,7 +12,6 @@ re-wraps every data key under the newest without touching a ciphertext (as the t
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import functools
 import hashlib
@@ -32,6 +31,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from metrology.eventkit import event_loop
 from metrology.eventkit.database import DatabaseSession
 from metrology.eventkit.sealed import SealedPersonalData
 from metrology.eventkit.store import metadata
@@ -216,7 +216,7 @@ def rewrap_command(
         """Re-wrap every person's data key under the newest of <SERVICE>_PERSONAL_DATA_KEYS."""
         settings = production_ready_settings(settings_type, service)
         vault = PersonalDataVault(settings.model_dump()["personal_data_keys"], f"{service.upper()}_PERSONAL_DATA_KEYS")
-        rewrapped, held = asyncio.run(_rewrap_all(bootstrap(settings), vault))
+        rewrapped, held = event_loop.run(_rewrap_all(bootstrap(settings), vault))
         typer.echo(f"{service}: {rewrapped} of {held} data keys re-wrapped under the newest key")
 
     return rewrap_personal_data_keys

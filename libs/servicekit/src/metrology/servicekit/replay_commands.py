@@ -3,7 +3,6 @@ operators (docs/integration.md, docs/operations.md)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -16,6 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from metrology.eventkit import event_loop
 from metrology.eventkit.replay import LaneProcesses, ReplayProgress
 from metrology.eventkit.replay import redrive as redrive_dead_letters
 from metrology.eventkit.topics import event_topic
@@ -63,7 +63,7 @@ def add_replay_commands(
         name = topic if "." in topic else config.kafka_topic_prefix + event_topic(topic)
         start = ReplayStart(from_offset, _parsed_time(from_time), partition, limit)
         try:
-            records = asyncio.run(_collect(config, name, start, output))
+            records = event_loop.run(_collect(config, name, start, output))
         except LookupError as error:
             raise typer.Exit(_failed(str(error))) from None
         if output is Format.table:
@@ -88,7 +88,7 @@ def add_replay_commands(
         wiring = partial(bootstrap, rt.settings)
         lanes = {s.projection.name: start_lanes(rt, s, workers, wiring) for s in chosen}  # forked: no loop yet
         try:
-            results = asyncio.run(_rebuild_all(rt, lanes, batch_size))
+            results = event_loop.run(_rebuild_all(rt, lanes, batch_size))
         finally:
             for started in lanes.values():
                 if started is not None:
@@ -109,7 +109,7 @@ def add_replay_commands(
         """Put the service's dead letters back on the topics they came from (after the fix is deployed)."""
         rt = runtime()
         group = f"{rt.settings.kafka_topic_prefix}{rt.name}.redrive"
-        result = asyncio.run(redrive_dead_letters(rt.settings.kafka(), rt.dead_letter_topic, group, limit=limit))
+        result = event_loop.run(redrive_dead_letters(rt.settings.kafka(), rt.dead_letter_topic, group, limit=limit))
         where = ", ".join(f"{topic}: {count}" for topic, count in sorted(result.by_topic.items())) or "nothing to do"
         typer.echo(f"{rt.name}: redrove {result.sent} dead letters ({where})")
 

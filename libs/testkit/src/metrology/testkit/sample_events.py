@@ -1,12 +1,12 @@
 """Event types for tests of the kit itself."""
 
-import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from metrology.eventkit import event_loop
 from metrology.eventkit.database import create_engine, session_factory
 from metrology.eventkit.envelope import Envelope
 from metrology.eventkit.events import DomainEvent, EventRegistry
@@ -138,4 +138,4 @@ def rebuild_thing_totals_in_lanes(
         finally:
             await engine.dispose()
 
-    asyncio.run(run())
+    event_loop.run(run())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from functools import partial
 
@@ -11,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from metrology.eventkit import event_loop
 from metrology.eventkit.replay import LaneProcesses, ReplayProgress
 from metrology.reporting.adapters.plan_files import PlanFileError
 from metrology.reporting.adapters.readmodel import FACT_TABLES
@@ -46,7 +46,7 @@ def cli() -> typer.Typer:
         wiring = partial(bootstrap, settings, evaluate=False)
         lanes = start_lanes(runtime, runtime.subscriptions[0], workers, wiring)  # before the event loop: forked
         try:
-            result = asyncio.run(_rebuild(runtime, batch_size, lanes))
+            result = event_loop.run(_rebuild(runtime, batch_size, lanes))
         finally:
             if lanes is not None:
                 lanes.stop()
@@ -55,7 +55,7 @@ def cli() -> typer.Typer:
         if result.dead_letters:
             typer.echo(f"{result.dead_letters} records could not be read (see the dead-letter topic)")
         typer.echo(result.group_note)
-        asyncio.run(_evaluate(runtime, settings))
+        event_loop.run(_evaluate(runtime, settings))
 
     return app
 

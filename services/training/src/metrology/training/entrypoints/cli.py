@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated
 
 import typer
 
+from metrology.eventkit import event_loop
 from metrology.servicekit.cli import service_cli
 from metrology.servicekit.command_settings import settings_from_env
 from metrology.servicekit.settings import InsecureSettingsError
@@ -38,7 +38,7 @@ def app() -> typer.Typer:
         except InsecureSettingsError as error:
             typer.echo(f"metrology-training: refusing to start: {error}", err=True)
             raise typer.Exit(2) from None
-        summary = asyncio.run(_rewrap_all(settings))
+        summary = event_loop.run(_rewrap_all(settings))
         typer.echo(f"training: {summary.rewrapped} of {summary.keys} data keys re-wrapped under the newest key")
 
     return cli

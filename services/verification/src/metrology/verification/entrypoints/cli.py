@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated
 
 import typer
 
+from metrology.eventkit import event_loop
 from metrology.servicekit.cli import service_cli
 from metrology.servicekit.command_settings import settings_from_env
 from metrology.verification.bootstrap import bootstrap
@@ -54,7 +54,7 @@ def app() -> typer.Typer:
             already = f"{result.already_raised} already raised"
             typer.echo(f"verification: {result.raised} instruments fell overdue before {day} ({already})")
 
-        asyncio.run(run())
+        event_loop.run(run())
 
     return cli
 
