@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import operator
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, fields
@@ -187,6 +188,9 @@ class _Readable(NamedTuple):  # one per record read: a named tuple is the cheape
     record: Record
     envelope: Envelope
     event: DomainEvent
+
+
+_RECORDED_AT = operator.attrgetter("envelope.time")  # a batch's newest event, found in C
 
 
 @dataclass(frozen=True, slots=True)
@@ -379,11 +383,12 @@ class ProjectorRunner:
                         rows = [{"consumer": self.projection.name, "event_id": item.envelope.id} for item in fresh]
                         await session.execute(sa.insert(processed_events), rows)
                     await self.projection.after_batch(session)
-                    await self._record_progress(session, fresh, postgres)
+                    newest = max(fresh, key=_RECORDED_AT).envelope
+                    await self._record_progress(session, newest, len(fresh), postgres)
         result.duplicates += len(items) - len(fresh)
         result.applied += len(fresh)
         if fresh:
-            self.stats.last_applied_recorded_at = max(item.envelope.time.timestamp() for item in fresh)
+            self.stats.last_applied_recorded_at = newest.time.timestamp()
 
     async def _fold(self, session: AsyncSession, fresh: list[_Readable]) -> None:
         """Apply each event; with tracing on, an event that carries a trace gets its span in that trace."""
@@ -416,13 +421,15 @@ class ProjectorRunner:
         records = [(name, item.envelope.id) for item in fresh]
         await driver.copy_records_to_table("processed_events", records=records, columns=("consumer", "event_id"))
 
-    async def _record_progress(self, session: AsyncSession, fresh: list[_Readable], postgres: bool = False) -> None:
-        """How far the read model is, in its own transaction: what read answers report as their freshness."""
-        newest = max(fresh, key=lambda item: item.envelope.time).envelope
+    async def _record_progress(
+        self, session: AsyncSession, newest: Envelope, applied: int, postgres: bool = False
+    ) -> None:
+        """How far the read model is, in its own transaction: what read answers report as their freshness (the
+        batch's newest event by recording time, and how many it applied)."""
         now = datetime.now(UTC)
         if postgres:
             driver = await driver_connection(session)
-            await driver.execute(_PG_PROGRESS, self.projection.name, len(fresh), newest.id, newest.time, now)
+            await driver.execute(_PG_PROGRESS, self.projection.name, applied, newest.id, newest.time, now)
             return
         values = {
             "last_event_id": newest.id,
@@ -433,19 +440,19 @@ class ProjectorRunner:
         updated = await session.execute(
             sa.update(projection_progress)
             .where(mine, projection_progress.c.last_event_recorded_at <= newest.time)
-            .values(events_applied=projection_progress.c.events_applied + len(fresh), **values)
+            .values(events_applied=projection_progress.c.events_applied + applied, **values)
         )
         if updated.rowcount == 0:  # type: ignore[attr-defined]
             exists = (await session.execute(sa.select(projection_progress.c.consumer).where(mine))).first()
             if exists:
-                count = projection_progress.c.events_applied + len(fresh)
+                count = projection_progress.c.events_applied + applied
                 await session.execute(
                     sa.update(projection_progress)
                     .where(mine)
                     .values(events_applied=count, updated_at=values["updated_at"])
                 )
             else:
-                row = {"consumer": self.projection.name, "events_applied": len(fresh)} | values
+                row = {"consumer": self.projection.name, "events_applied": applied} | values
                 await session.execute(sa.insert(projection_progress).values(**row))
 
     def _note(self, result: BatchResult) -> None:
