@@ -348,6 +348,33 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def postgres_cpu_seconds() -> float:
+    """User + system CPU time so far of every process of the PostgreSQL server on this host (postmaster, backends,
+    WAL writer, checkpointer, autovacuum): the database's share of the machine, beside the service's own. Backends
+    that ended meanwhile are not counted (the pool keeps its connections: the row's "new conns" says how many)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if (entry / "cmdline").read_bytes().startswith(b"postgres"):
+                total += cpu_seconds(int(entry.name))
+        except OSError:  # ended while being read
+            continue
+    return total
+
+
+class CpuMeter:
+    """The CPU time the service process and the local PostgreSQL server spend during a row."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.service, self.postgres = cpu_seconds(pid), postgres_cpu_seconds()
+
+    def spent(self) -> tuple[float, float]:
+        return cpu_seconds(self.pid) - self.service, postgres_cpu_seconds() - self.postgres
+
+
 def machine() -> dict[str, Any]:
     cpuinfo = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
     model = next((line.split(":", 1)[1].strip() for line in cpuinfo.splitlines() if line.startswith("model name")), "")
@@ -369,16 +396,20 @@ def job_requests(jobs: list[dict[str, str]], requests: int, first: date) -> list
     ]
 
 
-def summary(what: str, clients: int | str, latencies: list[float], elapsed: float, cpu: float) -> dict[str, Any]:
+def summary(
+    what: str, clients: int | str, latencies: list[float], elapsed: float, cpu: tuple[float, float]
+) -> dict[str, Any]:
     latencies = sorted(latencies)
     requests = len(latencies)
+    service_cpu, postgres_cpu = cpu
     return {
         "what": what,
         "clients": clients,
         "requests": requests,
         "seconds": round(elapsed, 2),
         "commands_per_second": round(requests / elapsed, 1),
-        "server_cpu_ms_per_request": round(cpu * 1000 / requests, 2),
+        "server_cpu_ms_per_request": round(service_cpu * 1000 / requests, 2),
+        "postgres_cpu_ms_per_request": round(postgres_cpu * 1000 / requests, 2),
         "p50_ms": round(statistics.median(latencies) * 1000, 1),
         "p95_ms": round(latencies[int(0.95 * (len(latencies) - 1))] * 1000, 1),
         "p99_ms": round(latencies[int(0.99 * (len(latencies) - 1))] * 1000, 1),
@@ -407,11 +438,11 @@ async def drive(
             latencies.append(time.perf_counter() - started)
             note(status, answer, failures, job_ids)
 
-    cpu_before = cpu_seconds(pid)
+    meter = CpuMeter(pid)
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(clients)))
     elapsed = time.perf_counter() - started
-    return summary(what, clients, latencies, elapsed, cpu_seconds(pid) - cpu_before) | {"failures": failures}
+    return summary(what, clients, latencies, elapsed, meter.spent()) | {"failures": failures}
 
 
 async def drive_at_rate(
@@ -427,7 +458,7 @@ async def drive_at_rate(
         latencies.append(loop.time() - scheduled)
         note(status, answer, failures, None)
 
-    cpu_before = cpu_seconds(pid)
+    meter = CpuMeter(pid)
     started = loop.time()
     tasks = []
     for n, call in enumerate(calls):
@@ -436,7 +467,7 @@ async def drive_at_rate(
         tasks.append(asyncio.create_task(one(call, scheduled)))
     await asyncio.gather(*tasks)
     elapsed = loop.time() - started
-    return summary(what, f"{rate:g}/s", latencies, elapsed, cpu_seconds(pid) - cpu_before) | {"failures": failures}
+    return summary(what, f"{rate:g}/s", latencies, elapsed, meter.spent()) | {"failures": failures}
 
 
 def backends_opened(
@@ -535,6 +566,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         "runs": runs,
         "ratios": ratios(runs),
         "cpu_ratios": cpu_ratios(runs),
+        "machine_cpu_ratios": machine_cpu_ratios(runs),
+        "cpu_ceilings": cpu_ceilings(runs, os.cpu_count() or 1),
     }
 
 
@@ -583,6 +616,32 @@ def cpu_ratios(runs: list[dict[str, Any]]) -> dict[str, float]:
     }
 
 
+def machine_cpu_ratios(runs: list[dict[str, Any]]) -> dict[str, float]:
+    """As `cpu_ratios`, with PostgreSQL's CPU per request added on both sides: on one machine the database's work
+    takes cores from the service's, so this is the ratio a machine bound by its CPU would reach."""
+    ours = {run["clients"]: run for run in runs if run["what"] == "POST /jobs"}
+    plain = {run["clients"]: run for run in runs if run["what"] == "baseline POST"}
+    return {
+        str(key): round(_machine_cpu(plain[key]) / _machine_cpu(ours[key]), 2)
+        for key in ours
+        if key in plain and _machine_cpu(ours[key]) > 0
+    }
+
+
+def cpu_ceilings(runs: list[dict[str, Any]], cores: int) -> dict[str, float]:
+    """The jobs/s `POST /jobs` would reach were every core of the machine spent on the service and PostgreSQL at
+    the CPU per job measured: what the throughput cannot exceed here, whatever the concurrency."""
+    return {
+        str(run["clients"]): round(cores * 1000 / _machine_cpu(run), 1)
+        for run in runs
+        if run["what"] == "POST /jobs" and isinstance(run["clients"], int) and _machine_cpu(run) > 0
+    }
+
+
+def _machine_cpu(run: dict[str, Any]) -> float:
+    return float(run["server_cpu_ms_per_request"] + run["postgres_cpu_ms_per_request"])
+
+
 def git_commit() -> str:
     return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
 
@@ -619,13 +678,17 @@ def report(outcome: dict[str, Any]) -> None:
     fold = f"folded in {outcome['replica_fold_seconds']} s: {outcome['replica_events_per_second']} events/s"
     print(f"registry: {outcome['registry']}, replica caught up in {outcome['replica_catch_up_seconds']} s ({fold})")
     print(f"{'what':<52} {'clients':>8} {'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
-          f"{'cpu ms':>7} {'load':>6} {'new conns':>9}  failures")  # fmt: skip
+          f"{'cpu ms':>7} {'pg ms':>6} {'load':>6} {'new conns':>9}  failures")  # fmt: skip
     for run in outcome["runs"]:
         print(f"{run['what']:<52} {run['clients']:>8} {run['requests']:>9} {run['commands_per_second']:>8} "
               f"{run['p50_ms']:>8} {run['p95_ms']:>8} {run['p99_ms']:>8} {run['server_cpu_ms_per_request']:>7} "
-              f"{run['load_1min']:>6} {run.get('backends_opened', '-'):>9}  {run['failures'] or '-'}")  # fmt: skip
+              f"{run['postgres_cpu_ms_per_request']:>6} {run['load_1min']:>6} {run.get('backends_opened', '-'):>9}  "
+              f"{run['failures'] or '-'}")  # fmt: skip
     print(f"POST /jobs ÷ baseline: {outcome['ratios']}")
     print(f"baseline's CPU per request ÷ POST /jobs': {outcome['cpu_ratios']}")
+    print(f"... counting PostgreSQL's CPU too: {outcome['machine_cpu_ratios']}")
+    for clients, ceiling in outcome["cpu_ceilings"].items():
+        print(f"POST /jobs at {clients} clients, were the {outcome['machine']['cpus']} cores all its: {ceiling} jobs/s")
 
 
 if __name__ == "__main__":

@@ -118,8 +118,7 @@ async def outbox_backlog(runtime: ServiceRuntime) -> int:
             await connection.execute(sa.select(relay_checkpoints.c.txid, relay_checkpoints.c.position).limit(1))
         ).first()
         after = Position(row.txid, row.position) if row else Position()
-        total = (await connection.execute(sa.text("SELECT count(*) FROM events"))).scalar_one()
-        return int(total) - await runtime.store.count_up_to(connection, after)
+        return await runtime.store.count_after(connection, after)
 
 
 async def _outbox_backlog_if_a_connection_is_free(runtime: ServiceRuntime) -> int | None:
