@@ -346,9 +346,11 @@ def rebuild(env: dict[str, str], batch_size: int, workers: int = 1) -> dict[str,
     found = re.search(r"rebuilt (\d+) events in ([\d.]+)s", done.stdout)
     assert found, done.stdout
     events, seconds = int(found.group(1)), float(found.group(2))
+    finishing = re.search(r"; ([\d.]+)s of it after the last record", done.stdout)
     return {
         "events": events,
         "replay_s": seconds,
+        "derivations_s": float(finishing.group(1)) if finishing else 0.0,
         "rate": round(events / seconds),
         "process_wall_s": round(wall, 1),
         "stdout": done.stdout.strip().splitlines(),

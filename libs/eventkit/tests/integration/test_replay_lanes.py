@@ -173,6 +173,27 @@ async def test_a_replay_s_derivations_run_side_by_side_before_after_replay(engin
     assert projection.after == [[0, 1]]
 
 
+class DerivesSlowly(ThingTotals):
+    """ThingTotals whose one derivation after a replay takes DERIVING seconds."""
+
+    DERIVING = 0.4
+
+    def derivations_after_replay(self):
+        return [self.derive]
+
+    async def derive(self, session) -> None:
+        await session.execute(sa.text("SELECT pg_sleep(:seconds)"), {"seconds": self.DERIVING})
+
+
+async def test_a_rebuild_reports_how_long_it_took_after_its_last_record(engine, kafka, counted):
+    runner = ProjectorRunner(session_factory(engine), DerivesSlowly(), CountingDeadLetters())
+
+    result = await rebuild(kafka, runner, [counted], batch_size=50)
+
+    assert DerivesSlowly.DERIVING <= result.finishing < result.elapsed
+    assert f"; {result.finishing:.1f}s of it after the last record)" in result.described()
+
+
 class DerivesBesideAReader(ThingTotals):
     """ThingTotals whose one derivation locks two tables in turn while a reader holds the second and then asks for
     the first: a deadlock, which the derivation (detecting it first) loses the first time. The reader is let go

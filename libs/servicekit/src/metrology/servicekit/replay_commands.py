@@ -94,8 +94,7 @@ def add_replay_commands(
                 if started is not None:
                     started.stop()
         for result in results:
-            p = result.progress
-            typer.echo(f"{result.name}: rebuilt {p.done} events in {p.elapsed:.1f}s ({p.rate:,.0f} events/s)")
+            typer.echo(f"{result.name}: {result.progress.described()}")
             if result.dead_letters:
                 typer.echo(
                     f"{result.name}: {result.dead_letters} records could not be read (see the dead-letter topic)"

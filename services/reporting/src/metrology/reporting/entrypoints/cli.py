@@ -50,8 +50,7 @@ def cli() -> typer.Typer:
         finally:
             if lanes is not None:
                 lanes.stop()
-        final = result.progress
-        typer.echo(f"rebuilt {final.done} events in {final.elapsed:.1f}s ({final.rate:,.0f} events/s)")
+        typer.echo(result.progress.described())
         if result.dead_letters:
             typer.echo(f"{result.dead_letters} records could not be read (see the dead-letter topic)")
         typer.echo(result.group_note)
