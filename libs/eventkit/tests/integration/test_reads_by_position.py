@@ -1,6 +1,6 @@
-"""The reads of the store by position (the relay's check for events held back, the outbox backlog) answer right and
-stay on the (txid, position) index whatever plan PostgreSQL makes of them, so their cost does not grow with the
-events the store holds."""
+"""The reads of the store a relay and a command repeat (the check for events held back, the next batch, a stream's
+events) and the outbox backlog answer right and stay on the store's indexes whatever plan PostgreSQL makes of them,
+so their cost does not grow with the events the store holds."""
 
 from datetime import date
 
