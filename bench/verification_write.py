@@ -607,24 +607,21 @@ def ratios(runs: list[dict[str, Any]]) -> dict[str, float]:
 def cpu_ratios(runs: list[dict[str, Any]]) -> dict[str, float]:
     """The baseline's server CPU per request ÷ the service's, row by row: the ratio of throughput a server bound by
     its CPU would reach. On a shared machine it moves less than the throughputs' ratio (BENCHMARKS.md, 12-03)."""
-    ours = {run["clients"]: run for run in runs if run["what"] == "POST /jobs"}
-    plain = {run["clients"]: run for run in runs if run["what"] == "baseline POST"}
-    return {
-        str(key): round(plain[key]["server_cpu_ms_per_request"] / ours[key]["server_cpu_ms_per_request"], 2)
-        for key in ours
-        if key in plain and ours[key]["server_cpu_ms_per_request"] > 0
-    }
+    return _cost_ratios(runs, lambda run: float(run["server_cpu_ms_per_request"]))
 
 
 def machine_cpu_ratios(runs: list[dict[str, Any]]) -> dict[str, float]:
     """As `cpu_ratios`, with PostgreSQL's CPU per request added on both sides: on one machine the database's work
     takes cores from the service's, so this is the ratio a machine bound by its CPU would reach."""
+    return _cost_ratios(runs, _machine_cpu)
+
+
+def _cost_ratios(runs: list[dict[str, Any]], cost: Callable[[dict[str, Any]], float]) -> dict[str, float]:
+    """The baseline's cost per request ÷ the service's, row by row (same clients or rate)."""
     ours = {run["clients"]: run for run in runs if run["what"] == "POST /jobs"}
     plain = {run["clients"]: run for run in runs if run["what"] == "baseline POST"}
     return {
-        str(key): round(_machine_cpu(plain[key]) / _machine_cpu(ours[key]), 2)
-        for key in ours
-        if key in plain and _machine_cpu(ours[key]) > 0
+        str(key): round(cost(plain[key]) / cost(ours[key]), 2) for key in ours if key in plain and cost(ours[key]) > 0
     }
 
 
