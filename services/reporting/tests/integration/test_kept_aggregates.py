@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from scripted_year import FakeRecord, NoDeadLetters
 
 from metrology.eventkit.projector import ProjectorRunner
+from metrology.reporting.adapters import aggregates
 from metrology.reporting.adapters import readmodel as rm
 from metrology.reporting.application import kpis
 from metrology.reporting.bootstrap import bootstrap
@@ -245,3 +246,21 @@ async def test_a_replay_s_batches_leave_the_aggregates_to_its_end(database_url):
     assert not any(during[table.name] for table in AGGREGATES)
     assert {job for job, enrolled in during["enrolled"] if enrolled} == set()
     assert all(after.values())
+
+
+async def test_flagging_every_job_rewrites_only_the_jobs_whose_flag_changes(database_url):
+    runtime = await folded(database_url, fold_as_a_replay)
+    jobs = rm.enterprise_jobs
+    try:
+        async with runtime.engine.begin() as connection:
+            enrolled = (await connection.execute(sa.select(sa.func.count()).where(jobs.c.enrolled.is_(True)))).scalar()
+            again = (await connection.execute(aggregates.flag_every_job_enrolled())).rowcount
+            await connection.execute(sa.update(jobs).values(enrolled=False))  # as a replay writes them
+            flagged = (await connection.execute(aggregates.flag_every_job_enrolled())).rowcount
+            total = (await connection.execute(sa.select(sa.func.count()).select_from(jobs))).scalar()
+    finally:
+        await runtime.dispose()
+
+    assert 0 < enrolled < total
+    assert again == 0
+    assert flagged == enrolled

@@ -536,7 +536,10 @@ DERIVATIONS = (derive_demand_and_verification_dates, derive_enterprise_days, der
 
 def flag_every_job_enrolled() -> Any:
     """`flag_enrolled_jobs` for every job at once: one join of the jobs with the enrolments and withdrawals,
-    grouped by job, instead of a lookup per job (380,000 jobs: 4.7 s against 15 s)."""
+    grouped by job, instead of a lookup per job (380,000 jobs: 4.7 s against 15 s). Only the jobs whose flag
+    changes are written: after a replay, which writes every job unflagged, the enrolled ones (248,576 of 380,000
+    in `bench/reporting_million.py`'s catalogue: 3.5–4.0 s against 4.8–5.1 s for every job, and a rebuild's
+    derivations 9.0–11.5 s against 12.4–13.0 s)."""
     j, e, w = rm.enterprise_jobs, rm.enrolments, rm.withdrawals
     jobs = j.alias("job")
     took_part = sa.and_(
@@ -555,6 +558,7 @@ def flag_every_job_enrolled() -> Any:
     return (
         sa.update(j)
         .where(j.c.tenant == flags.c.tenant, j.c.job_key == flags.c.job_key)
+        .where(j.c.enrolled.is_distinct_from(flags.c.enrolled == 1))
         .values(enrolled=flags.c.enrolled == 1)
     )
 

@@ -145,7 +145,9 @@ enterprise_jobs = sa.Table(
     sa.Column("occurred_on", sa.Date, nullable=False),
     # the enterprise took part in the programme on the job's date: kept by the projection in the batch's
     # transaction (adapters/aggregates.py), for the jobs it wrote and for every job of an enterprise whose
-    # enrolments or withdrawals it wrote; NULL only until then. "As known on" reads the enrolments instead.
+    # enrolments or withdrawals it wrote; a job is written false until then (a replay flags the enrolled ones at
+    # its end, rewriting no other row). NULL in no row the projection keeps. "As known on" reads the enrolments
+    # instead.
     sa.Column("enrolled", sa.Boolean, nullable=True),
 )
 sa.Index("ix_kpi_jobs_day", enterprise_jobs.c.tenant, enterprise_jobs.c.occurred_on)

@@ -174,6 +174,7 @@ def access_recorded(writes: PendingWrites, tenant: str, _: Envelope, e: ev.Acces
         enterprise_id=e.enterprise_id,
         channel=e.channel,
         occurred_on=e.occurred_on,
+        enrolled=False,
     )
 
 
@@ -186,6 +187,7 @@ def work_recorded(writes: PendingWrites, tenant: str, _: Envelope, e: ev.WorkRec
             enterprise_id=e.owner_enterprise_id,
             channel=e.kind,
             occurred_on=e.occurred_on,
+            enrolled=False,
         )
     if e.kind != "verification" or e.subject != "instrument":
         return
@@ -218,6 +220,7 @@ def enterprise_service_recorded(
         enterprise_id=e.enterprise_id,
         channel=SERVICE_CHANNELS.get(e.kind, e.kind),
         occurred_on=e.occurred_on,
+        enrolled=False,
     )
 
 
