@@ -141,7 +141,7 @@ wait_ready() {
     tail -n 40 "$LOG_FILE" >&2 || true
     local partitions
     partitions=$(find "$DATA_DIR" -mindepth 1 -maxdepth 1 -type d 2>/dev/null | wc -l)
-    die "broker did not become ready within ${KAFKA_START_TIMEOUT}s; it holds ${partitions} partition directories (test runs leave theirs): raise KAFKA_START_TIMEOUT, or '$0 wipe' to start empty (log: $LOG_FILE)"
+    die "broker did not become ready within ${KAFKA_START_TIMEOUT}s; it holds ${partitions} partition directories (test runs delete theirs at their end; runs stopped before it leave them): raise KAFKA_START_TIMEOUT, or '$0 wipe' to start empty (log: $LOG_FILE)"
 }
 
 # --- config ------------------------------------------------------------------

@@ -64,7 +64,7 @@ class Running:
     """Services in this process on their own databases, one topic prefix, with their workers."""
 
     def __init__(self, kafka: KafkaConnection, admin_url: str) -> None:
-        self.kafka, self.admin_url, self.prefix = kafka, admin_url, f"it{uuid.uuid4().hex[:8]}."
+        self.kafka, self.admin_url, self.prefix = kafka, admin_url, infra.topic_prefix("it")
         self.runtimes: dict[str, ServiceRuntime] = {}
         self.urls: list[str] = []
         self.stop = asyncio.Event()

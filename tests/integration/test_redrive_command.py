@@ -2,12 +2,12 @@
 
 import os
 import subprocess
-import uuid
 
 import pytest
 from kafka import KafkaConsumer, KafkaProducer
 
 from metrology.eventkit.topics import TopicSpec, ensure_topics
+from metrology.testkit import infra
 from metrology.testkit.services import console_script
 
 pytestmark = pytest.mark.integration
@@ -27,7 +27,7 @@ def redrive(prefix: str, bootstrap: str) -> str:
 
 
 def test_redrive_puts_each_dead_letter_back_on_its_source_topic_without_the_dead_letter_headers(kafka):
-    prefix = f"t{uuid.uuid4().hex[:8]}."
+    prefix = infra.topic_prefix("t")
     source, dead_letters = f"{prefix}metrology.registry.v1", f"{prefix}metrology.verification.dlq.v1"
     ensure_topics(kafka, [TopicSpec(source), TopicSpec(dead_letters)])
     producer = KafkaProducer(bootstrap_servers=kafka.bootstrap_servers, acks="all")

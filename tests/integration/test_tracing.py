@@ -1,7 +1,6 @@
 """One trace from the HTTP request, through the event store and Kafka headers, into the reporting projector."""
 
 import asyncio
-import uuid
 
 import httpx
 import pytest
@@ -12,6 +11,7 @@ from metrology.reporting.settings import ReportingSettings
 from metrology.servicekit.app import create_app
 from metrology.servicekit.auth import issue_dev_token
 from metrology.servicekit.observability import configure_tracing
+from metrology.testkit import infra
 from metrology.training.bootstrap import bootstrap as training_bootstrap
 from metrology.training.settings import TrainingSettings
 
@@ -24,7 +24,7 @@ async def test_the_projector_continues_the_trace_of_the_request_that_wrote_the_e
     exporter = InMemorySpanExporter()
     common = {
         "kafka_bootstrap_servers": kafka.bootstrap_servers,
-        "kafka_topic_prefix": f"trace{uuid.uuid4().hex[:6]}.",
+        "kafka_topic_prefix": infra.topic_prefix("trace"),
         "auth_jwt_secret": SECRET,
     }
     provider = configure_tracing(TrainingSettings.from_env("training", **common), exporter)

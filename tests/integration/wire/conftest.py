@@ -30,6 +30,7 @@ from metrology.eventkit.kafka import KafkaConnection
 from metrology.eventkit.relay import KafkaEventPublisher, OutboxRelay
 from metrology.eventkit.store import metadata
 from metrology.eventkit.topics import TopicSpec, ensure_topics
+from metrology.testkit import infra
 from metrology.testkit.infra import REPO
 from metrology.verification.domain.events import (
     CertificateIssued,
@@ -185,7 +186,7 @@ def job_events(job_id: str, provider: str, *, passed: bool, revoked: bool) -> li
 
 @pytest.fixture
 async def verification_log(kafka: KafkaConnection, postgres_url: str) -> AsyncIterator[VerificationLog]:
-    topic = f"wire{uuid.uuid4().hex[:8]}.metrology.verification.v1"
+    topic = f"{infra.topic_prefix('wire')}metrology.verification.v1"
     ensure_topics(kafka, [TopicSpec(topic, partitions=3)])
     engine = create_engine(postgres_url)
     await create_schema(engine, metadata)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -22,6 +21,7 @@ from metrology.inspection.bootstrap import bootstrap
 from metrology.inspection.settings import InspectionSettings
 from metrology.servicekit.app import create_app
 from metrology.servicekit.workers import Workers
+from metrology.testkit import infra
 
 from .conftest import Service
 from .world import LAPSED, envelopes, registry_events, verification_events
@@ -70,7 +70,7 @@ async def records_of(kafka: KafkaConnection, topic: str, count: int) -> list[Any
 async def test_the_replica_fed_from_kafka_judges_findings_and_the_inspection_events_reach_the_topic(
     kafka: KafkaConnection, postgres_url: str
 ):
-    prefix = f"it{uuid.uuid4().hex[:8]}."
+    prefix = infra.topic_prefix("it")
     settings = InspectionSettings.from_env(
         "inspection", database_url=postgres_url, kafka_topic_prefix=prefix,
         kafka_bootstrap_servers=kafka.bootstrap_servers, tenant="83",

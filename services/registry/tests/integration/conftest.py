@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -15,6 +14,7 @@ from metrology.registry.bootstrap import bootstrap
 from metrology.registry.settings import RegistrySettings
 from metrology.servicekit.app import create_app
 from metrology.servicekit.auth import issue_dev_token
+from metrology.testkit import infra
 from metrology.testkit.records import as_cloudevent
 
 SECRET = "registry-integration-secret-0123456789abcdef"
@@ -66,7 +66,7 @@ class Api:
 
 @pytest.fixture
 def api(postgres_url: str, kafka: KafkaConnection) -> Iterator[Api]:
-    prefix = f"it{uuid.uuid4().hex[:8]}."
+    prefix = infra.topic_prefix("it")
     settings = RegistrySettings.from_env(
         "registry",
         database_url=postgres_url,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from datetime import date
 
 import pytest
@@ -38,7 +37,7 @@ async def wait_until(check) -> None:
 async def test_registry_events_relayed_through_kafka_fill_the_replica(
     kafka: KafkaConnection, postgres_url: str, postgres_admin_url: str
 ):
-    prefix = f"it{uuid.uuid4().hex[:8]}."
+    prefix = infra.topic_prefix("it")
     registry_url = await infra.create_database(postgres_admin_url, prefix="registry")
     registry_engine = create_engine(registry_url)
     await create_schema(registry_engine, metadata)

@@ -11,7 +11,6 @@ import json
 import os
 import subprocess
 import sys
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +23,7 @@ from metrology.eventkit.kafka import KafkaConnection
 from metrology.eventkit.projector import ProjectorRunner, processed_events
 from metrology.eventkit.topics import TopicSpec, ensure_topics
 from metrology.servicekit.replaying import CountedDeadLetters
+from metrology.testkit import infra
 from metrology.verification.application.replica import REPLICA_TABLES, RegistryReplica
 from metrology.verification.bootstrap import bootstrap
 from metrology.verification.settings import VerificationSettings
@@ -55,7 +55,7 @@ async def _send(producer: AIOKafkaProducer, topic: str, batch: list) -> list[tup
 
 @pytest.fixture
 async def produced(kafka: KafkaConnection) -> Produced:
-    prefix = f"rr{uuid.uuid4().hex[:8]}."
+    prefix = infra.topic_prefix("rr")
     topic = f"{prefix}metrology.registry.v1"
     ensure_topics(kafka, [TopicSpec(topic, 3, 1)])
     events = envelopes(registry_events())

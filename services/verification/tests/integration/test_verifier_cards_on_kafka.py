@@ -8,7 +8,6 @@ card's end date (a job after it is refused, naming the rule).
 from __future__ import annotations
 
 import asyncio
-import uuid
 from datetime import date
 
 import httpx
@@ -76,7 +75,7 @@ async def until(check, what: str) -> None:
 async def test_v1_certifications_on_the_topic_are_upcast_and_v2_card_validity_is_honoured(
     kafka: KafkaConnection, postgres_url: str, postgres_admin_url: str
 ):
-    prefix = f"it{uuid.uuid4().hex[:8]}."
+    prefix = infra.topic_prefix("it")
     registry_url = await infra.create_database(postgres_admin_url, prefix="registry")
     registry_engine = create_engine(registry_url)
     await create_schema(registry_engine, metadata)

@@ -26,6 +26,7 @@ from metrology.servicekit.app import create_app
 from metrology.servicekit.auth import issue_dev_token
 from metrology.servicekit.runtime import ServiceRuntime
 from metrology.servicekit.workers import Workers
+from metrology.testkit import infra
 from metrology.webhooks.bootstrap import bootstrap
 from metrology.webhooks.domain.catalogue import SOURCES
 from metrology.webhooks.settings import WebhooksSettings
@@ -215,7 +216,7 @@ class Bridge:
 
 @pytest.fixture
 async def bridge(kafka: KafkaConnection, postgres_url: str) -> AsyncIterator[Bridge]:
-    prefix = f"wh{uuid.uuid4().hex[:8]}."
+    prefix = infra.topic_prefix("wh")
     settings = WebhooksSettings.from_env(
         "webhooks",
         database_url=postgres_url,

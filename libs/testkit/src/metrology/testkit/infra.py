@@ -6,16 +6,23 @@ import os
 import socket
 import subprocess
 import uuid
+from collections.abc import Iterable
 from pathlib import Path
 
 import asyncpg
+from kafka import KafkaAdminClient
 
 REPO = Path(__file__).resolve().parents[5]
 DEFAULT_PG_URL = "postgresql://metrology:metrology@127.0.0.1:55432/metrology"
 
 
+def kafka_servers() -> str:
+    """The broker the tests use, as configured (started or not)."""
+    return os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+
+
 def kafka_bootstrap() -> str:
-    servers = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+    servers = kafka_servers()
     if not _reachable(servers.split(",")[0]):
         _run_script("kafka.sh")
     return servers
@@ -49,8 +56,43 @@ async def drop_database(admin_url: str, url: str) -> None:
         await connection.close()
 
 
+# The topic names and prefixes this test process made (`unique_topic`, `topic_prefix`): the plugin deletes the topics
+# they name at the session's end, so that a developer's broker does not keep a thousand topics per test run.
+_MADE_TOPICS: set[str] = set()
+
+
 def unique_topic(prefix: str = "test") -> str:
-    return f"{prefix}.{uuid.uuid4().hex[:10]}"
+    """A topic name of its own (its DLQ and other topics named after it included in the deletion)."""
+    name = f"{prefix}.{uuid.uuid4().hex[:10]}"
+    _MADE_TOPICS.add(name)
+    return name
+
+
+def topic_prefix(kind: str = "t") -> str:
+    """A topic prefix of its own, `<kind><8 hex digits>.`, for services started with `KAFKA_TOPIC_PREFIX`."""
+    prefix = f"{kind}{uuid.uuid4().hex[:8]}."
+    _MADE_TOPICS.add(prefix)
+    return prefix
+
+
+def made_topics() -> frozenset[str]:
+    """The topic names and prefixes made so far by `unique_topic` and `topic_prefix` in this process."""
+    return frozenset(_MADE_TOPICS)
+
+
+def delete_topics_beginning_with(bootstrap: str, beginnings: Iterable[str]) -> int:
+    """Delete the broker's topics whose names begin with one of `beginnings`, and no other; returns how many."""
+    wanted = tuple(beginnings)
+    if not wanted:
+        return 0
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap.split(","), client_id="metrology-tests")
+    try:
+        doomed = sorted(topic for topic in admin.list_topics() if topic.startswith(wanted))
+        for start in range(0, len(doomed), 100):
+            admin.delete_topics(doomed[start : start + 100], timeout_ms=30_000)
+        return len(doomed)
+    finally:
+        admin.close()
 
 
 def _reachable(host_port: str) -> bool:

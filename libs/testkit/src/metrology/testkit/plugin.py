@@ -1,4 +1,5 @@
-"""pytest fixtures: the real broker and database, and fresh databases per test."""
+"""pytest fixtures: the real broker and database, fresh databases per test, and the topics tests made deleted at the
+session's end."""
 
 from __future__ import annotations
 
@@ -15,6 +16,25 @@ from metrology.eventkit.store import metadata
 from metrology.testkit import infra
 from metrology.testkit.sample_events import totals_metadata
 from metrology.testkit.services import Platform, running_platform
+
+_TOPICS_REPORT = pytest.StashKey[str]()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Delete the topics this session's tests made (`infra.unique_topic`, `infra.topic_prefix`) and nothing else."""
+    try:
+        deleted = infra.delete_topics_beginning_with(infra.kafka_servers(), infra.made_topics())
+    except Exception as error:  # the broker gone by now: its topics stay, as they did before
+        session.config.stash[_TOPICS_REPORT] = f"test topics not deleted: {type(error).__name__}: {error}"
+        return
+    if deleted:
+        session.config.stash[_TOPICS_REPORT] = f"deleted the {deleted} topics the tests made"
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    report = config.stash.get(_TOPICS_REPORT, None)
+    if report:
+        terminalreporter.write_line(report)
 
 
 @pytest.fixture

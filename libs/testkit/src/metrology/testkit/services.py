@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from metrology.testkit import infra
 from metrology.testkit.infra import REPO
 
 
@@ -95,7 +96,7 @@ class Platform:
     workdir: Path
     database_urls: Mapping[str, str] = field(default_factory=dict)
     secret: str = field(default_factory=lambda: uuid.uuid4().hex * 2)
-    prefix: str = field(default_factory=lambda: f"t{uuid.uuid4().hex[:8]}.")
+    prefix: str = field(default_factory=infra.topic_prefix)
     tenant: str = "83"
     services: dict[str, ServiceProcess] = field(default_factory=dict)
 
