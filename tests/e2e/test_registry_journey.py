@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import subprocess
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 from kafka import KafkaConsumer
 
-from metrology.testkit.records import as_cloudevent
+from metrology.testkit.records import first_distinct_events
 from metrology.testkit.services import console_script
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
@@ -28,17 +27,13 @@ def published_types(platform, count: int, timeout: float = 30.0) -> dict[str, li
         enable_auto_commit=False,
         consumer_timeout_ms=1000,
     )
-    by_stream: dict[str, list[str]] = {}
-    seen = 0
-    deadline = time.monotonic() + timeout
     try:
-        while seen < count and time.monotonic() < deadline:
-            for message in consumer:
-                event = as_cloudevent(message.headers, message.value)
-                by_stream.setdefault(event["streamid"].split("-", 1)[0], []).append(event["type"])
-                seen += 1
+        events = first_distinct_events(consumer, count, timeout)
     finally:
         consumer.close()
+    by_stream: dict[str, list[str]] = {}
+    for event in events:
+        by_stream.setdefault(event["streamid"].split("-", 1)[0], []).append(event["type"])
     return by_stream
 
 

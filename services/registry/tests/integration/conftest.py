@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -15,7 +14,7 @@ from metrology.registry.settings import RegistrySettings
 from metrology.servicekit.app import create_app
 from metrology.servicekit.auth import issue_dev_token
 from metrology.testkit import infra
-from metrology.testkit.records import as_cloudevent
+from metrology.testkit.records import first_distinct_events
 
 SECRET = "registry-integration-secret-0123456789abcdef"
 
@@ -43,7 +42,7 @@ class Api:
         return str(response.json()["id"])
 
     def published(self, count: int, timeout: float = 30.0) -> list[dict[str, object]]:
-        """The first `count` records of the registry's topic, as CloudEvents JSON (waits for the relay)."""
+        """The first `count` distinct events on the registry's topic, as CloudEvents JSON (waits for the relay)."""
         consumer = KafkaConsumer(
             self.topic,
             auto_offset_reset="earliest",
@@ -51,17 +50,10 @@ class Api:
             consumer_timeout_ms=1000,
             **self.kafka.kafka_python_options(),
         )
-        records: list[dict[str, object]] = []
-        deadline = time.monotonic() + timeout
         try:
-            while len(records) < count and time.monotonic() < deadline:
-                for message in consumer:
-                    headers = dict(message.headers)
-                    event = as_cloudevent(message.headers, message.value)
-                    records.append(event | {"_key": message.key.decode(), "_headers": headers})
+            return first_distinct_events(consumer, count, timeout)
         finally:
             consumer.close()
-        return records
 
 
 @pytest.fixture

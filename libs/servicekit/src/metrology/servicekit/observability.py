@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import TextIO
 
 from fastapi import FastAPI
 from opentelemetry import trace
@@ -24,8 +25,20 @@ class _TraceIds(logging.Filter):
         return True
 
 
+class _StandardError(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever `sys.stderr` is when a record is emitted, not to the stream it was when logging was set
+    up: a command run inside another program (a CLI runner, a test) may have its stderr swapped and closed after."""
+
+    def __init__(self) -> None:
+        logging.Handler.__init__(self)
+
+    @property  # type: ignore[override]
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+
 def configure_logging(settings: ServiceSettings) -> None:
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _StandardError()
     if settings.log_json:
         handler.setFormatter(
             JsonFormatter(
