@@ -24,9 +24,8 @@ def first_distinct_events(consumer: Iterable[Any], count: int, timeout: float = 
     """The first `count` distinct events (by CloudEvents id) a kafka-python consumer reads, in the order first read,
     as structured-mode JSON with the record's `_key` and `_headers`; fewer when `timeout` seconds pass first.
 
-    Delivery is at least once: a relay sends a batch again when the broker's acknowledgement was lost, and a consumer
-    without a group starts its partitions again from the earliest offset when the topic's partitions change under it
-    (a topic created moments before). A record read twice is kept once, as every consumer of the platform keeps it.
+    Delivery is at least once (a relay sends a batch again when it could not record how far it got), so a record
+    may be on the topic twice; it is kept once, as every consumer of the platform keeps it.
     The consumer should stop iterating when idle (`consumer_timeout_ms`), so that the timeout is checked."""
     events: dict[str, dict[str, Any]] = {}
     deadline = time.monotonic() + timeout
