@@ -139,8 +139,11 @@ async def scratch_database(admin_url: str, prefix: str) -> AsyncIterator[str]:
 
 @contextlib.contextmanager
 def scratch_topic(bootstrap: str, prefix: str, partitions: int = 3) -> Iterator[str]:
-    """A new topic (the services' default of 3 partitions), deleted afterwards."""
+    """A new topic (the services' default of 3 partitions), deleted afterwards with the topics named after it (the
+    dead-letter topic a projector made for it)."""
     from kafka.admin import KafkaAdminClient, NewTopic
+
+    from metrology.testkit.infra import delete_topics_beginning_with
 
     name = f"bench.{prefix}.{uuid.uuid4().hex[:8]}"
     admin = KafkaAdminClient(bootstrap_servers=bootstrap.split(","), client_id="metrology-bench")
@@ -149,9 +152,9 @@ def scratch_topic(bootstrap: str, prefix: str, partitions: int = 3) -> Iterator[
         _wait_for_topic(admin, name)
         yield name
     finally:
-        with contextlib.suppress(Exception):
-            admin.delete_topics([name])
         admin.close()
+        with contextlib.suppress(Exception):
+            delete_topics_beginning_with(bootstrap, [name])
 
 
 def topic_size(bootstrap: str, topic: str) -> int:

@@ -56,15 +56,16 @@ async def records_of(kafka: KafkaConnection, topic: str, count: int) -> list[Any
     consumer = AIOKafkaConsumer(topic, **kafka.aiokafka_options(), auto_offset_reset="earliest",
                                 enable_auto_commit=False, group_id=None)  # fmt: skip
     await consumer.start()
-    found: list[Any] = []
+    found: dict[bytes, Any] = {}  # by event id: delivery is at least once, a record may be on the topic twice
     try:
         deadline = asyncio.get_running_loop().time() + 60
         while len(found) < count and asyncio.get_running_loop().time() < deadline:
             batches = await consumer.getmany(timeout_ms=500)
-            found += [record for records in batches.values() for record in records]
+            for record in (record for records in batches.values() for record in records):
+                found.setdefault(dict(record.headers)["ce_id"], record)
     finally:
         await consumer.stop()
-    return found
+    return list(found.values())
 
 
 async def test_the_replica_fed_from_kafka_judges_findings_and_the_inspection_events_reach_the_topic(
