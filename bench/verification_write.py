@@ -52,6 +52,7 @@ from metrology.eventkit.kafka import KafkaConnection
 from metrology.eventkit.topics import TopicSpec, ensure_topics, event_topic
 from metrology.registry.domain import events as r
 from metrology.servicekit.auth import Principal, issue_dev_token
+from metrology.testkit.infra import delete_topics_beginning_with
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
@@ -551,6 +552,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             server.wait(30)
         await admin.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
         await admin.close()
+        delete_topics_beginning_with(args.kafka, [prefix])  # the registry's log, the service's topics and dead letters
     return {
         "benchmark": "verification_write",
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
