@@ -34,8 +34,15 @@ DLQ_SOURCE_PARTITION = "dlq-source-partition"
 DLQ_SOURCE_OFFSET = "dlq-source-offset"
 
 
+BROKER_LOGGER = "metrology.eventkit.broker"
+
+
 def new_broker(connection: KafkaConnection, **options: Any) -> KafkaBroker:
+    """A FastStream Kafka broker whose service messages (a subscriber's partitions assigned, a handler's error) go
+    through the process's own log handlers, as JSON lines in a service, with the topic and group as fields. FastStream's
+    own logger would write them to stdout in colour, beside the JSON lines on stderr."""
     options.setdefault("log_level", logging.DEBUG)  # one line per message is too much at INFO
+    options.setdefault("logger", logging.getLogger(BROKER_LOGGER))
     return KafkaBroker(**connection.faststream_options(), **options)
 
 
