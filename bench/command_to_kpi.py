@@ -79,7 +79,6 @@ from typing import Any
 
 import asyncpg
 import httpx
-from aiokafka.admin import AIOKafkaAdminClient
 from reporting_million import CLI as REPORTING_CLI
 from reporting_million import REPO, LoadSampler, machine, percentile, publish, rebuild, serve
 from verification_write import Client, cpu_seconds
@@ -521,7 +520,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             if not args.database_url and reporting_db:
                 await infra.drop_database(admin, reporting_db)
             if not args.prefix:
-                await delete_prefixed_topics(servers, prefix)
+                infra.delete_topics_beginning_with(servers, [prefix])  # the log and the services' own topics
     return result
 
 
@@ -532,18 +531,6 @@ async def topic_sizes(servers: str, prefix: str) -> dict[str, int]:
     for partition, end in ends.items():
         sizes[partition.topic] += end
     return dict(sizes)
-
-
-async def delete_prefixed_topics(servers: str, prefix: str) -> None:
-    """Every topic of the run: the log, and what the services provisioned under the prefix (dead letters, ...)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=servers)
-    await admin.start()
-    try:
-        names = [name for name in await admin.list_topics() if name.startswith(prefix)]
-        if names:
-            await admin.delete_topics(names)
-    finally:
-        await admin.close()
 
 
 def report(outcome: dict[str, Any]) -> None:
