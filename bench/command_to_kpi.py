@@ -438,7 +438,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     try:
         if not args.prefix:
             with LoadSampler() as load:
-                per_topic, _, seconds = await publish(servers, prefix, args.events, args.partitions)
+                # event and entity ids of version 7, as the platform makes them
+                per_topic, _, seconds = await publish(servers, prefix, args.events, args.partitions, "v7", "v7")
             result["publish"] = {"events": sum(per_topic.values()), "seconds": round(seconds, 1)} | {
                 "load": load.summary()
             }
