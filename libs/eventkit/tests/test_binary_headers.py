@@ -107,3 +107,22 @@ def test_data_that_is_not_a_json_object_is_refused_whatever_the_headers():
         Envelope.from_kafka(headers, b"[1, 2]")
     with pytest.raises(ValueError, match="event data is not JSON"):
         Envelope.from_kafka(headers, b"{broken")
+
+
+@pytest.mark.parametrize(
+    "reshape",
+    [
+        lambda name, value: [name, value],  # pairs as lists
+        lambda name, value: (name, bytearray(value)),  # values that are not bytes
+        lambda name, value: (name, value.decode()),  # values already text
+        lambda name, value: (name,),  # not pairs
+        lambda name, value: (name, value, b"more"),  # more than pairs
+    ],
+    ids=["lists", "bytearrays", "text", "singles", "triples"],
+)
+def test_headers_of_another_shape_read_as_the_general_reading_reads_them(reshape):
+    headers, value = written()
+    for reshaped in ([reshape(*pair) for pair in headers], [*headers[:-1], reshape(*headers[-1])]):
+        fast, general = both_readings(reshaped, value)
+
+        assert fast == general

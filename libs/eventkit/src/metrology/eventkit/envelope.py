@@ -80,16 +80,12 @@ _FIELD_HEADERS = tuple(CE_PREFIX + name for name in (*_REQUIRED_FIELDS, *_OPTION
 _WRITTEN_HEADERS = frozenset([*_HEADER_NAMES.values(), "content-type", "traceparent"])
 
 
-_NAME = operator.itemgetter(0)
-_ABSENT = (None, None)  # the header pair an absent optional header is picked as
-
-
 @functools.lru_cache(maxsize=64)
 def _fields_picker(names: tuple[str, ...]) -> operator.itemgetter[Any] | None:
     """For records whose headers come with these names in this order (every record the relay writes for one kind
-    of event has the same): what picks the envelope's text fields out of the decoded header values, followed by a
-    None for the optional ones absent. None when the names hold one twice, or one the relay does not write, or lack
-    a required one: such records are read the general way."""
+    of event has the same): what picks the envelope's text fields out of the decoded header values followed by a
+    None, which stands for the optional ones absent. None when the names hold one twice, or one the relay does not
+    write, or lack a required one: such records are read the general way."""
     if len(set(names)) != len(names) or not _WRITTEN_HEADERS.issuperset(names):
         return None
     absent = len(names)
@@ -112,6 +108,10 @@ def _picker_of(names: tuple[str, ...]) -> operator.itemgetter[Any] | None:
     if picker is not None:
         _LAYOUTS[len(names)] = (names, picker)
     return picker
+
+
+_DECODE = bytes.decode
+_NEW_TUPLE = tuple.__new__
 
 
 def loads_json(raw: bytes | str) -> Any:
@@ -346,35 +346,37 @@ class Envelope(NamedTuple):
         None when the headers are laid out otherwise, or a value is null, not UTF-8 or empty, or the version is not
         digits: the general reading then reads the record, or says what is wrong with it."""
         try:
-            picker = _picker_of(tuple(map(_NAME, headers)))
+            names, values = zip(*headers, strict=True)  # pairs: other shapes fail here, as in the general reading
+            picker = _picker_of(names)
             if picker is None:
                 return None
-            spec, *required, subject, causation_id, traceparent, actor = picker([*headers, _ABSENT])
-            if spec[1] != b"1.0":
-                return None
-            id_, type_, source, time, stream_id, version, tenant, correlation_id = [raw.decode() for _, raw in required]
-            optional = [
-                None if pair is _ABSENT else pair[1].decode() for pair in (subject, causation_id, traceparent, actor)
-            ]
-        except (TypeError, ValueError, AttributeError):  # not pairs, null values, not UTF-8 (a ValueError)
+            fields = picker((*map(_DECODE, values), None))  # every value decoded (the media type and schema unused)
+        except (TypeError, ValueError):  # not pairs, null values, not bytes, not UTF-8 (a ValueError)
             return None
-        if not (id_ and type_ and source and time and stream_id and tenant and correlation_id and version.isdigit()):
+        spec, id_, type_, source, time, stream_id, version, tenant, correlation_id = fields[:9]
+        if spec != "1.0" or not (
+            id_ and type_ and source and time and stream_id and tenant and correlation_id and version.isdigit()
+        ):
             return None
-        subject, causation_id, traceparent, actor = optional
-        return cls(
-            id_,
-            type_,
-            source,
-            datetime.fromisoformat(time),
-            stream_id,
-            int(version),
-            tenant,
-            correlation_id,
-            _data_object(value),
-            subject,
-            causation_id,
-            traceparent,
-            actor,
+        subject, causation_id, traceparent, actor = fields[9:]
+        # the tuple made directly: a named tuple's own `__new__` is a Python function, as costly again
+        return _NEW_TUPLE(
+            cls,
+            (
+                id_,
+                type_,
+                source,
+                datetime.fromisoformat(time),
+                stream_id,
+                int(version),
+                tenant,
+                correlation_id,
+                _data_object(value),
+                subject,
+                causation_id,
+                traceparent,
+                actor,
+            ),
         )
 
     @classmethod
