@@ -1,5 +1,6 @@
 """The relay under faults, on the real broker and PostgreSQL: per-stream order under concurrent multi-stream
-transactions, one active relay per store, and a topic that lost what the store holds."""
+transactions, one active relay per store, a topic that lost what the store holds, and a broker that cannot yet say
+what the topic holds."""
 
 import asyncio
 import contextlib
@@ -19,7 +20,7 @@ from metrology.eventkit.projector import ProjectorRunner
 from metrology.eventkit.relay import KafkaEventPublisher, OutboxRelay, records_in_topic
 from metrology.eventkit.replay import rebuild
 from metrology.eventkit.store import ConcurrencyError
-from metrology.eventkit.topics import TopicSpec, ensure_topics
+from metrology.eventkit.topics import TopicNotReadyError, TopicSpec, ensure_topics
 from metrology.testkit.sample_events import ThingCounted, ThingTotals, read_totals
 
 pytestmark = pytest.mark.integration
@@ -202,6 +203,53 @@ async def test_a_relay_republishes_from_the_store_when_the_topic_lost_its_record
     progress = await rebuild(kafka, runner, [topic])
     assert progress.done == 3
     assert await read_totals(engine) == {"scales": (4, 2), "meters": (2, 1)}
+
+
+class BrokerNotReadyAtFirst(KafkaEventPublisher):
+    """The real publisher, on a broker that cannot describe the topic the first `times` it is asked (as one just
+    restarted answers before its partitions have leaders)."""
+
+    def __init__(self, kafka: KafkaConnection, times: int) -> None:
+        super().__init__(kafka)
+        self.unanswered, self.asked = times, 0
+
+    async def records_in(self, topic: str) -> int:
+        self.asked += 1
+        if self.asked <= self.unanswered:
+            raise TopicNotReadyError(f"the broker's metadata for topic {topic}: LeaderNotAvailableError")
+        return await super().records_in(topic)
+
+
+async def test_a_relay_started_while_the_broker_cannot_describe_the_topic_waits_and_republishes_nothing(
+    engine, kafka, topic
+):
+    ensure_topics(kafka, [TopicSpec(topic)])
+    for thing in ["scales", "meters", "scales"]:
+        async with session_factory(engine).begin() as session:
+            await STORE.append(session, f"thing-{thing}", None, [counted(thing)], CTX)
+    first = KafkaEventPublisher(kafka)
+    restarted = BrokerNotReadyAtFirst(kafka, times=2)
+    await first.start()
+    await restarted.start()
+    try:
+        await run_relay_until(
+            OutboxRelay(engine, STORE, first, topic, poll_interval=0.2), lambda: _at_least(kafka, topic, 3)
+        )
+        async with session_factory(engine).begin() as session:
+            await STORE.append(session, "thing-meters", None, [counted("meters")], CTX)
+
+        relay = OutboxRelay(engine, STORE, restarted, topic, poll_interval=0.2)
+        await run_relay_until(relay, lambda: _at_least(kafka, topic, 4))
+    finally:
+        await first.stop()
+        await restarted.stop()
+
+    assert (restarted.asked, relay.republished, relay.published) == (3, 0, 1)
+    assert await records_in_topic(kafka, topic) == 4
+
+
+async def test_the_records_of_a_topic_the_broker_never_had_are_none(kafka, topic):
+    assert await records_in_topic(kafka, f"{topic}.never-made") == 0
 
 
 async def _at_least(kafka: KafkaConnection, topic: str, count: int) -> bool:

@@ -29,6 +29,7 @@ from metrology.eventkit.database import statements_alone
 from metrology.eventkit.kafka import KafkaConnection
 from metrology.eventkit.leases import RELAY_LOCK_CLASS, still_connected, wait_for_lock
 from metrology.eventkit.store import NOTIFY_CHANNEL, EventStore, Position, RecordedEvent, metadata
+from metrology.eventkit.topics import TopicNotReadyError, topic_partitions
 
 log = logging.getLogger(__name__)
 HELD_BACK_FIRST_WAIT = 0.005  # seconds: a writer on the same server usually commits within milliseconds
@@ -121,13 +122,16 @@ class KafkaEventPublisher:
 
 
 async def records_in_topic(connection: KafkaConnection, topic: str) -> int:
-    """The sum of the topic's end offsets: every record ever written to it (retention is forever)."""
+    """The sum of the topic's end offsets: every record ever written to it (retention is forever); 0 when the
+    broker has no such topic. TopicNotReadyError when the broker cannot tell yet: not knowing is not "empty", and a
+    relay that took it for empty would publish its whole store again."""
+    partitions = (await topic_partitions(connection, [topic]))[topic]
+    if not partitions:
+        return 0
     consumer = AIOKafkaConsumer(**connection.aiokafka_options(), enable_auto_commit=False, group_id=None)
     await consumer.start()
     try:
-        partitions = await consumer._client.fetch_all_metadata()  # public API offers no metadata for unsubscribed
-        ids = partitions.partitions_for_topic(topic) or set()
-        ends = await consumer.end_offsets([TopicPartition(topic, p) for p in ids])
+        ends = await consumer.end_offsets([TopicPartition(topic, p) for p in partitions])
         return sum(ends.values())
     finally:
         await consumer.stop()
@@ -292,7 +296,7 @@ class OutboxRelay:
     async def _publish_until(self, stop: asyncio.Event, lock_connection: AsyncConnection | None = None) -> None:
         listener = asyncio.create_task(self._listen(stop)) if self.engine.dialect.name == "postgresql" else None
         try:
-            await self._republish_if_topic_is_behind()
+            await self._compare_topic_with_store(stop)
             while not stop.is_set():
                 self.last_loop_at = time.monotonic()
                 if lock_connection is not None:
@@ -318,6 +322,16 @@ class OutboxRelay:
             return self.poll_interval
         wait, self._held_back_wait = self._held_back_wait, min(self._held_back_wait * 2, self.poll_interval)
         return min(wait, self.poll_interval)
+
+    async def _compare_topic_with_store(self, stop: asyncio.Event) -> None:
+        """`_republish_if_topic_is_behind`, asked again at each poll interval while the broker cannot tell."""
+        while not stop.is_set():
+            try:
+                await self._republish_if_topic_is_behind()
+                return
+            except TopicNotReadyError as error:
+                log.warning("relay %s: %s; asking again before publishing", self.name, error)
+                await self.signal.wait(self.poll_interval)
 
     async def _republish_if_topic_is_behind(self) -> None:
         """Start again from the store's beginning when the topic holds fewer records than were published."""

@@ -19,6 +19,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from metrology.eventkit import event_loop
 from metrology.eventkit.kafka import KafkaConnection
 from metrology.eventkit.projector import READ_SLICE, ProjectorRunner
+from metrology.eventkit.topics import topic_partitions
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,13 +108,11 @@ async def rebuild(
 
 async def partition_spans(connection: KafkaConnection, topics: Sequence[str]) -> dict[TopicPartition, tuple[int, int]]:
     """The first and the end offset of every partition of `topics`, now."""
+    described = await topic_partitions(connection, topics)  # a topic the broker cannot describe yet: an error
+    partitions = [TopicPartition(topic, p) for topic in topics for p in described[topic]]
     consumer = AIOKafkaConsumer(**connection.aiokafka_options(), enable_auto_commit=False, group_id=None)
     await consumer.start()
     try:
-        await _load_metadata(consumer, topics)
-        partitions = [
-            TopicPartition(topic, p) for topic in topics for p in sorted(consumer.partitions_for_topic(topic) or ())
-        ]
         starts = await consumer.beginning_offsets(partitions)
         ends = await consumer.end_offsets(partitions)
         return {tp: (starts[tp], ends[tp]) for tp in partitions}

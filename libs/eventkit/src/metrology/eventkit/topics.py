@@ -1,16 +1,25 @@
-"""Topic names and provisioning with kafka-python's admin client."""
+"""Topic names, provisioning with kafka-python's admin client, and what the broker says a topic is made of."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import for_code
 from kafka.admin import ConfigResource, KafkaAdminClient, NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
 from metrology.eventkit.kafka import KafkaConnection
 
 FOREVER = "-1"
+UNKNOWN_TOPIC_OR_PARTITION = 3  # Kafka's error code for a topic the broker does not have
+
+
+class TopicNotReadyError(Exception):
+    """The broker could not say what a topic is made of: its answer for the topic, or for one of its partitions,
+    carried an error (a leader not elected yet, a broker still catching up after a restart)."""
 
 
 def event_topic(service: str) -> str:
@@ -58,3 +67,33 @@ def describe_retention(connection: KafkaConnection, topic: str) -> str | None:
         return None if entry is None else str(entry["value"])
     finally:
         admin.close()
+
+
+async def topic_partitions(connection: KafkaConnection, topics: Sequence[str]) -> dict[str, list[int]]:
+    """The partitions of each topic, from the broker's answer to a metadata request for them; none for a topic
+    the broker does not have. TopicNotReadyError when the answer carries any other error: a reader that took
+    "not known" for "empty" would skip a topic's records (a rebuild), or publish its whole store again (a relay)."""
+    admin = AIOKafkaAdminClient(**connection.aiokafka_options())
+    await admin.start()
+    try:
+        described = await admin.describe_topics(list(topics))
+    finally:
+        await admin.close()
+    return {topic: partitions_described(topic, described) for topic in topics}
+
+
+def partitions_described(topic: str, described: Sequence[dict[str, Any]]) -> list[int]:
+    """The partitions of `topic` in a metadata answer; none when the broker has no such topic. TopicNotReadyError
+    for any other error, of the topic or of one of its partitions, and for an answer that does not name it."""
+    answer = next((each for each in described if each["topic"] == topic), None)
+    if answer is None:
+        raise TopicNotReadyError(f"the broker's metadata does not mention topic {topic}")
+    if answer["error_code"] == UNKNOWN_TOPIC_OR_PARTITION:
+        return []
+    codes = [(f"topic {topic}", answer["error_code"])] + [
+        (f"partition {topic}[{each['partition']}]", each["error_code"]) for each in answer["partitions"]
+    ]
+    for what, code in codes:
+        if code:
+            raise TopicNotReadyError(f"the broker's metadata for {what}: {for_code(code).__name__}")
+    return sorted(each["partition"] for each in answer["partitions"])

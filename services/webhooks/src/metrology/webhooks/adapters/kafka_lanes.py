@@ -15,11 +15,11 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.client import AIOKafkaClient
 
 from metrology.eventkit.envelope import Envelope
 from metrology.eventkit.ids import distinctive_part
 from metrology.eventkit.kafka import KafkaConnection
+from metrology.eventkit.topics import topic_partitions
 from metrology.webhooks.adapters.delivery_log import SqlAlchemyDeliveryLog
 from metrology.webhooks.application.delivery import Deliverer, LaneEnd, Record, Target
 
@@ -39,17 +39,10 @@ def read_record(
 
 
 async def partitions_of(connection: KafkaConnection, topics: Sequence[str]) -> list[TopicPartition]:
-    client = AIOKafkaClient(**connection.aiokafka_options())
-    try:
-        await client.bootstrap()
-        cluster = await client.fetch_all_metadata()
-        return [
-            TopicPartition(topic, partition)
-            for topic in topics
-            for partition in sorted(cluster.partitions_for_topic(topic) or ())
-        ]
-    finally:
-        await client.close()
+    """Every partition of `topics`; TopicNotReadyError while the broker cannot describe one (the lane starts again
+    later rather than read none of that topic's events)."""
+    described = await topic_partitions(connection, topics)
+    return [TopicPartition(topic, partition) for topic in topics for partition in described[topic]]
 
 
 class SubscriptionReader:
