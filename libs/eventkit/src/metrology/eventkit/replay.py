@@ -362,14 +362,6 @@ async def _lane(
         return done, runner.stats.dead_lettered
 
 
-async def _load_metadata(consumer: AIOKafkaConsumer, topics: Sequence[str]) -> None:
-    """A consumer with no subscription knows no partitions until its client's metadata covers the topics."""
-    client = consumer._client  # aiokafka offers no public way to refresh metadata for an unsubscribed consumer
-    for topic in topics:
-        client.add_topic(topic)
-    await client.force_metadata_update()
-
-
 @dataclass(frozen=True, slots=True)
 class Redriven:
     sent: int
@@ -397,10 +389,8 @@ async def redrive(
     await producer.start()
     by_topic: dict[str, int] = {}
     try:
-        await _load_metadata(consumer, [dead_letter_topic])
-        partitions = [
-            TopicPartition(dead_letter_topic, p) for p in consumer.partitions_for_topic(dead_letter_topic) or ()
-        ]
+        described = await topic_partitions(connection, [dead_letter_topic])  # not described yet: an error, not 0
+        partitions = [TopicPartition(dead_letter_topic, p) for p in described[dead_letter_topic]]
         consumer.assign(partitions)
         ends = await consumer.end_offsets(partitions)
         for tp in partitions:

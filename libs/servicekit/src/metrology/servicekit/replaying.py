@@ -22,6 +22,7 @@ from metrology.eventkit.envelope import Envelope
 from metrology.eventkit.kafka import KafkaConnection
 from metrology.eventkit.projector import DeadLetter, ProjectorRunner
 from metrology.eventkit.replay import LaneProcesses, ProgressCallback, ReplayLanes, ReplayProgress, rebuild
+from metrology.eventkit.topics import topic_partitions
 from metrology.servicekit.collector import settle_garbage_collector
 from metrology.servicekit.runtime import ServiceRuntime, Subscription
 
@@ -91,7 +92,7 @@ async def read_topic(connection: KafkaConnection, topic: str, start: ReplayStart
     )
     await consumer.start()
     try:
-        partitions = await _partitions(consumer, [topic], start.partition)
+        partitions = await _partitions(connection, [topic], start.partition)
         consumer.assign(partitions)
         ends = await consumer.end_offsets(partitions)
         await _seek(consumer, partitions, start)
@@ -111,12 +112,9 @@ async def read_topic(connection: KafkaConnection, topic: str, start: ReplayStart
         await consumer.stop()
 
 
-async def _partitions(consumer: AIOKafkaConsumer, topics: Sequence[str], only: int | None) -> list[TopicPartition]:
-    client = consumer._client  # aiokafka offers no public way to load metadata for an unsubscribed consumer
-    for topic in topics:
-        client.add_topic(topic)
-    await client.force_metadata_update()
-    found = [TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or ())]
+async def _partitions(connection: KafkaConnection, topics: Sequence[str], only: int | None) -> list[TopicPartition]:
+    described = await topic_partitions(connection, topics)  # a topic the broker cannot describe yet: an error
+    found = [TopicPartition(t, p) for t in topics for p in described[t]]
     if not found:
         raise LookupError(f"no such topic: {', '.join(topics)}")
     if only is not None:
@@ -253,7 +251,7 @@ async def end_offsets(connection: KafkaConnection, topics: Sequence[str]) -> dic
     consumer = AIOKafkaConsumer(**connection.aiokafka_options(), enable_auto_commit=False, group_id=None)
     await consumer.start()
     try:
-        partitions = await _partitions(consumer, topics, None)
+        partitions = await _partitions(connection, topics, None)
         return dict(await consumer.end_offsets(partitions))
     finally:
         await consumer.stop()
