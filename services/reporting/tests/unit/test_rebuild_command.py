@@ -3,6 +3,7 @@ import gc
 from typer.testing import CliRunner
 
 from metrology.eventkit.replay import ReplayProgress
+from metrology.eventkit.topics import TopicNotReadyError
 from metrology.reporting.entrypoints import cli as reporting_cli
 from metrology.servicekit.replaying import RebuildResult
 
@@ -39,4 +40,21 @@ def test_a_rebuild_in_several_processes_on_sqlite_stops_with_one_line(monkeypatc
     assert result.output.strip() == (
         "metrology-reporting: --workers 2 needs PostgreSQL: "
         "SQLite takes one writer at a time (rebuild with --workers 1)"
+    )
+
+
+def test_a_rebuild_the_broker_cannot_describe_the_topics_for_stops_with_one_line(monkeypatch, tmp_path):
+    monkeypatch.setenv("ENVIRONMENT", "development")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path}/reporting.db")
+    reason = "the broker's metadata for topic metrology.training.v1: LeaderNotAvailableError"
+
+    async def broker_not_ready(runtime: object, batch_size: int, lanes: object) -> RebuildResult:
+        raise TopicNotReadyError(reason)
+
+    monkeypatch.setattr(reporting_cli, "_rebuild", broker_not_ready)
+    result = CliRunner().invoke(reporting_cli.cli(), ["rebuild"])
+
+    assert result.exit_code == 2
+    assert result.output.strip() == (
+        f"metrology-reporting: {reason}; the read model is as it was: rebuild when it is ready"
     )

@@ -82,8 +82,8 @@ async def rebuild(
     else:
         processes = LaneProcesses.start(lanes) if lanes is not None and lanes.count > 1 else None
     try:
+        spans = await partition_spans(connection, topics)  # first: a broker that cannot tell leaves the model as it was
         await runner.reset()
-        spans = await partition_spans(connection, topics)
         total = sum(end - start for start, end in spans.values())
         started = time.monotonic()
 

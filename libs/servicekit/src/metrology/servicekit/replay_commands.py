@@ -18,7 +18,7 @@ from rich.table import Table
 from metrology.eventkit import event_loop
 from metrology.eventkit.replay import LaneProcesses, ReplayProgress
 from metrology.eventkit.replay import redrive as redrive_dead_letters
-from metrology.eventkit.topics import event_topic
+from metrology.eventkit.topics import TopicNotReadyError, event_topic
 from metrology.servicekit.collector import settle_garbage_collector
 from metrology.servicekit.replaying import (
     RebuildResult,
@@ -64,7 +64,7 @@ def add_replay_commands(
         start = ReplayStart(from_offset, _parsed_time(from_time), partition, limit)
         try:
             records = event_loop.run(_collect(config, name, start, output))
-        except LookupError as error:
+        except (LookupError, TopicNotReadyError) as error:
             raise typer.Exit(_failed(str(error))) from None
         if output is Format.table:
             Console().print(_table(name, records))
@@ -89,6 +89,8 @@ def add_replay_commands(
         lanes = {s.projection.name: start_lanes(rt, s, workers, wiring) for s in chosen}  # forked: no loop yet
         try:
             results = event_loop.run(_rebuild_all(rt, lanes, batch_size))
+        except TopicNotReadyError as error:
+            raise typer.Exit(_failed(f"{error}; the rebuild stopped there: run it again when it is ready")) from None
         finally:
             for started in lanes.values():
                 if started is not None:
@@ -108,7 +110,10 @@ def add_replay_commands(
         """Put the service's dead letters back on the topics they came from (after the fix is deployed)."""
         rt = runtime()
         group = f"{rt.settings.kafka_topic_prefix}{rt.name}.redrive"
-        result = event_loop.run(redrive_dead_letters(rt.settings.kafka(), rt.dead_letter_topic, group, limit=limit))
+        try:
+            result = event_loop.run(redrive_dead_letters(rt.settings.kafka(), rt.dead_letter_topic, group, limit=limit))
+        except TopicNotReadyError as error:
+            raise typer.Exit(_failed(f"{error}; nothing was redriven: run it again when it is ready")) from None
         where = ", ".join(f"{topic}: {count}" for topic, count in sorted(result.by_topic.items())) or "nothing to do"
         typer.echo(f"{rt.name}: redrove {result.sent} dead letters ({where})")
 

@@ -12,6 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from metrology.eventkit import event_loop
 from metrology.eventkit.replay import LaneProcesses, ReplayProgress
+from metrology.eventkit.topics import TopicNotReadyError
 from metrology.reporting.adapters.plan_files import PlanFileError
 from metrology.reporting.adapters.readmodel import FACT_TABLES
 from metrology.reporting.application.evaluation import StatusEvaluation
@@ -47,6 +48,9 @@ def cli() -> typer.Typer:
         lanes = start_lanes(runtime, runtime.subscriptions[0], workers, wiring)  # before the event loop: forked
         try:
             result = event_loop.run(_rebuild(runtime, batch_size, lanes))
+        except TopicNotReadyError as error:
+            typer.echo(f"metrology-reporting: {error}; the read model is as it was: rebuild when it is ready", err=True)
+            raise typer.Exit(2) from None
         finally:
             if lanes is not None:
                 lanes.stop()
