@@ -324,14 +324,17 @@ class OutboxRelay:
         return min(wait, self.poll_interval)
 
     async def _compare_topic_with_store(self, stop: asyncio.Event) -> None:
-        """`_republish_if_topic_is_behind`, asked again at each poll interval while the broker cannot tell."""
+        """`_republish_if_topic_is_behind`, asked again at each poll interval while the broker cannot tell (or
+        cannot be reached, or the store cannot be read): the relay publishes nothing before it knows."""
         while not stop.is_set():
             try:
                 await self._republish_if_topic_is_behind()
                 return
             except TopicNotReadyError as error:
                 log.warning("relay %s: %s; asking again before publishing", self.name, error)
-                await self.signal.wait(self.poll_interval)
+            except Exception:
+                log.exception("relay %s could not compare its topic with the store; asking again", self.name)
+            await self.signal.wait(self.poll_interval)
 
     async def _republish_if_topic_is_behind(self) -> None:
         """Start again from the store's beginning when the topic holds fewer records than were published."""
