@@ -21,7 +21,6 @@ from functools import cache
 from typing import NamedTuple, Protocol
 
 import sqlalchemy as sa
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from confluent_kafka import KafkaError, Producer
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -29,7 +28,7 @@ from metrology.eventkit.database import statements_alone
 from metrology.eventkit.kafka import KafkaConnection
 from metrology.eventkit.leases import RELAY_LOCK_CLASS, still_connected, wait_for_lock
 from metrology.eventkit.store import NOTIFY_CHANNEL, EventStore, Position, RecordedEvent, metadata
-from metrology.eventkit.topics import TopicNotReadyError, topic_partitions
+from metrology.eventkit.topics import TopicNotReadyError, partition_ends
 
 log = logging.getLogger(__name__)
 HELD_BACK_FIRST_WAIT = 0.005  # seconds: a writer on the same server usually commits within milliseconds
@@ -125,16 +124,7 @@ async def records_in_topic(connection: KafkaConnection, topic: str) -> int:
     """The sum of the topic's end offsets: every record ever written to it (retention is forever); 0 when the
     broker has no such topic. TopicNotReadyError when the broker cannot tell yet: not knowing is not "empty", and a
     relay that took it for empty would publish its whole store again."""
-    partitions = (await topic_partitions(connection, [topic]))[topic]
-    if not partitions:
-        return 0
-    consumer = AIOKafkaConsumer(**connection.aiokafka_options(), enable_auto_commit=False, group_id=None)
-    await consumer.start()
-    try:
-        ends = await consumer.end_offsets([TopicPartition(topic, p) for p in partitions])
-        return sum(ends.values())
-    finally:
-        await consumer.stop()
+    return sum((await partition_ends(connection, [topic])).values())
 
 
 class CommitSignal:

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import for_code
 from kafka.admin import ConfigResource, KafkaAdminClient, NewTopic
@@ -80,6 +81,21 @@ async def topic_partitions(connection: KafkaConnection, topics: Sequence[str]) -
     finally:
         await admin.close()
     return {topic: partitions_described(topic, described) for topic in topics}
+
+
+async def partition_ends(connection: KafkaConnection, topics: Sequence[str]) -> dict[TopicPartition, int]:
+    """The end offset of every partition of `topics`, now (none for a topic the broker does not have;
+    TopicNotReadyError as `topic_partitions`)."""
+    described = await topic_partitions(connection, topics)
+    partitions = [TopicPartition(topic, p) for topic in topics for p in described[topic]]
+    if not partitions:
+        return {}
+    consumer = AIOKafkaConsumer(**connection.aiokafka_options(), enable_auto_commit=False, group_id=None)
+    await consumer.start()
+    try:
+        return dict(await consumer.end_offsets(partitions))
+    finally:
+        await consumer.stop()
 
 
 def partitions_described(topic: str, described: Sequence[dict[str, Any]]) -> list[int]:

@@ -22,7 +22,7 @@ from metrology.eventkit.envelope import Envelope
 from metrology.eventkit.kafka import KafkaConnection
 from metrology.eventkit.projector import DeadLetter, ProjectorRunner
 from metrology.eventkit.replay import LaneProcesses, ProgressCallback, ReplayLanes, ReplayProgress, rebuild
-from metrology.eventkit.topics import topic_partitions
+from metrology.eventkit.topics import partition_ends, topic_partitions
 from metrology.servicekit.collector import settle_garbage_collector
 from metrology.servicekit.runtime import ServiceRuntime, Subscription
 
@@ -248,13 +248,10 @@ class SubscriptionRunners:
 
 
 async def end_offsets(connection: KafkaConnection, topics: Sequence[str]) -> dict[TopicPartition, int]:
-    consumer = AIOKafkaConsumer(**connection.aiokafka_options(), enable_auto_commit=False, group_id=None)
-    await consumer.start()
-    try:
-        partitions = await _partitions(connection, topics, None)
-        return dict(await consumer.end_offsets(partitions))
-    finally:
-        await consumer.stop()
+    ends = await partition_ends(connection, topics)
+    if not ends:
+        raise LookupError(f"no such topic: {', '.join(topics)}")
+    return ends
 
 
 async def move_group(
