@@ -48,8 +48,10 @@ class ScriptedConsumer(SeekingConsumer):
         super().__init__()
         self.rounds = list(rounds)
         self.paused: set[TopicPartition] = set()
+        self.asked: list[int | None] = []  # the room each fetch was given
 
     async def getmany(self, timeout_ms: int = 0, max_records: int | None = None) -> dict:
+        self.asked.append(max_records)
         if not self.rounds:
             await asyncio.sleep(timeout_ms / 1000)
             return {}
@@ -103,6 +105,25 @@ async def test_a_failed_turn_resumes_the_partitions_it_held_and_rewinds_those_it
     assert runner.applied == [[10, 11], [0]], "the given batch, then partition 1 up to its held record"
     assert consumer.paused == set(), "the held partition is resumed: rewound, it is read again"
     assert consumer.seeks == {TopicPartition("t", 1): 0, TopicPartition("t", 2): 4}
+
+
+class SlowRunner(ScriptedRunner):
+    """Each batch takes a while in its database."""
+
+    async def apply(self, batch: ReadBatch) -> BatchResult:
+        await asyncio.sleep(0.05)
+        return await super().apply(batch)
+
+
+async def test_records_fetched_a_few_at_a_time_while_a_batch_is_applied_fill_the_next_batch():
+    given = [Record("t", 0, 0)]
+    rounds = [[Record("t", 0, 1)], [Record("t", 0, 2)], [Record("t", 0, 3)], [Record("t", 0, 4)]]
+    consumer = ScriptedConsumer(rounds)
+    runner = SlowRunner(newer_at=-1, fails_at=-1)
+    fold = FoldInTurn(consumer, runner, max_records=3, latecomers_wait_ms=1)
+    await fold.run(given, batches=10)
+    assert runner.applied == [[0, 1], [2, 3, 4]], "each fetch during the first batch's apply joins the second"
+    assert consumer.asked == [2, 3, 2, 1, 3], "each fetch asks for the room left in the batch, and no more"
 
 
 def test_a_batch_joined_with_its_latecomers_keeps_everything_reading_found_in_both():

@@ -156,13 +156,12 @@ class FoldInTurn:
         for _ in range(batches - 1):
             applying = asyncio.ensure_future(self.runner.apply(batch))
             try:
-                arrived = await self._arrivals_while(applying)
-                following = await self._read_beside(arrived) if arrived else None
+                following, taken = await self._read_while(applying)
             finally:
                 await _settled(applying)
             if following is None:
                 return
-            later = await self._latecomers(len(arrived))
+            later = await self._latecomers(taken)
             batch = following.joined(self._read(later)) if later else following
         await self.runner.apply(batch)
 
@@ -190,12 +189,29 @@ class FoldInTurn:
         self.taken += late
         return list(late)
 
-    async def _arrivals_while(self, applying: asyncio.Future[Any]) -> list[Any]:
-        """The records a fetch brings while `applying` runs; none if it ends first (the fetch is then dropped:
-        aiokafka hands records over only when a fetch returns, so none is lost)."""
-        fetching = asyncio.ensure_future(
-            self.consumer.getmany(timeout_ms=self.FETCH_WAIT_MS, max_records=self.max_records)
-        )
+    async def _read_while(self, applying: asyncio.Future[Any]) -> tuple[ReadBatch | None, int]:
+        """The next batch, read while `applying` runs: the records each fetch brings, read as they come, until
+        the batch is full or `applying` ends; and how many records were taken. None when nothing arrived.
+
+        A fetch hands over what aiokafka holds, which may be the last few records of one partition: fetching
+        again at once, rather than waiting for the applied batch with a nearly empty next one, keeps the records
+        of the following fetches out of the serial step between two batches (taking the latecomers and reading
+        them with nothing in the database), which was a third of a fold's time at full speed."""
+        following: ReadBatch | None = None
+        taken = 0
+        while taken < self.max_records and not applying.done():
+            arrived = await self._arrivals_while(applying, self.max_records - taken)
+            if not arrived:
+                break
+            taken += len(arrived)
+            read = await self._read_beside(arrived)
+            following = read if following is None else following.joined(read)
+        return following, taken
+
+    async def _arrivals_while(self, applying: asyncio.Future[Any], room: int) -> list[Any]:
+        """The records (up to `room`) a fetch brings while `applying` runs; none if it ends first (the fetch is
+        then dropped: aiokafka hands records over only when a fetch returns, so none is lost)."""
+        fetching = asyncio.ensure_future(self.consumer.getmany(timeout_ms=self.FETCH_WAIT_MS, max_records=room))
         try:
             await asyncio.wait((applying, fetching), return_when=asyncio.FIRST_COMPLETED)
         finally:
