@@ -73,3 +73,16 @@ def test_an_upcaster_declared_again_replaces_the_one_used_before():
     reader.upcaster(TYPE, 1)(lambda data: data | {"amount": 5})
 
     assert reader.load(f"{TYPE}.v1", old).amount == 5
+
+
+def test_a_loader_reads_as_load_reads_and_there_is_none_for_a_type_the_registry_does_not_know():
+    reader = upgraded_registry()
+    old = {"occurred_on": "2025-03-01", "thing": "scales"}
+
+    assert reader.loader("vn.metrology.test.unknown.v1") is None
+    assert reader.loader(f"{TYPE}.v1")(dict(old)) == reader.load(f"{TYPE}.v1", dict(old))
+    assert reader.loader(f"{TYPE}.v3")({**old, "amount": 2, "unit": "kg"}) == ThingCountedWithUnit(
+        occurred_on=date(2025, 3, 1), thing="scales", amount=2, unit="kg"
+    )
+    with pytest.raises(NewerVersionError, match="version 4 is newer than this reader knows"):
+        reader.loader(f"{TYPE}.v4")

@@ -139,3 +139,24 @@ async def test_a_record_with_attributes_of_the_wrong_kind_is_dead_lettered_not_a
     assert [letter.record.offset for letter in letters.sent] == [0, 1]
     assert all("'id' must be a non-empty string" in letter.reason for letter in letters.sent)
     assert result.applied == 1
+
+
+async def test_an_event_whose_data_does_not_fit_its_model_is_dead_lettered_with_the_reason_and_an_unknown_type_ignored(
+    sessions,
+):
+    factory, engine = sessions
+    letters = Letters()
+    unfit = record("a", 0)
+    unfit.value = b'{"occurred_on": "2025-01-01", "thing": "a", "amount": "many"}'
+    unknown = record("b", 1)
+    unknown.headers = [(n, b"vn.metrology.test.unknown.v1" if n == "ce_type" else v) for n, v in unknown.headers]
+    runner = ProjectorRunner(factory, ThingTotals(), letters, sleep=no_wait)
+
+    result = await runner.handle([unfit, unknown, record("c", 2)])
+
+    assert [letter.record.offset for letter in letters.sent] == [0]
+    assert letters.sent[0].reason.startswith(
+        "EventParseError: 'vn.metrology.test.thing-counted.v2' data does not fit its model: 1 validation error"
+    )
+    assert (result.applied, result.ignored) == (1, 1)
+    assert await read_totals(engine) == {"c": (1, 1)}
