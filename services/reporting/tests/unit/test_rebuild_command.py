@@ -3,7 +3,7 @@ import gc
 from typer.testing import CliRunner
 
 from metrology.eventkit.replay import ReplayProgress
-from metrology.eventkit.topics import TopicNotReadyError
+from metrology.eventkit.topics import NoSuchTopicError, TopicNotReadyError
 from metrology.reporting.entrypoints import cli as reporting_cli
 from metrology.servicekit.replaying import RebuildResult
 
@@ -57,4 +57,21 @@ def test_a_rebuild_the_broker_cannot_describe_the_topics_for_stops_with_one_line
     assert result.exit_code == 2
     assert result.output.strip() == (
         f"metrology-reporting: {reason}; the read model is as it was: rebuild when it is ready"
+    )
+
+
+def test_a_rebuild_of_topics_never_made_stops_with_one_line(monkeypatch, tmp_path):
+    monkeypatch.setenv("ENVIRONMENT", "development")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path}/reporting.db")
+    reason = "no such topic: other.metrology.registry.v1, other.metrology.training.v1"
+
+    async def no_such_topic(runtime: object, batch_size: int, lanes: object) -> RebuildResult:
+        raise NoSuchTopicError(reason)
+
+    monkeypatch.setattr(reporting_cli, "_rebuild", no_such_topic)
+    result = CliRunner().invoke(reporting_cli.cli(), ["rebuild"])
+
+    assert result.exit_code == 2
+    assert result.output.strip() == (
+        f"metrology-reporting: {reason}; the read model is as it was (is KAFKA_TOPIC_PREFIX right?)"
     )

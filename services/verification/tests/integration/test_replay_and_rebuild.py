@@ -205,6 +205,18 @@ async def test_a_rebuild_in_several_processes_on_sqlite_is_refused_in_one_line(k
     )
 
 
+async def test_a_rebuild_of_topics_never_made_stops_with_one_line(kafka, postgres_url):
+    prefix = infra.topic_prefix("none")
+
+    done = command(kafka, prefix, "rebuild", "verification.registry-replica", database_url=postgres_url)
+
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines()[-1] == (
+        f"no such topic: {prefix}metrology.registry.v1; the rebuild stopped there (is KAFKA_TOPIC_PREFIX right?)"
+    )
+
+
 async def test_rebuild_refuses_an_unknown_consumer_naming_the_known_ones(kafka, produced: Produced, postgres_url):
     done = command(kafka, produced.prefix, "rebuild", "nothing", database_url=postgres_url)
 

@@ -23,6 +23,10 @@ class TopicNotReadyError(Exception):
     carried an error (a leader not elected yet, a broker still catching up after a restart)."""
 
 
+class NoSuchTopicError(LookupError):
+    """None of the topics named is on the broker (a command given another prefix, a service that never started)."""
+
+
 def event_topic(service: str) -> str:
     """The one topic a service publishes its events to."""
     return f"metrology.{service}.v1"

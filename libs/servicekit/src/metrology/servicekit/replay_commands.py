@@ -18,7 +18,7 @@ from rich.table import Table
 from metrology.eventkit import event_loop
 from metrology.eventkit.replay import LaneProcesses, ReplayProgress
 from metrology.eventkit.replay import redrive as redrive_dead_letters
-from metrology.eventkit.topics import TopicNotReadyError, event_topic
+from metrology.eventkit.topics import NoSuchTopicError, TopicNotReadyError, event_topic
 from metrology.servicekit.collector import settle_garbage_collector
 from metrology.servicekit.replaying import (
     RebuildResult,
@@ -91,6 +91,8 @@ def add_replay_commands(
             results = event_loop.run(_rebuild_all(rt, lanes, batch_size))
         except TopicNotReadyError as error:
             raise typer.Exit(_failed(f"{error}; the rebuild stopped there: run it again when it is ready")) from None
+        except NoSuchTopicError as error:
+            raise typer.Exit(_failed(f"{error}; the rebuild stopped there (is KAFKA_TOPIC_PREFIX right?)")) from None
         finally:
             for started in lanes.values():
                 if started is not None:

@@ -22,7 +22,7 @@ from metrology.eventkit.envelope import Envelope
 from metrology.eventkit.kafka import KafkaConnection
 from metrology.eventkit.projector import DeadLetter, ProjectorRunner
 from metrology.eventkit.replay import LaneProcesses, ProgressCallback, ReplayLanes, ReplayProgress, rebuild
-from metrology.eventkit.topics import partition_ends, topic_partitions
+from metrology.eventkit.topics import NoSuchTopicError, partition_ends, topic_partitions
 from metrology.servicekit.collector import settle_garbage_collector
 from metrology.servicekit.runtime import ServiceRuntime, Subscription
 
@@ -116,7 +116,7 @@ async def _partitions(connection: KafkaConnection, topics: Sequence[str], only: 
     described = await topic_partitions(connection, topics)  # a topic the broker cannot describe yet: an error
     found = [TopicPartition(t, p) for t in topics for p in described[t]]
     if not found:
-        raise LookupError(f"no such topic: {', '.join(topics)}")
+        raise NoSuchTopicError(f"no such topic: {', '.join(topics)}")
     if only is not None:
         found = [tp for tp in found if tp.partition == only]
         if not found:
@@ -250,7 +250,7 @@ class SubscriptionRunners:
 async def end_offsets(connection: KafkaConnection, topics: Sequence[str]) -> dict[TopicPartition, int]:
     ends = await partition_ends(connection, topics)
     if not ends:
-        raise LookupError(f"no such topic: {', '.join(topics)}")
+        raise NoSuchTopicError(f"no such topic: {', '.join(topics)}")
     return ends
 
 

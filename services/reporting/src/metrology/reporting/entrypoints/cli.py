@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from metrology.eventkit import event_loop
 from metrology.eventkit.replay import LaneProcesses, ReplayProgress
-from metrology.eventkit.topics import TopicNotReadyError
+from metrology.eventkit.topics import NoSuchTopicError, TopicNotReadyError
 from metrology.reporting.adapters.plan_files import PlanFileError
 from metrology.reporting.adapters.readmodel import FACT_TABLES
 from metrology.reporting.application.evaluation import StatusEvaluation
@@ -50,6 +50,11 @@ def cli() -> typer.Typer:
             result = event_loop.run(_rebuild(runtime, batch_size, lanes))
         except TopicNotReadyError as error:
             typer.echo(f"metrology-reporting: {error}; the read model is as it was: rebuild when it is ready", err=True)
+            raise typer.Exit(2) from None
+        except NoSuchTopicError as error:
+            typer.echo(
+                f"metrology-reporting: {error}; the read model is as it was (is KAFKA_TOPIC_PREFIX right?)", err=True
+            )
             raise typer.Exit(2) from None
         finally:
             if lanes is not None:
