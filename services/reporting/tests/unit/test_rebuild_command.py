@@ -75,3 +75,16 @@ def test_a_rebuild_of_topics_never_made_stops_with_one_line(monkeypatch, tmp_pat
     assert result.output.strip() == (
         f"metrology-reporting: {reason}; the read model is as it was (is KAFKA_TOPIC_PREFIX right?)"
     )
+
+
+def test_a_rebuild_that_cannot_reach_the_broker_stops_with_one_line(monkeypatch, tmp_path):
+    monkeypatch.setenv("ENVIRONMENT", "development")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path}/reporting.db")
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:1")  # nothing listens there
+
+    result = CliRunner().invoke(reporting_cli.cli(), ["rebuild"])
+
+    assert result.exit_code == 2
+    last = result.output.strip().splitlines()[-1]
+    assert last.startswith("metrology-reporting: cannot reach Kafka at 127.0.0.1:1 (KafkaConnectionError:")
+    assert last.endswith("); the read model is as it was")

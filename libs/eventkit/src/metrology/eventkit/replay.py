@@ -111,8 +111,8 @@ async def partition_spans(connection: KafkaConnection, topics: Sequence[str]) ->
     described = await topic_partitions(connection, topics)  # a topic the broker cannot describe yet: an error
     partitions = [TopicPartition(topic, p) for topic in topics for p in described[topic]]
     consumer = AIOKafkaConsumer(**connection.aiokafka_options(), enable_auto_commit=False, group_id=None)
-    await consumer.start()
     try:
+        await consumer.start()
         starts = await consumer.beginning_offsets(partitions)
         ends = await consumer.end_offsets(partitions)
         return {tp: (starts[tp], ends[tp]) for tp in partitions}
@@ -148,9 +148,9 @@ async def replay_partitions(
 ) -> int:
     """Apply the records of `ends`' partitions from their beginning up to those ends; returns how many were read."""
     consumer = AIOKafkaConsumer(**connection.aiokafka_options(), enable_auto_commit=False, group_id=None)
-    await consumer.start()
     runner.replaying = True
     try:
+        await consumer.start()
         partitions = list(ends)
         consumer.assign(partitions)
         if partitions:
@@ -174,10 +174,10 @@ async def replay_taken(
     if taken is None:
         return 0
     consumer = AIOKafkaConsumer(**connection.aiokafka_options(), enable_auto_commit=False, group_id=None)
-    await consumer.start()
     runner.replaying = True
     done = 0
     try:
+        await consumer.start()
         while taken is not None:
             partition, end = taken
             consumer.assign([partition])
@@ -385,10 +385,10 @@ async def redrive(
         **connection.aiokafka_options(), group_id=group_id, enable_auto_commit=False, auto_offset_reset="earliest"
     )
     producer = AIOKafkaProducer(**connection.aiokafka_options(), acks="all", enable_idempotence=True)
-    await consumer.start()
-    await producer.start()
     by_topic: dict[str, int] = {}
     try:
+        await consumer.start()
+        await producer.start()
         described = await topic_partitions(connection, [dead_letter_topic])  # not described yet: an error, not 0
         partitions = [TopicPartition(dead_letter_topic, p) for p in described[dead_letter_topic]]
         consumer.assign(partitions)

@@ -79,8 +79,8 @@ async def topic_partitions(connection: KafkaConnection, topics: Sequence[str]) -
     the broker does not have. TopicNotReadyError when the answer carries any other error: a reader that took
     "not known" for "empty" would skip a topic's records (a rebuild), or publish its whole store again (a relay)."""
     admin = AIOKafkaAdminClient(**connection.aiokafka_options())
-    await admin.start()
     try:
+        await admin.start()
         described = await admin.describe_topics(list(topics))
     finally:
         await admin.close()
@@ -95,8 +95,8 @@ async def partition_ends(connection: KafkaConnection, topics: Sequence[str]) -> 
     if not partitions:
         return {}
     consumer = AIOKafkaConsumer(**connection.aiokafka_options(), enable_auto_commit=False, group_id=None)
-    await consumer.start()
     try:
+        await consumer.start()
         return dict(await consumer.end_offsets(partitions))
     finally:
         await consumer.stop()

@@ -6,10 +6,10 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 import uvicorn
@@ -20,7 +20,7 @@ from metrology.servicekit.app import create_app
 from metrology.servicekit.asyncapi import asyncapi_document
 from metrology.servicekit.auth import Role, issue_dev_token
 from metrology.servicekit.collector import settle_garbage_collector
-from metrology.servicekit.command_settings import production_ready_settings, settings_from_env
+from metrology.servicekit.command_settings import migrate_or_exit, production_ready_settings, settings_from_env
 from metrology.servicekit.commands import prune_idempotency_keys
 from metrology.servicekit.contracts import ContractBreachError, publish, published_types
 from metrology.servicekit.observability import configure_logging, configure_tracing
@@ -31,6 +31,7 @@ from metrology.servicekit.settings import ServiceSettings
 from metrology.servicekit.workers import Workers
 
 Bootstrap = Callable[[ServiceSettings], ServiceRuntime]
+T = TypeVar("T")
 HealthPort = Annotated[
     int | None, typer.Option(help="serve /health and /ready on this port (for probes); none by default")
 ]
@@ -84,7 +85,9 @@ def service_cli(name: str, bootstrap: Bootstrap, settings_type: type[ServiceSett
         rt = runtime()
         workers = Workers(rt, relay=True, consumers=False)
         settle_garbage_collector(rt.settings.gc_young_threshold)
-        _run_until_signalled(lambda stop: _with_schema(rt, _with_probes(rt, health_port, workers.run(stop), stop)))
+        _run_until_signalled(
+            lambda stop: _with_schema(rt, lambda: _with_probes(rt, health_port, workers.run(stop), stop))
+        )
 
     @cli.command()
     def consume(health_port: HealthPort = None) -> None:
@@ -92,13 +95,15 @@ def service_cli(name: str, bootstrap: Bootstrap, settings_type: type[ServiceSett
         rt = runtime()
         workers = Workers(rt, relay=False, consumers=True)
         settle_garbage_collector(rt.settings.gc_young_threshold)
-        _run_until_signalled(lambda stop: _with_schema(rt, _with_probes(rt, health_port, workers.run(stop), stop)))
+        _run_until_signalled(
+            lambda stop: _with_schema(rt, lambda: _with_probes(rt, health_port, workers.run(stop), stop))
+        )
 
     @cli.command()
     def migrate() -> None:
         """Create or bring up to date the service's database schema."""
         rt = runtime()
-        event_loop.run(_with_schema(rt, _noop()))
+        event_loop.run(_with_schema(rt, _noop))
         typer.echo(f"{name}: schema ready")
 
     @cli.command()
@@ -107,7 +112,8 @@ def service_cli(name: str, bootstrap: Bootstrap, settings_type: type[ServiceSett
     ) -> None:
         """Delete Idempotency-Key answers older than the horizon (docs/operations.md, "Tracking tables")."""
         rt = runtime()
-        deleted = event_loop.run(_with_schema_result(rt, prune_idempotency_keys(rt, timedelta(days=idempotency_days))))
+        horizon = timedelta(days=idempotency_days)
+        deleted = event_loop.run(_with_schema(rt, lambda: prune_idempotency_keys(rt, horizon)))
         typer.echo(f"{name}: pruned {deleted} Idempotency-Key answers older than {idempotency_days} days")
 
     @cli.command()
@@ -194,22 +200,16 @@ def service_cli(name: str, bootstrap: Bootstrap, settings_type: type[ServiceSett
     return cli
 
 
-async def _with_schema_result(rt: ServiceRuntime, work: Coroutine[Any, Any, int]) -> int:
-    try:
-        await rt.migrate()
-        return await work
-    finally:
-        await rt.dispose()
-
-
 async def _noop() -> None:
     return None
 
 
-async def _with_schema(rt: ServiceRuntime, work: Coroutine[Any, Any, None]) -> None:
+async def _with_schema(rt: ServiceRuntime, work: Callable[[], Awaitable[T]]) -> T:
+    """`work` once the schema is up to date, then the runtime disposed; one line and exit 2 (and no `work`) when
+    this release cannot bring the schema up to date."""
     try:
-        await rt.migrate()
-        await work
+        await migrate_or_exit(rt)
+        return await work()
     finally:
         await rt.dispose()
 

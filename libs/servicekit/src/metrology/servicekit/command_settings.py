@@ -1,15 +1,19 @@
 """A command's settings from the environment: a setting that does not fit, or an insecure production setting,
 stops the command with one line naming it (exit status 2), not a traceback. The value itself is never echoed,
-since it may be a secret."""
+since it may be a secret. So does a database schema this release cannot bring up to date."""
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import typer
 from pydantic import ValidationError
 
+from metrology.servicekit.schema_migrations import UnknownRevisionError
 from metrology.servicekit.settings import InsecureSettingsError, ServiceSettings, invalid_settings
+
+if TYPE_CHECKING:
+    from metrology.servicekit.runtime import ServiceRuntime
 
 Settings = TypeVar("Settings", bound=ServiceSettings)
 
@@ -32,3 +36,12 @@ def production_ready_settings(settings_type: type[Settings], name: str) -> Setti
         typer.echo(f"metrology-{name}: refusing to start: {error}", err=True)
         raise typer.Exit(2) from None
     return settings
+
+
+async def migrate_or_exit(runtime: ServiceRuntime) -> None:
+    """Bring the service's schema up to date, or exit 2 with one line when this release cannot."""
+    try:
+        await runtime.migrate()
+    except UnknownRevisionError as error:
+        typer.echo(f"metrology-{runtime.name}: {error}", err=True)
+        raise typer.Exit(2) from None

@@ -35,7 +35,7 @@ from metrology.eventkit import event_loop
 from metrology.eventkit.database import DatabaseSession
 from metrology.eventkit.sealed import SealedPersonalData
 from metrology.eventkit.store import metadata
-from metrology.servicekit.command_settings import production_ready_settings
+from metrology.servicekit.command_settings import migrate_or_exit, production_ready_settings
 from metrology.servicekit.settings import ServiceSettings
 
 if TYPE_CHECKING:
@@ -224,7 +224,7 @@ def rewrap_command(
 
 async def _rewrap_all(runtime: ServiceRuntime, vault: PersonalDataVault) -> tuple[int, int]:
     try:
-        await runtime.migrate()
+        await migrate_or_exit(runtime)
         async with runtime.sessions() as session, session.begin():
             rewrapped = await vault.rewrap(session)
             held = await session.scalar(sa.select(sa.func.count()).select_from(personal_data_keys))

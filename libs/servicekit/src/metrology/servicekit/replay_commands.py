@@ -11,6 +11,7 @@ from functools import partial
 from typing import Annotated
 
 import typer
+from aiokafka.errors import KafkaConnectionError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -20,6 +21,7 @@ from metrology.eventkit.replay import LaneProcesses, ReplayProgress
 from metrology.eventkit.replay import redrive as redrive_dead_letters
 from metrology.eventkit.topics import NoSuchTopicError, TopicNotReadyError, event_topic
 from metrology.servicekit.collector import settle_garbage_collector
+from metrology.servicekit.command_settings import migrate_or_exit
 from metrology.servicekit.replaying import (
     RebuildResult,
     ReplayedRecord,
@@ -66,6 +68,8 @@ def add_replay_commands(
             records = event_loop.run(_collect(config, name, start, output))
         except (LookupError, TopicNotReadyError) as error:
             raise typer.Exit(_failed(str(error))) from None
+        except KafkaConnectionError as error:
+            raise typer.Exit(_failed(_unreachable(config, error, "nothing was read"))) from None
         if output is Format.table:
             Console().print(_table(name, records))
 
@@ -93,6 +97,8 @@ def add_replay_commands(
             raise typer.Exit(_failed(f"{error}; the rebuild stopped there: run it again when it is ready")) from None
         except NoSuchTopicError as error:
             raise typer.Exit(_failed(f"{error}; the rebuild stopped there (is KAFKA_TOPIC_PREFIX right?)")) from None
+        except KafkaConnectionError as error:
+            raise typer.Exit(_failed(_unreachable(rt.settings, error, "the rebuild stopped there"))) from None
         finally:
             for started in lanes.values():
                 if started is not None:
@@ -116,6 +122,8 @@ def add_replay_commands(
             result = event_loop.run(redrive_dead_letters(rt.settings.kafka(), rt.dead_letter_topic, group, limit=limit))
         except TopicNotReadyError as error:
             raise typer.Exit(_failed(f"{error}; nothing was redriven: run it again when it is ready")) from None
+        except KafkaConnectionError as error:
+            raise typer.Exit(_failed(_unreachable(rt.settings, error, "nothing was redriven"))) from None
         where = ", ".join(f"{topic}: {count}" for topic, count in sorted(result.by_topic.items())) or "nothing to do"
         typer.echo(f"{rt.name}: redrove {result.sent} dead letters ({where})")
 
@@ -170,7 +178,7 @@ async def _rebuild_all(
     console = Console(stderr=True)
     results = []
     try:
-        await rt.migrate()
+        await migrate_or_exit(rt)
         for subscription in subscriptions_named(rt, None):
             if subscription.projection.name not in lanes:
                 continue
@@ -205,6 +213,11 @@ def _columns(name: str) -> tuple[ProgressColumn, ...]:
         TextColumn("ETA {task.fields[eta]:>6.0f}s"),
         TimeElapsedColumn(),
     )
+
+
+def _unreachable(settings: ServiceSettings, error: KafkaConnectionError, outcome: str) -> str:
+    """What a command says when the broker cannot be reached: where it looked, aiokafka's reason, what was done."""
+    return f"cannot reach Kafka at {settings.kafka_bootstrap_servers} ({error}); {outcome}"
 
 
 def _failed(message: str) -> int:

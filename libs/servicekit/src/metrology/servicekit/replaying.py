@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.errors import KafkaError
+from aiokafka.errors import KafkaConnectionError, KafkaError
 
 from metrology.eventkit.envelope import Envelope
 from metrology.eventkit.kafka import KafkaConnection
@@ -90,8 +90,8 @@ async def read_topic(connection: KafkaConnection, topic: str, start: ReplayStart
     consumer = AIOKafkaConsumer(
         **connection.aiokafka_options(), enable_auto_commit=False, group_id=None, auto_offset_reset="earliest"
     )
-    await consumer.start()
     try:
+        await consumer.start()
         partitions = await _partitions(connection, [topic], start.partition)
         consumer.assign(partitions)
         ends = await consumer.end_offsets(partitions)
@@ -259,10 +259,15 @@ async def move_group(
 ) -> tuple[bool, str]:
     """Commit `offsets` for `group_id`; Kafka refuses while the group has live members (a running consumer)."""
     consumer = AIOKafkaConsumer(**connection.aiokafka_options(), enable_auto_commit=False, group_id=group_id)
-    await consumer.start()
     try:
+        await consumer.start()
         consumer.assign(list(offsets))
         await consumer.commit(dict(offsets))
+    except KafkaConnectionError as error:
+        return False, (
+            f"group {group_id} not moved: the broker could not be reached ({error}); its consumer will re-read "
+            "from its own offsets and skip what the rebuild applied"
+        )
     except KafkaError as error:
         return False, (
             f"group {group_id} not moved ({type(error).__name__}): a consumer of it is running or its session has "

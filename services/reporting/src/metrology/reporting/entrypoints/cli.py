@@ -7,6 +7,7 @@ from functools import partial
 
 import sqlalchemy as sa
 import typer
+from aiokafka.errors import KafkaConnectionError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -21,7 +22,7 @@ from metrology.reporting.bootstrap import bootstrap
 from metrology.reporting.settings import ReportingSettings
 from metrology.servicekit.cli import service_cli
 from metrology.servicekit.collector import settle_garbage_collector
-from metrology.servicekit.command_settings import settings_from_env
+from metrology.servicekit.command_settings import migrate_or_exit, settings_from_env
 from metrology.servicekit.replay_commands import WORKERS_HELP
 from metrology.servicekit.replaying import RebuildResult, check_workers, rebuild_subscription, start_lanes
 from metrology.servicekit.runtime import ServiceRuntime
@@ -50,6 +51,13 @@ def cli() -> typer.Typer:
             result = event_loop.run(_rebuild(runtime, batch_size, lanes))
         except TopicNotReadyError as error:
             typer.echo(f"metrology-reporting: {error}; the read model is as it was: rebuild when it is ready", err=True)
+            raise typer.Exit(2) from None
+        except KafkaConnectionError as error:
+            typer.echo(
+                f"metrology-reporting: cannot reach Kafka at {settings.kafka_bootstrap_servers} ({error}); "
+                "the read model is as it was",
+                err=True,
+            )
             raise typer.Exit(2) from None
         except NoSuchTopicError as error:
             typer.echo(
@@ -81,7 +89,7 @@ async def _rebuild(runtime: ServiceRuntime, batch_size: int, lanes: LaneProcesse
         TimeElapsedColumn(),
     )
     try:
-        await runtime.migrate()
+        await migrate_or_exit(runtime)
         with Progress(*columns, console=console) as bar:
             task = bar.add_task("rebuild", total=None, rate=0.0, eta=0.0)
 

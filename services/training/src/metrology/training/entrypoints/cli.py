@@ -8,7 +8,7 @@ import typer
 
 from metrology.eventkit import event_loop
 from metrology.servicekit.cli import service_cli
-from metrology.servicekit.command_settings import settings_from_env
+from metrology.servicekit.command_settings import migrate_or_exit, settings_from_env
 from metrology.servicekit.settings import InsecureSettingsError
 from metrology.training.adapters.crypto import PersonalDataCipher, RewrapSummary
 from metrology.training.bootstrap import bootstrap
@@ -48,7 +48,7 @@ async def _rewrap_all(settings: TrainingSettings) -> RewrapSummary:
     """Bring the schema up to date, then re-wrap every data key under the newest KEK in one transaction."""
     runtime = bootstrap(settings)
     try:
-        await runtime.migrate()
+        await migrate_or_exit(runtime)
         cipher = PersonalDataCipher.from_settings(settings)
         async with runtime.sessions() as session, session.begin():
             return await cipher.rewrap(session)

@@ -8,7 +8,7 @@ import typer
 
 from metrology.eventkit import event_loop
 from metrology.servicekit.cli import service_cli
-from metrology.servicekit.command_settings import settings_from_env
+from metrology.servicekit.command_settings import migrate_or_exit, settings_from_env
 from metrology.verification.bootstrap import bootstrap
 from metrology.verification.settings import VerificationSettings
 
@@ -47,7 +47,7 @@ def app() -> typer.Typer:
 
         async def run() -> None:
             try:
-                await runtime.migrate()
+                await migrate_or_exit(runtime)
                 result = await sweep(runtime, day)
             finally:
                 await runtime.dispose()

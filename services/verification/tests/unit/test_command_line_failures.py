@@ -1,0 +1,59 @@
+"""The service's commands stop with one line and exit 2, not a traceback, when the world around them is not as they
+need it: a database another release or service migrated, a broker that cannot be reached."""
+
+import sqlite3
+
+import pytest
+from typer.testing import CliRunner
+
+from metrology.verification.entrypoints.cli import app
+
+UNREACHABLE = "cannot reach Kafka at 127.0.0.1:1 (KafkaConnectionError: Unable to bootstrap from"
+
+
+@pytest.fixture
+def environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("ENVIRONMENT", "development")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path}/verification.db")
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:1")  # nothing listens there
+    return tmp_path / "verification.db"
+
+
+def last_line(output: str) -> str:
+    return output.strip().splitlines()[-1]
+
+
+@pytest.mark.parametrize("command", [["migrate"], ["prune"], ["relay"], ["consume"], ["rebuild"], ["sweep-due"]])
+def test_a_database_at_a_revision_this_release_does_not_know_stops_the_command_and_is_left_as_it_is(
+    environment, command
+):
+    with sqlite3.connect(environment) as database:
+        database.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY)")
+        database.execute("INSERT INTO alembic_version VALUES ('reporting_0012')")
+
+    result = CliRunner().invoke(app(), command)
+
+    assert result.exit_code == 2
+    assert last_line(result.output) == (
+        "metrology-verification: the database is at schema revision reporting_0012, which this release does not "
+        "know (a newer release's database, or another service's): nothing was changed"
+    )
+    with sqlite3.connect(environment) as database:
+        tables = {row[0] for row in database.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert tables == {"alembic_version"}
+
+
+@pytest.mark.parametrize(
+    ("command", "outcome"),
+    [
+        (["replay", "registry", "--limit", "1"], "nothing was read"),
+        (["rebuild"], "the rebuild stopped there"),
+        (["redrive"], "nothing was redriven"),
+    ],
+)
+def test_a_broker_that_cannot_be_reached_stops_an_operators_command_with_one_line(environment, command, outcome):
+    result = CliRunner().invoke(app(), command)
+
+    assert result.exit_code == 2
+    assert last_line(result.output).startswith(UNREACHABLE)
+    assert last_line(result.output).endswith(f"); {outcome}")
