@@ -18,7 +18,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from metrology.eventkit import event_loop
 from metrology.eventkit.kafka import KafkaConnection
-from metrology.eventkit.projector import READ_SLICE, ProjectorRunner
+from metrology.eventkit.projector import READ_SLICE, ProjectorRunner, ReadBatch
 from metrology.eventkit.topics import topic_partitions
 
 
@@ -211,18 +211,13 @@ async def _drain(
     applying: asyncio.Task[Any] | None = None
     try:
         while remaining:
-            fetched = await consumer.getmany(*remaining, timeout_ms=1000, max_records=batch_size)
-            wanted = []  # one transaction for what every partition brought (each partition's records stay in order)
-            for tp, records in fetched.items():
-                wanted += [r for r in records if r.offset < ends[tp]]
-                if records and records[-1].offset + 1 >= ends[tp]:
-                    remaining.discard(tp)
-            if wanted:
-                batch = await runner.read_in_slices(wanted, READ_SLICE)
+            batch, taken = await _next_batch(consumer, runner, ends, remaining, batch_size, applying)
+            if batch is not None:
                 if applying is not None:
                     await applying
                 applying = asyncio.ensure_future(runner.apply(batch))
-                done += len(wanted)
+                await asyncio.sleep(0)  # its first statement sent before the next fetch's records are unpacked
+                done += taken
             if report:
                 report(done)
         if applying is not None:
@@ -232,6 +227,36 @@ async def _drain(
             applying.cancel()
             await asyncio.gather(applying, return_exceptions=True)
     return done
+
+
+async def _next_batch(
+    consumer: AIOKafkaConsumer,
+    runner: ProjectorRunner,
+    ends: dict[TopicPartition, int],
+    remaining: set[TopicPartition],
+    batch_size: int,
+    applying: asyncio.Future[Any] | None,
+) -> tuple[ReadBatch | None, int]:
+    """Up to `batch_size` records of the `remaining` partitions (up to their ends), read as each fetch brings them,
+    and how many: one transaction for what every partition brought, each partition's records in order. While the
+    batch before is in the database it fetches again: a fetch hands over what aiokafka holds, sometimes a
+    partition's last few records, and a batch of those would cost a transaction of its own."""
+    batch: ReadBatch | None = None
+    taken = 0
+    while remaining and taken < batch_size:
+        fetched = await consumer.getmany(*remaining, timeout_ms=1000, max_records=batch_size - taken)
+        wanted = []
+        for tp, records in fetched.items():
+            wanted += [r for r in records if r.offset < ends[tp]]
+            if records and records[-1].offset + 1 >= ends[tp]:
+                remaining.discard(tp)
+        if wanted:
+            read = await runner.read_in_slices(wanted, READ_SLICE)
+            batch = read if batch is None else batch.joined(read)
+            taken += len(wanted)
+        if applying is None or applying.done():
+            break
+    return batch, taken
 
 
 class ReplayLaneError(RuntimeError):
