@@ -1,5 +1,6 @@
 import gc
 
+import pytest
 from typer.testing import CliRunner
 
 from metrology.eventkit.replay import ReplayProgress
@@ -43,38 +44,34 @@ def test_a_rebuild_in_several_processes_on_sqlite_stops_with_one_line(monkeypatc
     )
 
 
-def test_a_rebuild_the_broker_cannot_describe_the_topics_for_stops_with_one_line(monkeypatch, tmp_path):
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (
+            TopicNotReadyError("the broker's metadata for topic metrology.training.v1: LeaderNotAvailableError"),
+            "the broker's metadata for topic metrology.training.v1: LeaderNotAvailableError; the read model is as it "
+            "was: rebuild when it is ready",
+        ),
+        (
+            NoSuchTopicError("no such topic: other.metrology.registry.v1, other.metrology.training.v1"),
+            "no such topic: other.metrology.registry.v1, other.metrology.training.v1; the read model is as it was "
+            "(is KAFKA_TOPIC_PREFIX right?)",
+        ),
+    ],
+    ids=["broker-not-ready", "no-such-topic"],
+)
+def test_a_rebuild_whose_topics_cannot_be_read_stops_with_one_line(monkeypatch, tmp_path, error, expected):
     monkeypatch.setenv("ENVIRONMENT", "development")
     monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path}/reporting.db")
-    reason = "the broker's metadata for topic metrology.training.v1: LeaderNotAvailableError"
 
-    async def broker_not_ready(runtime: object, batch_size: int, lanes: object) -> RebuildResult:
-        raise TopicNotReadyError(reason)
+    async def unreadable(runtime: object, batch_size: int, lanes: object) -> RebuildResult:
+        raise error
 
-    monkeypatch.setattr(reporting_cli, "_rebuild", broker_not_ready)
+    monkeypatch.setattr(reporting_cli, "_rebuild", unreadable)
     result = CliRunner().invoke(reporting_cli.cli(), ["rebuild"])
 
     assert result.exit_code == 2
-    assert result.output.strip() == (
-        f"metrology-reporting: {reason}; the read model is as it was: rebuild when it is ready"
-    )
-
-
-def test_a_rebuild_of_topics_never_made_stops_with_one_line(monkeypatch, tmp_path):
-    monkeypatch.setenv("ENVIRONMENT", "development")
-    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path}/reporting.db")
-    reason = "no such topic: other.metrology.registry.v1, other.metrology.training.v1"
-
-    async def no_such_topic(runtime: object, batch_size: int, lanes: object) -> RebuildResult:
-        raise NoSuchTopicError(reason)
-
-    monkeypatch.setattr(reporting_cli, "_rebuild", no_such_topic)
-    result = CliRunner().invoke(reporting_cli.cli(), ["rebuild"])
-
-    assert result.exit_code == 2
-    assert result.output.strip() == (
-        f"metrology-reporting: {reason}; the read model is as it was (is KAFKA_TOPIC_PREFIX right?)"
-    )
+    assert result.output.strip() == f"metrology-reporting: {expected}"
 
 
 def test_a_rebuild_that_cannot_reach_the_broker_stops_with_one_line(monkeypatch, tmp_path):
