@@ -84,4 +84,4 @@ def test_a_rebuild_that_cannot_reach_the_broker_stops_with_one_line(monkeypatch,
     assert result.exit_code == 2
     last = result.output.strip().splitlines()[-1]
     assert last.startswith("metrology-reporting: cannot reach Kafka at 127.0.0.1:1 (KafkaConnectionError:")
-    assert last.endswith("); the read model is as it was")
+    assert last.endswith("); the rebuild stopped: run it again when it answers")

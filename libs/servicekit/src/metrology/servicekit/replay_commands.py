@@ -69,7 +69,7 @@ def add_replay_commands(
         except (LookupError, TopicNotReadyError) as error:
             raise typer.Exit(_failed(str(error))) from None
         except KafkaConnectionError as error:
-            raise typer.Exit(_failed(_unreachable(config, error, "nothing was read"))) from None
+            raise typer.Exit(_failed(broker_unreachable(config, error, "nothing was read"))) from None
         if output is Format.table:
             Console().print(_table(name, records))
 
@@ -98,7 +98,7 @@ def add_replay_commands(
         except NoSuchTopicError as error:
             raise typer.Exit(_failed(f"{error}; the rebuild stopped there (is KAFKA_TOPIC_PREFIX right?)")) from None
         except KafkaConnectionError as error:
-            raise typer.Exit(_failed(_unreachable(rt.settings, error, "the rebuild stopped there"))) from None
+            raise typer.Exit(_failed(broker_unreachable(rt.settings, error, "the rebuild stopped there"))) from None
         finally:
             for started in lanes.values():
                 if started is not None:
@@ -123,7 +123,7 @@ def add_replay_commands(
         except TopicNotReadyError as error:
             raise typer.Exit(_failed(f"{error}; nothing was redriven: run it again when it is ready")) from None
         except KafkaConnectionError as error:
-            raise typer.Exit(_failed(_unreachable(rt.settings, error, "nothing was redriven"))) from None
+            raise typer.Exit(_failed(broker_unreachable(rt.settings, error, "nothing was redriven"))) from None
         where = ", ".join(f"{topic}: {count}" for topic, count in sorted(result.by_topic.items())) or "nothing to do"
         typer.echo(f"{rt.name}: redrove {result.sent} dead letters ({where})")
 
@@ -215,7 +215,7 @@ def _columns(name: str) -> tuple[ProgressColumn, ...]:
     )
 
 
-def _unreachable(settings: ServiceSettings, error: KafkaConnectionError, outcome: str) -> str:
+def broker_unreachable(settings: ServiceSettings, error: KafkaConnectionError, outcome: str) -> str:
     """What a command says when the broker cannot be reached: where it looked, aiokafka's reason, what was done."""
     return f"cannot reach Kafka at {settings.kafka_bootstrap_servers} ({error}); {outcome}"
 

@@ -23,7 +23,7 @@ from metrology.reporting.settings import ReportingSettings
 from metrology.servicekit.cli import service_cli
 from metrology.servicekit.collector import settle_garbage_collector
 from metrology.servicekit.command_settings import migrate_or_exit, settings_from_env
-from metrology.servicekit.replay_commands import WORKERS_HELP
+from metrology.servicekit.replay_commands import WORKERS_HELP, broker_unreachable
 from metrology.servicekit.replaying import RebuildResult, check_workers, rebuild_subscription, start_lanes
 from metrology.servicekit.runtime import ServiceRuntime
 
@@ -53,11 +53,8 @@ def cli() -> typer.Typer:
             typer.echo(f"metrology-reporting: {error}; the read model is as it was: rebuild when it is ready", err=True)
             raise typer.Exit(2) from None
         except KafkaConnectionError as error:
-            typer.echo(
-                f"metrology-reporting: cannot reach Kafka at {settings.kafka_bootstrap_servers} ({error}); "
-                "the read model is as it was",
-                err=True,
-            )
+            unreachable = broker_unreachable(settings, error, "the rebuild stopped: run it again when it answers")
+            typer.echo(f"metrology-reporting: {unreachable}", err=True)
             raise typer.Exit(2) from None
         except NoSuchTopicError as error:
             typer.echo(
