@@ -85,3 +85,13 @@ def test_a_rebuild_that_cannot_reach_the_broker_stops_with_one_line(monkeypatch,
     last = result.output.strip().splitlines()[-1]
     assert last.startswith("metrology-reporting: cannot reach Kafka at 127.0.0.1:1 (KafkaConnectionError:")
     assert last.endswith("); the rebuild stopped: run it again when it answers")
+
+
+def test_a_rebuild_in_batches_of_no_record_is_refused(monkeypatch, tmp_path):
+    monkeypatch.setenv("ENVIRONMENT", "development")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path}/reporting.db")
+
+    result = CliRunner().invoke(reporting_cli.cli(), ["rebuild", "--batch-size", "0"])
+
+    assert result.exit_code == 2
+    assert "--batch-size" in result.output

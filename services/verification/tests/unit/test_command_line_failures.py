@@ -57,3 +57,11 @@ def test_a_broker_that_cannot_be_reached_stops_an_operators_command_with_one_lin
     assert result.exit_code == 2
     assert last_line(result.output).startswith(UNREACHABLE)
     assert last_line(result.output).endswith(f"); {outcome}")
+
+
+def test_provisioning_topics_on_a_broker_that_cannot_be_reached_stops_with_one_line(environment):
+    result = CliRunner().invoke(app(), ["provision-topics"])
+
+    assert result.exit_code == 2
+    assert last_line(result.output).startswith("metrology-verification: cannot reach Kafka at 127.0.0.1:1 (")
+    assert last_line(result.output).endswith("); no topic was made")

@@ -13,6 +13,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 import uvicorn
+from kafka.errors import KafkaError
 
 from metrology.eventkit import event_loop
 from metrology.eventkit.topics import ensure_topics
@@ -137,7 +138,12 @@ def service_cli(name: str, bootstrap: Bootstrap, settings_type: type[ServiceSett
     def provision_topics() -> None:
         """Create the service's Kafka topics (infinite retention) where missing."""
         rt = runtime()
-        created = ensure_topics(rt.settings.kafka(), rt.topic_specs())
+        try:
+            created = ensure_topics(rt.settings.kafka(), rt.topic_specs())
+        except KafkaError as error:
+            where = rt.settings.kafka_bootstrap_servers
+            typer.echo(f"metrology-{name}: cannot reach Kafka at {where} ({error}); no topic was made", err=True)
+            raise typer.Exit(2) from None
         typer.echo(f"{name}: created {', '.join(created) or 'nothing (all present)'}")
 
     @cli.command()

@@ -20,6 +20,8 @@ from typing import Any
 
 import httpx
 
+from metrology.servicekit.http_commands import RequestRefusedError
+
 VISITS_PER_CAMPAIGN = 6
 INSPECTORS = ["Nguyễn Văn Hùng", "Trần Thị Lan", "Lê Quốc Bảo", "Phạm Minh Tâm"]
 
@@ -101,7 +103,7 @@ class DemoLoader:
     def post(self, path: str, body: dict[str, Any], idempotency: str, what: str) -> dict[str, Any]:
         response = self.client.post(path, json=body, headers={"Idempotency-Key": idempotency})
         if response.status_code not in (200, 201):
-            raise RuntimeError(f"POST {path} failed: {response.status_code} {response.text}")
+            raise RequestRefusedError(response)
         if response.headers.get("Idempotent-Replayed") != "true":
             self.counts[what] = self.counts.get(what, 0) + 1
         return dict(response.json())

@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 
 from metrology.outreach.domain.events import ASSESSMENT_AREAS
+from metrology.servicekit.http_commands import RequestRefusedError
 
 ENROLMENTS = 30
 CONTACTS = ["Nguyễn Văn An", "Trần Thị Bích", "Lê Minh Cường", "Phạm Thị Dung", "Võ Văn Hải", "Huỳnh Thị Mai"]
@@ -49,7 +50,7 @@ class DemoLoader:
     def post(self, path: str, body: dict[str, Any], idempotency: str, what: str) -> dict[str, Any]:
         response = self.client.post(path, json=body, headers={"Idempotency-Key": idempotency})
         if response.status_code not in (200, 201):
-            raise RuntimeError(f"POST {path} failed: {response.status_code} {response.text}")
+            raise RequestRefusedError(response)
         if response.headers.get("Idempotent-Replayed") != "true":
             self.counts[what] = self.counts.get(what, 0) + 1
         return dict(response.json())

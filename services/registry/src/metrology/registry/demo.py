@@ -26,6 +26,7 @@ from typing import Any
 import httpx
 
 from metrology.registry.domain import taxcode
+from metrology.servicekit.http_commands import RequestRefusedError
 
 MERGER = date(2025, 7, 1)  # Bến Tre (83) became part of Vĩnh Long (86)
 
@@ -482,7 +483,7 @@ class DemoLoader:
     def post(self, path: str, body: dict[str, Any], key: str, what: str) -> dict[str, Any]:
         response = self.client.post(path, json=body, headers={"Idempotency-Key": idempotency_key(key)})
         if response.status_code not in (200, 201):
-            raise RuntimeError(f"POST {path} ({key}) failed: {response.status_code} {response.text}")
+            raise RequestRefusedError(response)
         if response.headers.get("Idempotent-Replayed") != "true":
             self.counts[what] = self.counts.get(what, 0) + 1
         return dict(response.json())

@@ -14,6 +14,8 @@ from typing import Any
 
 import httpx
 
+from metrology.servicekit.http_commands import RequestRefusedError
+
 COURSES = [
     ("Kiểm định cột đo nhiên liệu", "verification of fuel dispensers", "volume", "2025-03-10", 3),
     ("Kiểm định đồng hồ nước lạnh", "verification of cold-water meters", "flow", "2025-04-07", 2),
@@ -53,7 +55,7 @@ class DemoLoader:
     def post(self, path: str, body: dict[str, Any], idempotency: str, what: str) -> dict[str, Any]:
         response = self.client.post(path, json=body, headers={"Idempotency-Key": idempotency})
         if response.status_code not in (200, 201):
-            raise RuntimeError(f"POST {path} failed: {response.status_code} {response.text}")
+            raise RequestRefusedError(response)
         if response.headers.get("Idempotent-Replayed") != "true":
             self.counts[what] = self.counts.get(what, 0) + 1
         return dict(response.json())

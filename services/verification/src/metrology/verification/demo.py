@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 
 from metrology.refdata.group2 import UnknownInstrumentTypeError, group2
+from metrology.servicekit.http_commands import RequestRefusedError
 
 QUANTITY = {"2.8b": "mass", "2.10": "mass", "2.19": "volume", "2.21a": "volume", "2.43b": "electrical energy"}
 PROCEDURE = {
@@ -251,7 +252,7 @@ class DemoHistoryLoader:
     def _post_registry(self, path: str, body: dict[str, Any], key: str) -> dict[str, Any]:
         response = self.registry.post(path, json=body, headers={"Idempotency-Key": idempotency_key("registry", key)})
         if response.status_code not in (200, 201):
-            raise RuntimeError(f"POST {path} failed: {response.status_code} {response.text}")
+            raise RequestRefusedError(response)
         return dict(response.json())
 
     def _outside_provider(self) -> str:

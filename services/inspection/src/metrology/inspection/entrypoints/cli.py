@@ -9,6 +9,7 @@ import typer
 from metrology.inspection.bootstrap import bootstrap
 from metrology.inspection.settings import InspectionSettings
 from metrology.servicekit.cli import service_cli
+from metrology.servicekit.http_commands import http_failures_in_one_line
 
 
 def app() -> typer.Typer:
@@ -22,7 +23,8 @@ def app() -> typer.Typer:
         """Load a year (2025) of inspections in Bến Tre from the registry replica; safe to run again."""
         from metrology.inspection import demo
 
-        summary = demo.load(url, token)
+        with http_failures_in_one_line("inspection", "demo-data"):
+            summary = demo.load(url, token)
         typer.echo(", ".join(f"{k}: {v}" for k, v in summary.items()) or "nothing new")
 
     return cli

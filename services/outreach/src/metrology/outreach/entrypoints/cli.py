@@ -9,6 +9,7 @@ import typer
 from metrology.outreach.bootstrap import bootstrap
 from metrology.outreach.settings import OutreachSettings
 from metrology.servicekit.cli import service_cli
+from metrology.servicekit.http_commands import http_failures_in_one_line
 from metrology.servicekit.personal_data import rewrap_command
 
 
@@ -23,7 +24,8 @@ def app() -> typer.Typer:
         """Load a year (2025) of programme activity for Bến Tre (after the registry's); safe to run again."""
         from metrology.outreach import demo
 
-        summary = demo.load(url, token)
+        with http_failures_in_one_line("outreach", "demo-data"):
+            summary = demo.load(url, token)
         typer.echo(", ".join(f"{k}: {v}" for k, v in summary.items()) or "nothing new")
 
     cli.command("rewrap-personal-data-keys")(rewrap_command("outreach", bootstrap, OutreachSettings))

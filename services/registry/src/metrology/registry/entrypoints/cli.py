@@ -9,6 +9,7 @@ import typer
 from metrology.registry.bootstrap import bootstrap
 from metrology.registry.settings import RegistrySettings
 from metrology.servicekit.cli import service_cli
+from metrology.servicekit.http_commands import http_failures_in_one_line
 from metrology.servicekit.personal_data import rewrap_command
 
 
@@ -23,7 +24,8 @@ def app() -> typer.Typer:
         """Load the Bến Tre demo data set over HTTP (idempotent: a second run adds nothing)."""
         from metrology.registry.demo import load_demo
 
-        summary = load_demo(url, token)
+        with http_failures_in_one_line("registry", "demo-data"):
+            summary = load_demo(url, token)
         typer.echo(", ".join(f"{name}: {count}" for name, count in summary.items()))
 
     cli.command("rewrap-personal-data-keys")(rewrap_command("registry", bootstrap, RegistrySettings))

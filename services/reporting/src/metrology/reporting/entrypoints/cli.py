@@ -33,7 +33,7 @@ def cli() -> typer.Typer:
 
     @app.command("rebuild")
     def rebuild_command(
-        batch_size: int = typer.Option(2000, help="Records applied per transaction"),
+        batch_size: int = typer.Option(2000, min=1, help="Records applied per transaction"),
         workers: int = typer.Option(1, min=1, help=WORKERS_HELP),
     ) -> None:
         """Empty the KPI read model and replay every folded topic from its start, showing progress."""

@@ -9,6 +9,7 @@ import typer
 from metrology.eventkit import event_loop
 from metrology.servicekit.cli import service_cli
 from metrology.servicekit.command_settings import migrate_or_exit, settings_from_env
+from metrology.servicekit.http_commands import http_failures_in_one_line
 from metrology.servicekit.settings import InsecureSettingsError
 from metrology.training.adapters.crypto import PersonalDataCipher, RewrapSummary
 from metrology.training.bootstrap import bootstrap
@@ -26,7 +27,8 @@ def app() -> typer.Typer:
         """Load a year (2025) of training for Bến Tre: ~10 courses, ~150 trainees; safe to run again."""
         from metrology.training import demo
 
-        summary = demo.load(url, token)
+        with http_failures_in_one_line("training", "demo-data"):
+            summary = demo.load(url, token)
         typer.echo(", ".join(f"{k}: {v}" for k, v in summary.items()) or "nothing new")
 
     @cli.command("rewrap-keys")

@@ -9,6 +9,7 @@ import typer
 from metrology.eventkit import event_loop
 from metrology.servicekit.cli import service_cli
 from metrology.servicekit.command_settings import migrate_or_exit, settings_from_env
+from metrology.servicekit.http_commands import http_failures_in_one_line
 from metrology.verification.bootstrap import bootstrap
 from metrology.verification.settings import VerificationSettings
 
@@ -28,7 +29,8 @@ def app() -> typer.Typer:
         """Record a realistic 2024-2026 history of verifications for the registry's demo data (idempotent)."""
         from metrology.verification.demo import load_demo_history
 
-        summary = load_demo_history(url, token, registry_url=registry_url, seed=seed)
+        with http_failures_in_one_line("verification", "demo-data"):
+            summary = load_demo_history(url, token, registry_url=registry_url, seed=seed)
         typer.echo(" ".join(f"{key}={value}" for key, value in summary.items()))
 
     @cli.command("sweep-due")
