@@ -11,7 +11,13 @@ from contextlib import asynccontextmanager
 import pytest
 from sqlalchemy.engine import make_url
 
-from metrology.eventkit.database import create_engine, is_unavailable, wait_for_database
+from metrology.eventkit.database import (
+    DatabaseRefusedError,
+    DatabaseUnavailableError,
+    create_engine,
+    is_unavailable,
+    wait_for_database,
+)
 from metrology.testkit.services import free_port
 
 pytestmark = pytest.mark.integration
@@ -69,6 +75,8 @@ async def test_a_database_that_never_comes_up_is_reported_after_the_wait(postgre
     finally:
         await engine.dispose()
     assert is_unavailable(raised.value)
+    assert isinstance(raised.value, DatabaseUnavailableError)
+    assert str(raised.value).startswith("the database did not answer within 1.5 s (")
     assert 1.0 <= time.monotonic() - started < 10
 
 
@@ -81,4 +89,5 @@ async def test_a_database_that_does_not_exist_is_reported_at_once_not_waited_on(
     finally:
         await engine.dispose()
     assert not is_unavailable(raised.value)
+    assert isinstance(raised.value, DatabaseRefusedError)
     assert time.monotonic() - started < 5

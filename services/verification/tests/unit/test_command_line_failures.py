@@ -65,3 +65,15 @@ def test_provisioning_topics_on_a_broker_that_cannot_be_reached_stops_with_one_l
     assert result.exit_code == 2
     assert last_line(result.output).startswith("metrology-verification: cannot reach Kafka at 127.0.0.1:1 (")
     assert last_line(result.output).endswith("); no topic was made")
+
+
+def test_a_database_that_does_not_answer_stops_a_command_with_one_line_after_the_wait(environment, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgresql+asyncpg://metrology:metrology@127.0.0.1:1/verification")
+    monkeypatch.setenv("DATABASE_WAIT_SECONDS", "1")
+
+    result = CliRunner().invoke(app(), ["migrate"])
+
+    assert result.exit_code == 2
+    assert last_line(result.output).startswith(
+        "metrology-verification: the database did not answer within 1 s (ConnectionRefusedError: "
+    )

@@ -115,9 +115,19 @@ def is_unavailable(error: BaseException) -> bool:
     return error.connection_invalidated or isinstance(cause, OSError) or isinstance(error.__cause__, OSError)
 
 
+class DatabaseUnavailableError(ConnectionError):
+    """The database did not answer within the wait (what it last said is the cause)."""
+
+
+class DatabaseRefusedError(Exception):
+    """The database answered, and refused the connection: no such database, wrong credentials, a file that cannot be
+    opened. Waiting does not help."""
+
+
 async def wait_for_database(engine: AsyncEngine, seconds: float) -> None:
     """Return once the database answers, trying again for up to `seconds` while it is unavailable (a server
-    restarting as the service starts); any other error, or one lasting longer, is raised."""
+    restarting as the service starts); DatabaseRefusedError at once for any other error, DatabaseUnavailableError
+    when the wait runs out."""
     deadline, delay = time.monotonic() + seconds, 0.1
     while True:
         try:
@@ -126,8 +136,13 @@ async def wait_for_database(engine: AsyncEngine, seconds: float) -> None:
             return
         except Exception as error:
             remaining = deadline - time.monotonic()
-            if not is_unavailable(error) or remaining <= 0:
-                raise
+            reason = f"{type(error).__name__}: {error}".splitlines()[0]
+            if not is_unavailable(error):
+                raise DatabaseRefusedError(f"the database refused the connection ({reason})") from error
+            if remaining <= 0:
+                raise DatabaseUnavailableError(
+                    f"the database did not answer within {seconds:g} s ({reason})"
+                ) from error
             log.warning("the database is not available yet (%s); trying again in %.1f s", error, delay)
         await asyncio.sleep(min(delay, remaining))
         delay = min(delay * 2, 2.0)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, TypeVar
 import typer
 from pydantic import ValidationError
 
+from metrology.eventkit.database import DatabaseRefusedError, DatabaseUnavailableError
 from metrology.servicekit.schema_migrations import UnknownRevisionError
 from metrology.servicekit.settings import InsecureSettingsError, ServiceSettings, invalid_settings
 
@@ -42,6 +43,6 @@ async def migrate_or_exit(runtime: ServiceRuntime) -> None:
     """Bring the service's schema up to date, or exit 2 with one line when this release cannot."""
     try:
         await runtime.migrate()
-    except UnknownRevisionError as error:
+    except (UnknownRevisionError, DatabaseUnavailableError, DatabaseRefusedError) as error:
         typer.echo(f"metrology-{runtime.name}: {error}", err=True)
         raise typer.Exit(2) from None
