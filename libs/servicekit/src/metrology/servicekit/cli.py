@@ -25,7 +25,7 @@ from metrology.servicekit.command_settings import migrate_or_exit, production_re
 from metrology.servicekit.commands import prune_idempotency_keys
 from metrology.servicekit.contracts import ContractBreachError, publish, published_types
 from metrology.servicekit.observability import configure_logging, configure_tracing
-from metrology.servicekit.replay_commands import add_replay_commands
+from metrology.servicekit.replay_commands import add_replay_commands, broker_unreachable
 from metrology.servicekit.runtime import ServiceRuntime
 from metrology.servicekit.schema_migrations import NothingToMigrateError, new_revision
 from metrology.servicekit.settings import ServiceSettings
@@ -141,8 +141,7 @@ def service_cli(name: str, bootstrap: Bootstrap, settings_type: type[ServiceSett
         try:
             created = ensure_topics(rt.settings.kafka(), rt.topic_specs())
         except KafkaError as error:
-            where = rt.settings.kafka_bootstrap_servers
-            typer.echo(f"metrology-{name}: cannot reach Kafka at {where} ({error}); no topic was made", err=True)
+            typer.echo(f"metrology-{name}: {broker_unreachable(rt.settings, error, 'no topic was made')}", err=True)
             raise typer.Exit(2) from None
         typer.echo(f"{name}: created {', '.join(created) or 'nothing (all present)'}")
 

@@ -215,8 +215,8 @@ def _columns(name: str) -> tuple[ProgressColumn, ...]:
     )
 
 
-def broker_unreachable(settings: ServiceSettings, error: KafkaConnectionError, outcome: str) -> str:
-    """What a command says when the broker cannot be reached: where it looked, aiokafka's reason, what was done."""
+def broker_unreachable(settings: ServiceSettings, error: Exception, outcome: str) -> str:
+    """What a command says when the broker cannot be reached: where it looked, the client's reason, what was done."""
     return f"cannot reach Kafka at {settings.kafka_bootstrap_servers} ({error}); {outcome}"
 
 

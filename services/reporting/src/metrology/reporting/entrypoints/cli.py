@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from functools import partial
+from typing import NoReturn
 
 import sqlalchemy as sa
 import typer
@@ -42,25 +43,18 @@ def cli() -> typer.Typer:
         try:
             check_workers(runtime, workers)
         except ValueError as error:
-            typer.echo(f"metrology-reporting: {error}", err=True)
-            raise typer.Exit(2) from None
+            _refuse(str(error))
         settle_garbage_collector(settings.gc_young_threshold)
         wiring = partial(bootstrap, settings, evaluate=False)
         lanes = start_lanes(runtime, runtime.subscriptions[0], workers, wiring)  # before the event loop: forked
         try:
             result = event_loop.run(_rebuild(runtime, batch_size, lanes))
         except TopicNotReadyError as error:
-            typer.echo(f"metrology-reporting: {error}; the read model is as it was: rebuild when it is ready", err=True)
-            raise typer.Exit(2) from None
+            _refuse(f"{error}; the read model is as it was: rebuild when it is ready")
         except KafkaConnectionError as error:
-            unreachable = broker_unreachable(settings, error, "the rebuild stopped: run it again when it answers")
-            typer.echo(f"metrology-reporting: {unreachable}", err=True)
-            raise typer.Exit(2) from None
+            _refuse(broker_unreachable(settings, error, "the rebuild stopped: run it again when it answers"))
         except NoSuchTopicError as error:
-            typer.echo(
-                f"metrology-reporting: {error}; the read model is as it was (is KAFKA_TOPIC_PREFIX right?)", err=True
-            )
-            raise typer.Exit(2) from None
+            _refuse(f"{error}; the read model is as it was (is KAFKA_TOPIC_PREFIX right?)")
         finally:
             if lanes is not None:
                 lanes.stop()
@@ -71,6 +65,12 @@ def cli() -> typer.Typer:
         event_loop.run(_evaluate(runtime, settings))
 
     return app
+
+
+def _refuse(message: str) -> NoReturn:
+    """One line on standard error and exit status 2: what an operator's command says instead of a traceback."""
+    typer.echo(f"metrology-reporting: {message}", err=True)
+    raise typer.Exit(2)
 
 
 async def _rebuild(runtime: ServiceRuntime, batch_size: int, lanes: LaneProcesses | None) -> RebuildResult:
