@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 from metrology.eventkit.events import EventRegistry
 from metrology.servicekit.cli import service_cli
 from metrology.servicekit.collector import settle_garbage_collector
-from metrology.servicekit.runtime import new_runtime
+from metrology.servicekit.runtime import ServiceRuntime, new_runtime
 from metrology.servicekit.settings import ServiceSettings
 
 
@@ -56,7 +56,16 @@ def _collector_now(seen: dict[str, int]) -> None:
 
 def test_serve_settles_the_collector_once_the_app_is_wired(monkeypatch, tmp_path, collector_restored):
     seen: dict[str, int] = {}
-    monkeypatch.setattr(uvicorn, "run", lambda app, **options: _collector_now(seen))
+
+    async def serve_nothing(server: uvicorn.Server) -> None:
+        _collector_now(seen)
+        server.started = True
+
+    async def schema_of_nothing(rt: ServiceRuntime) -> None:
+        return None
+
+    monkeypatch.setattr(ServiceRuntime, "migrate", schema_of_nothing)  # the probe service has no migrations
+    monkeypatch.setattr(uvicorn.Server, "serve", serve_nothing)
     _run_probe_service("serve", monkeypatch, tmp_path, 12_345)
     assert seen["threshold"] == 12_345
     assert seen["frozen"] > 0

@@ -23,7 +23,10 @@ def last_line(output: str) -> str:
     return output.strip().splitlines()[-1]
 
 
-@pytest.mark.parametrize("command", [["migrate"], ["prune"], ["relay"], ["consume"], ["rebuild"], ["sweep-due"]])
+@pytest.mark.parametrize(
+    "command",
+    [["migrate"], ["prune"], ["relay"], ["consume"], ["rebuild"], ["sweep-due"], ["serve"], ["run"]],
+)
 def test_a_database_at_a_revision_this_release_does_not_know_stops_the_command_and_is_left_as_it_is(
     environment, command
 ):
@@ -67,13 +70,53 @@ def test_provisioning_topics_on_a_broker_that_cannot_be_reached_stops_with_one_l
     assert last_line(result.output).endswith("); no topic was made")
 
 
-def test_a_database_that_does_not_answer_stops_a_command_with_one_line_after_the_wait(environment, monkeypatch):
+@pytest.mark.parametrize("command", [["migrate"], ["serve", "--port", "1"], ["run", "--port", "1"]])
+def test_a_database_that_does_not_answer_stops_a_command_with_one_line_after_the_wait(
+    environment, monkeypatch, command
+):
     monkeypatch.setenv("DATABASE_URL", "postgresql+asyncpg://metrology:metrology@127.0.0.1:1/verification")
     monkeypatch.setenv("DATABASE_WAIT_SECONDS", "1")
 
-    result = CliRunner().invoke(app(), ["migrate"])
+    result = CliRunner().invoke(app(), command)
 
     assert result.exit_code == 2
     assert last_line(result.output).startswith(
         "metrology-verification: the database did not answer within 1 s (ConnectionRefusedError: "
     )
+
+
+@pytest.mark.parametrize("command", [["migrate"], ["serve", "--port", "1"]])
+def test_an_sqlite_database_whose_folder_cannot_be_made_stops_a_command_with_one_line(
+    environment, monkeypatch, tmp_path, command
+):
+    (tmp_path / "data").write_text("a file where the folder would be")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path}/data/verification.db")
+
+    result = CliRunner().invoke(app(), command)
+
+    assert result.exit_code == 2
+    assert last_line(result.output) == (
+        f"metrology-verification: cannot make the database's folder {tmp_path}/data (FileExistsError: File exists)"
+    )
+
+
+def test_contracts_that_cannot_be_written_stop_schemas_with_one_line(environment, tmp_path):
+    (tmp_path / "contracts").write_text("a file where the folder would be")
+
+    result = CliRunner().invoke(app(), ["schemas", "--write", str(tmp_path / "contracts")])
+
+    assert result.exit_code == 2
+    assert last_line(result.output).startswith(f"metrology-verification: cannot write {tmp_path}/contracts")
+    assert last_line(result.output).endswith("; the contracts after it were not written")
+
+
+def test_an_asyncapi_document_that_cannot_be_written_stops_with_one_line(environment, tmp_path):
+    (tmp_path / "docs").write_text("a file where the folder would be")
+
+    result = CliRunner().invoke(app(), ["asyncapi", "--output", str(tmp_path / "docs" / "asyncapi.json")])
+
+    assert result.exit_code == 2
+    assert last_line(result.output) == (
+        f"metrology-verification: cannot write {tmp_path}/docs/asyncapi.json (NotADirectoryError: Not a directory)"
+    )
+    assert (tmp_path / "docs").read_text() == "a file where the folder would be"

@@ -46,12 +46,14 @@ def asyncapi(request: Request) -> dict[str, Any]:
 _NATIVE_TELEMETRY_OFF: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 
 
-def create_app(runtime: ServiceRuntime, *, with_workers: bool = False) -> FastAPI:
-    """The service's HTTP API; with `with_workers`, its relay and consumers run in the same process."""
+def create_app(runtime: ServiceRuntime, *, with_workers: bool = False, schema_ready: bool = False) -> FastAPI:
+    """The service's HTTP API; with `with_workers`, its relay and consumers run in the same process. It brings the
+    schema up to date as it starts, unless its caller did (`schema_ready`)."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await runtime.migrate()
+        if not schema_ready:
+            await runtime.migrate()
         workers = Workers(runtime, relay=runtime.settings.run_relay, consumers=runtime.settings.run_consumers)
         stop = asyncio.Event()
         task = asyncio.create_task(workers.run(stop)) if with_workers else None

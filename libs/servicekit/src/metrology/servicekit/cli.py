@@ -55,16 +55,21 @@ def service_cli(name: str, bootstrap: Bootstrap, settings_type: type[ServiceSett
 
     def serve_app(host: str | None, port: int | None, with_workers: bool) -> None:
         rt = runtime()
-        app = create_app(rt, with_workers=with_workers)
+        app = create_app(rt, with_workers=with_workers, schema_ready=True)
         settle_garbage_collector(rt.settings.gc_young_threshold)
-        uvicorn.run(
-            app,
-            host=host or rt.settings.http_host,
-            port=port or rt.settings.http_port,
-            log_config=None,
-            access_log=False,
-            timeout_graceful_shutdown=10,
+        server = uvicorn.Server(
+            uvicorn.Config(
+                app,
+                host=host or rt.settings.http_host,
+                port=port or rt.settings.http_port,
+                log_config=None,
+                access_log=False,
+                timeout_graceful_shutdown=10,
+            )
         )
+        event_loop.run(_serve_with_schema(rt, server))
+        if not server.started:  # as `uvicorn.run` ends: the server could not start, and logged why
+            raise typer.Exit(3)
 
     @cli.command()
     def serve(
@@ -188,6 +193,11 @@ def service_cli(name: str, bootstrap: Bootstrap, settings_type: type[ServiceSett
         except ContractBreachError as error:
             typer.echo(f"{name}: refused, {error}", err=True)
             raise typer.Exit(1) from None
+        except OSError as error:
+            typer.echo(
+                f"metrology-{name}: {cannot_write(write, error)}; the contracts after it were not written", err=True
+            )
+            raise typer.Exit(2) from None
         typer.echo(f"{name}: wrote {', '.join(written) or 'nothing (every contract up to date)'}")
 
     @cli.command("asyncapi")
@@ -198,11 +208,20 @@ def service_cli(name: str, bootstrap: Bootstrap, settings_type: type[ServiceSett
         text = json.dumps(asyncapi_document(bootstrap(settings_of_env())), indent=2, ensure_ascii=False)
         if output is None:
             typer.echo(text)
-        else:
+            return
+        try:
             output.write_text(text + "\n", encoding="utf-8")
+        except OSError as error:
+            typer.echo(f"metrology-{name}: {cannot_write(output, error)}", err=True)
+            raise typer.Exit(2) from None
 
     add_replay_commands(cli, settings_of_env, runtime, bootstrap)
     return cli
+
+
+def cannot_write(path: Path, error: OSError) -> str:
+    """What an operator reads when a command cannot write where it was told to: the file or folder, and why."""
+    return f"cannot write {error.filename or path} ({type(error).__name__}: {error.strerror or error})"
 
 
 async def _noop() -> None:
@@ -217,6 +236,17 @@ async def _with_schema(rt: ServiceRuntime, work: Callable[[], Awaitable[T]]) -> 
         return await work()
     finally:
         await rt.dispose()
+
+
+async def _serve_with_schema(rt: ServiceRuntime, server: uvicorn.Server) -> None:
+    """Serve once the schema is up to date; one line and exit 2, before anything listens, when this release cannot
+    bring it up to date (the app's lifespan would report it as a traceback)."""
+    try:
+        await migrate_or_exit(rt)
+    except BaseException:
+        await rt.dispose()
+        raise
+    await server.serve()
 
 
 async def _with_probes(

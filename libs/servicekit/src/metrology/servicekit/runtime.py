@@ -12,7 +12,14 @@ from fastapi import APIRouter, Request
 from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from metrology.eventkit.database import SessionFactory, create_engine, is_postgres, session_factory, wait_for_database
+from metrology.eventkit.database import (
+    DatabaseRefusedError,
+    SessionFactory,
+    create_engine,
+    is_postgres,
+    session_factory,
+    wait_for_database,
+)
 from metrology.eventkit.envelope import EventContext
 from metrology.eventkit.events import EventRegistry
 from metrology.eventkit.histories import StreamHistories
@@ -95,7 +102,7 @@ class ServiceRuntime:
         """Bring the database schema to the latest revision (a previous release's database is adopted first), once
         the database answers (`database_wait_seconds`)."""
         if self.engine.dialect.name == "sqlite" and self.engine.url.database:
-            Path(self.engine.url.database).parent.mkdir(parents=True, exist_ok=True)
+            _make_folder_of(Path(self.engine.url.database))
         await wait_for_database(self.engine, self.settings.database_wait_seconds)
         await upgrade(self.engine, self.migrations())
 
@@ -108,6 +115,16 @@ class ServiceRuntime:
         return [
             TopicSpec(name, self.settings.kafka_partitions, self.settings.kafka_replication_factor) for name in names
         ]
+
+
+def _make_folder_of(database: Path) -> None:
+    """The folder of an SQLite database file, made where missing; DatabaseRefusedError when it cannot be (a file in
+    its place, no permission): waiting would not help."""
+    try:
+        database.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        reason = f"{type(error).__name__}: {error.strerror or error}"
+        raise DatabaseRefusedError(f"cannot make the database's folder {database.parent} ({reason})") from error
 
 
 def new_runtime(settings: ServiceSettings, registry: EventRegistry, schema: Sequence[MetaData]) -> ServiceRuntime:
