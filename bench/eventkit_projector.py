@@ -313,7 +313,7 @@ def _row(what: str, events: int, clock: Stopwatch, seconds: float | None = None)
 async def main() -> None:
     args = arguments(__doc__.splitlines()[0])
     # as `consume` and `rebuild` run once wired: Python's collector settled (docs/operations.md, "Memory")
-    settle_garbage_collector(ServiceSettings.model_fields["gc_young_threshold"].default)
+    settle_garbage_collector(ServiceSettings.model_fields["gc_young_threshold_folds"].default)
     count = 4_000 if args.quick else 150_000  # enough for the folds to run ~10 s each at 15-40 k/s: less is noise
     subset = 2_000 if args.quick else 20_000
     ensure_postgres(args.pg_url)

@@ -3,6 +3,8 @@ the partitions of the records it gave; the consumer rewinds those only the latec
 and resumes the partitions it held in that turn."""
 
 import asyncio
+import gc
+import weakref
 from dataclasses import dataclass
 
 import pytest
@@ -30,14 +32,14 @@ class SeekingConsumer:
 def test_the_partitions_only_latecomers_came_from_are_rewound_to_their_first_latecomer():
     consumer = SeekingConsumer()
     given = [Record("t", 0, 10), Record("t", 0, 11)]
-    late = [Record("t", 0, 12), Record("t", 1, 7), Record("t", 1, 5), Record("u", 0, 3)]
-    rewind_what_the_turn_took(consumer, late, given)
+    first_taken = {("t", 0): 12, ("t", 1): 5, ("u", 0): 3}
+    rewind_what_the_turn_took(consumer, first_taken, given)
     assert consumer.seeks == {TopicPartition("t", 1): 5, TopicPartition("u", 0): 3}
 
 
 def test_without_latecomers_nothing_more_is_rewound():
     consumer = SeekingConsumer()
-    rewind_what_the_turn_took(consumer, [], [Record("t", 0, 10)])
+    rewind_what_the_turn_took(consumer, {}, [Record("t", 0, 10)])
     assert consumer.seeks == {}
 
 
@@ -124,6 +126,32 @@ async def test_records_fetched_a_few_at_a_time_while_a_batch_is_applied_fill_the
     await fold.run(given, batches=10)
     assert runner.applied == [[0, 1], [2, 3, 4]], "each fetch during the first batch's apply joins the second"
     assert consumer.asked == [2, 3, 2, 1, 3], "each fetch asks for the room left in the batch, and no more"
+
+
+class RememberingRunner(SlowRunner):
+    """Notes, as each batch begins, which records of the batches applied before are still held by anything."""
+
+    def __init__(self) -> None:
+        super().__init__(newer_at=-1, fails_at=-1)
+        self.applied_records: list[weakref.ref[Record]] = []
+        self.still_held: list[list[int]] = []
+
+    async def apply(self, batch: ReadBatch) -> BatchResult:
+        gc.collect()
+        self.still_held.append([ref().offset for ref in self.applied_records if ref() is not None])
+        self.applied_records += [weakref.ref(item.record) for item in batch.readable]
+        return await super().apply(batch)
+
+
+async def test_a_turn_lets_go_of_the_records_it_took_once_their_batch_is_applied():
+    given = [Record("t", 0, 0)]
+    consumer = ScriptedConsumer([[Record("t", 0, offset)] for offset in range(1, 9)])
+    runner = RememberingRunner()
+    fold = FoldInTurn(consumer, runner, max_records=2, latecomers_wait_ms=1)
+    await fold.run(given, batches=10)
+    assert runner.applied == [[0, 1], [2, 3], [4, 5], [6, 7], [8]]
+    assert runner.still_held == [[], [0], [0], [0], [0]], "only the batch FastStream gave (its message holds it)"
+    assert fold.first_taken == {("t", 0): 1}, "where a failed turn would rewind to"
 
 
 def test_a_batch_joined_with_its_latecomers_keeps_everything_reading_found_in_both():

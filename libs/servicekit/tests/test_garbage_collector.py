@@ -40,10 +40,21 @@ def test_the_young_threshold_is_read_from_the_environment_and_has_a_floor(monkey
         ServiceSettings.from_env("training")
 
 
+def test_the_folds_young_threshold_is_read_from_the_environment_and_has_a_floor(monkeypatch):
+    assert ServiceSettings.from_env("training").gc_young_threshold_folds == 100_000
+    monkeypatch.setenv("TRAINING_GC_YOUNG_THRESHOLD_FOLDS", "250000")
+    assert ServiceSettings.from_env("training").gc_young_threshold_folds == 250_000
+    monkeypatch.setenv("TRAINING_GC_YOUNG_THRESHOLD_FOLDS", "10")
+    with pytest.raises(ValueError, match="gc_young_threshold_folds"):
+        ServiceSettings.from_env("training")
+
+
 def _run_probe_service(command: str, monkeypatch: pytest.MonkeyPatch, tmp_path: object, threshold: int) -> None:
+    """Run `command` with GC_YOUNG_THRESHOLD at `threshold` and GC_YOUNG_THRESHOLD_FOLDS at ten times as much."""
     monkeypatch.setenv("ENVIRONMENT", "development")
     monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path}/probe.db")
     monkeypatch.setenv("GC_YOUNG_THRESHOLD", str(threshold))
+    monkeypatch.setenv("GC_YOUNG_THRESHOLD_FOLDS", str(threshold * 10))
     cli = service_cli("probe", lambda settings: new_runtime(settings, EventRegistry(), []))
     result = CliRunner().invoke(cli, [command])
     assert result.exit_code == 0, result.output
@@ -83,5 +94,17 @@ def test_rebuild_settles_the_collector_before_it_replays(monkeypatch, tmp_path, 
     monkeypatch.setattr(replay_commands, "subscriptions_named", lambda rt, name: [])
     monkeypatch.setattr(replay_commands, "_rebuild_all", replay_nothing)
     _run_probe_service("rebuild", monkeypatch, tmp_path, 23_456)
-    assert seen["threshold"] == 23_456
+    assert seen["threshold"] == 234_560, "a rebuild folds: the folds' threshold"
     assert seen["frozen"] > 0
+
+
+@pytest.mark.parametrize(("command", "threshold"), [("consume", 345_670), ("relay", 34_567)])
+def test_consume_settles_with_the_folds_threshold_and_the_relay_with_the_processes_one(
+    monkeypatch, tmp_path, collector_restored, command, threshold
+):
+    from metrology.servicekit import cli
+
+    seen: dict[str, int] = {}
+    monkeypatch.setattr(cli, "_run_until_signalled", lambda main: _collector_now(seen))
+    _run_probe_service(command, monkeypatch, tmp_path, 34_567)
+    assert seen["threshold"] == threshold

@@ -140,7 +140,10 @@ class FoldInTurn:
         self.runner = runner
         self.max_records = max_records
         self.latecomers_wait_ms = latecomers_wait_ms
-        self.taken: list[Any] = []  # records taken beyond the batch FastStream gave
+        # where a failed turn rewinds: the first offset taken from each partition beyond the batch FastStream gave
+        # (the records themselves are let go once applied: a turn of ten batches kept up to 20,000 of them, and
+        # Python's collector went through them again and again)
+        self.first_taken: dict[tuple[str, int], int] = {}
         self.held: set[tuple[str, int]] = set()
 
     async def run(self, given: Sequence[Any], batches: int) -> None:
@@ -148,7 +151,7 @@ class FoldInTurn:
             await self._fold(given, batches)
         except BaseException:
             self._undo_holds()
-            rewind_what_the_turn_took(self.consumer, self.taken, given)
+            rewind_what_the_turn_took(self.consumer, self.first_taken, given)
             raise
 
     async def _fold(self, given: Sequence[Any], batches: int) -> None:
@@ -185,9 +188,19 @@ class FoldInTurn:
         return batch
 
     async def _latecomers(self, taken: int) -> list[Any]:
-        late = await _latecomers(self.consumer, self.max_records - taken, self.latecomers_wait_ms)
-        self.taken += late
-        return list(late)
+        return self._taking(await _latecomers(self.consumer, self.max_records - taken, self.latecomers_wait_ms))
+
+    def _taking(self, fetched: dict[Any, Sequence[Any]]) -> list[Any]:
+        """The records of a fetch in one list, the first offset of each partition's noted (a fetch hands over a
+        partition's records in offset order)."""
+        arrived: list[Any] = []
+        for records in fetched.values():
+            if records:
+                first = records[0]
+                where = (first.topic, first.partition)
+                self.first_taken[where] = min(first.offset, self.first_taken.get(where, first.offset))
+                arrived += records
+        return arrived
 
     async def _read_while(self, applying: asyncio.Future[Any]) -> tuple[ReadBatch | None, int]:
         """The next batch, read while `applying` runs: the records each fetch brings, read as they come, until
@@ -220,9 +233,7 @@ class FoldInTurn:
             await asyncio.gather(fetching, return_exceptions=True)
         if fetching.cancelled():
             return []
-        arrived = [record for records in fetching.result().values() for record in records]
-        self.taken += arrived
-        return arrived
+        return self._taking(fetching.result())
 
     def _undo_holds(self) -> None:
         """Resume the partitions held in this call: rewound before the held record, they are read again."""
@@ -246,7 +257,7 @@ def _records_of(message: KafkaMessage) -> tuple[Any, ...]:
     return tuple(records) if isinstance(records, tuple | list) else (records,)
 
 
-async def _latecomers(consumer: Any, room: int, wait_ms: int) -> tuple[Any, ...]:
+async def _latecomers(consumer: Any, room: int, wait_ms: int) -> dict[Any, Sequence[Any]]:
     """The records that reached the broker while the batch before was being applied, up to `room` of them.
 
     aiokafka keeps one fetch in flight per broker, and none while records it fetched wait to be taken. The fetch
@@ -256,23 +267,19 @@ async def _latecomers(consumer: Any, room: int, wait_ms: int) -> tuple[Any, ...]
     records a second and 25 ms a batch, a record's wait for its batch fell from 50 to 19 ms, median). With
     nothing more at the broker, the wait is all this costs."""
     if room <= 0 or wait_ms <= 0:
-        return ()
-    more = await consumer.getmany(timeout_ms=wait_ms, max_records=room)
-    return tuple(record for records in more.values() for record in records)
+        return {}
+    fetched: dict[Any, Sequence[Any]] = await consumer.getmany(timeout_ms=wait_ms, max_records=room)
+    return fetched
 
 
-def rewind_what_the_turn_took(consumer: Any, late: Sequence[Any], given: Sequence[Any]) -> None:
+def rewind_what_the_turn_took(consumer: Any, first_taken: dict[tuple[str, int], int], given: Sequence[Any]) -> None:
     """After a failed turn, rewind the partitions only the records taken beyond FastStream's batch came from (the
-    latecomers, later batches) to their first record (FastStream rewinds those of the records it gave), so none is
-    committed past unapplied."""
+    latecomers, later batches) to the first offset taken from each (FastStream rewinds those of the records it
+    gave), so none is committed past unapplied."""
     mine = {(record.topic, record.partition) for record in given}
-    earliest: dict[tuple[str, int], int] = {}
-    for record in late:
-        where = (record.topic, record.partition)
-        if where not in mine:
-            earliest[where] = min(record.offset, earliest.get(where, record.offset))
-    for (topic, partition), offset in earliest.items():
-        consumer.seek(TopicPartition(topic, partition), offset)
+    for (topic, partition), offset in first_taken.items():
+        if (topic, partition) not in mine:
+            consumer.seek(TopicPartition(topic, partition), offset)
 
 
 async def _batch_by_its_first_record(records: tuple[Any, ...], parse: Callable[..., Awaitable[Any]]) -> Any:

@@ -100,7 +100,7 @@ def service_cli(name: str, bootstrap: Bootstrap, settings_type: type[ServiceSett
         """Run the service's Kafka consumers (local replicas, sagas, projectors)."""
         rt = runtime()
         workers = Workers(rt, relay=False, consumers=True)
-        settle_garbage_collector(rt.settings.gc_young_threshold)
+        settle_garbage_collector(rt.settings.gc_young_threshold_folds)
         _run_until_signalled(
             lambda stop: _with_schema(rt, lambda: _with_probes(rt, health_port, workers.run(stop), stop))
         )

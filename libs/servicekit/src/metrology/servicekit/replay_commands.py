@@ -88,7 +88,7 @@ def add_replay_commands(
             check_workers(rt, workers)
         except (LookupError, ValueError) as error:
             raise typer.Exit(_failed(str(error))) from None
-        settle_garbage_collector(rt.settings.gc_young_threshold)
+        settle_garbage_collector(rt.settings.gc_young_threshold_folds)
         wiring = partial(bootstrap, rt.settings)
         lanes = {s.projection.name: start_lanes(rt, s, workers, wiring) for s in chosen}  # forked: no loop yet
         try:

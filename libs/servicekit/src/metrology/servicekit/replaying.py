@@ -236,7 +236,7 @@ class SubscriptionRunners:
     @asynccontextmanager
     async def __call__(self) -> AsyncIterator[tuple[KafkaConnection, ProjectorRunner]]:
         runtime = self.make_runtime()
-        settle_garbage_collector(runtime.settings.gc_young_threshold)
+        settle_garbage_collector(runtime.settings.gc_young_threshold_folds)
         try:
             subscription = subscriptions_named(runtime, self.projection)[0]
             yield (

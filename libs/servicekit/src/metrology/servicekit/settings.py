@@ -56,6 +56,12 @@ class ServiceSettings(BaseSettings):
         ge=100,
         description="Allocations between collections of Python's young generation (Python's own default: 700)",
     )
+    gc_young_threshold_folds: int = Field(
+        100_000,
+        ge=100,
+        description="The same for `consume` and `rebuild`: above what a fold holds at once (the batch in the database "
+        "and the next one read, ~20 objects a record), so that a batch's records die before a collection visits them",
+    )
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     kafka_security_protocol: str = "PLAINTEXT"
     kafka_sasl_mechanism: str | None = None

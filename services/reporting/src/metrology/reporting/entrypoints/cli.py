@@ -44,7 +44,7 @@ def cli() -> typer.Typer:
             check_workers(runtime, workers)
         except ValueError as error:
             _refuse(str(error))
-        settle_garbage_collector(settings.gc_young_threshold)
+        settle_garbage_collector(settings.gc_young_threshold_folds)
         wiring = partial(bootstrap, settings, evaluate=False)
         lanes = start_lanes(runtime, runtime.subscriptions[0], workers, wiring)  # before the event loop: forked
         try:
