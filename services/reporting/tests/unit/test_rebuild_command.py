@@ -12,7 +12,8 @@ from metrology.servicekit.replaying import RebuildResult
 def test_the_reporting_rebuild_settles_the_collector_before_it_replays(monkeypatch, tmp_path, collector_restored):
     monkeypatch.setenv("ENVIRONMENT", "development")
     monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path}/reporting.db")
-    monkeypatch.setenv("GC_YOUNG_THRESHOLD", "34567")
+    monkeypatch.setenv("GC_YOUNG_THRESHOLD", "34567")  # the APIs' threshold: not the one a rebuild folds with
+    monkeypatch.setenv("GC_YOUNG_THRESHOLD_FOLDS", "345670")
     seen: dict[str, int] = {}
 
     async def replay_nothing(runtime: object, batch_size: int, lanes: object) -> RebuildResult:
@@ -27,7 +28,7 @@ def test_the_reporting_rebuild_settles_the_collector_before_it_replays(monkeypat
     monkeypatch.setattr(reporting_cli, "_evaluate", evaluate_nothing)
     result = CliRunner().invoke(reporting_cli.cli(), ["rebuild"])
     assert result.exit_code == 0, result.output
-    assert seen["threshold"] == 34_567
+    assert seen["threshold"] == 345_670
     assert seen["frozen"] > 0
 
 
