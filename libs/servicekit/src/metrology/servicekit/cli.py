@@ -21,7 +21,7 @@ from metrology.servicekit.app import create_app
 from metrology.servicekit.asyncapi import asyncapi_document
 from metrology.servicekit.auth import Role, issue_dev_token
 from metrology.servicekit.collector import settle_garbage_collector
-from metrology.servicekit.command_settings import migrate_or_exit, production_ready_settings, settings_from_env
+from metrology.servicekit.command_settings import migrate_or_exit, production_ready_settings, refuse, settings_from_env
 from metrology.servicekit.commands import prune_idempotency_keys
 from metrology.servicekit.contracts import ContractBreachError, publish, published_types
 from metrology.servicekit.observability import configure_logging, configure_tracing
@@ -146,8 +146,7 @@ def service_cli(name: str, bootstrap: Bootstrap, settings_type: type[ServiceSett
         try:
             created = ensure_topics(rt.settings.kafka(), rt.topic_specs())
         except KafkaError as error:
-            typer.echo(f"metrology-{name}: {broker_unreachable(rt.settings, error, 'no topic was made')}", err=True)
-            raise typer.Exit(2) from None
+            refuse(name, broker_unreachable(rt.settings, error, "no topic was made"))
         typer.echo(f"{name}: created {', '.join(created) or 'nothing (all present)'}")
 
     @cli.command()
@@ -161,8 +160,7 @@ def service_cli(name: str, bootstrap: Bootstrap, settings_type: type[ServiceSett
         """Print a development bearer token (HS256, signed with AUTH_JWT_SECRET; ENVIRONMENT=development only)."""
         settings = settings_of_env()
         if not settings.development:
-            typer.echo(f"metrology-{name}: development tokens need ENVIRONMENT=development", err=True)
-            raise typer.Exit(2)
+            refuse(name, "development tokens need ENVIRONMENT=development")
         typer.echo(
             issue_dev_token(
                 settings.auth_jwt_secret,
@@ -194,10 +192,7 @@ def service_cli(name: str, bootstrap: Bootstrap, settings_type: type[ServiceSett
             typer.echo(f"{name}: refused, {error}", err=True)
             raise typer.Exit(1) from None
         except OSError as error:
-            typer.echo(
-                f"metrology-{name}: {cannot_write(write, error)}; the contracts after it were not written", err=True
-            )
-            raise typer.Exit(2) from None
+            refuse(name, f"{cannot_write(write, error)}; the contracts after it were not written")
         typer.echo(f"{name}: wrote {', '.join(written) or 'nothing (every contract up to date)'}")
 
     @cli.command("asyncapi")
@@ -212,8 +207,7 @@ def service_cli(name: str, bootstrap: Bootstrap, settings_type: type[ServiceSett
         try:
             output.write_text(text + "\n", encoding="utf-8")
         except OSError as error:
-            typer.echo(f"metrology-{name}: {cannot_write(output, error)}", err=True)
-            raise typer.Exit(2) from None
+            refuse(name, cannot_write(output, error))
 
     add_replay_commands(cli, settings_of_env, runtime, bootstrap)
     return cli

@@ -4,7 +4,7 @@ since it may be a secret. So does a database schema this release cannot bring up
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 import typer
 from pydantic import ValidationError
@@ -19,13 +19,19 @@ if TYPE_CHECKING:
 Settings = TypeVar("Settings", bound=ServiceSettings)
 
 
+def refuse(name: str, message: str) -> NoReturn:
+    """One line on standard error, `metrology-<name>: <message>`, and exit status 2: what an operator's command
+    says instead of a traceback."""
+    typer.echo(f"metrology-{name}: {message}", err=True)
+    raise typer.Exit(2)
+
+
 def settings_from_env(settings_type: type[Settings], name: str) -> Settings:
     """The service's settings from the environment, or exit 2 with one line naming what does not fit."""
     try:
         return settings_type.from_env(name)
     except ValidationError as error:
-        typer.echo(f"metrology-{name}: invalid settings: {invalid_settings(error)}", err=True)
-        raise typer.Exit(2) from None
+        refuse(name, f"invalid settings: {invalid_settings(error)}")
 
 
 def production_ready_settings(settings_type: type[Settings], name: str) -> Settings:
@@ -34,8 +40,7 @@ def production_ready_settings(settings_type: type[Settings], name: str) -> Setti
     try:
         settings.ensure_production_ready()
     except InsecureSettingsError as error:
-        typer.echo(f"metrology-{name}: refusing to start: {error}", err=True)
-        raise typer.Exit(2) from None
+        refuse(name, f"refusing to start: {error}")
     return settings
 
 
@@ -44,5 +49,4 @@ async def migrate_or_exit(runtime: ServiceRuntime) -> None:
     try:
         await runtime.migrate()
     except (UnknownRevisionError, DatabaseUnavailableError, DatabaseRefusedError) as error:
-        typer.echo(f"metrology-{runtime.name}: {error}", err=True)
-        raise typer.Exit(2) from None
+        refuse(runtime.name, str(error))

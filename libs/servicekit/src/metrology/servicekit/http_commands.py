@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import NoReturn
 
 import httpx
-import typer
+
+from metrology.servicekit.command_settings import refuse
 
 SAID_AT_MOST = 300  # characters of an error answer's body quoted
 
@@ -36,9 +38,8 @@ def http_failures_in_one_line(name: str, command: str) -> Iterator[None]:
         _stop(name, command, str(error) or "a wait ran out")
 
 
-def _stop(name: str, command: str, reason: str) -> None:
-    typer.echo(f"metrology-{name}: {command} stopped: {reason}", err=True)
-    raise typer.Exit(2)
+def _stop(name: str, command: str, reason: str) -> NoReturn:
+    refuse(name, f"{command} stopped: {reason}")
 
 
 def _said(response: httpx.Response) -> str:

@@ -23,7 +23,7 @@ from metrology.reporting.bootstrap import bootstrap
 from metrology.reporting.settings import ReportingSettings
 from metrology.servicekit.cli import service_cli
 from metrology.servicekit.collector import settle_garbage_collector
-from metrology.servicekit.command_settings import migrate_or_exit, settings_from_env
+from metrology.servicekit.command_settings import migrate_or_exit, refuse, settings_from_env
 from metrology.servicekit.replay_commands import WORKERS_HELP, broker_unreachable
 from metrology.servicekit.replaying import RebuildResult, check_workers, rebuild_subscription, start_lanes
 from metrology.servicekit.runtime import ServiceRuntime
@@ -68,9 +68,7 @@ def cli() -> typer.Typer:
 
 
 def _refuse(message: str) -> NoReturn:
-    """One line on standard error and exit status 2: what an operator's command says instead of a traceback."""
-    typer.echo(f"metrology-reporting: {message}", err=True)
-    raise typer.Exit(2)
+    refuse("reporting", message)
 
 
 async def _rebuild(runtime: ServiceRuntime, batch_size: int, lanes: LaneProcesses | None) -> RebuildResult:

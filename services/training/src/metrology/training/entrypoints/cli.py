@@ -8,9 +8,8 @@ import typer
 
 from metrology.eventkit import event_loop
 from metrology.servicekit.cli import service_cli
-from metrology.servicekit.command_settings import migrate_or_exit, settings_from_env
+from metrology.servicekit.command_settings import migrate_or_exit, production_ready_settings
 from metrology.servicekit.http_commands import http_failures_in_one_line
-from metrology.servicekit.settings import InsecureSettingsError
 from metrology.training.adapters.crypto import PersonalDataCipher, RewrapSummary
 from metrology.training.bootstrap import bootstrap
 from metrology.training.settings import TrainingSettings
@@ -34,12 +33,7 @@ def app() -> typer.Typer:
     @cli.command("rewrap-keys")
     def rewrap_keys() -> None:
         """Re-wrap every trainee data key under the newest of TRAINING_MASTER_KEYS (personal data is untouched)."""
-        settings = settings_from_env(TrainingSettings, "training")
-        try:
-            settings.ensure_production_ready()
-        except InsecureSettingsError as error:
-            typer.echo(f"metrology-training: refusing to start: {error}", err=True)
-            raise typer.Exit(2) from None
+        settings = production_ready_settings(TrainingSettings, "training")
         summary = event_loop.run(_rewrap_all(settings))
         typer.echo(f"training: {summary.rewrapped} of {summary.keys} data keys re-wrapped under the newest key")
 
